@@ -1,0 +1,73 @@
+import CofferCore
+import CofferCrypto
+import Foundation
+
+/// Release-build measurements for Coffer. Not a test: it prints figures.
+///
+///     coffer-bench corpus --out DIR --size-mb N [--seed S]
+///     coffer-bench chunking --series DIR [--corpus DIR]
+///     coffer-bench mutate --dir DIR --percent P [--seed S]
+@main
+struct CofferBench {
+    static func main() {
+        var args = Array(CommandLine.arguments.dropFirst())
+        guard let command = args.first else { usage() }
+        args.removeFirst()
+        let opts = Options(args)
+        switch command {
+        case "corpus":
+            Corpus.generate(out: opts.require("--out"), bytes: Int(opts.value("--size-mb") ?? "256")! << 20, seed: UInt64(opts.value("--seed") ?? "1")!)
+        case "chunking":
+            ChunkingExperiment.run(series: opts.value("--series"), corpus: opts.value("--corpus"))
+        case "mutate":
+            Corpus.mutate(dir: opts.require("--dir"), percent: Double(opts.value("--percent") ?? "1")!, seed: UInt64(opts.value("--seed") ?? "7")!)
+        default:
+            usage()
+        }
+    }
+
+    static func usage() -> Never {
+        FileHandle.standardError.write(Data("""
+            usage: coffer-bench corpus --out DIR --size-mb N [--seed S]
+                   coffer-bench chunking --series DIR [--corpus DIR]
+                   coffer-bench mutate --dir DIR --percent P [--seed S]
+
+            """.utf8))
+        exit(64)
+    }
+}
+
+struct Options {
+    var values: [String: String] = [:]
+    init(_ args: [String]) {
+        var i = 0
+        while i < args.count {
+            if args[i].hasPrefix("--"), i + 1 < args.count { values[args[i]] = args[i + 1]; i += 2 } else { i += 1 }
+        }
+    }
+    func value(_ k: String) -> String? { values[k] }
+    func require(_ k: String) -> String {
+        guard let v = values[k] else { FileHandle.standardError.write(Data("missing \(k)\n".utf8)); exit(64) }
+        return v
+    }
+}
+
+/// SplitMix64: deterministic data for reproducible corpora.
+struct Rng {
+    var s: UInt64
+    mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func fill(_ buf: inout [UInt8]) {
+        buf.withUnsafeMutableBytes { b in
+            var i = 0
+            while i + 8 <= b.count { b.storeBytes(of: next(), toByteOffset: i, as: UInt64.self); i += 8 }
+            while i < b.count { b[i] = UInt8(truncatingIfNeeded: next()); i += 1 }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+# Coffer — build, test and demo entry points. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip python3
+BIN_RELEASE := .build/release
+
+.PHONY: deps build test demo bench clean
+
+## deps: install the system packages Coffer needs (apt-get), only those that are missing
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "System packages present."; fi
+
+## build: release build of the coffer command and the example generator
+build: deps
+	$(SWIFT) build -c release --product coffer
+	$(SWIFT) build -c release --product export-generator
+
+## test: every test (unit, format, CLI end to end)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## demo: the main job on a local demo vault (three monthly LinkedIn exports)
+demo: build
+	bash Scripts/demo.sh
+
+## bench: release-build measurements (chunk sizes, seal/restore throughput vs restic)
+bench: deps
+	bash Benchmarks/run.sh
+
+clean:
+	rm -rf .build demo

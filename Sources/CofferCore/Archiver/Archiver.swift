@@ -1,0 +1,241 @@
+import CofferCrypto
+import Foundation
+
+/// What to seal and how to label it.
+public struct SealOptions: Sendable {
+    /// The version's name; default: the base name of the first path.
+    public var name: String?
+    public var tags: [String] = []
+    /// The version's time; default: now.
+    public var time: Date?
+    /// The host recorded; default: this machine's host name.
+    public var host: String?
+    /// Write even though the vault is behind a head this machine has seen (rollback).
+    public var force = false
+    /// Asked between blocks; returning true stops the seal with ``CofferError/interrupted``, writing no version.
+    public var isCancelled: @Sendable () -> Bool = { false }
+    /// Called now and then from the sealing thread.
+    public var progress: (@Sendable (SealProgress) -> Void)?
+
+    public init() {}
+}
+
+/// Progress of a seal, for a progress bar.
+public struct SealProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var bytesDone: UInt64
+    public var bytesTotal: UInt64
+    public var addedBytes: UInt64
+    public var currentPath: String
+}
+
+/// The outcome of a seal.
+public struct SealResult: Sendable {
+    public var id: ObjectID
+    public var version: Version
+    /// Inputs inside the sealed folders that could not be read and are not in the version.
+    public var unreadable: [String]
+    public var duration: TimeInterval
+}
+
+extension Vault {
+    /// Seals `paths` (files, folders, symlinks) as a new version.
+    ///
+    /// Each path is stored under its base name. Files whose size, mtime, ctime, inode and device
+    /// are unchanged since the previous version of the same name are not read again. Files that
+    /// cannot be read are left out and listed in ``SealResult/unreadable`` and in the version's notes.
+    ///
+    /// Commit order: packs, index, version, head — killed at any point, the vault stays valid and
+    /// at worst holds unreferenced packs.
+    public func seal(_ paths: [String], options: SealOptions = SealOptions()) throws -> SealResult {
+        let started = Date()
+        if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
+        guard !paths.isEmpty else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
+
+        // 1. Walk the inputs (nothing is written before every given path is known to exist).
+        var walker = Walker()
+        var bases = Set<String>()
+        var absolutes: [String] = []
+        for p in paths {
+            let abs = Walker.absolute(p)
+            var st = stat()
+            if lstat(abs, &st) != 0 {
+                if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: p) }
+                throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
+            }
+            let base = Walker.baseName(abs)
+            guard bases.insert(base).inserted else {
+                throw CofferError.invalidArgument("two inputs share the name '\(base)'; seal them separately or from a common parent folder")
+            }
+            absolutes.append(abs)
+            walker.walk(abs, relative: base, stat: st)
+        }
+        let name = options.name ?? Walker.baseName(absolutes[0])
+        guard !name.isEmpty, !name.contains("@") else { throw CofferError.invalidArgument("invalid version name '\(name)' (it may not be empty or contain '@')") }
+
+        // 2. The previous version of the same name, for unchanged-file detection.
+        let parentID = try versions().last { $0.version.name == name }?.id
+        var previous: [String: VersionEntry] = [:]
+        if let parentID {
+            for e in try version(parentID).entries where e.type == .file { previous[e.path] = e }
+        }
+
+        // 3. Read, chunk and store.
+        let sealer = Sealer(vault: self, options: options, totalFiles: walker.fileCount, totalBytes: walker.totalBytes)
+        var entries: [VersionEntry] = []
+        var stats = VersionStats()
+        var notes = walker.notes
+        var unreadable = walker.unreadable
+        // Files unchanged since the previous version are reused without reading.
+        var toRead: [(source: String, entry: VersionEntry)] = []
+        var readIndex: [Int: Int] = [:]
+        var reused: [Int: VersionEntry] = [:]
+        for (i, item) in walker.items.enumerated() where item.entry.type == .file {
+            let e = item.entry
+            if let old = previous[e.path], old.size == e.size, old.mtimeSeconds == e.mtimeSeconds,
+               old.mtimeNanoseconds == e.mtimeNanoseconds, old.ctimeSeconds == e.ctimeSeconds,
+               old.ctimeNanoseconds == e.ctimeNanoseconds, old.inode == e.inode, old.device == e.device,
+               old.chunks.allSatisfy({ index.contains($0) }) {
+                var r = e
+                r.sha256 = old.sha256
+                r.chunks = old.chunks
+                reused[i] = r
+                stats.unchangedFiles += 1
+                sealer.skip(bytes: e.size, path: e.path)
+            } else {
+                readIndex[i] = toRead.count
+                toRead.append((item.source, e))
+            }
+        }
+        let results = try sealer.seal(files: toRead)
+        for (i, item) in walker.items.enumerated() {
+            var e = item.entry
+            switch e.type {
+            case .directory:
+                stats.directories += 1
+            case .symlink:
+                stats.symlinks += 1
+            case .file:
+                if let r = reused[i] {
+                    e = r
+                } else {
+                    switch results[readIndex[i]!] {
+                    case .success(let r):
+                        e.sha256 = r.sha256
+                        e.chunks = r.chunks
+                        e.size = r.size
+                        if r.changed { notes.append("\(e.path): changed while it was being read") }
+                    case .failure(let err):
+                        unreadable.append(item.source)
+                        if case .inputUnreadable(_, let reason) = err { notes.append("\(e.path): not sealed: \(reason)") }
+                        else { notes.append("\(e.path): not sealed: \(err)") }
+                        continue
+                    }
+                }
+                stats.files += 1
+                stats.bytes += e.size
+            }
+            entries.append(e)
+        }
+        let added = try sealer.finish()
+        stats.bytesRead = sealer.bytesRead
+        stats.addedChunks = added.chunks
+        stats.addedPlainBytes = added.plainBytes
+        stats.addedBytes = added.storedBytes
+
+        // 4. Commit: index (packs are already durable), version, head.
+        if !added.packs.isEmpty {
+            var file = IndexFile()
+            file.packs = added.packs
+            _ = try writeMeta(file.encode(), kind: .index)
+            for p in added.packs { index.add(pack: p.pack, entries: p.entries) }
+        }
+        let version = Version(
+            name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
+            parent: parentID, stats: stats, notes: notes, entries: entries)
+        let versionID = try writeMeta(version.encode(), kind: .version)
+        try commitHead(live: head.live + [versionID], removed: head.removed)
+        return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
+    }
+}
+
+/// Lists the inputs depth-first, names sorted, recording what it cannot list.
+struct Walker {
+    struct Item {
+        var source: String
+        var entry: VersionEntry
+    }
+
+    var items: [Item] = []
+    var notes: [String] = []
+    var unreadable: [String] = []
+    var fileCount = 0
+    var totalBytes: UInt64 = 0
+
+    static func absolute(_ p: String) -> String {
+        let url = URL(fileURLWithPath: p).standardizedFileURL
+        return url.path
+    }
+
+    static func baseName(_ abs: String) -> String {
+        let b = Paths.lastComponent(abs)
+        return b == "/" || b.isEmpty ? "root" : b
+    }
+
+    mutating func walk(_ path: String, relative: String, stat st: stat) {
+        let fmt = st.st_mode & S_IFMT
+        var e = VersionEntry(
+            type: .file, path: relative, mode: UInt32(st.st_mode & 0o7777), mtimeSeconds: Int64(st.st_mtim.tv_sec),
+            mtimeNanoseconds: UInt32(st.st_mtim.tv_nsec), size: 0)
+        switch fmt {
+        case S_IFREG:
+            e.size = UInt64(st.st_size)
+            e.inode = UInt64(st.st_ino)
+            e.device = UInt64(st.st_dev)
+            e.ctimeSeconds = Int64(st.st_ctim.tv_sec)
+            e.ctimeNanoseconds = UInt32(st.st_ctim.tv_nsec)
+            items.append(Item(source: path, entry: e))
+            fileCount += 1
+            totalBytes += e.size
+        case S_IFLNK:
+            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(path, &buf, buf.count - 1)
+            guard n >= 0 else {
+                notes.append("\(relative): not sealed: cannot read link: \(String(cString: strerror(errno)))")
+                unreadable.append(path)
+                return
+            }
+            e.type = .symlink
+            e.linkTarget = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            e.size = UInt64(n)
+            items.append(Item(source: path, entry: e))
+        case S_IFDIR:
+            e.type = .directory
+            items.append(Item(source: path, entry: e))
+            guard let d = opendir(path) else {
+                notes.append("\(relative)/: contents not sealed: \(String(cString: strerror(errno)))")
+                unreadable.append(path)
+                return
+            }
+            var names: [String] = []
+            while let de = readdir(d) {
+                let name = withUnsafeBytes(of: de.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(d)
+            for name in names.sorted() {
+                let child = path == "/" ? "/" + name : path + "/" + name
+                var cst = stat()
+                guard lstat(child, &cst) == 0 else {
+                    notes.append("\(relative)/\(name): not sealed: \(String(cString: strerror(errno)))")
+                    unreadable.append(child)
+                    continue
+                }
+                walk(child, relative: relative + "/" + name, stat: cst)
+            }
+        default:
+            notes.append("\(relative): skipped (not a regular file, folder or symbolic link)")
+        }
+    }
+}

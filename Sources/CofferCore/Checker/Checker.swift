@@ -1,0 +1,204 @@
+import Foundation
+
+/// The findings of a check.
+public struct CheckReport: Sendable {
+    /// Integrity problems: each names the file or object and what is wrong.
+    public var errors: [String] = []
+    /// Versions that can no longer be fully restored, with the files affected.
+    public var damagedVersions: [ObjectID: [String]] = [:]
+    /// Packs no index refers to (left by an interrupted seal): reclaimable by prune, not an error.
+    public var unreferencedPacks: [ObjectID] = []
+    /// Version files no head lists (left by an interrupted seal): reclaimable, not an error.
+    public var unreferencedVersions: [ObjectID] = []
+    public var rollback: RollbackFinding?
+    public var packsChecked = 0
+    public var packsRead = 0
+    public var bytesRead: UInt64 = 0
+    public var versionsChecked = 0
+
+    public var isClean: Bool { errors.isEmpty && rollback == nil }
+}
+
+extension Vault {
+    /// Verifies the vault.
+    ///
+    /// Structure: key slots, the head chain, every live version, every chunk of every file in the
+    /// index, every indexed pack present with a header that agrees with the index. With
+    /// `readDataFraction` > 0, that share of the packs (all of them at 1) is read in full: its hash
+    /// against its name, its header, and every blob decrypted and verified.
+    public func check(readDataFraction: Double = 0, seed: UInt64? = nil) throws -> CheckReport {
+        var report = CheckReport()
+        report.rollback = rollback
+
+        // Key slots.
+        for name in try backend.list("keys") {
+            do {
+                let bytes = try backend.read("keys/" + name)
+                if ObjectID.hashing(bytes).hex != name { report.errors.append("keys/\(name): content does not match its name") }
+                else { _ = try KeySlot.decode(bytes) }
+            } catch { report.errors.append("keys/\(name): \(error)") }
+        }
+
+        // Heads: names, contents, one per generation, the chain links that are still stored.
+        var heads: [UInt64: [(ObjectID, Head)]] = [:]
+        for name in try backend.list("heads") {
+            guard let parsed = Head.parseFileName(name) else { report.errors.append("heads/\(name): not a head file name"); continue }
+            do {
+                let h = try Vault.readHead(backend: backend, name: name, vaultID: vaultID, keys: keys, zstd: zstd)
+                heads[parsed.generation, default: []].append((parsed.id, h))
+            } catch { report.errors.append("\(error)") }
+        }
+        for (g, hs) in heads where hs.count > 1 { report.errors.append("heads/: \(hs.count) heads share generation \(g)") }
+        for (g, hs) in heads where g > 1 {
+            for (id, h) in hs {
+                if let prev = heads[g - 1], !prev.contains(where: { $0.0 == h.previous }) {
+                    report.errors.append("heads/: head \(id.short) (generation \(g)) follows \(h.previous.short), which is not the stored generation \(g - 1)")
+                }
+            }
+        }
+
+        // Stray names: not vault files (a sync tool's conflict copy, an editor's backup).
+        for dir in ["index", "versions", "keys"] {
+            for name in try backend.list(dir) where ObjectID(hex: name) == nil {
+                report.errors.append("\(dir)/\(name): not a vault file name (a stray or renamed file)")
+            }
+        }
+
+        // Versions.
+        let listed = Set(try backend.list("versions").compactMap { ObjectID(hex: $0) })
+        var usedChunks = Set<ObjectID>()
+        for vid in head.live {
+            report.versionsChecked += 1
+            let v: Version
+            do { v = try version(vid) } catch {
+                report.errors.append("\(error)")
+                report.damagedVersions[vid, default: []].append("(the whole version: its manifest is unreadable)")
+                continue
+            }
+            for e in v.entries where e.type == .file {
+                for c in e.chunks {
+                    usedChunks.insert(c)
+                    if !index.contains(c) {
+                        report.errors.append("version \(vid.short): \(e.path): chunk \(c.short) is not in the index")
+                        report.damagedVersions[vid, default: []].append(e.path)
+                        break
+                    }
+                }
+            }
+        }
+        let live = Set(head.live)
+        let removed = Set(head.removed)
+        report.unreferencedVersions = listed.filter { !live.contains($0) && !removed.contains($0) }.sorted()
+
+        // Packs: presence and headers agree with the index.
+        let stored = Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
+        var byPack: [ObjectID: [(ObjectID, ChunkLocation)]] = [:]
+        for (id, loc) in index.locations { byPack[loc.pack, default: []].append((id, loc)) }
+        var badPacks = Set<ObjectID>()
+        for pack in index.packs.sorted() {
+            report.packsChecked += 1
+            guard stored.contains(pack) else {
+                report.errors.append("\(PackFormat.path(pack)): missing")
+                badPacks.insert(pack)
+                continue
+            }
+            do {
+                let reader = try packReader(pack)
+                let entries = try PackFormat.readHeader(packSize: reader.size, object: PackFormat.path(pack), vaultID: vaultID, keys: keys) { off, len in
+                    var b = [UInt8](repeating: 0, count: len)
+                    try b.withUnsafeMutableBytes { try reader.read(into: $0, at: off) }
+                    return b
+                }
+                var inHeader: [ObjectID: PackEntry] = [:]
+                for e in entries where e.type == .data { inHeader[e.id] = e }
+                for (id, loc) in byPack[pack] ?? [] {
+                    guard let e = inHeader[id], e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
+                          e.plainLength == loc.plainLength, e.flags == loc.flags else {
+                        report.errors.append("\(PackFormat.path(pack)): index entry for chunk \(id.short) disagrees with the pack header")
+                        badPacks.insert(pack)
+                        continue
+                    }
+                }
+            } catch {
+                report.errors.append("\(error)")
+                badPacks.insert(pack)
+            }
+        }
+        report.unreferencedPacks = stored.subtracting(index.packs).sorted()
+
+        // Full reads.
+        if readDataFraction > 0 {
+            var packs = index.packs.sorted().filter { !badPacks.contains($0) }
+            if readDataFraction < 1 {
+                var rng = SplitMix64(seed: seed ?? UInt64.random(in: 0...UInt64.max))
+                packs.shuffle(using: &rng)
+                packs = Array(packs.prefix(max(1, Int((Double(packs.count) * readDataFraction).rounded(.up)))))
+            }
+            for pack in packs {
+                do {
+                    report.bytesRead += try verifyPack(pack)
+                    report.packsRead += 1
+                } catch {
+                    report.errors.append("\(error)")
+                    badPacks.insert(pack)
+                }
+            }
+        }
+
+        // Name the versions that lost data.
+        if !badPacks.isEmpty {
+            for vid in head.live {
+                guard let v = try? version(vid) else { continue }
+                for e in v.entries where e.type == .file && e.chunks.contains(where: { index.location(of: $0).map { badPacks.contains($0.pack) } ?? false }) {
+                    if !(report.damagedVersions[vid]?.contains(e.path) ?? false) { report.damagedVersions[vid, default: []].append(e.path) }
+                }
+            }
+        }
+        return report
+    }
+
+    /// Reads a whole pack: its hash against its name, its header, and every blob.
+    func verifyPack(_ pack: ObjectID) throws -> UInt64 {
+        let path = PackFormat.path(pack)
+        if let size = try backend.size(path), size > PackFormat.maximumSize(target: config.packTargetSize) {
+            throw CofferError.integrity(object: path, reason: "\(size) bytes, larger than any pack of this vault may be")
+        }
+        let bytes = try backend.read(path)
+        guard ObjectID.hashing(bytes) == pack else { throw CofferError.integrity(object: path, reason: "content does not match its name") }
+        let entries = try PackFormat.readHeader(packSize: bytes.count, object: path, vaultID: vaultID, keys: keys) { off, len in
+            Array(bytes[off..<off + len])
+        }
+        var errors = [Error?](repeating: nil, count: entries.count)
+        errors.withUnsafeMutableBufferPointer { errs in
+            let eBase = errs.baseAddress!
+            parallelFor(entries.count) { i in
+                let e = entries[i]
+                do {
+                    let plain = try BlobCrypto.open(
+                        Array(bytes[e.offset..<e.offset + e.envelopeLength]), type: e.type, flags: e.flags, id: e.id, plainLength: e.plainLength,
+                        keys: self.keys, zstd: e.type == .data ? self.zstd : nil, object: path)
+                    if e.type == .padding && !plain.allSatisfy({ $0 == 0 }) {
+                        eBase[i] = CofferError.integrity(object: path, reason: "padding is not zeros")
+                    }
+                } catch {
+                    eBase[i] = error
+                }
+            }
+        }
+        if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+        return UInt64(bytes.count)
+    }
+}
+
+/// A small seedable generator for reproducible sampling (`--seed`).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,128 @@
+import CofferCrypto
+
+/// Minimum, average and maximum chunk size of one chunking tier.
+public struct ChunkSizes: Sendable, Equatable, CustomStringConvertible {
+    public var min: Int
+    public var average: Int
+    public var max: Int
+
+    public init(min: Int, average: Int, max: Int) {
+        self.min = min
+        self.average = average
+        self.max = max
+    }
+
+    /// Sizes the format accepts: powers of two for the average, 64 B ≤ min < avg < max ≤ 8 MiB.
+    func validate() throws {
+        guard min >= 64, min < average, average < max, max <= ChunkSizes.formatMaximum,
+              average.nonzeroBitCount == 1 else {
+            throw FormatError("invalid chunk sizes \(self)")
+        }
+    }
+
+    /// The largest chunk any vault may hold (bounds every allocation on read).
+    public static let formatMaximum = 8 << 20
+
+    public var description: String { "\(min)/\(average)/\(max)" }
+}
+
+/// A chunk-size tier: files up to `maxFileSize` bytes (inclusive) are cut with `sizes`.
+public struct ChunkTier: Sendable, Equatable {
+    public var maxFileSize: UInt64
+    public var sizes: ChunkSizes
+
+    public init(maxFileSize: UInt64, sizes: ChunkSizes) {
+        self.maxFileSize = maxFileSize
+        self.sizes = sizes
+    }
+
+    /// Defaults chosen by measurement (Docs/FORMAT.md, "Choosing the chunk sizes"): small chunks
+    /// for the 0.1–5 MB files of personal exports, larger ones for big files, where the index and
+    /// per-chunk overhead would dominate.
+    public static let defaults: [ChunkTier] = [
+        ChunkTier(maxFileSize: 16 << 20, sizes: ChunkSizes(min: 4 << 10, average: 16 << 10, max: 64 << 10)),
+        ChunkTier(maxFileSize: UInt64.max, sizes: ChunkSizes(min: 256 << 10, average: 1 << 20, max: 4 << 20)),
+    ]
+}
+
+/// The gear table of a vault: 256 64-bit words expanded from the chunker secret with
+/// `randombytes_buf_deterministic`, so chunk boundaries differ between vaults.
+public final class GearTable: Sendable {
+    let words: [UInt64]
+
+    init(secret: SecureBytes) {
+        let raw = Sodium.deterministicBytes(count: 256 * 8, seed: secret)
+        words = raw.withUnsafeBytes { r in (0..<256).map { UInt64(littleEndian: r.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) } }
+    }
+
+    /// A fixed table for measurements and tests that need no vault.
+    public init(seed: UInt64) {
+        var s = seed
+        words = (0..<256).map { _ in
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
+
+/// Content-defined chunking, FastCDC style (gear rolling hash with normalized chunking):
+/// no cut before `min`; between `min` and `average` a cut needs `log2(avg)+2` zero bits of the
+/// fingerprint, after `average` only `log2(avg)-2`; a cut is forced at `max`.
+///
+/// The fingerprint restarts at every chunk, so a cut depends only on the bytes since the previous
+/// cut: the caller streams a file through a buffer and keeps the uncut tail for the next read.
+public struct Chunker: Sendable {
+    public let sizes: ChunkSizes
+    private let table: GearTable
+    private let maskS: UInt64
+    private let maskL: UInt64
+
+    public init(sizes: ChunkSizes, table: GearTable) {
+        self.sizes = sizes
+        self.table = table
+        let bits = sizes.average.trailingZeroBitCount
+        maskS = Chunker.topMask(bits + 2)
+        maskL = Chunker.topMask(Swift.max(bits - 2, 1))
+    }
+
+    private static func topMask(_ ones: Int) -> UInt64 { ~(UInt64.max >> UInt64(ones)) }
+
+    /// Length of the next chunk at the start of `data`, or nil when `data` is shorter than
+    /// `max` and more input may follow (`isFinal == false`).
+    public func nextCut(in data: UnsafeRawBufferPointer, isFinal: Bool) -> Int? {
+        let n = data.count
+        if n == 0 { return nil }
+        if n < sizes.max && !isFinal {
+            // A cut inside the buffer is still valid: it depends only on bytes we have.
+            let c = scan(data, limit: n)
+            return c < n ? c : nil
+        }
+        return scan(data, limit: Swift.min(n, sizes.max))
+    }
+
+    /// Cut position in `data[0..<limit]`; returns `limit` when no boundary is found.
+    private func scan(_ data: UnsafeRawBufferPointer, limit: Int) -> Int {
+        if limit <= sizes.min { return limit }
+        let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let normal = Swift.min(sizes.average, limit)
+        var fp: UInt64 = 0
+        var i = sizes.min
+        return table.words.withUnsafeBufferPointer { g in
+            let gear = g.baseAddress!
+            while i < normal {
+                fp = (fp << 1) &+ gear[Int(p[i])]
+                if fp & maskS == 0 { return i + 1 }
+                i += 1
+            }
+            while i < limit {
+                fp = (fp << 1) &+ gear[Int(p[i])]
+                if fp & maskL == 0 { return i + 1 }
+                i += 1
+            }
+            return limit
+        }
+    }
+}

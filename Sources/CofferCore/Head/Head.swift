@@ -1,0 +1,55 @@
+import Foundation
+
+/// The head: which versions are live. A new head is written (never overwritten) after every
+/// change, with a generation one higher and the id of the head it replaces, forming a chain.
+///
+/// ```
+/// body = u8 body_version(1) || u64le generation || previous_head_id(32, zeros at generation 1)
+///     || i64le time_unix || u32le n || version_id(32)* (live) || u32le n || version_id(32)* (removed)
+/// ```
+/// (in the MetaObject envelope, kind 3, stored at heads/<generation as 16 hex digits>-<name>)
+public struct Head: Sendable, Equatable {
+    public var generation: UInt64
+    public var previous: ObjectID
+    public var time: Int64
+    /// Live versions, oldest first.
+    public var live: [ObjectID]
+    /// Versions removed by forget (tombstones), so a version that vanished without one is noticed.
+    public var removed: [ObjectID]
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 64 + 32 * (live.count + removed.count))
+        w.u8(1); w.u64(generation); w.id(previous); w.i64(time)
+        w.u32(UInt32(live.count)); live.forEach { w.id($0) }
+        w.u32(UInt32(removed.count)); removed.forEach { w.id($0) }
+        return w.bytes
+    }
+
+    static func decode(_ body: [UInt8]) throws -> Head {
+        var r = ByteReader(body)
+        let bv = try r.u8()
+        guard bv == 1 else { throw bv > 1 ? FormatError.newer("head body", bv) : FormatError("unknown head body version") }
+        let g = try r.u64()
+        let prev = try r.id()
+        let t = try r.i64()
+        var live: [ObjectID] = []
+        for _ in 0..<(try r.count(minimumElementSize: 32)) { live.append(try r.id()) }
+        var removed: [ObjectID] = []
+        for _ in 0..<(try r.count(minimumElementSize: 32)) { removed.append(try r.id()) }
+        try r.expectEnd()
+        guard g >= 1 else { throw FormatError("generation 0") }
+        guard (g == 1) == (prev == .zero) else { throw FormatError("previous head does not fit generation \(g)") }
+        return Head(generation: g, previous: prev, time: t, live: live, removed: removed)
+    }
+
+    static func fileName(generation: UInt64, id: ObjectID) -> String {
+        let g = String(generation, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - g.count)) + g + "-" + id.hex
+    }
+
+    static func parseFileName(_ name: String) -> (generation: UInt64, id: ObjectID)? {
+        let parts = name.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 16, let g = UInt64(parts[0], radix: 16), let id = ObjectID(hex: parts[1]) else { return nil }
+        return (g, id)
+    }
+}

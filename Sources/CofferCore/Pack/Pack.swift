@@ -1,0 +1,174 @@
+import CofferCrypto
+
+/// One entry of a pack header: where a blob is and how to open it.
+public struct PackEntry: Sendable, Equatable {
+    public var type: BlobType
+    public var flags: UInt8
+    public var id: ObjectID
+    public var offset: Int
+    public var envelopeLength: Int
+    public var plainLength: Int
+
+    /// `u8 type || u8 flags || id(32) || u32le offset || u32le env_len || u32le plain_len`
+    static let encodedSize = 46
+}
+
+/// The pack format.
+///
+/// ```
+/// pack       = blob_env_1 || … || blob_env_n || pad_env || header_env || u32le(|header_env|)
+/// header     = u32le n || entry_1 || … || entry_n || zeros         (entries for every blob, padding included)
+/// |header|   = 4 + 46 · bucket(n)      bucket(n) = max(32, next power of two ≥ n)
+/// header_env = nonce(24) || XChaCha20-Poly1305(header, "coffer.packhdr.v1" || vault_id, K_meta)
+/// pad_env    = a blob of type padding whose zeros make |pack| = Padmé(|pack without padding| + 40)
+/// name       = hex(BLAKE2b-256(pack)), stored at packs/<first two hex digits>/<name>
+/// ```
+/// Blobs are laid out in a random order and no blob size is visible outside the encrypted header.
+enum PackFormat {
+    static let headerADPrefix: [UInt8] = Array("coffer.packhdr.v1".utf8)
+    static let minimumBucket = 32
+    /// The largest header a reader accepts (2^20 entries).
+    static let maximumEntries = 1 << 20
+
+    /// The largest pack a vault with this target writes: merged leftovers reach 1.5× the target,
+    /// plus one maximal chunk, the header and the padding.
+    static func maximumSize(target: Int) -> Int {
+        Int(Padme.padded(UInt64(target * 2 + ChunkSizes.formatMaximum * 2 + headerEnvelopeLength(entries: maximumEntries))))
+    }
+
+    static func bucket(_ n: Int) -> Int {
+        var b = minimumBucket
+        while b < n { b <<= 1 }
+        return b
+    }
+
+    static func headerEnvelopeLength(entries n: Int) -> Int { 4 + PackEntry.encodedSize * bucket(n) + AEAD.overhead }
+
+    static func path(_ id: ObjectID) -> String {
+        let h = id.hex
+        return "packs/" + h.prefix(2) + "/" + h
+    }
+
+    /// Decrypts and validates the header at the end of a pack of `packSize` bytes.
+    /// `readTail(offset, length)` returns bytes of the pack.
+    static func readHeader(
+        packSize: Int, object: String, vaultID: ObjectID, keys: VaultKeys, readTail: (Int, Int) throws -> [UInt8]
+    ) throws -> [PackEntry] {
+        guard packSize >= 4 + headerEnvelopeLength(entries: 1) else { throw CofferError.integrity(object: object, reason: "too short to be a pack") }
+        let lenBytes = try readTail(packSize - 4, 4)
+        let hlen = Int(lenBytes[0]) | Int(lenBytes[1]) << 8 | Int(lenBytes[2]) << 16 | Int(lenBytes[3]) << 24
+        guard hlen >= headerEnvelopeLength(entries: 1), hlen <= headerEnvelopeLength(entries: maximumEntries),
+              hlen <= packSize - 4, (hlen - 4 - AEAD.overhead) % PackEntry.encodedSize == 0 else {
+            throw CofferError.integrity(object: object, reason: "invalid header length \(hlen)")
+        }
+        let env = try readTail(packSize - 4 - hlen, hlen)
+        let header: [UInt8]
+        do { header = try AEAD.open(env, ad: headerADPrefix + vaultID.bytes, key: keys.meta) } catch {
+            throw CofferError.integrity(object: object, reason: "pack header does not authenticate")
+        }
+        do {
+            var r = ByteReader(header)
+            let n = Int(try r.u32())
+            guard n >= 1, n <= maximumEntries, header.count == 4 + PackEntry.encodedSize * bucket(n) else {
+                throw FormatError("entry count \(n) does not match the header size")
+            }
+            var entries: [PackEntry] = []
+            entries.reserveCapacity(n)
+            var expectedOffset = 0
+            for _ in 0..<n {
+                guard let type = BlobType(rawValue: try r.u8()) else { throw FormatError("unknown blob type") }
+                let flags = try r.u8()
+                let id = try r.id()
+                let e = PackEntry(
+                    type: type, flags: flags, id: id, offset: Int(try r.u32()), envelopeLength: Int(try r.u32()), plainLength: Int(try r.u32()))
+                guard e.offset == expectedOffset, e.envelopeLength >= AEAD.overhead,
+                      e.type == .padding ? e.plainLength == e.envelopeLength - AEAD.overhead : e.plainLength <= ChunkSizes.formatMaximum else {
+                    throw FormatError("entry for \(id.short) out of place")
+                }
+                expectedOffset += e.envelopeLength
+                entries.append(e)
+            }
+            guard expectedOffset == packSize - 4 - hlen else { throw FormatError("blobs do not end where the header starts") }
+            guard header[r.offset...].allSatisfy({ $0 == 0 }) else { throw FormatError("non-zero header padding") }
+            return entries
+        } catch {
+            throw CofferError.integrity(object: object, reason: "pack header: \(error)")
+        }
+    }
+}
+
+/// Collects encrypted blobs for one pack and produces the finished pack bytes.
+final class PackBuilder: @unchecked Sendable {
+    private(set) var blobs: [(entry: PackEntry, envelope: [UInt8])] = []
+    private(set) var byteCount = 0
+
+    var isEmpty: Bool { blobs.isEmpty }
+
+    func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: [UInt8]) {
+        blobs.append((PackEntry(type: type, flags: flags, id: id, offset: 0, envelopeLength: envelope.count, plainLength: plainLength), envelope))
+        byteCount += envelope.count
+    }
+
+    /// Moves every blob of `other` into this pack.
+    func absorb(_ other: PackBuilder) {
+        blobs += other.blobs
+        byteCount += other.byteCount
+        other.blobs = []
+        other.byteCount = 0
+    }
+
+    /// Shuffles the blobs, adds the padding blob and the encrypted header, and returns the pack
+    /// with its id and the entries of its data blobs. The header is decrypted again and compared
+    /// before the pack is returned.
+    func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
+        precondition(!blobs.isEmpty)
+        // Fisher–Yates with the system CSPRNG: blob order carries no information about file order.
+        var order = blobs
+        if order.count > 1 {
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                let j = Int(Sodium.randomUniform(UInt32(i + 1)))
+                order.swapAt(i, j)
+            }
+        }
+        let n = order.count + 1
+        let headerEnvLen = PackFormat.headerEnvelopeLength(entries: n)
+        let base = byteCount + headerEnvLen + 4 + AEAD.overhead
+        let total = Int(Padme.padded(UInt64(base)))
+        let padPlain = total - base
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(total)
+        var entries: [PackEntry] = []
+        entries.reserveCapacity(n)
+        for var b in order {
+            b.entry.offset = bytes.count
+            bytes += b.envelope
+            entries.append(b.entry)
+        }
+        let zeros = [UInt8](repeating: 0, count: padPlain)
+        let padEnv = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
+        entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: bytes.count, envelopeLength: padEnv.count, plainLength: padPlain))
+        bytes += padEnv
+        var w = ByteWriter(capacity: headerEnvLen)
+        w.u32(UInt32(n))
+        for e in entries {
+            w.u8(e.type.rawValue); w.u8(e.flags); w.id(e.id)
+            w.u32(UInt32(e.offset)); w.u32(UInt32(e.envelopeLength)); w.u32(UInt32(e.plainLength))
+        }
+        var header = w.bytes
+        header += [UInt8](repeating: 0, count: 4 + PackEntry.encodedSize * PackFormat.bucket(n) - header.count)
+        let headerEnv = AEAD.seal(header, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+        precondition(headerEnv.count == headerEnvLen)
+        bytes += headerEnv
+        bytes += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
+        precondition(bytes.count == total)
+        // Verify the header before the pack leaves memory.
+        let check = try PackFormat.readHeader(packSize: bytes.count, object: "new pack", vaultID: vaultID, keys: keys) { off, len in
+            Array(bytes[off..<off + len])
+        }
+        guard check == entries else { throw CofferError.integrity(object: "new pack", reason: "header verification before write failed") }
+        let id = ObjectID.hashing(bytes)
+        blobs = []
+        byteCount = 0
+        return (id, bytes, entries.filter { $0.type == .data })
+    }
+}

@@ -1,0 +1,95 @@
+import CofferCrypto
+
+/// Kinds of encrypted metadata files. The kind is in the file's first byte and in the AEAD's
+/// associated data, so one kind can never be passed off as another.
+enum MetaKind: UInt8, Sendable {
+    case index = 1
+    case version = 2
+    case head = 3
+
+    var folder: String {
+        switch self {
+        case .index: return "index"
+        case .version: return "versions"
+        case .head: return "heads"
+        }
+    }
+}
+
+/// The envelope shared by index, version and head files.
+///
+/// ```
+/// file      = u8 kind || u8 envelope_version(1) || nonce(24) || AEAD(plain, ad, K_meta)
+/// ad        = "coffer.meta.v1" || u8 kind || vault_id
+/// plain     = u8 flags || u32le body_len || u32le stored_len || stored || zero padding
+///             flags bit0: stored = zstd(body), else stored = body
+/// |plain|   = Padmé(9 + stored_len)   (metadata sizes show only their Padmé bucket)
+/// name      = hex(BLAKE2b-256(file))
+/// ```
+enum MetaObject {
+    static let envelopeVersion: UInt8 = 1
+    /// No metadata body may exceed this (bounds allocation on read): 1 GiB.
+    static let maximumBody = 1 << 30
+    /// No metadata file may exceed this.
+    static var maximumFile: Int { 2 + AEAD.overhead + Int(Padme.padded(UInt64(9 + Zstd.bound(maximumBody)))) }
+
+    static func seal(_ body: [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
+        var payload = body
+        var flags: UInt8 = 0
+        if body.count > 64 {
+            var out = [UInt8](repeating: 0, count: Zstd.bound(body.count))
+            let n = body.withUnsafeBytes { b in out.withUnsafeMutableBytes { zstd.compress(b, into: $0) } }
+            if let n {
+                out.removeSubrange(n...)
+                payload = out
+                flags = 1
+            }
+        }
+        var w = ByteWriter(capacity: payload.count + 16)
+        w.u8(flags)
+        w.u32(UInt32(body.count))
+        w.u32(UInt32(payload.count))
+        w.raw(payload)
+        var plain = w.bytes
+        let padded = Int(Padme.padded(UInt64(plain.count)))
+        plain += [UInt8](repeating: 0, count: padded - plain.count)
+        return [kind.rawValue, envelopeVersion] + AEAD.seal(plain, ad: ad(kind, vaultID), key: key)
+    }
+
+    static func open(_ file: [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) throws -> [UInt8] {
+        guard file.count >= 2 + AEAD.overhead + 5 else { throw FormatError("too short (\(file.count) bytes)") }
+        guard file[0] == kind.rawValue else { throw FormatError("holds object kind \(file[0]), expected \(kind.rawValue)") }
+        guard file[1] == envelopeVersion else {
+            throw file[1] > envelopeVersion ? FormatError.newer("metadata envelope", file[1]) : FormatError("unknown envelope version \(file[1])")
+        }
+        let plain: [UInt8]
+        do { plain = try AEAD.open(Array(file[2...]), ad: ad(kind, vaultID), key: key) } catch {
+            throw FormatError("does not authenticate (altered, truncated, or from another vault)")
+        }
+        var r = ByteReader(plain)
+        let flags = try r.u8()
+        let bodyLen = Int(try r.u32())
+        guard bodyLen <= maximumBody else { throw FormatError("body length \(bodyLen) above the limit") }
+        let stored = try r.blob()
+        guard Int(Padme.padded(UInt64(plain.count))) == plain.count, plain[r.offset...].allSatisfy({ $0 == 0 }) else {
+            throw FormatError("bad padding")
+        }
+        switch flags {
+        case 0:
+            guard stored.count == bodyLen else { throw FormatError("body length mismatch") }
+            return stored
+        case 1:
+            var body = [UInt8](repeating: 0, count: bodyLen)
+            try stored.withUnsafeBytes { src throws in
+                try body.withUnsafeMutableBytes { dst throws in try zstd.decompress(src, into: dst) }
+            }
+            return body
+        default:
+            throw FormatError("unknown flags \(flags)")
+        }
+    }
+
+    private static func ad(_ kind: MetaKind, _ vaultID: ObjectID) -> [UInt8] {
+        Array("coffer.meta.v1".utf8) + [kind.rawValue] + vaultID.bytes
+    }
+}

@@ -1,0 +1,390 @@
+import CofferCrypto
+import Foundation
+
+/// Settings for a new vault.
+public struct VaultOptions: Sendable {
+    /// Argon2id cost of the first key slot. Default: ``KDFParameters/moderate``.
+    public var kdf: KDFParameters = .moderate
+    /// Chunk-size tiers by file size.
+    public var tiers: [ChunkTier] = ChunkTier.defaults
+    /// zstd level for chunk payloads.
+    public var compressionLevel: Int = 3
+    /// Packs are closed once they hold this many bytes.
+    public var packTargetSize: Int = 16 << 20
+    /// Packs filled at once; each chunk goes to one of them at random.
+    public var openPacks: Int = 2
+
+    public init() {}
+}
+
+/// An open vault: its keys, config, head and chunk index.
+///
+/// A `Vault` is used from one thread at a time; its operations parallelise internally.
+public final class Vault: @unchecked Sendable {
+    public let backend: Backend
+    public let config: VaultConfig
+    let keys: VaultKeys
+    let zstd: Zstd
+    let gear: GearTable
+    public private(set) var head: Head
+    public private(set) var headID: ObjectID
+    var index: ChunkIndex
+    /// The key slot that opened this vault.
+    public let keySlotID: String
+    /// Set when this vault's head is older than, or diverges from, the head this machine saw last.
+    public let rollback: RollbackFinding?
+    let state: RollbackState?
+    private var versionCache: [ObjectID: Version] = [:]
+
+    public var vaultID: ObjectID { config.vaultID }
+    public var location: String { backend.location }
+
+    private init(
+        backend: Backend, config: VaultConfig, keys: VaultKeys, head: Head, headID: ObjectID, index: ChunkIndex, keySlotID: String,
+        rollback: RollbackFinding?, state: RollbackState?
+    ) {
+        self.backend = backend
+        self.config = config
+        self.keys = keys
+        self.zstd = Zstd(level: Int32(config.compressionLevel))
+        self.gear = GearTable(secret: keys.chunker)
+        self.head = head
+        self.headID = headID
+        self.index = index
+        self.keySlotID = keySlotID
+        self.rollback = rollback
+        self.state = state
+    }
+
+    // MARK: Create
+
+    /// Creates a vault in `path` (a new or empty folder) protected by `passphrase`.
+    public static func create(
+        at path: String, passphrase: SecureBytes, options: VaultOptions = VaultOptions(), host: String = Vault.hostName,
+        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory)
+    ) throws -> Vault {
+        for t in options.tiers { try wrapFormat("options") { try t.sizes.validate() } }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
+            guard isDir.boolValue, contents.isEmpty else { throw CofferError.vaultExists(path: path) }
+        }
+        let backend = LocalBackend(root: path)
+        try LocalBackend.makeDirectory(path)
+        let master = SecureBytes.random(count: KeyWrap.masterKeyBytes)
+        let keys = VaultKeys(master: master)
+        let now = Int64(Date().timeIntervalSince1970)
+        let config = VaultConfig(
+            format: VaultConfig.currentFormat, vaultID: ObjectID(bytes: Sodium.randomBytes(count: 32)), created: now,
+            chunkerAlgorithm: VaultConfig.gearFastCDC, tiers: options.tiers, compression: VaultConfig.zstdCompression,
+            compressionLevel: options.compressionLevel, packTargetSize: options.packTargetSize, openPacks: options.openPacks)
+        let slot: KeySlot
+        do {
+            slot = try KeySlot.create(masterKey: master, passphrase: passphrase, parameters: options.kdf, vaultID: config.vaultID, created: now, host: host)
+        } catch let e as CryptoError {
+            throw CofferError.invalidArgument("cannot create the key slot: \(e)")
+        }
+        let slotBytes = slot.encode()
+        let slotID = ObjectID.hashing(slotBytes).hex
+        // Order: key slot, first head, then config — a folder without config is not yet a vault.
+        try backend.write("keys/" + slotID, slotBytes)
+        let zstd = Zstd(level: Int32(config.compressionLevel))
+        let head = Head(generation: 1, previous: .zero, time: now, live: [], removed: [])
+        let headFile = MetaObject.seal(head.encode(), kind: .head, vaultID: config.vaultID, key: keys.meta, zstd: zstd)
+        let headID = ObjectID.hashing(headFile)
+        try backend.write("heads/" + Head.fileName(generation: 1, id: headID), headFile)
+        for dir in ["packs", "index", "versions", "locks"] { try LocalBackend.makeDirectory(backend.fullPath(dir)) }
+        try backend.write("config", config.encode(macKey: keys.config))
+        state?.remember(vaultID: config.vaultID, generation: 1, head: headID)
+        return Vault(
+            backend: backend, config: config, keys: keys, head: head, headID: headID, index: ChunkIndex(), keySlotID: slotID,
+            rollback: nil, state: state)
+    }
+
+    // MARK: Open
+
+    /// Opens the vault at `path` with `passphrase`.
+    ///
+    /// - Parameter state: where this machine remembers the newest head of each vault; nil turns
+    ///   rollback detection off.
+    public static func open(
+        at path: String, passphrase: SecureBytes, state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory)
+    ) throws -> Vault {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CofferError.noVault(path: path) }
+        guard isDir.boolValue else { throw CofferError.notAVault(path: path, reason: "it is a file, not a folder") }
+        return try open(backend: LocalBackend(root: path), passphrase: passphrase, state: state)
+    }
+
+    /// Checks, without a passphrase, that `path` holds a vault this build can read, so a wrong
+    /// path is reported before asking for one.
+    /// - Throws: ``CofferError/noVault(path:)``, ``CofferError/notAVault(path:reason:)``, or
+    ///   ``CofferError/integrity(object:reason:)`` for a damaged config.
+    public static func probe(at path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CofferError.noVault(path: path) }
+        guard isDir.boolValue else { throw CofferError.notAVault(path: path, reason: "it is a file, not a folder") }
+        let backend = LocalBackend(root: path)
+        guard let size = try backend.size("config") else {
+            if (try? backend.list("keys"))?.isEmpty == false {
+                throw CofferError.integrity(object: "config", reason: "missing (the vault has key slots but no config)")
+            }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if entries.isEmpty { throw CofferError.noVault(path: path) }
+            throw CofferError.notAVault(path: path, reason: "it has no config file")
+        }
+        guard size <= 65536, (try? VaultConfig.peek(try backend.read("config"))) != nil else {
+            if (try? backend.list("keys"))?.isEmpty == false {
+                throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
+            }
+            throw CofferError.notAVault(path: path, reason: "its config file is not a Coffer config")
+        }
+    }
+
+    /// Opens a vault on any backend.
+    public static func open(backend: Backend, passphrase: SecureBytes, state: RollbackState?) throws -> Vault {
+        let configBytes: [UInt8]
+        if let size = try backend.size("config"), size > 65536 {
+            throw CofferError.notAVault(path: backend.location, reason: "its config file is \(size) bytes, not a Coffer config")
+        }
+        do { configBytes = try backend.read("config") } catch CofferError.integrity {
+            let any = (try? backend.list("keys"))?.isEmpty == false
+            if any { throw CofferError.integrity(object: "config", reason: "missing (the vault has key slots but no config)") }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: backend.location)) ?? []
+            if entries.isEmpty { throw CofferError.noVault(path: backend.location) }
+            throw CofferError.notAVault(path: backend.location, reason: "it has no config file")
+        }
+        let peek: (format: Int, vaultID: ObjectID)
+        do { peek = try VaultConfig.peek(configBytes) } catch {
+            if (try? backend.list("keys"))?.isEmpty == false {
+                throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
+            }
+            throw CofferError.notAVault(path: backend.location, reason: "its config file is not a Coffer config")
+        }
+        guard peek.format >= 1 else { throw CofferError.integrity(object: "config", reason: "format version 0") }
+        let newer = peek.format > VaultConfig.currentFormat
+
+        // Unlock: try each key slot. A slot whose content does not match its name is damaged.
+        let slotNames = try backend.list("keys")
+        guard !slotNames.isEmpty else { throw CofferError.integrity(object: "keys/", reason: "the vault has no key slot") }
+        // Each slot costs one Argon2id run: a hostile store must not be able to add hundreds.
+        guard slotNames.count <= Vault.maximumKeySlots else {
+            throw CofferError.integrity(object: "keys/", reason: "\(slotNames.count) key slots, more than the \(Vault.maximumKeySlots) a vault may have")
+        }
+        var master: SecureBytes?
+        var usedSlot = ""
+        var refusals: [CofferError] = []
+        for name in slotNames {
+            if let size = try backend.size("keys/" + name), size > 4096 {
+                refusals.append(.integrity(object: "keys/" + name, reason: "\(size) bytes, larger than a key slot may be"))
+                continue
+            }
+            let bytes = try backend.read("keys/" + name)
+            guard ObjectID.hashing(bytes).hex == name else {
+                refusals.append(.integrity(object: "keys/" + name, reason: "content does not match its name"))
+                continue
+            }
+            let slot: KeySlot
+            do { slot = try KeySlot.decode(bytes) } catch {
+                refusals.append(.integrity(object: "keys/" + name, reason: "\(error)"))
+                continue
+            }
+            do {
+                master = try slot.unlock(passphrase: passphrase, vaultID: peek.vaultID)
+                usedSlot = name
+                break
+            } catch CryptoError.wrongPassphrase {
+                continue
+            } catch let e as CryptoError {
+                switch e {
+                case .kdfParametersTooHigh, .kdfParametersInvalid, .kdfOutOfMemory:
+                    refusals.append(.keySlotRefused(slot: name, reason: e.description))
+                default:
+                    refusals.append(.integrity(object: "keys/" + name, reason: e.description))
+                }
+            }
+        }
+        guard let master else {
+            if newer { throw CofferError.unsupportedFormat(path: backend.location, found: peek.format, supported: VaultConfig.currentFormat) }
+            if let first = refusals.first { throw first }
+            throw CofferError.wrongPassphrase(vault: backend.location)
+        }
+        let keys = VaultKeys(master: master)
+        if newer {
+            // A format number we do not know: a newer vault if the MAC holds, damage otherwise.
+            guard VaultConfig.macIsValid(configBytes, macKey: keys.config) else {
+                throw CofferError.integrity(object: "config", reason: "config MAC does not match (altered config)")
+            }
+            throw CofferError.unsupportedFormat(path: backend.location, found: peek.format, supported: VaultConfig.currentFormat)
+        }
+        let config: VaultConfig
+        do { config = try VaultConfig.decode(configBytes, macKey: keys.config) } catch {
+            throw CofferError.integrity(object: "config", reason: "\(error)")
+        }
+
+        let zstd = Zstd(level: Int32(config.compressionLevel))
+        let (head, headID) = try loadHead(backend: backend, vaultID: config.vaultID, keys: keys, zstd: zstd)
+
+        // Rollback: compare with what this machine saw.
+        var finding: RollbackFinding?
+        if let state, let seen = state.remembered(vaultID: config.vaultID) {
+            if seen.generation > head.generation {
+                finding = RollbackFinding(vaultGeneration: head.generation, rememberedGeneration: seen.generation, rememberedHead: seen.head, diverged: false)
+            } else if let atSeen = try? Vault.headID(atGeneration: seen.generation, from: head, id: headID, backend: backend, vaultID: config.vaultID, keys: keys, zstd: zstd),
+                      atSeen != seen.head {
+                finding = RollbackFinding(vaultGeneration: head.generation, rememberedGeneration: seen.generation, rememberedHead: seen.head, diverged: true)
+            }
+            if finding == nil { state.remember(vaultID: config.vaultID, generation: head.generation, head: headID) }
+        } else {
+            state?.remember(vaultID: config.vaultID, generation: head.generation, head: headID)
+        }
+
+        var index = ChunkIndex()
+        // Names that are not 64 hex digits (a sync tool's "conflicted copy", a stray file) are not
+        // vault files; check reports them.
+        for name in try backend.list("index") where ObjectID(hex: name) != nil {
+            let body = try readMeta(backend: backend, path: "index/" + name, expectedID: ObjectID(hex: name), kind: .index, vaultID: config.vaultID, keys: keys, zstd: zstd)
+            let file: IndexFile
+            do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: "index/" + name) }
+            for p in file.packs { index.add(pack: p.pack, entries: p.entries) }
+        }
+        return Vault(
+            backend: backend, config: config, keys: keys, head: head, headID: headID, index: index, keySlotID: usedSlot, rollback: finding,
+            state: state)
+    }
+
+    /// Reads, checks the name of, decrypts and unpads one metadata file.
+    static func readMeta(
+        backend: Backend, path: String, expectedID: ObjectID?, kind: MetaKind, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
+    ) throws -> [UInt8] {
+        guard let expectedID else { throw CofferError.integrity(object: path, reason: "its name is not a vault file name") }
+        if let size = try backend.size(path), size > MetaObject.maximumFile {
+            throw CofferError.integrity(object: path, reason: "\(size) bytes, larger than any metadata file may be")
+        }
+        let bytes = try backend.read(path)
+        guard ObjectID.hashing(bytes) == expectedID else {
+            throw CofferError.integrity(object: path, reason: "content does not match its name")
+        }
+        do { return try MetaObject.open(bytes, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd) } catch {
+            throw CofferError.decoding(error, object: path)
+        }
+    }
+
+    /// The head files present, by generation.
+    static func listHeads(backend: Backend) throws -> [(generation: UInt64, id: ObjectID, name: String)] {
+        try backend.list("heads").compactMap { name in Head.parseFileName(name).map { ($0.generation, $0.id, name) } }
+            .sorted { $0.generation < $1.generation }
+    }
+
+    static func loadHead(backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> (Head, ObjectID) {
+        let heads = try listHeads(backend: backend)
+        guard let top = heads.last else { throw CofferError.integrity(object: "heads/", reason: "the vault has no head") }
+        let tied = heads.filter { $0.generation == top.generation }
+        guard tied.count == 1 else {
+            throw CofferError.integrity(
+                object: "heads/", reason: "\(tied.count) heads share generation \(top.generation) (two writers at once); run coffer check")
+        }
+        let head = try readHead(backend: backend, name: top.name, vaultID: vaultID, keys: keys, zstd: zstd)
+        return (head, top.id)
+    }
+
+    static func readHead(backend: Backend, name: String, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> Head {
+        guard let parsed = Head.parseFileName(name) else { throw CofferError.integrity(object: "heads/" + name, reason: "bad name") }
+        let body = try readMeta(backend: backend, path: "heads/" + name, expectedID: parsed.id, kind: .head, vaultID: vaultID, keys: keys, zstd: zstd)
+        let head: Head
+        do { head = try Head.decode(body) } catch { throw CofferError.decoding(error, object: "heads/" + name) }
+        guard head.generation == parsed.generation else {
+            throw CofferError.integrity(object: "heads/" + name, reason: "holds generation \(head.generation), its name says \(parsed.generation)")
+        }
+        return head
+    }
+
+    /// Follows the chain of previous heads back to `generation`; nil if a link is no longer stored.
+    static func headID(
+        atGeneration generation: UInt64, from head: Head, id: ObjectID, backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
+    ) throws -> ObjectID? {
+        var current = head
+        var currentID = id
+        while current.generation > generation {
+            let prevName = Head.fileName(generation: current.generation - 1, id: current.previous)
+            guard try backend.size("heads/" + prevName) != nil else { return nil }
+            current = try readHead(backend: backend, name: prevName, vaultID: vaultID, keys: keys, zstd: zstd)
+            currentID = ObjectID.hashing(try backend.read("heads/" + prevName))
+        }
+        return currentID
+    }
+
+    // MARK: Versions
+
+    /// Loads a version manifest (cached).
+    public func version(_ id: ObjectID) throws -> Version {
+        if let v = versionCache[id] { return v }
+        let body = try Vault.readMeta(backend: backend, path: "versions/" + id.hex, expectedID: id, kind: .version, vaultID: vaultID, keys: keys, zstd: zstd)
+        let v: Version
+        do { v = try Version.decode(body) } catch { throw CofferError.decoding(error, object: "versions/" + id.hex) }
+        versionCache[id] = v
+        return v
+    }
+
+    /// The live versions, oldest first.
+    public func versions() throws -> [(id: ObjectID, version: Version)] {
+        try head.live.map { ($0, try version($0)) }.sorted { ($0.version.time, $0.id) < ($1.version.time, $1.id) }
+    }
+
+    /// Commits a new head that replaces the current one. Fails if another writer moved the head
+    /// since this vault was opened.
+    func commitHead(live: [ObjectID], removed: [ObjectID]) throws {
+        let (current, currentID) = try Vault.loadHead(backend: backend, vaultID: vaultID, keys: keys, zstd: zstd)
+        guard currentID == headID, current.generation == head.generation else {
+            throw CofferError.concurrentWriter(vault: location)
+        }
+        let next = Head(
+            generation: head.generation + 1, previous: headID, time: Int64(Date().timeIntervalSince1970), live: live, removed: removed)
+        let file = MetaObject.seal(next.encode(), kind: .head, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        let id = ObjectID.hashing(file)
+        try backend.write("heads/" + Head.fileName(generation: next.generation, id: id), file)
+        head = next
+        headID = id
+        state?.remember(vaultID: vaultID, generation: next.generation, head: id)
+    }
+
+    /// Writes an encrypted metadata file and returns its id.
+    func writeMeta(_ body: [UInt8], kind: MetaKind) throws -> ObjectID {
+        let file = MetaObject.seal(body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        let id = ObjectID.hashing(file)
+        try backend.write(kind.folder + "/" + id.hex, file)
+        return id
+    }
+
+    func packReader(_ pack: ObjectID) throws -> RandomAccessFile {
+        try backend.openRandomAccess(PackFormat.path(pack))
+    }
+
+    /// The most key slots a vault may have (each one is tried with Argon2id when opening).
+    public static let maximumKeySlots = 32
+
+    /// This machine's host name.
+    public static var hostName: String { ProcessInfo.processInfo.hostName }
+}
+
+func wrapFormat(_ object: String, _ body: () throws -> Void) throws {
+    do { try body() } catch let e as FormatError { throw CofferError.invalidArgument("\(object): \(e)") }
+}
+
+extension Vault {
+    /// Files and bytes the vault occupies in storage (packs, index, versions, heads, keys, config).
+    public func storageUsage() throws -> (files: Int, bytes: UInt64, packs: Int) {
+        var files = 0
+        var bytes: UInt64 = 0
+        var packs = 0
+        for dir in ["packs", "index", "versions", "heads", "keys"] {
+            for name in try backend.list(dir) {
+                files += 1
+                if dir == "packs" { packs += 1 }
+                bytes += UInt64(try backend.size(dir + "/" + name) ?? 0)
+            }
+        }
+        bytes += UInt64(try backend.size("config") ?? 0)
+        return (files + 1, bytes, packs)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// The kind of an entry in a version.
+public enum EntryType: UInt8, Sendable {
+    case file = 1
+    case directory = 2
+    case symlink = 3
+}
+
+/// One file, folder or symbolic link in a version.
+public struct VersionEntry: Sendable, Equatable {
+    public var type: EntryType
+    /// Relative path inside the version, `/`-separated; its first component is the base name of
+    /// the path given to seal (`Exports/2024/Connections.csv`).
+    public var path: String
+    /// Permission bits (`st_mode & 0o7777`).
+    public var mode: UInt32
+    public var mtimeSeconds: Int64
+    public var mtimeNanoseconds: UInt32
+    /// Content size in bytes (0 for folders; the target length for links).
+    public var size: UInt64
+    /// SHA-256 of the content (files only; zeros otherwise).
+    public var sha256: [UInt8]
+    /// Identity used to skip unchanged files on the next seal (files only).
+    public var inode: UInt64
+    public var device: UInt64
+    public var ctimeSeconds: Int64
+    public var ctimeNanoseconds: UInt32
+    /// Chunks of the content, in order (files only).
+    public var chunks: [ObjectID]
+    /// Link target (symlinks only).
+    public var linkTarget: String
+
+    public init(
+        type: EntryType, path: String, mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
+        sha256: [UInt8] = [UInt8](repeating: 0, count: 32), inode: UInt64 = 0, device: UInt64 = 0, ctimeSeconds: Int64 = 0,
+        ctimeNanoseconds: UInt32 = 0, chunks: [ObjectID] = [], linkTarget: String = ""
+    ) {
+        self.type = type
+        self.path = path
+        self.mode = mode
+        self.mtimeSeconds = mtimeSeconds
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.size = size
+        self.sha256 = sha256
+        self.inode = inode
+        self.device = device
+        self.ctimeSeconds = ctimeSeconds
+        self.ctimeNanoseconds = ctimeNanoseconds
+        self.chunks = chunks
+        self.linkTarget = linkTarget
+    }
+
+    /// The SHA-256 as lowercase hex, comparable with `sha256sum`.
+    public var sha256Hex: String { Hex.encode(sha256) }
+}
+
+/// Counts recorded with a version.
+public struct VersionStats: Sendable, Equatable {
+    public var files: UInt64 = 0
+    public var directories: UInt64 = 0
+    public var symlinks: UInt64 = 0
+    /// Sum of the sizes of the files.
+    public var bytes: UInt64 = 0
+    /// Bytes read from the input (files skipped as unchanged are not read).
+    public var bytesRead: UInt64 = 0
+    /// New chunks stored by this version.
+    public var addedChunks: UInt64 = 0
+    /// Plaintext bytes of the new chunks.
+    public var addedPlainBytes: UInt64 = 0
+    /// Encrypted, compressed bytes of the new chunks (what the version added to the vault).
+    public var addedBytes: UInt64 = 0
+    /// Files reused from the previous version without reading (size, mtime, ctime, inode unchanged).
+    public var unchangedFiles: UInt64 = 0
+
+    public init() {}
+}
+
+/// A version manifest: one sealed state of some paths.
+///
+/// ```
+/// body   = u8 body_version(1) || str name || i64le time_unix || u32le time_ns || str host
+///       || u32le n || str* tags || u32le n || str* paths_given || u8 has_parent || [parent_id(32)]
+///       || stats (9 × u64le, in the order of VersionStats) || u32le n || str* notes
+///       || u32le n || entry*
+/// entry  = u8 type || str path || u32le mode || i64le mtime || u32le mtime_ns || u64le size || type-specific
+/// file   = sha256(32) || u64le inode || u64le device || i64le ctime || u32le ctime_ns || u32le n || chunk_id(32)*
+/// dir    = (nothing)
+/// link   = str target
+/// ```
+/// (in the MetaObject envelope, kind 2, stored at versions/<id>; the version id is that name)
+public struct Version: Sendable {
+    public var name: String
+    public var time: Date
+    public var host: String
+    public var tags: [String]
+    public var paths: [String]
+    public var parent: ObjectID?
+    public var stats: VersionStats
+    /// Things the seal could not include, one line each (for example an unreadable file).
+    public var notes: [String]
+    public var entries: [VersionEntry]
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 256 + entries.count * 96)
+        w.u8(1)
+        w.string(name)
+        let t = time.timeIntervalSince1970
+        let secs = Int64(t.rounded(.down))
+        w.i64(secs)
+        w.u32(UInt32(max(0, min(999_999_999, ((t - Double(secs)) * 1e9).rounded()))))
+        w.string(host)
+        w.u32(UInt32(tags.count)); tags.forEach { w.string($0) }
+        w.u32(UInt32(paths.count)); paths.forEach { w.string($0) }
+        if let parent { w.u8(1); w.id(parent) } else { w.u8(0) }
+        for v in [stats.files, stats.directories, stats.symlinks, stats.bytes, stats.bytesRead, stats.addedChunks,
+                  stats.addedPlainBytes, stats.addedBytes, stats.unchangedFiles] { w.u64(v) }
+        w.u32(UInt32(notes.count)); notes.forEach { w.string($0) }
+        w.u32(UInt32(entries.count))
+        for e in entries {
+            w.u8(e.type.rawValue); w.string(e.path); w.u32(e.mode); w.i64(e.mtimeSeconds); w.u32(e.mtimeNanoseconds); w.u64(e.size)
+            switch e.type {
+            case .file:
+                w.raw(e.sha256); w.u64(e.inode); w.u64(e.device); w.i64(e.ctimeSeconds); w.u32(e.ctimeNanoseconds)
+                w.u32(UInt32(e.chunks.count)); e.chunks.forEach { w.id($0) }
+            case .directory: break
+            case .symlink: w.string(e.linkTarget)
+            }
+        }
+        return w.bytes
+    }
+
+    static func decode(_ body: [UInt8]) throws -> Version {
+        var r = ByteReader(body)
+        let bv = try r.u8()
+        guard bv == 1 else { throw bv > 1 ? FormatError.newer("version body", bv) : FormatError("unknown version body version") }
+        let name = try r.string()
+        let secs = try r.i64()
+        let ns = try r.u32()
+        guard ns < 1_000_000_000 else { throw FormatError("bad nanoseconds") }
+        let host = try r.string()
+        var tags: [String] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4)) { tags.append(try r.string()) }
+        var paths: [String] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4)) { paths.append(try r.string()) }
+        var parent: ObjectID?
+        switch try r.u8() {
+        case 0: parent = nil
+        case 1: parent = try r.id()
+        default: throw FormatError("bad parent flag")
+        }
+        var s = VersionStats()
+        s.files = try r.u64(); s.directories = try r.u64(); s.symlinks = try r.u64(); s.bytes = try r.u64(); s.bytesRead = try r.u64()
+        s.addedChunks = try r.u64(); s.addedPlainBytes = try r.u64(); s.addedBytes = try r.u64(); s.unchangedFiles = try r.u64()
+        var notes: [String] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4)) { notes.append(try r.string()) }
+        let n = try r.count(minimumElementSize: 30)
+        var entries: [VersionEntry] = []
+        entries.reserveCapacity(n)
+        for _ in 0..<n {
+            guard let type = EntryType(rawValue: try r.u8()) else { throw FormatError("unknown entry type") }
+            var e = VersionEntry(
+                type: type, path: try r.string(max: 65536), mode: try r.u32(), mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.u32(),
+                size: try r.u64())
+            guard Version.isValidPath(e.path) else { throw FormatError("unsafe path '\(e.path)'") }
+            switch type {
+            case .file:
+                e.sha256 = try r.raw(32); e.inode = try r.u64(); e.device = try r.u64(); e.ctimeSeconds = try r.i64(); e.ctimeNanoseconds = try r.u32()
+                let nc = try r.count(minimumElementSize: 32)
+                e.chunks.reserveCapacity(nc)
+                for _ in 0..<nc { e.chunks.append(try r.id()) }
+            case .directory: break
+            case .symlink: e.linkTarget = try r.string(max: 65536)
+            }
+            entries.append(e)
+        }
+        try r.expectEnd()
+        return Version(
+            name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: host, tags: tags, paths: paths,
+            parent: parent, stats: s, notes: notes, entries: entries)
+    }
+
+    /// A stored path must be relative, non-empty, without `.`/`..` components or NUL, so a
+    /// hostile manifest cannot make restore write outside its target folder.
+    static func isValidPath(_ p: String) -> Bool {
+        if p.isEmpty || p.hasPrefix("/") || p.contains("\0") { return false }
+        for c in p.split(separator: "/", omittingEmptySubsequences: false) where c.isEmpty || c == "." || c == ".." {
+            return false
+        }
+        return true
+    }
+}

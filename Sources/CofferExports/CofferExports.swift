@@ -1,0 +1,1 @@
+/// CofferExports: zip containers and deflate, CSV records, export names.

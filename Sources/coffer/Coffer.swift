@@ -1,0 +1,68 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+/// The `coffer` command: a thin shell over CofferCore. Each subcommand lives in its own file
+/// under Commands/, parses and validates its options, calls one library entry point and
+/// formats the result; errors become one line on stderr and an exit status (Support/ExitCodes.swift).
+@main
+struct Coffer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer",
+        abstract: "An encrypted, deduplicating, versioned backup vault.",
+        discussion: """
+            Seal a file, folder or data-export archive into a vault with a passphrase, list its \
+            versions, and restore any of them byte for byte.
+
+            VAULT: --vault DIR, else $COFFER_VAULT.
+
+            PASSPHRASE (never on the command line), first match wins: --passphrase-command CMD or \
+            --passphrase-file FILE; $COFFER_PASSPHRASE_FILE; $COFFER_PASSPHRASE; otherwise a no-echo \
+            prompt on the terminal (asked twice by 'coffer init').
+
+            VERSION: a version id or a unique prefix of one (at least 4 hex digits), NAME@latest, \
+            NAME@-N (N versions before the latest), NAME@YYYY-MM-DD (the last version of that day, \
+            UTC), or a bare NAME (its latest version).
+
+            EXIT STATUS:
+            \(ExitStatus.helpTable)
+
+            Shell completions: coffer --generate-completion-script bash|zsh|fish
+            """,
+        version: "0.1.0",
+        subcommands: [Init.self, Seal.self, List.self, Ls.self, Restore.self, Cat.self, Status.self])
+
+    /// Parses, runs, and turns every failure into one line on stderr and its exit status.
+    static func main() {
+        // No core dumps: a crash must not write keys or plaintext to disk.
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        Interrupt.install()
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            // Help, version, completion scripts and parse errors (status 64).
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as CommandFailure {
+            fail(error)
+        } catch let error as CofferError {
+            fail(error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, version and completion requests, which ArgumentParser runs as commands.
+            exit(withError: error)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Prints `coffer: <message>` on stderr and exits with the error's status.
+    private static func fail(_ error: Error) -> Never {
+        let (status, message) = FailureReport.describe(error)
+        if !message.isEmpty { Console.err("coffer: " + message) }
+        Foundation.exit(status.rawValue)
+    }
+}

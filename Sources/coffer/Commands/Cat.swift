@@ -1,0 +1,31 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+extension Coffer {
+    /// `coffer cat`: one file to stdout.
+    struct Cat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one file of a version to stdout.",
+            discussion: """
+                The file is checked chunk by chunk and its SHA-256 at the end; on an integrity \
+                failure the exit status is 13 and what was written before it must be discarded.
+                """)
+
+        @OptionGroup var vaultArguments: VaultArguments
+
+        @Argument(help: "The version: an id prefix, NAME@latest, NAME@-N or NAME@YYYY-MM-DD.")
+        var version: String
+
+        @Argument(help: "The file's path inside the version (see 'coffer ls').")
+        var path: String
+
+        func run() throws {
+            let vault = try vaultArguments.open()
+            let id = try vault.resolve(version)
+            try vault.readFile(id, path: path) { bytes in
+                try bytes.withUnsafeBytes { try Console.write(1, $0, name: "standard output") }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+extension Coffer {
+    /// `coffer seal`: adds a new version.
+    struct Seal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new version: seal files, folders or archives into the vault.",
+            discussion: """
+                Each PATH is stored under its base name. Only new data is stored: chunks already \
+                in the vault cost nothing, and files unchanged since the previous version of the \
+                same name are not read again. Files that cannot be read are left out, listed on \
+                stderr and in the version's notes, and the exit status is 3. Ctrl-C stops the seal \
+                without writing a version (exit status 130).
+                """)
+
+        @OptionGroup var vaultArguments: VaultArguments
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: ArgumentHelp("Files, folders or archives to seal.", valueName: "path"), completion: .file())
+        var paths: [String]
+
+        @Option(help: "The version's name. Default: the base name of the first path.")
+        var name: String?
+
+        @Option(name: .customLong("tag"), help: ArgumentHelp("A tag for the version (repeatable).", valueName: "tag"))
+        var tags: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "The version's time, ISO 8601 (2026-03-01, 2026-03-01T12:00:00Z). Default: now.", valueName: "time"),
+            transform: Seal.parseTime)
+        var time: Date?
+
+        @Flag(help: "Seal even though this vault is older than one this machine has seen (rollback).")
+        var force = false
+
+        static func parseTime(_ text: String) throws -> Date {
+            guard let d = Format.parseTime(text) else {
+                throw ValidationError("'\(text)' is not an ISO 8601 time; use 2026-03-01 or 2026-03-01T12:00:00Z")
+            }
+            return d
+        }
+
+        func validate() throws {
+            if let name, name.isEmpty || name.contains("@") {
+                throw ValidationError("--name may not be empty or contain '@'")
+            }
+        }
+
+        func run() throws {
+            Interrupt.beginCooperative()
+            // Report a missing input before asking for the passphrase (the library checks again).
+            for p in paths {
+                var st = stat()
+                if lstat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw CofferError.inputNotFound(path: p) }
+            }
+            let vault = try vaultArguments.open(warnOnRollback: false)
+            if let finding = vault.rollback {
+                guard force else { throw CofferError.rollback(vault: vault.location, reason: finding.description) }
+                Console.warn("rollback detected, sealing anyway (--force): \(finding.description)")
+            }
+            let progress = ProgressLine(output: output)
+            var options = SealOptions()
+            options.name = name
+            options.tags = tags
+            options.time = time
+            options.force = force
+            options.isCancelled = Interrupt.check
+            options.progress = { p in progress.update { progress.sealText(p) } }
+
+            let result: SealResult
+            do {
+                result = try vault.seal(paths, options: options)
+            } catch CofferError.interrupted {
+                progress.finish()
+                throw CommandFailure(.interrupted, "interrupted: no version was written; the vault is unchanged")
+            } catch {
+                progress.finish()
+                throw error
+            }
+            progress.finish()
+
+            let v = result.version
+            if output.json {
+                try JSONOutput.print(SealJSON(result))
+            } else {
+                var line = "Sealed \(result.id.short) \(v.name) (\(Format.dateTime(v.time))): "
+                line += "\(v.stats.files) file\(v.stats.files == 1 ? "" : "s"), \(Format.bytes(v.stats.bytesRead)) read"
+                if v.stats.unchangedFiles > 0 { line += " (\(v.stats.unchangedFiles) unchanged)" }
+                line += ", \(Format.bytes(v.stats.addedBytes)) added after dedup and compression, \(Format.duration(result.duration))"
+                output.say(line)
+            }
+            if !result.unreadable.isEmpty {
+                let n = result.unreadable.count
+                throw CommandFailure(
+                    .partial,
+                    "\(n) input\(n == 1 ? "" : "s") could not be read and \(n == 1 ? "is" : "are") not in version \(result.id.short): "
+                        + "\(result.unreadable.summarized()) — check the permissions and seal again")
+            }
+        }
+    }
+}
+
+/// `seal --json`: the version, plus what this seal did.
+private struct SealJSON: Encodable {
+    var version: VersionJSON
+    var durationSeconds: Double
+    var unreadable: [String]
+
+    init(_ r: SealResult) {
+        version = VersionJSON(id: r.id, version: r.version)
+        durationSeconds = (r.duration * 1000).rounded() / 1000
+        unreadable = r.unreadable
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case durationSeconds = "duration_seconds"
+        case unreadable
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try version.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(unreadable, forKey: .unreadable)
+    }
+}

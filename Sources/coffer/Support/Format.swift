@@ -1,0 +1,221 @@
+import CofferCore
+import Foundation
+
+/// Writing to the standard streams.
+enum Console {
+    /// Writes `text` and a newline to stdout.
+    static func out(_ text: String) {
+        writeAll(1, Array((text + "\n").utf8))
+    }
+
+    /// Writes one line to stderr.
+    static func err(_ text: String) {
+        writeAll(2, Array((text + "\n").utf8))
+    }
+
+    /// Prints a warning line on stderr: `coffer: warning: <text>`.
+    static func warn(_ text: String) {
+        err("coffer: warning: " + text)
+    }
+
+    /// Writes bytes to a file descriptor, retrying short writes.
+    /// - Throws: ``CofferError/diskFull(path:)`` or ``CofferError/io(path:operation:errno:)``.
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
+        guard let base = bytes.baseAddress else { return }
+        var off = 0
+        while off < bytes.count {
+            let n = Glibc.write(fd, base + off, bytes.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                if e == ENOSPC || e == EDQUOT { throw CofferError.diskFull(path: name) }
+                throw CofferError.io(path: name, operation: "write", errno: e)
+            }
+            off += n
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = try? write(fd, $0, name: fd == 1 ? "standard output" : "standard error") }
+    }
+
+    /// Whether both stdout and stderr are terminals.
+    static var isInteractive: Bool { isatty(1) == 1 && isatty(2) == 1 }
+
+    /// Columns of the terminal on stderr, or 80.
+    static var columns: Int {
+        var w = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &w) == 0, w.ws_col > 0 { return Int(w.ws_col) }
+        return 80
+    }
+}
+
+/// Human-readable numbers, sizes, times and tables.
+enum Format {
+    /// A byte count in decimal units: `512 B`, `3.2 kB`, `14 MB`, `1.1 GB`.
+    static func bytes(_ n: UInt64) -> String {
+        if n < 1000 { return "\(n) B" }
+        let units = ["kB", "MB", "GB", "TB", "PB"]
+        var v = Double(n) / 1000
+        var i = 0
+        while v >= 999.95 && i < units.count - 1 { v /= 1000; i += 1 }
+        return v < 99.95 ? String(format: "%.1f %@", v, units[i]) : String(format: "%.0f %@", v, units[i])
+    }
+
+    /// A duration: `0.4 s`, `12 s`, `3 min 20 s`, `1 h 05 min`.
+    static func duration(_ t: TimeInterval) -> String {
+        if t < 10 { return String(format: "%.1f s", max(0, t)) }
+        let s = Int(t.rounded())
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min \(String(format: "%02d", s % 60)) s" }
+        return "\(s / 3600) h \(String(format: "%02d", s % 3600 / 60)) min"
+    }
+
+    /// An age: `just now`, `5 hours`, `3 days`, `2 weeks`, `4 months`, `2 years`.
+    static func age(_ t: TimeInterval) -> String {
+        func plural(_ n: Int, _ unit: String) -> String { "\(n) \(unit)\(n == 1 ? "" : "s")" }
+        let hours = t / 3600
+        if hours < 1 { return "just now" }
+        if hours < 48 { return plural(Int(hours), "hour") }
+        let days = hours / 24
+        if days < 14 { return plural(Int(days), "day") }
+        if days < 61 { return plural(Int(days / 7), "week") }
+        if days < 730 { return plural(Int(days / 30.44), "month") }
+        return plural(Int(days / 365.25), "year")
+    }
+
+    /// `2026-03-01T12:00:00Z`.
+    static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// `2026-03-01 12:00` in UTC (the zone the `NAME@YYYY-MM-DD` selector uses).
+    static func dateTime(_ date: Date) -> String {
+        utc("yyyy-MM-dd HH:mm").string(from: date)
+    }
+
+    /// `2026-03-01` in UTC.
+    static func day(_ date: Date) -> String {
+        utc("yyyy-MM-dd").string(from: date)
+    }
+
+    private static func utc(_ pattern: String) -> DateFormatter {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = pattern
+        return f
+    }
+
+    /// Parses `--time`: ISO 8601 with or without fractional seconds (`2026-03-01T12:00:00Z`,
+    /// `2026-03-01T12:00:00+01:00`), or a bare day `2026-03-01` (midnight UTC).
+    static func parseTime(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        if let d = full.date(from: text) { return d }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = full.date(from: text) { return d }
+        if text.count == 10, let d = utc("yyyy-MM-dd").date(from: text) { return d }
+        if let d = utc("yyyy-MM-dd'T'HH:mm:ss").date(from: text) { return d }
+        return nil
+    }
+
+    /// `rwxr-xr-x` for a mode, prefixed by the entry type (`d`, `-`, `l`).
+    static func mode(_ mode: UInt32, type: EntryType) -> String {
+        let t: Character = type == .directory ? "d" : type == .symlink ? "l" : "-"
+        var s = String(t)
+        let bits: [(UInt32, Character)] = [
+            (0o400, "r"), (0o200, "w"), (0o100, "x"), (0o040, "r"), (0o020, "w"), (0o010, "x"), (0o004, "r"), (0o002, "w"), (0o001, "x"),
+        ]
+        for (bit, ch) in bits { s.append(mode & bit != 0 ? ch : "-") }
+        return s
+    }
+
+    /// Lays out rows in columns separated by two spaces; `rightAligned` holds column indexes.
+    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { c in all.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            row.indices.map { c -> String in
+                let cell = row[c]
+                let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
+                if rightAligned.contains(c) { return pad + cell }
+                return c == row.count - 1 ? cell : cell + pad
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+/// JSON output: one document on stdout, keys sorted, pretty-printed.
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        Console.out(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A version as `list --json` and `seal --json` show it (snake_case keys).
+struct VersionJSON: Encodable {
+    var id: String
+    var shortID: String
+    var name: String
+    var time: String
+    var host: String
+    var tags: [String]
+    var paths: [String]
+    var files: UInt64
+    var dirs: UInt64
+    var symlinks: UInt64
+    var bytes: UInt64
+    var bytesRead: UInt64
+    var addedBytes: UInt64
+    var addedChunks: UInt64
+    var addedPlainBytes: UInt64
+    var unchangedFiles: UInt64
+    var parent: String?
+    var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, time, host, tags, paths, files, dirs, symlinks, bytes, parent, notes
+        case shortID = "short_id"
+        case bytesRead = "bytes_read"
+        case addedBytes = "added_bytes"
+        case addedChunks = "added_chunks"
+        case addedPlainBytes = "added_plain_bytes"
+        case unchangedFiles = "unchanged_files"
+    }
+
+    init(id: ObjectID, version v: Version) {
+        self.id = id.hex
+        shortID = id.short
+        name = v.name
+        time = Format.iso8601(v.time)
+        host = v.host
+        tags = v.tags
+        paths = v.paths
+        files = v.stats.files
+        dirs = v.stats.directories
+        symlinks = v.stats.symlinks
+        bytes = v.stats.bytes
+        bytesRead = v.stats.bytesRead
+        addedBytes = v.stats.addedBytes
+        addedChunks = v.stats.addedChunks
+        addedPlainBytes = v.stats.addedPlainBytes
+        unchangedFiles = v.stats.unchangedFiles
+        parent = v.parent?.hex
+        notes = v.notes
+    }
+}
+
+extension Array where Element == String {
+    /// `a, b and 3 more`.
+    func summarized(limit: Int = 3) -> String {
+        if count <= limit { return joined(separator: ", ") }
+        return prefix(limit).joined(separator: ", ") + " and \(count - limit) more"
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+
+/// Set by the SIGINT handler; read by the library through `isCancelled`.
+private let interruptRequested = Atomic<Bool>(false)
+/// Whether the first SIGINT only sets ``interruptRequested`` (true) or ends the process (false).
+private let cooperativeMode = Atomic<Bool>(false)
+
+/// Ctrl-C handling.
+///
+/// Commands that only read (list, ls, cat, status) end at once on Ctrl-C, with status 130.
+/// Commands that write or that the library can stop cleanly (init, seal, restore) and the
+/// passphrase prompt switch to cooperative mode: the first Ctrl-C asks the operation to stop
+/// at its next check (the library then throws ``CofferError/interrupted`` having written no
+/// version, or no partial file), and a second one ends the process at once. Every vault file
+/// is written under a temporary name and renamed, so the vault stays valid either way.
+enum Interrupt {
+    /// Whether Ctrl-C was pressed.
+    static var isRequested: Bool { interruptRequested.load(ordering: .relaxed) }
+
+    /// A closure for `SealOptions.isCancelled` / `RestoreOptions.isCancelled`.
+    static let check: @Sendable () -> Bool = { interruptRequested.load(ordering: .relaxed) }
+
+    /// Installs the SIGINT handler (immediate mode) and unblocks SIGINT.
+    static func install() {
+        setHandler(restartSystemCalls: true)
+        // A parent may have started us with SIGINT blocked (the mask is inherited across exec).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// From now on the first Ctrl-C only asks the operation to stop.
+    static func beginCooperative() {
+        cooperativeMode.store(true, ordering: .relaxed)
+    }
+
+    /// Runs `body` in cooperative mode without restarting interrupted system calls, so a
+    /// blocking terminal read returns on Ctrl-C (`EINTR`) and the caller can restore the terminal.
+    static func whileReadingTerminal<T>(_ body: () throws -> T) rethrows -> T {
+        let wasCooperative = cooperativeMode.exchange(true, ordering: .relaxed)
+        setHandler(restartSystemCalls: false)
+        defer {
+            setHandler(restartSystemCalls: true)
+            cooperativeMode.store(wasCooperative, ordering: .relaxed)
+        }
+        return try body()
+    }
+
+    private static func setHandler(restartSystemCalls: Bool) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            let cooperative = cooperativeMode.load(ordering: .relaxed)
+            let already = interruptRequested.exchange(true, ordering: .relaxed)
+            if cooperative && !already { return }
+            // Only async-signal-safe calls from here.
+            let message: StaticString = "\ncoffer: interrupted\n"
+            _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            _exit(130)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = restartSystemCalls ? SA_RESTART : 0
+        sigaction(SIGINT, &action, nil)
+    }
+}

@@ -1,0 +1,201 @@
+import CofferCore
+import CofferCrypto
+import Foundation
+
+/// Where a passphrase comes from. A passphrase is never taken from a command-line value.
+///
+/// Precedence, first match wins:
+/// 1. `--passphrase-command CMD` or `--passphrase-file F` (giving both is a usage error);
+/// 2. `COFFER_PASSPHRASE_FILE`;
+/// 3. `COFFER_PASSPHRASE`;
+/// 4. a no-echo prompt on the terminal (`/dev/tty`), asked twice by `init`.
+enum PassphraseSource: Equatable {
+    case command(String)
+    case file(String, fromEnvironment: Bool)
+    case environment
+    case prompt
+
+    /// Chooses the source from the options and the environment.
+    static func choose(file: String?, command: String?, environment: [String: String]) -> PassphraseSource {
+        if let command { return .command(command) }
+        if let file { return .file(file, fromEnvironment: false) }
+        if let f = environment["COFFER_PASSPHRASE_FILE"], !f.isEmpty { return .file(f, fromEnvironment: true) }
+        if let p = environment["COFFER_PASSPHRASE"], !p.isEmpty { return .environment }
+        return .prompt
+    }
+
+    /// Names the source in messages.
+    var label: String {
+        switch self {
+        case .command: return "--passphrase-command"
+        case .file(let f, let env): return env ? "COFFER_PASSPHRASE_FILE (\(f))" : "--passphrase-file \(f)"
+        case .environment: return "COFFER_PASSPHRASE"
+        case .prompt: return "the terminal prompt"
+        }
+    }
+}
+
+/// Reads a passphrase straight into secure memory (`SecureBytes`): never into a Swift `String`
+/// or `Array`, never echoed.
+enum PassphraseReader {
+    /// Longest passphrase accepted, in bytes.
+    static let maximumLength = 4096
+
+    /// Reads the passphrase from `source`.
+    /// - Parameters:
+    ///   - prompt: shown on the terminal when `source` is `.prompt`.
+    ///   - confirm: ask twice on the terminal and require the same answer (`init`).
+    static func read(from source: PassphraseSource, prompt: String, confirm: Bool) throws -> SecureBytes {
+        switch source {
+        case .environment:
+            return try fromEnvironment()
+        case .file(let path, _):
+            return try fromFile(path, label: source.label)
+        case .command(let command):
+            return try fromCommand(command)
+        case .prompt:
+            let first = try fromTerminal(prompt: prompt)
+            guard confirm else { return first }
+            let second = try fromTerminal(prompt: "Repeat the passphrase: ")
+            guard first.constantTimeEquals(second) else {
+                throw CommandFailure(.failure, "the two passphrases differ; nothing was created — run the command again")
+            }
+            return first
+        }
+    }
+
+    // MARK: Sources
+
+    private static func fromEnvironment() throws -> SecureBytes {
+        guard let value = getenv("COFFER_PASSPHRASE") else { throw CommandFailure(.failure, "COFFER_PASSPHRASE is not set") }
+        let n = strlen(value)
+        guard n > 0 else { throw empty("COFFER_PASSPHRASE") }
+        guard n <= maximumLength else { throw tooLong("COFFER_PASSPHRASE") }
+        return SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: n))
+    }
+
+    private static func fromFile(_ path: String, label: String) throws -> SecureBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CommandFailure(.failure, "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var line = LineBuffer()
+        try line.readFirstLine(from: fd, source: label)
+        return try line.finish(source: label)
+    }
+
+    private static func fromCommand(_ command: String) throws -> SecureBytes {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do { try process.run() } catch {
+            throw CommandFailure(.failure, "cannot run the passphrase command: \(error)")
+        }
+        try? pipe.fileHandleForWriting.close()
+        var line = LineBuffer()
+        let readError: Error?
+        do { try line.readFirstLine(from: pipe.fileHandleForReading.fileDescriptor, source: "--passphrase-command", drain: true); readError = nil }
+        catch { readError = error }
+        process.waitUntilExit()
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
+            throw CommandFailure(.failure, "the passphrase command \(how); check --passphrase-command")
+        }
+        if let readError { throw readError }
+        return try line.finish(source: "--passphrase-command")
+    }
+
+    private static func fromTerminal(prompt: String) throws -> SecureBytes {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CommandFailure.usage(
+                "no passphrase given and no terminal to ask on: set COFFER_PASSPHRASE_FILE or COFFER_PASSPHRASE, "
+                    + "or pass --passphrase-file FILE or --passphrase-command CMD")
+        }
+        defer { close(fd) }
+        // Ctrl-C must end the blocking read and let the terminal be restored, not kill us with
+        // echo off.
+        return try Interrupt.whileReadingTerminal {
+            var saved = termios()
+            let isTerminal = tcgetattr(fd, &saved) == 0
+            if isTerminal {
+                var quiet = saved
+                quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
+                quiet.c_lflag |= tcflag_t(ICANON)
+                _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+            }
+            defer {
+                if isTerminal { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+                _ = "\n".withCString { Glibc.write(fd, $0, 1) }
+            }
+            _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
+            var line = LineBuffer()
+            try line.readFirstLine(from: fd, source: "the terminal prompt")
+            return try line.finish(source: "the terminal prompt")
+        }
+    }
+
+    // MARK: Errors
+
+    static func empty(_ source: String) -> CommandFailure {
+        CommandFailure(.failure, "the passphrase from \(source) is empty")
+    }
+
+    static func tooLong(_ source: String) -> CommandFailure {
+        CommandFailure(.failure, "the passphrase from \(source) is longer than \(maximumLength) bytes")
+    }
+}
+
+/// One line of input collected byte by byte in secure memory.
+private struct LineBuffer {
+    let storage = SecureBytes(count: PassphraseReader.maximumLength + 1)
+    var count = 0
+    var overflow = false
+
+    /// Reads from `fd` up to the first newline (or end of input). With `drain`, keeps reading to
+    /// the end so a writer on the other side of a pipe is not blocked.
+    mutating func readFirstLine(from fd: Int32, source: String, drain: Bool = false) throws {
+        var lineDone = false
+        var discard: UInt8 = 0
+        while true {
+            if lineDone && !drain { return }
+            let n: Int
+            if lineDone || overflow {
+                n = Glibc.read(fd, &discard, 1)
+            } else {
+                let at = count
+                n = storage.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + at, 1) }
+                if n == 1 {
+                    let byte = storage.withUnsafeBytes { $0[at] }
+                    if byte == UInt8(ascii: "\n") {
+                        lineDone = true
+                    } else {
+                        count += 1
+                        if count > PassphraseReader.maximumLength { overflow = true }
+                    }
+                }
+            }
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR {
+                    if Interrupt.isRequested { throw CofferError.interrupted }
+                    continue
+                }
+                throw CommandFailure(.failure, "cannot read the passphrase from \(source): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// The line without its newline (and without a carriage return before it), in its own
+    /// exactly-sized secure buffer; the scratch buffer is wiped when released.
+    func finish(source: String) throws -> SecureBytes {
+        guard !overflow else { throw PassphraseReader.tooLong(source) }
+        var n = count
+        if n > 0, storage.withUnsafeBytes({ $0[n - 1] }) == UInt8(ascii: "\r") { n -= 1 }
+        guard n > 0 else { throw PassphraseReader.empty(source) }
+        return storage.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+}

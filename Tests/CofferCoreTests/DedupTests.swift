@@ -1,0 +1,112 @@
+@testable import CofferCore
+import CofferCrypto
+import Foundation
+import Testing
+
+@Suite struct DedupTests {
+    @Test func sealingTheSameDataAgainAddsUnderOnePercent() throws {
+        let f = try T.vault()
+        let a = T.scratch("a") + "/data"
+        T.write(a + "/text.csv", T.csv(rows: 40_000, seed: 1))
+        T.write(a + "/random.bin", T.bytes(3 << 20, seed: 2))
+        let first = try f.vault.seal([a])
+        // The same content under another folder: every file is read again, no chunk is new.
+        let b = T.scratch("b") + "/data"
+        T.write(b + "/text.csv", T.csv(rows: 40_000, seed: 1))
+        T.write(b + "/random.bin", T.bytes(3 << 20, seed: 2))
+        let second = try f.vault.seal([b])
+        #expect(second.version.stats.bytesRead == first.version.stats.bytes)
+        #expect(second.version.stats.addedChunks == 0)
+        #expect(Double(second.version.stats.addedBytes) < 0.01 * Double(first.version.stats.addedBytes))
+    }
+
+    @Test func unchangedFilesAreNotReadAgain() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/export"
+        T.write(dir + "/Connections.csv", T.csv(rows: 5_000, seed: 4))
+        T.write(dir + "/messages.csv", T.csv(rows: 9_000, seed: 5))
+        let first = try f.vault.seal([dir])
+        #expect(first.version.stats.bytesRead == first.version.stats.bytes)
+        let second = try f.reopen().seal([dir])
+        #expect(second.version.stats.bytesRead == 0)
+        #expect(second.version.stats.unchangedFiles == 2)
+        #expect(second.version.entries == first.version.entries)
+        // Touching one file makes it be read again, and only it.
+        T.write(dir + "/messages.csv", T.csv(rows: 9_000, seed: 5))
+        let third = try f.reopen().seal([dir])
+        #expect(third.version.stats.bytesRead == UInt64(T.csv(rows: 9_000, seed: 5).count))
+        #expect(third.version.stats.addedChunks == 0)
+    }
+
+    @Test func oneChangedRowInA500KBCSVAddsAtMostTwoChunks() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/e"
+        var csv = T.csv(rows: 6_000, seed: 8)
+        #expect(csv.count > 500_000)
+        T.write(dir + "/Connections.csv", csv)
+        _ = try f.vault.seal([dir])
+        // Rewrite one row in place, in the middle (a job change).
+        let text = String(decoding: csv, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[3_000] = lines[3_000].replacingOccurrences(of: "Engineer", with: "Director of Engineering")
+        csv = Array(lines.joined(separator: "\n").utf8)
+        T.write(dir + "/Connections.csv", csv)
+        let r = try f.vault.seal([dir])
+        #expect(r.version.stats.addedChunks >= 1)
+        #expect(r.version.stats.addedChunks <= 2)
+        let out = T.scratch("o")
+        try f.vault.restore(r.id, to: out)
+        #expect(T.read(out + "/e/Connections.csv") == csv)
+    }
+
+    @Test func rowsAddedAtTheTopCostLittle() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/e"
+        let body = T.csv(rows: 20_000, seed: 11)
+        T.write(dir + "/Connections.csv", body)
+        let first = try f.vault.seal([dir])
+        let header = Array("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n".utf8)
+        let newRows = Array(T.csv(rows: 30, seed: 12).dropFirst(header.count))
+        T.write(dir + "/Connections.csv", header + newRows + Array(body.dropFirst(header.count)))
+        let second = try f.vault.seal([dir])
+        // The chunker resynchronises after the insertion: the cost is the new rows plus a few
+        // chunks around them, not the 2 MB file (normalized chunking resynchronises at the next
+        // boundary that passes the strict mask, about 64 KiB apart at these sizes).
+        let tier = f.vault.config.tier(forFileSize: UInt64(body.count))
+        #expect(first.version.stats.addedPlainBytes > 1_900_000)
+        #expect(second.version.stats.addedPlainBytes <= UInt64(newRows.count + 4 * tier.max))
+    }
+
+    @Test func chunksAreSpreadOverPacksAndPacksArePadded() throws {
+        var o = T.cheap
+        o.packTargetSize = 1 << 20
+        let f = try T.vault(o)
+        let dir = T.scratch("in") + "/many"
+        T.write(dir + "/r.bin", T.bytes(6 << 20, seed: 21))
+        let r = try f.vault.seal([dir])
+        let packs = try f.vault.backend.list("packs")
+        #expect(packs.count >= 5)
+        for p in packs {
+            let size = UInt64(try f.vault.backend.size("packs/" + p)!)
+            #expect(Padme.padded(size) == size)
+        }
+        // Chunks of one file are not laid out in file order inside a pack.
+        let entry = r.version.entries.first { $0.type == .file }!
+        let locs = entry.chunks.compactMap { f.vault.index.location(of: $0) }
+        #expect(locs.count == entry.chunks.count)
+        let samePack = Dictionary(grouping: locs, by: \.pack).values.max { $0.count < $1.count }!
+        #expect(samePack.map(\.offset) != samePack.map(\.offset).sorted() || samePack.count < 3)
+    }
+
+    @Test func noStoredFileHasTheSizeOfAChunk() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/known"
+        T.write(dir + "/known.bin", T.bytes(2 << 20, seed: 99))
+        _ = try f.vault.seal([dir])
+        let envSizes = Set(f.vault.index.locations.values.map(\.envelopeLength))
+        for file in T.files(in: f.path) {
+            let size = try f.vault.backend.size(file)!
+            #expect(!envSizes.contains(size), "\(file) has the size of a single chunk envelope")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+@testable import CofferCore
+import CofferCrypto
+import Foundation
+import Testing
+
+/// A small vault with two versions, several packs, and the original input trees to compare with.
+private func smallVault() throws -> (T.Fixture, [(ObjectID, [String: String])]) {
+    var o = T.cheap
+    o.packTargetSize = 256 << 10
+    let f = try T.vault(o)
+    let dir = T.scratch("in") + "/export"
+    T.write(dir + "/Connections.csv", T.csv(rows: 3_000, seed: 1))
+    T.write(dir + "/media.bin", T.bytes(400 << 10, seed: 2))
+    try FileManager.default.createSymbolicLink(atPath: dir + "/latest", withDestinationPath: "Connections.csv")
+    let v1 = try f.vault.seal([dir])
+    let t1 = T.tree(dir)
+    T.write(dir + "/Connections.csv", T.csv(rows: 3_100, seed: 1))
+    let v2 = try f.vault.seal([dir])
+    return (f, [(v1.id, t1), (v2.id, T.tree(dir))])
+}
+
+/// Opens, checks every byte and restores every version; true when something reported an
+/// integrity problem. Fails the test if a restore "succeeds" with a wrong byte.
+private func damageIsDetected(_ f: T.Fixture, _ versions: [(ObjectID, [String: String])]) -> Bool {
+    let vault: Vault
+    do { vault = try f.reopen() } catch { return true }
+    var detected = false
+    do {
+        let report = try vault.check(readDataFraction: 1)
+        if !report.isClean { detected = true }
+    } catch { detected = true }
+    for (id, tree) in versions {
+        let out = T.scratch("r")
+        do {
+            try vault.restore(id, to: out)
+            #expect(T.tree(out + "/export") == tree, "restore returned wrong bytes without an error")
+        } catch {
+            detected = true
+            // Nothing may be left under a real name that differs from the original.
+            let got = T.tree(out + "/export")
+            for (path, value) in got where value.hasPrefix("file:") {
+                #expect(tree[path] == value, "\(path) restored with wrong content")
+            }
+        }
+    }
+    return detected
+}
+
+private func snapshot(_ path: String) -> [String: [UInt8]] {
+    var out: [String: [UInt8]] = [:]
+    for f in T.files(in: path) { out[f] = T.read(path + "/" + f) }
+    return out
+}
+
+private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
+    for f in T.files(in: path) where snap[f] == nil { chmod(path + "/" + f, 0o600); unlink(path + "/" + f) }
+    for (f, b) in snap {
+        chmod(path + "/" + f, 0o600)
+        T.write(path + "/" + f, b, mode: 0o400)
+    }
+}
+
+@Suite(.serialized) struct IntegrityTests {
+    @Test func everyFlippedByteInEveryFileIsDetected() throws {
+        let (f, versions) = try smallVault()
+        let original = snapshot(f.path)
+        var tried = 0
+        for file in T.files(in: f.path) {
+            let size = original[file]!.count
+            var offsets = Set([0, 1, size / 3, size / 2, size - 41, size - 5, size - 1].filter { $0 >= 0 && $0 < size })
+            var rng = SplitMix64(seed: UInt64(size))
+            for _ in 0..<3 { offsets.insert(Int(rng.next() % UInt64(size))) }
+            for off in offsets.sorted() {
+                T.flip(f.path + "/" + file, at: off)
+                #expect(damageIsDetected(f, versions), "flip at \(off) of \(file) went unnoticed")
+                putBack(f.path, original)
+                tried += 1
+            }
+        }
+        #expect(tried > 60)
+        // The untouched vault is clean again.
+        #expect(try f.reopen().check(readDataFraction: 1).isClean)
+    }
+
+    @Test func truncatedPackIsDetected() throws {
+        let (f, versions) = try smallVault()
+        for pack in try f.vault.backend.list("packs") {
+            let original = snapshot(f.path)
+            let p = f.path + "/packs/" + pack
+            chmod(p, 0o600)
+            truncate(p, off_t(T.read(p)!.count / 2))
+            #expect(damageIsDetected(f, versions))
+            putBack(f.path, original)
+        }
+    }
+
+    @Test func deletedFilesAreDetected() throws {
+        let (f, versions) = try smallVault()
+        let original = snapshot(f.path)
+        for file in T.files(in: f.path) where !file.hasPrefix("heads/") {
+            unlink(f.path + "/" + file)
+            #expect(damageIsDetected(f, versions), "deleting \(file) went unnoticed")
+            putBack(f.path, original)
+        }
+    }
+
+    @Test func swappedPacksAreDetected() throws {
+        let (f, versions) = try smallVault()
+        let packs = try f.vault.backend.list("packs")
+        #expect(packs.count >= 2)
+        let a = f.path + "/packs/" + packs[0], b = f.path + "/packs/" + packs[1]
+        rename(a, a + ".x"); rename(b, a); rename(a + ".x", b)
+        #expect(damageIsDetected(f, versions))
+        let report = try f.reopen().check()
+        #expect(report.errors.contains { $0.contains("disagrees") || $0.contains("authenticate") })
+    }
+
+    @Test func swappedMetadataKindsAreRejected() throws {
+        let (f, versions) = try smallVault()
+        // A version file stored under the index folder (with a matching name) must not be taken for an index.
+        let vname = try f.vault.backend.list("versions")[0]
+        let bytes = T.read(f.path + "/versions/" + vname)!
+        T.write(f.path + "/index/" + vname, bytes, mode: 0o400)
+        #expect(throws: CofferError.self) { try f.reopen() }
+        unlink(f.path + "/index/" + vname)
+        #expect(!damageIsDetected(f, versions))
+    }
+
+    @Test func anOldHeadPutBackIsNoticed() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("v1".utf8))
+        let v1 = try f.vault.seal([dir])
+        let old = snapshot(f.path)
+        T.write(dir + "/a.txt", Array("v2".utf8))
+        _ = try f.vault.seal([dir])
+        // Storage hands back the vault as it was after the first seal.
+        putBack(f.path, old)
+        let v = try f.reopen()
+        let finding = try #require(v.rollback)
+        #expect(finding.vaultGeneration == 2)
+        #expect(finding.rememberedGeneration == 3)
+        #expect(!finding.diverged)
+        #expect(finding.description.contains("1 change behind"))
+        #expect(try !v.check().isClean)
+        #expect(throws: CofferError.self) { try v.seal([dir]) }
+        // Reading still works, and --force lets a writer continue deliberately.
+        let out = T.scratch("o")
+        try v.restore(v1.id, to: out)
+        #expect(T.read(out + "/d/a.txt") == Array("v1".utf8))
+        var o = SealOptions()
+        o.force = true
+        _ = try v.seal([dir], options: o)
+    }
+
+    @Test func aDivergedHistoryIsNoticed() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("v1".utf8))
+        _ = try f.vault.seal([dir])
+        let fork = snapshot(f.path)
+        T.write(dir + "/a.txt", Array("ours".utf8))
+        _ = try f.vault.seal([dir])
+        // Someone else sealed into an older copy, which now comes back with the same generation.
+        let other = T.scratch("other")
+        let copy = other + "/vault"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        putBack(copy, fork)
+        let otherState = RollbackState(directory: other + "/state")
+        let theirs = try Vault.open(at: copy, passphrase: T.secret("pw"), state: otherState)
+        T.write(dir + "/a.txt", Array("theirs".utf8))
+        _ = try theirs.seal([dir])
+        let mine = try Vault.open(at: copy, passphrase: T.secret("pw"), state: f.state)
+        #expect(mine.rollback?.diverged == true)
+    }
+
+    @Test func twoWritersCannotForkTheHead() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("x".utf8))
+        let a = try f.reopen()
+        let b = try f.reopen()
+        _ = try a.seal([dir])
+        #expect(throws: CofferError.self) { try b.seal([dir]) }
+        let v = try f.reopen()
+        #expect(v.head.live.count == 1)
+        #expect(try v.check().isClean)
+    }
+}

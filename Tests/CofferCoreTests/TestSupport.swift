@@ -1,0 +1,122 @@
+@testable import CofferCore
+import CofferCrypto
+import Foundation
+import Testing
+
+/// Scratch folders, vaults with the test-only Argon2id profile, and deterministic data.
+enum T {
+    static func scratch(_ label: String = "t") -> String {
+        let base = FileManager.default.temporaryDirectory.path + "/coffer-tests"
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        var template = Array((base + "/\(label)-XXXXXX").utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
+        return String(cString: p)
+    }
+
+    static func secret(_ s: String) -> SecureBytes { Array(s.utf8).withUnsafeBytes { SecureBytes(copying: $0) } }
+
+    static var cheap: VaultOptions {
+        var o = VaultOptions()
+        o.kdf = .insecureTestOnly
+        return o
+    }
+
+    struct Fixture {
+        var vault: Vault
+        var path: String
+        var state: RollbackState
+        var root: String
+
+        func reopen(_ pass: String = "pw") throws -> Vault {
+            try Vault.open(at: path, passphrase: T.secret(pass), state: state)
+        }
+    }
+
+    static func vault(_ options: VaultOptions = T.cheap, passphrase: String = "pw") throws -> Fixture {
+        let root = scratch("vault")
+        let state = RollbackState(directory: root + "/state")
+        let v = try Vault.create(at: root + "/vault", passphrase: secret(passphrase), options: options, state: state)
+        return Fixture(vault: v, path: root + "/vault", state: state, root: root)
+    }
+
+    /// Deterministic pseudo-random bytes (SplitMix64).
+    static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var rng = SplitMix64(seed: seed)
+        var out = [UInt8](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            var w = rng.next()
+            for _ in 0..<8 where i < count { out[i] = UInt8(truncatingIfNeeded: w); w >>= 8; i += 1 }
+        }
+        return out
+    }
+
+    /// Text-like content: CSV rows.
+    static func csv(rows: Int, seed: UInt64) -> [UInt8] {
+        var rng = SplitMix64(seed: seed)
+        let first = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Dennis", "Margaret", "Linus", "Frances"]
+        let last = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Ritchie", "Hamilton", "Torvalds", "Allen"]
+        let corp = ["Acme", "Initech", "Globex", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka"]
+        var s = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        for i in 0..<rows {
+            let f = first[Int(rng.next() % 10)], l = last[Int(rng.next() % 10)]
+            s += "\(f),\(l),https://www.linkedin.com/in/\(f.lowercased())-\(l.lowercased())-\(i)-\(rng.next() % 100000),,"
+            s += "\(corp[Int(rng.next() % 8)]),Engineer \(rng.next() % 40),\(1 + rng.next() % 28) Mar 2024\n"
+        }
+        return Array(s.utf8)
+    }
+
+    static func write(_ path: String, _ bytes: [UInt8], mode: Int = 0o644) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: mode])
+    }
+
+    static func read(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+    }
+
+    /// Every file, folder and link under `root`, with content, link target, mode and mtime.
+    static func tree(_ root: String) -> [String: String] {
+        var out: [String: String] = [:]
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: root) else { return out }
+        while let rel = e.nextObject() as? String {
+            let p = root + "/" + rel
+            var st = stat()
+            lstat(p, &st)
+            let mode = String(st.st_mode & 0o7777, radix: 8)
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: out[rel] = "link:" + ((try? fm.destinationOfSymbolicLink(atPath: p)) ?? "?")
+            case S_IFDIR: out[rel] = "dir:\(mode):\(st.st_mtim.tv_sec)"
+            default:
+                out[rel] = "file:\(mode):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):" + Hex.encode(SHA256.hash(read(p) ?? []))
+            }
+        }
+        return out
+    }
+
+    /// Flips one bit of a vault file (which is stored read-only).
+    static func flip(_ path: String, at offset: Int) {
+        chmod(path, 0o600)
+        var b = read(path)!
+        b[offset] ^= 0x01
+        FileManager.default.createFile(atPath: path, contents: Data(b))
+    }
+
+    static func files(in vault: String) -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        let e = fm.enumerator(atPath: vault)!
+        while let rel = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            fm.fileExists(atPath: vault + "/" + rel, isDirectory: &isDir)
+            if !isDir.boolValue && !(rel as NSString).lastPathComponent.hasPrefix(".") { out.append(rel) }
+        }
+        return out.sorted()
+    }
+
+    static func isIntegrity(_ e: Error) -> Bool {
+        if case CofferError.integrity = e { return true }
+        return false
+    }
+}

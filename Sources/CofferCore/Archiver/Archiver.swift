@@ -16,6 +16,8 @@ public struct SealOptions: Sendable {
     public var isCancelled: @Sendable () -> Bool = { false }
     /// Called now and then from the sealing thread.
     public var progress: (@Sendable (SealProgress) -> Void)?
+    /// Stores archives (zips) part by part; nil seals every file as a plain byte stream.
+    public var archiveHandler: ArchiveHandler?
 
     public init() {}
 }
@@ -78,7 +80,7 @@ extension Vault {
         let parentID = try versions().last { $0.version.name == name }?.id
         var previous: [String: VersionEntry] = [:]
         if let parentID {
-            for e in try version(parentID).entries where e.type == .file { previous[e.path] = e }
+            for e in try version(parentID).entries where e.type == .file || e.type == .archive { previous[e.path] = e }
         }
 
         // 3. Read, chunk and store.
@@ -87,26 +89,64 @@ extension Vault {
         var stats = VersionStats()
         var notes = walker.notes
         var unreadable = walker.unreadable
-        // Files unchanged since the previous version are reused without reading.
-        var toRead: [(source: String, entry: VersionEntry)] = []
+        // Files (and archives) unchanged since the previous version are reused without reading.
+        var toRead: [(source: Sealer.Source, entry: VersionEntry)] = []
         var readIndex: [Int: Int] = [:]
         var reused: [Int: VersionEntry] = [:]
+        var archives: [Int] = []
         for (i, item) in walker.items.enumerated() where item.entry.type == .file {
             let e = item.entry
             if let old = previous[e.path], old.size == e.size, old.mtimeSeconds == e.mtimeSeconds,
                old.mtimeNanoseconds == e.mtimeNanoseconds, old.ctimeSeconds == e.ctimeSeconds,
                old.ctimeNanoseconds == e.ctimeNanoseconds, old.inode == e.inode, old.device == e.device,
-               old.chunks.allSatisfy({ index.contains($0) }) {
-                var r = e
-                r.sha256 = old.sha256
-                r.chunks = old.chunks
+               old.storedChunks.allSatisfy({ index.contains($0) }), old.type == .file || options.archiveHandler != nil {
+                var r = old
+                r.mode = e.mode
                 reused[i] = r
                 stats.unchangedFiles += 1
                 sealer.skip(bytes: e.size, path: e.path)
+            } else if options.archiveHandler != nil && e.size >= 22 {
+                archives.append(i)
             } else {
                 readIndex[i] = toRead.count
-                toRead.append((item.source, e))
+                toRead.append((.file(item.source), e))
             }
+        }
+        // Archives are analysed and stored one at a time, so only one is in memory.
+        var archiveEntries: [Int: VersionEntry] = [:]
+        for i in archives {
+            let item = walker.items[i]
+            var e = item.entry
+            let plan: ArchivePlan?
+            do {
+                plan = try options.archiveHandler!.analyse(path: item.source, size: e.size)
+            } catch {
+                notes.append("\(e.path): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
+                plan = nil
+            }
+            guard let plan else {
+                readIndex[i] = toRead.count
+                toRead.append((.file(item.source), e))
+                continue
+            }
+            let parts = plan.parts.enumerated().map { (k, p) in
+                (source: Sealer.Source.bytes(p.content), entry: VersionEntry(
+                    type: .file, path: "\(e.path) (part \(k))", mode: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, size: UInt64(p.content.count)))
+            }
+            let stored = try sealer.seal(files: parts)
+            var layoutParts: [ArchivePart] = []
+            for (k, r) in stored.enumerated() {
+                guard case .success(let f) = r else { throw CofferError.integrity(object: e.path, reason: "an archive part could not be stored") }
+                let p = plan.parts[k]
+                layoutParts.append(ArchivePart(
+                    kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks))
+            }
+            e.type = .archive
+            e.size = plan.size
+            e.sha256 = plan.sha256
+            e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
+            notes += plan.notes.map { "\(e.path): \($0)" }
+            archiveEntries[i] = e
         }
         let results = try sealer.seal(files: toRead)
         for (i, item) in walker.items.enumerated() {
@@ -116,9 +156,14 @@ extension Vault {
                 stats.directories += 1
             case .symlink:
                 stats.symlinks += 1
+            case .archive:
+                preconditionFailure("the walker lists archives as files")
             case .file:
                 if let r = reused[i] {
                     e = r
+                } else if let a = archiveEntries[i] {
+                    e = a
+                    stats.bytesRead += e.size
                 } else {
                     switch results[readIndex[i]!] {
                     case .success(let r):
@@ -139,7 +184,7 @@ extension Vault {
             entries.append(e)
         }
         let added = try sealer.finish()
-        stats.bytesRead = sealer.bytesRead
+        stats.bytesRead = sealer.bytesRead + stats.bytesRead - archiveEntries.values.reduce(0) { $0 + $1.archive!.parts.reduce(0) { $0 + $1.contentSize } }
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes
         stats.addedBytes = added.storedBytes

@@ -82,27 +82,57 @@ final class Sealer: @unchecked Sendable {
         report(path, force: false)
     }
 
+    /// Where the bytes of one stored stream come from.
+    enum Source {
+        /// A file, opened without following a final symbolic link.
+        case file(String)
+        /// Bytes already in memory (an archive part).
+        case bytes([UInt8])
+    }
+
     /// Reads and stores `files`. A file that cannot be opened or read gets a failure
     /// (``CofferError/inputUnreadable(path:reason:)``) and the others go on; any other error stops the seal.
-    func seal(files: [(source: String, entry: VersionEntry)]) throws -> [Result<FileResult, CofferError>] {
+    func seal(files: [(source: Source, entry: VersionEntry)]) throws -> [Result<FileResult, CofferError>] {
+        results = [:]
         for (i, f) in files.enumerated() {
             if options.isCancelled() { throw CofferError.interrupted }
-            try sealFile(i, at: f.source, entry: f.entry)
+            try sealFile(i, from: f.source, entry: f.entry)
         }
         try processBatch()
         return files.indices.map { results[$0]! }
     }
 
-    private func sealFile(_ i: Int, at path: String, entry: VersionEntry) throws {
+    private func sealFile(_ i: Int, from source: Source, entry: VersionEntry) throws {
         // Keep small files whole in one batch when the buffer is short of room.
         if capacity - used < min(Int(entry.size) + 1, Sealer.blockSize) { try processBatch() }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            results[i] = .failure(.inputUnreadable(path: path, reason: String(cString: strerror(errno))))
-            filesDone += 1
-            return
+        let path: String
+        var fd: Int32 = -1
+        var memory: [UInt8] = []
+        var memoryOffset = 0
+        switch source {
+        case .file(let p):
+            path = p
+            fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                results[i] = .failure(.inputUnreadable(path: path, reason: String(cString: strerror(errno))))
+                filesDone += 1
+                return
+            }
+        case .bytes(let b):
+            path = entry.path
+            memory = b
         }
-        defer { close(fd) }
+        defer { if fd >= 0 { close(fd) } }
+        /// Reads into the buffer at `used`: from the file, or by copying from memory.
+        func readMore(_ max: Int) -> Int {
+            if fd >= 0 { return read(fd, buffer.baseAddress! + used, max) }
+            let n = min(max, memory.count - memoryOffset)
+            if n > 0 {
+                memory.withUnsafeBytes { m in (buffer.baseAddress! + used).copyMemory(from: m.baseAddress! + memoryOffset, byteCount: n) }
+                memoryOffset += n
+            }
+            return n
+        }
         let chunker = Chunker(sizes: vault.config.tier(forFileSize: entry.size), table: vault.gear)
         hashers[i] = SHA256()
         chunkLists[i] = []
@@ -115,7 +145,7 @@ final class Sealer: @unchecked Sendable {
             let freshStart = used
             var failure: Int32 = 0
             while used < capacity {
-                let n = read(fd, buffer.baseAddress! + used, capacity - used)
+                let n = readMore(capacity - used)
                 if n < 0 { if errno == EINTR { continue }; failure = errno; break }
                 if n == 0 { eof = true; break }
                 used += n

@@ -75,8 +75,8 @@ extension Vault {
                 report.damagedVersions[vid, default: []].append("(the whole version: its manifest is unreadable)")
                 continue
             }
-            for e in v.entries where e.type == .file {
-                for c in e.chunks {
+            for e in v.entries where e.type == .file || e.type == .archive {
+                for c in e.storedChunks {
                     usedChunks.insert(c)
                     if !index.contains(c) {
                         report.errors.append("version \(vid.short): \(e.path): chunk \(c.short) is not in the index")
@@ -149,7 +149,7 @@ extension Vault {
         if !badPacks.isEmpty {
             for vid in head.live {
                 guard let v = try? version(vid) else { continue }
-                for e in v.entries where e.type == .file && e.chunks.contains(where: { index.location(of: $0).map { badPacks.contains($0.pack) } ?? false }) {
+                for e in v.entries where e.storedChunks.contains(where: { index.location(of: $0).map { badPacks.contains($0.pack) } ?? false }) {
                     if !(report.damagedVersions[vid]?.contains(e.path) ?? false) { report.damagedVersions[vid, default: []].append(e.path) }
                 }
             }

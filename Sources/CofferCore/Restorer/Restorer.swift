@@ -10,6 +10,11 @@ public struct RestoreOptions: Sendable {
     public var force = false
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: (@Sendable (_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)?
+    /// Rebuilds archives stored part by part; required to restore a version that holds one.
+    public var archiveHandler: ArchiveHandler?
+    /// Restore each archive as a folder of its members (named like the archive without `.zip`)
+    /// instead of the archive file itself.
+    public var expandArchives = false
 
     public init() {}
 }
@@ -20,6 +25,8 @@ public struct RestoreResult: Sendable {
     public var directories = 0
     public var symlinks = 0
     public var bytes: UInt64 = 0
+    /// Members of expanded archives that could not be written (unsafe names, undecodable data).
+    public var notes: [String] = []
 }
 
 extension Vault {
@@ -30,17 +37,23 @@ extension Vault {
     /// complete and verified, so a failed or interrupted restore never leaves a partial or wrong
     /// file under a real name.
     @discardableResult
-    public func restore(_ versionID: ObjectID, to target: String, options: RestoreOptions = RestoreOptions()) throws -> RestoreResult {
+    public func restore(_ versionID: ObjectID, to destination: String, options: RestoreOptions = RestoreOptions()) throws -> RestoreResult {
         let version = try version(versionID)
         let selected = try select(version, include: options.include, versionID: versionID)
-        let root = Walker.absolute(target)
+        let root = Walker.absolute(destination)
         try LocalBackend.makeDirectory(root, mode: 0o755)
 
         // Refuse to overwrite unless forced: check every file and link first, write nothing yet.
+        if selected.contains(where: { $0.type == .archive }) && options.archiveHandler == nil {
+            throw CofferError.invalidArgument("version \(versionID.short) holds archives stored member by member; this program cannot rebuild them")
+        }
+        func target(_ e: VersionEntry) -> String {
+            e.type == .archive && options.expandArchives ? root + "/" + Restorer.expandedName(e.path) : root + "/" + e.path
+        }
         if !options.force {
             for e in selected where e.type != .directory {
                 var st = stat()
-                if lstat(root + "/" + e.path, &st) == 0 { throw CofferError.destinationExists(path: root + "/" + e.path) }
+                if lstat(target(e), &st) == 0 { throw CofferError.destinationExists(path: target(e)) }
             }
         }
         var result = RestoreResult()
@@ -61,11 +74,12 @@ extension Vault {
             try LocalBackend.makeDirectory(Paths.parent(root + "/" + e.path), mode: 0o755)
         }
 
-        let files = selected.filter { $0.type == .file }
+        let files = selected.filter { $0.type == .file || $0.type == .archive }
         let total = files.reduce(UInt64(0)) { $0 + $1.size }
         let readers = PackReaders(vault: self)
         let progressLock = NSLock()
         var done: UInt64 = 0
+        var noteList: [String] = []
         var errors = [Error?](repeating: nil, count: files.count)
         let failed = ManagedFlag()
         errors.withUnsafeMutableBufferPointer { errs in
@@ -76,7 +90,13 @@ extension Vault {
                     return
                 }
                 do {
-                    try self.restoreFile(files[i], to: root + "/" + files[i].path, readers: readers, versionID: versionID, isCancelled: options.isCancelled)
+                    let e = files[i]
+                    if e.type == .archive, options.expandArchives {
+                        let notes = try self.expandArchive(e, to: target(e), readers: readers, versionID: versionID, options: options)
+                        progressLock.withLock { noteList += notes }
+                    } else {
+                        try self.restoreFile(e, to: root + "/" + e.path, readers: readers, versionID: versionID, options: options)
+                    }
                     progressLock.lock()
                     done += files[i].size
                     let d = done
@@ -91,6 +111,7 @@ extension Vault {
         if let err = errors.lazy.compactMap({ $0 }).first { throw err }
         result.files = files.count
         result.bytes = total
+        result.notes = noteList
 
         for l in selected where l.type == .symlink {
             let p = root + "/" + l.path
@@ -113,28 +134,47 @@ extension Vault {
         return result
     }
 
-    /// Streams one file of a version to `sink`, chunk by chunk, then checks its SHA-256.
+    /// Streams one file of a version to `sink`, then checks its SHA-256. `path` may name a
+    /// member of an archive (`Export.zip/Connections.csv`); `handler` is needed for archives.
     /// - Throws: ``CofferError/integrity(object:reason:)`` if the content does not verify; the
-    ///   sink may then have received the verified chunks before the failure.
-    public func readFile(_ versionID: ObjectID, path: String, into sink: ([UInt8]) throws -> Void) throws {
+    ///   sink may then have received verified chunks before the failure.
+    public func readFile(
+        _ versionID: ObjectID, path: String, archiveHandler: ArchiveHandler? = nil, into sink: ([UInt8]) throws -> Void
+    ) throws {
         let version = try version(versionID)
         let trimmed = path.split(separator: "/").joined(separator: "/")
-        guard let e = version.entries.first(where: { $0.path == trimmed }) else {
-            throw CofferError.pathNotInVersion(path: path, version: versionID.short)
-        }
-        guard e.type == .file else { throw CofferError.invalidArgument("\(path) is a \(e.type == .directory ? "folder" : "symbolic link"), not a file") }
         let readers = PackReaders(vault: self)
-        let sha = SHA256()
-        var size: UInt64 = 0
-        for c in e.chunks {
-            let plain = try readChunk(c, readers: readers, context: "\(e.path) in version \(versionID.short)")
-            sha.update(plain)
-            size += UInt64(plain.count)
-            try sink(plain)
+        if let e = version.entries.first(where: { $0.path == trimmed }) {
+            guard e.type == .file || e.type == .archive else {
+                throw CofferError.invalidArgument("\(path) is a \(e.type == .directory ? "folder" : "symbolic link"), not a file")
+            }
+            let object = "\(e.path) in version \(versionID.short)"
+            let sha = SHA256()
+            var size: UInt64 = 0
+            try stream(e, readers: readers, object: object, handler: archiveHandler, isCancelled: { false }) { bytes in
+                sha.update(bytes)
+                size += UInt64(bytes.count)
+                try sink(bytes)
+            }
+            guard size == e.size, sha.finalize() == e.sha256 else {
+                throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file")
+            }
+            return
         }
-        guard size == e.size, sha.finalize() == e.sha256 else {
-            throw CofferError.integrity(object: "\(e.path) in version \(versionID.short)", reason: "SHA-256 does not match the sealed file")
+        // A member of an archive?
+        for e in version.entries where e.type == .archive && trimmed.hasPrefix(e.path + "/") {
+            let name = String(trimmed.dropFirst(e.path.count + 1))
+            guard let m = e.archive?.members.first(where: { $0.name == name || $0.name == name + "/" }) else { continue }
+            guard !m.isDirectory else { throw CofferError.invalidArgument("\(path) is a folder inside \(e.path), not a file") }
+            let object = "\(trimmed) in version \(versionID.short)"
+            let content = try memberContent(m, of: e, readers: readers, handler: archiveHandler, object: object)
+            guard UInt64(content.count) == m.size else {
+                throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
+            }
+            try sink(content)
+            return
         }
+        throw CofferError.pathNotInVersion(path: path, version: versionID.short)
     }
 
     /// Decrypts and verifies one chunk.
@@ -155,7 +195,117 @@ extension Vault {
             env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: packPath, verifyID: false)
     }
 
-    private func restoreFile(_ e: VersionEntry, to path: String, readers: PackReaders, versionID: ObjectID, isCancelled: () -> Bool) throws {
+    private func restoreFile(_ e: VersionEntry, to path: String, readers: PackReaders, versionID: ObjectID, options: RestoreOptions) throws {
+        let object = "\(e.path) in version \(versionID.short)"
+        try writeVerified(to: path, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size, sha256: e.sha256, object: object) { emit in
+            try self.stream(e, readers: readers, object: object, handler: options.archiveHandler, isCancelled: options.isCancelled, into: emit)
+        }
+    }
+
+    /// Produces the bytes of a file or archive entry, chunk by chunk (archives: part by part).
+    func stream(
+        _ e: VersionEntry, readers: PackReaders, object: String, handler: ArchiveHandler?, isCancelled: () -> Bool,
+        into emit: ([UInt8]) throws -> Void
+    ) throws {
+        if e.type == .file {
+            for c in e.chunks {
+                if isCancelled() { throw CofferError.interrupted }
+                try emit(try readChunk(c, readers: readers, context: object))
+            }
+            return
+        }
+        guard let layout = e.archive, let handler else { throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild") }
+        for (k, part) in layout.parts.enumerated() {
+            if isCancelled() { throw CofferError.interrupted }
+            switch part.kind {
+            case .stored:
+                for c in part.chunks { try emit(try readChunk(c, readers: readers, context: object)) }
+            case .transformed:
+                let content = try partContent(part, readers: readers, object: object)
+                let bytes: [UInt8]
+                do { bytes = try handler.encode(transform: part.transform, content: content) } catch {
+                    throw CofferError.integrity(object: object, reason: "part \(k) cannot be rebuilt: \(error)")
+                }
+                guard UInt64(bytes.count) == part.outputSize else {
+                    throw CofferError.integrity(object: object, reason: "part \(k) rebuilt to \(bytes.count) bytes, expected \(part.outputSize)")
+                }
+                try emit(bytes)
+            }
+        }
+    }
+
+    /// The stored bytes of an archive part, checked against their SHA-256.
+    func partContent(_ part: ArchivePart, readers: PackReaders, object: String) throws -> [UInt8] {
+        var content: [UInt8] = []
+        content.reserveCapacity(Int(part.contentSize))
+        for c in part.chunks { content += try readChunk(c, readers: readers, context: object) }
+        guard UInt64(content.count) == part.contentSize, SHA256.hash(content) == part.contentSHA256 else {
+            throw CofferError.integrity(object: object, reason: "an archive part does not match its SHA-256")
+        }
+        return content
+    }
+
+    /// A member's content.
+    func memberContent(_ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String) throws -> [UInt8] {
+        guard let layout = e.archive else { return [] }
+        guard let p = m.part else { return [] }
+        let stored = try partContent(layout.parts[p], readers: readers, object: object)
+        switch m.data {
+        case .content:
+            return stored
+        case .encoded:
+            guard let handler else { throw CofferError.invalidArgument("\(object): decoding a member needs an archive handler") }
+            do { return try handler.decode(member: m, stored: stored) } catch {
+                throw CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
+            }
+        case .opaque:
+            throw CofferError.invalidArgument("\(object): member \(m.name) is encrypted or uses an unknown compression method; restore the whole archive instead")
+        }
+    }
+
+    /// Restores an archive's members into a folder.
+    private func expandArchive(
+        _ e: VersionEntry, to folder: String, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
+    ) throws -> [String] {
+        guard let layout = e.archive else { return [] }
+        try LocalBackend.makeDirectory(folder, mode: 0o755)
+        var notes: [String] = []
+        for m in layout.members {
+            if options.isCancelled() { throw CofferError.interrupted }
+            var name = m.name
+            while name.hasSuffix("/") { name.removeLast() }
+            guard Version.isValidPath(name) else {
+                notes.append("\(e.path): member '\(m.name)' not written: its name is not a safe relative path")
+                continue
+            }
+            let path = folder + "/" + name
+            if m.isDirectory {
+                try LocalBackend.makeDirectory(path, mode: 0o755)
+                continue
+            }
+            try LocalBackend.makeDirectory(Paths.parent(path), mode: 0o755)
+            let object = "\(e.path)/\(m.name) in version \(versionID.short)"
+            if m.data == .opaque {
+                notes.append("\(e.path): member '\(m.name)' not written: encrypted or an unknown compression method")
+                continue
+            }
+            let content = try memberContent(m, of: e, readers: readers, handler: options.archiveHandler, object: object)
+            guard UInt64(content.count) == m.size else {
+                throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
+            }
+            try writeVerified(to: path, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: SHA256.hash(content), object: object) { emit in
+                try emit(content)
+            }
+        }
+        return notes
+    }
+
+    /// Writes a file under a temporary name, checks its size and SHA-256, sets mode and mtime, and
+    /// renames it into place; nothing is left under the real name on failure.
+    private func writeVerified(
+        to path: String, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
+        produce: (([UInt8]) throws -> Void) throws -> Void
+    ) throws {
         let tmp = Restorer.temporaryName(for: path)
         let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CofferError.fromErrno(errno, path: path, operation: "create") }
@@ -166,12 +316,10 @@ extension Vault {
         do {
             let sha = SHA256()
             var size: UInt64 = 0
-            for c in e.chunks {
-                if isCancelled() { throw CofferError.interrupted }
-                let plain = try readChunk(c, readers: readers, context: "\(e.path) in version \(versionID.short)")
-                sha.update(plain)
-                size += UInt64(plain.count)
-                try plain.withUnsafeBytes { b in
+            try produce { bytes in
+                sha.update(bytes)
+                size += UInt64(bytes.count)
+                try bytes.withUnsafeBytes { b in
                     var off = 0
                     while off < b.count {
                         let n = write(fd, b.baseAddress! + off, b.count - off)
@@ -180,12 +328,11 @@ extension Vault {
                     }
                 }
             }
-            guard size == e.size, sha.finalize() == e.sha256 else {
-                throw CofferError.integrity(object: "\(e.path) in version \(versionID.short)", reason: "SHA-256 does not match the sealed file; not restored")
+            guard size == expected, sha.finalize() == sha256 else {
+                throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
             }
-            _ = fchmod(fd, mode_t(e.mode))
-            var times = [timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds)),
-                         timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds))]
+            _ = fchmod(fd, mode_t(mode))
+            var times = [timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1)), timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1))]
             _ = futimens(fd, &times)
         } catch {
             close(fd)
@@ -229,6 +376,15 @@ extension Vault {
 }
 
 enum Restorer {
+    /// The folder an expanded archive goes to: its name without `.zip` (or with `.contents` added).
+    static func expandedName(_ path: String) -> String {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".zip") && path.count > 4 && !Paths.lastComponent(path).lowercased().elementsEqual(".zip") {
+            return String(path.dropLast(4))
+        }
+        return path + ".contents"
+    }
+
     static func temporaryName(for path: String) -> String {
         let dir = Paths.parent(path)
         let base = Paths.lastComponent(path)

@@ -5,6 +5,8 @@ public enum EntryType: UInt8, Sendable {
     case file = 1
     case directory = 2
     case symlink = 3
+    /// A file stored part by part (a zip): see ``ArchiveLayout``.
+    case archive = 4
 }
 
 /// One file, folder or symbolic link in a version.
@@ -30,6 +32,8 @@ public struct VersionEntry: Sendable, Equatable {
     public var chunks: [ObjectID]
     /// Link target (symlinks only).
     public var linkTarget: String
+    /// How an archive is stored (archives only).
+    public var archive: ArchiveLayout?
 
     public init(
         type: EntryType, path: String, mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
@@ -49,6 +53,16 @@ public struct VersionEntry: Sendable, Equatable {
         self.ctimeNanoseconds = ctimeNanoseconds
         self.chunks = chunks
         self.linkTarget = linkTarget
+        self.archive = nil
+    }
+
+    /// Every chunk this entry refers to (a file's chunks, or all of an archive's parts).
+    public var storedChunks: [ObjectID] {
+        switch type {
+        case .file: return chunks
+        case .archive: return archive?.parts.flatMap(\.chunks) ?? []
+        default: return []
+        }
     }
 
     /// The SHA-256 as lowercase hex, comparable with `sha256sum`.
@@ -87,7 +101,15 @@ public struct VersionStats: Sendable, Equatable {
 /// file   = sha256(32) || u64le inode || u64le device || i64le ctime || u32le ctime_ns || u32le n || chunk_id(32)*
 /// dir    = (nothing)
 /// link   = str target
+/// archive = sha256(32) || u64le inode || u64le device || i64le ctime || u32le ctime_ns || layout   (body_version 2)
+/// layout = u8 format(1 zip) || u32le n || part* || u32le n || member*
+/// part   = u8 kind(1 stored, 2 transformed) || blob transform || u64le output_size || u64le content_size
+///       || content_sha256(32) || u32le n || chunk_id(32)*
+/// member = str name || u8 flags(bit0 folder) || u8 data(0 content, 1 encoded, 2 opaque) || blob encoding
+///       || u64le size || i64le mtime || u32le part (0xFFFFFFFF: none)
 /// ```
+/// body_version is 1 unless an archive entry is present, then 2 (readers of format 1 that only
+/// know body_version 1 report "written by a newer coffer").
 /// (in the MetaObject envelope, kind 2, stored at versions/<id>; the version id is that name)
 public struct Version: Sendable {
     public var name: String
@@ -103,7 +125,7 @@ public struct Version: Sendable {
 
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 256 + entries.count * 96)
-        w.u8(1)
+        w.u8(entries.contains { $0.type == .archive } ? 2 : 1)
         w.string(name)
         let t = time.timeIntervalSince1970
         let secs = Int64(t.rounded(.down))
@@ -125,6 +147,9 @@ public struct Version: Sendable {
                 w.u32(UInt32(e.chunks.count)); e.chunks.forEach { w.id($0) }
             case .directory: break
             case .symlink: w.string(e.linkTarget)
+            case .archive:
+                w.raw(e.sha256); w.u64(e.inode); w.u64(e.device); w.i64(e.ctimeSeconds); w.u32(e.ctimeNanoseconds)
+                e.archive!.encode(into: &w)
             }
         }
         return w.bytes
@@ -133,7 +158,7 @@ public struct Version: Sendable {
     static func decode(_ body: [UInt8]) throws -> Version {
         var r = ByteReader(body)
         let bv = try r.u8()
-        guard bv == 1 else { throw bv > 1 ? FormatError.newer("version body", bv) : FormatError("unknown version body version") }
+        guard bv == 1 || bv == 2 else { throw bv > 2 ? FormatError.newer("version body", bv) : FormatError("unknown version body version") }
         let name = try r.string()
         let secs = try r.i64()
         let ns = try r.u32()
@@ -158,7 +183,7 @@ public struct Version: Sendable {
         var entries: [VersionEntry] = []
         entries.reserveCapacity(n)
         for _ in 0..<n {
-            guard let type = EntryType(rawValue: try r.u8()) else { throw FormatError("unknown entry type") }
+            guard let type = EntryType(rawValue: try r.u8()), type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
             var e = VersionEntry(
                 type: type, path: try r.string(max: 65536), mode: try r.u32(), mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.u32(),
                 size: try r.u64())
@@ -171,6 +196,11 @@ public struct Version: Sendable {
                 for _ in 0..<nc { e.chunks.append(try r.id()) }
             case .directory: break
             case .symlink: e.linkTarget = try r.string(max: 65536)
+            case .archive:
+                e.sha256 = try r.raw(32); e.inode = try r.u64(); e.device = try r.u64(); e.ctimeSeconds = try r.i64(); e.ctimeNanoseconds = try r.u32()
+                let layout = try ArchiveLayout.decode(&r)
+                guard layout.parts.reduce(UInt64(0), { $0 &+ $1.outputSize }) == e.size else { throw FormatError("archive parts do not add up to its size") }
+                e.archive = layout
             }
             entries.append(e)
         }
@@ -178,6 +208,33 @@ public struct Version: Sendable {
         return Version(
             name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: host, tags: tags, paths: paths,
             parent: parent, stats: s, notes: notes, entries: entries)
+    }
+
+    /// The entries with each archive's members listed right after it, as virtual files and
+    /// folders (`Export.zip/Connections.csv`): what `ls` shows and `diff` compares. A member whose
+    /// content is stored as such carries its SHA-256 and chunks; an encoded one carries the chunks
+    /// of its encoded bytes and no SHA-256 (zeros).
+    public var expandedEntries: [VersionEntry] {
+        var out: [VersionEntry] = []
+        out.reserveCapacity(entries.count)
+        for e in entries {
+            out.append(e)
+            guard e.type == .archive, let layout = e.archive else { continue }
+            for m in layout.members {
+                var name = m.name
+                while name.hasSuffix("/") { name.removeLast() }
+                guard !name.isEmpty else { continue }
+                var v = VersionEntry(
+                    type: m.isDirectory ? .directory : .file, path: e.path + "/" + name, mode: m.isDirectory ? 0o755 : 0o644,
+                    mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0, size: m.isDirectory ? 0 : m.size)
+                if let p = m.part {
+                    v.chunks = layout.parts[p].chunks
+                    if m.data == .content { v.sha256 = layout.parts[p].contentSHA256 }
+                }
+                out.append(v)
+            }
+        }
+        return out
     }
 
     /// A stored path must be relative, non-empty, without `.`/`..` components or NUL, so a

@@ -1,0 +1,199 @@
+/// Archives stored part by part.
+///
+/// A file recognised as an archive (a zip) is not stored as one byte stream. An
+/// ``ArchiveHandler`` (CofferExports provides the zip one) splits it into *parts* that, written
+/// one after the other, give back the exact file:
+/// - a **stored** part is kept as it is in the archive (container bytes: headers, directories,
+///   comments; or a member's compressed bytes that could not be reproduced);
+/// - a **transformed** part keeps a member's *content* (its uncompressed bytes) and a small opaque
+///   `transform` (for zip: the deflate parameters that recompress it byte for byte).
+///
+/// Member contents go through the chunker like any file, so an unchanged `Connections.csv` in next
+/// month's export adds nothing, and a changed one adds only its changed chunks. The handler proves
+/// at seal time that the parts rebuild the file (same SHA-256); restore checks it again.
+
+/// How a part's stored bytes relate to the archive.
+public enum ArchivePartKind: UInt8, Sendable {
+    /// The stored bytes are the archive's bytes.
+    case stored = 1
+    /// The stored bytes are a member's content; the archive holds `handler.encode(transform, content)`.
+    case transformed = 2
+}
+
+/// One part of an archive, in archive order.
+public struct ArchivePart: Sendable, Equatable {
+    public var kind: ArchivePartKind
+    /// Opaque to the core (at most 4096 bytes); for zip, the deflate parameters.
+    public var transform: [UInt8]
+    /// Bytes this part contributes to the archive.
+    public var outputSize: UInt64
+    /// Bytes stored for this part (its content).
+    public var contentSize: UInt64
+    /// SHA-256 of the stored bytes.
+    public var contentSHA256: [UInt8]
+    /// Chunks of the stored bytes, in order.
+    public var chunks: [ObjectID]
+
+    public init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, contentSize: UInt64, contentSHA256: [UInt8], chunks: [ObjectID]) {
+        self.kind = kind
+        self.transform = transform
+        self.outputSize = outputSize
+        self.contentSize = contentSize
+        self.contentSHA256 = contentSHA256
+        self.chunks = chunks
+    }
+}
+
+/// How a member's content is obtained from its part.
+public enum ArchiveMemberData: UInt8, Sendable {
+    /// The part's stored bytes are the member's content.
+    case content = 0
+    /// The part's stored bytes are the member's encoded (compressed) form; the handler decodes them.
+    case encoded = 1
+    /// The member cannot be decoded (encrypted, or an unknown compression method).
+    case opaque = 2
+}
+
+/// A member of an archive, as `ls`, `cat` and `restore --expand` see it.
+public struct ArchiveMember: Sendable, Equatable {
+    /// The member's name in the archive (`/`-separated).
+    public var name: String
+    public var isDirectory: Bool
+    /// Uncompressed size.
+    public var size: UInt64
+    /// Modification time (seconds since 1970, UTC).
+    public var mtimeSeconds: Int64
+    /// The part holding the member's data, or nil (folders, empty members).
+    public var part: Int?
+    public var data: ArchiveMemberData
+    /// Opaque to the core (at most 4096 bytes); what `decode` needs (for zip: method, CRC-32).
+    public var encoding: [UInt8]
+
+    public init(name: String, isDirectory: Bool, size: UInt64, mtimeSeconds: Int64, part: Int?, data: ArchiveMemberData, encoding: [UInt8]) {
+        self.name = name
+        self.isDirectory = isDirectory
+        self.size = size
+        self.mtimeSeconds = mtimeSeconds
+        self.part = part
+        self.data = data
+        self.encoding = encoding
+    }
+}
+
+/// The recorded layout of an archive.
+public struct ArchiveLayout: Sendable, Equatable {
+    /// 1 = zip.
+    public var format: UInt8
+    public var parts: [ArchivePart]
+    public var members: [ArchiveMember]
+
+    public init(format: UInt8, parts: [ArchivePart], members: [ArchiveMember]) {
+        self.format = format
+        self.parts = parts
+        self.members = members
+    }
+
+    public static let zip: UInt8 = 1
+}
+
+/// What a handler found in an archive at seal time: its parts with their bytes in memory.
+public struct ArchivePlan: Sendable {
+    public struct Part: Sendable {
+        public var kind: ArchivePartKind
+        public var transform: [UInt8]
+        public var outputSize: UInt64
+        /// The bytes to store (the archive's bytes for `.stored`, the content for `.transformed`).
+        public var content: [UInt8]
+
+        public init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, content: [UInt8]) {
+            self.kind = kind
+            self.transform = transform
+            self.outputSize = outputSize
+            self.content = content
+        }
+    }
+
+    public var format: UInt8
+    public var parts: [Part]
+    /// Members, with `part` indexing `parts`.
+    public var members: [ArchiveMember]
+    /// SHA-256 of the whole archive file as read.
+    public var sha256: [UInt8]
+    /// Size of the archive file as read.
+    public var size: UInt64
+    /// Remarks for the version's notes (for example members kept as compressed bytes).
+    public var notes: [String]
+
+    public init(format: UInt8, parts: [Part], members: [ArchiveMember], sha256: [UInt8], size: UInt64, notes: [String]) {
+        self.format = format
+        self.parts = parts
+        self.members = members
+        self.sha256 = sha256
+        self.size = size
+        self.notes = notes
+    }
+}
+
+/// Recognises archives at seal time and rebuilds them at restore time. Implemented outside the
+/// core (CofferExports' zip handler) and passed in through ``SealOptions`` and ``RestoreOptions``.
+public protocol ArchiveHandler: Sendable {
+    /// Analyses the file at `path`. Returns nil when it is not an archive this handler stores part
+    /// by part (it is then sealed as an ordinary file). Throws when it looks like one but cannot be
+    /// parsed; the file is then sealed as an ordinary file with a note. The plan must rebuild the
+    /// file exactly: the handler checks this before returning it.
+    func analyse(path: String, size: UInt64) throws -> ArchivePlan?
+
+    /// The archive bytes of a transformed part, from its content.
+    func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8]
+
+    /// A member's content from its encoded bytes (for `.encoded` members).
+    func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8]
+}
+
+extension ArchiveLayout {
+    func encode(into w: inout ByteWriter) {
+        w.u8(format)
+        w.u32(UInt32(parts.count))
+        for p in parts {
+            w.u8(p.kind.rawValue); w.blob(p.transform); w.u64(p.outputSize); w.u64(p.contentSize); w.raw(p.contentSHA256)
+            w.u32(UInt32(p.chunks.count)); p.chunks.forEach { w.id($0) }
+        }
+        w.u32(UInt32(members.count))
+        for m in members {
+            w.string(m.name); w.u8(m.isDirectory ? 1 : 0); w.u8(m.data.rawValue); w.blob(m.encoding)
+            w.u64(m.size); w.i64(m.mtimeSeconds); w.u32(m.part.map { UInt32($0) } ?? UInt32.max)
+        }
+    }
+
+    static func decode(_ r: inout ByteReader) throws -> ArchiveLayout {
+        let format = try r.u8()
+        guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
+        var parts: [ArchivePart] = []
+        for _ in 0..<(try r.count(minimumElementSize: 1 + 4 + 16 + 32 + 4)) {
+            guard let kind = ArchivePartKind(rawValue: try r.u8()) else { throw FormatError("unknown archive part kind") }
+            let transform = try r.blob(max: 4096)
+            let out = try r.u64(), content = try r.u64()
+            let sha = try r.raw(32)
+            let n = try r.count(minimumElementSize: 32)
+            var chunks: [ObjectID] = []
+            chunks.reserveCapacity(n)
+            for _ in 0..<n { chunks.append(try r.id()) }
+            guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
+            parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, contentSHA256: sha, chunks: chunks))
+        }
+        var members: [ArchiveMember] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4 + 2 + 4 + 20)) {
+            let name = try r.string(max: 65536)
+            let flags = try r.u8()
+            guard let data = ArchiveMemberData(rawValue: try r.u8()) else { throw FormatError("unknown member data kind") }
+            let encoding = try r.blob(max: 4096)
+            let size = try r.u64(), mtime = try r.i64()
+            let p = try r.u32()
+            guard p == UInt32.max || Int(p) < parts.count else { throw FormatError("member \(name) refers to a missing part") }
+            members.append(ArchiveMember(
+                name: name, isDirectory: flags & 1 != 0, size: size, mtimeSeconds: mtime, part: p == UInt32.max ? nil : Int(p), data: data,
+                encoding: encoding))
+        }
+        return ArchiveLayout(format: format, parts: parts, members: members)
+    }
+}

@@ -1,7 +1,7 @@
 # Coffer — build, test and demo entry points. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip python3
+APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3
 BIN_RELEASE := .build/release
 
 .PHONY: deps build test demo bench clean
@@ -29,9 +29,10 @@ test: deps
 demo: build
 	bash Scripts/demo.sh
 
-## bench: release-build measurements (chunk sizes, seal/restore throughput vs restic)
+## bench: release-build measurements: seal/restore vs restic and borg, and the export series
 bench: deps
 	bash Benchmarks/run.sh
+	bash Benchmarks/exports.sh
 
 clean:
 	rm -rf .build demo

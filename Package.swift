@@ -29,7 +29,7 @@ let package = Package(
         // Chunker, compression (the only importer of CZstd), packs, index, versions, heads, backends, vault.
         .target(name: "CofferCore", dependencies: ["CofferCrypto", "CZstd"]),
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
-        .target(name: "CofferExports", dependencies: ["CofferCore", "CZlib"]),
+        .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
         // The command-line shell.
         .executableTarget(
             name: "coffer",

@@ -57,20 +57,17 @@ step "2. Create the vault (Argon2id, moderate cost)"
 echo "(COFFER_VAULT=$COFFER_VAULT; the passphrase comes from COFFER_PASSPHRASE for this demo only)"
 show "$COFFER" init
 
-step "3. Seal each export as a version of one series"
+step "3. Seal each export (name and date come from the file name; zips are stored member by member)"
 for zip in "${exports[@]}"; do
-    base="$(basename "$zip")"
-    [[ "$base" =~ _([0-9]{2})-([0-9]{2})-([0-9]{4})\.zip$ ]]
-    day="${BASH_REMATCH[3]}-${BASH_REMATCH[1]}-${BASH_REMATCH[2]}"
-    show "$COFFER" seal "$zip" --name linkedin --time "$day" --tag linkedin
+    show "$COFFER" seal "$zip" --tag linkedin
 done
 
 step "4. List the versions (newest first; ADDED is what each cost after dedup and compression)"
 show "$COFFER" list
 
 step "5. Restore the first export and compare its SHA-256 with the original"
-show "$COFFER" ls linkedin@-2
-show "$COFFER" restore linkedin@-2 --to "$DEMO/restore"
+show "$COFFER" ls Basic_LinkedInDataExport@-2
+show "$COFFER" restore Basic_LinkedInDataExport@-2 --to "$DEMO/restore"
 first="${exports[0]}"
 restored="$DEMO/restore/$(basename "$first")"
 original_sum="$(sha256sum "$first" | cut -d' ' -f1)"
@@ -84,7 +81,14 @@ else
     exit 1
 fi
 
-step "6. Status: each series' latest version, its age, and reminders"
+step "6. What changed between the last two exports"
+show "$COFFER" diff Basic_LinkedInDataExport@-1 Basic_LinkedInDataExport@latest
+echo "$ $COFFER diff Basic_LinkedInDataExport@-1 Basic_LinkedInDataExport@latest --records Connections.csv"
+"$COFFER" diff Basic_LinkedInDataExport@-1 Basic_LinkedInDataExport@latest --records Connections.csv > "$DEMO/connections-diff.txt"
+head -12 "$DEMO/connections-diff.txt"
+echo "  (… the whole diff is in $DEMO/connections-diff.txt)"
+
+step "7. Status: each series' latest version, its age, and reminders"
 show "$COFFER" status
 
 printf '\nDemo done. Everything is under %s; try for example:\n' "$DEMO"

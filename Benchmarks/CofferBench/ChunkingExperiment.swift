@@ -83,8 +83,9 @@ enum ChunkingExperiment {
 
     static func mb(_ b: UInt64) -> String { String(format: "%.2f MB", Double(b) / 1e6) }
 
-    static func run(series: String?, corpus: String?) {
-        let zstd = Zstd(level: 3)
+    static func run(series: String?, corpus: String?, level: Int32 = 3) {
+        let zstd = Zstd(level: level)
+        print("zstd level \(level)")
         if let series {
             let steps = (try? FileManager.default.contentsOfDirectory(atPath: series))?.sorted().map { files(in: series + "/" + $0) } ?? []
             let input = steps.joined().reduce(UInt64(0)) { $0 + UInt64((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }

@@ -5,7 +5,7 @@ import Foundation
 /// Release-build measurements for Coffer. Not a test: it prints figures.
 ///
 ///     coffer-bench corpus --out DIR --size-mb N [--seed S]
-///     coffer-bench chunking --series DIR [--corpus DIR]
+///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
 @main
 struct CofferBench {
@@ -18,7 +18,9 @@ struct CofferBench {
         case "corpus":
             Corpus.generate(out: opts.require("--out"), bytes: Int(opts.value("--size-mb") ?? "256")! << 20, seed: UInt64(opts.value("--seed") ?? "1")!)
         case "chunking":
-            ChunkingExperiment.run(series: opts.value("--series"), corpus: opts.value("--corpus"))
+            ChunkingExperiment.run(series: opts.value("--series"), corpus: opts.value("--corpus"), level: Int32(opts.value("--level") ?? "3")!)
+        case "zipcost":
+            ZipCost.run(paths: Array(args.filter { !$0.hasPrefix("--") }))
         case "mutate":
             Corpus.mutate(dir: opts.require("--dir"), percent: Double(opts.value("--percent") ?? "1")!, seed: UInt64(opts.value("--seed") ?? "7")!)
         default:
@@ -29,8 +31,9 @@ struct CofferBench {
     static func usage() -> Never {
         FileHandle.standardError.write(Data("""
             usage: coffer-bench corpus --out DIR --size-mb N [--seed S]
-                   coffer-bench chunking --series DIR [--corpus DIR]
+                   coffer-bench chunking --series DIR [--corpus DIR] [--level N]
                    coffer-bench mutate --dir DIR --percent P [--seed S]
+                   coffer-bench zipcost ZIP...
 
             """.utf8))
         exit(64)

@@ -52,7 +52,7 @@ enum Corpus {
                 data = text(min(size, bytes - written + 1), rng: &rng)
                 path = dir + "/text-\(n).csv"
             }
-            fm.createFile(atPath: path, contents: Data(data))
+            _ = fm.createFile(atPath: path, contents: Data(data))
             files.append(path)
             written += data.count
             n += 1
@@ -86,7 +86,7 @@ enum Corpus {
             var patch = [UInt8](repeating: 0, count: len)
             rng.fill(&patch)
             data.replaceSubrange(at..<min(data.count, at + len), with: patch)
-            fm.createFile(atPath: p, contents: Data(data))
+            _ = fm.createFile(atPath: p, contents: Data(data))
             budget -= len
             changed += 1
         }

@@ -148,3 +148,36 @@ struct ToyArchiveHandler: ArchiveHandler {
         #expect(plain.encode()[0] == 1)
     }
 }
+
+@Suite struct VersionDiffTests {
+    @Test func filesAndMembersAddedRemovedChanged() throws {
+        let f = try T.vault()
+        var o = SealOptions()
+        o.archiveHandler = ToyArchiveHandler()
+        o.name = "d"
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/same.txt", Array("same".utf8))
+        T.write(dir + "/gone.txt", Array("gone".utf8))
+        T.write(dir + "/edit.txt", Array("v1".utf8))
+        T.write(dir + "/a.toy", ToyArchiveHandler.magic + Array("first payload of the toy archive".utf8))
+        let v1 = try f.vault.seal([dir], options: o)
+        unlink(dir + "/gone.txt")
+        T.write(dir + "/new.txt", Array("new".utf8))
+        T.write(dir + "/edit.txt", Array("v2 longer".utf8))
+        T.write(dir + "/a.toy", ToyArchiveHandler.magic + Array("second payload of the toy archive".utf8))
+        let v2 = try f.vault.seal([dir], options: o)
+        let diff = VersionDiff(from: v1.version, to: v2.version)
+        var kinds: [String: String] = [:]
+        for c in diff.changes {
+            switch c {
+            case .added: kinds[c.path] = "added"
+            case .removed: kinds[c.path] = "removed"
+            case .changed: kinds[c.path] = "changed"
+            }
+        }
+        #expect(kinds == [
+            "d/new.txt": "added", "d/gone.txt": "removed", "d/edit.txt": "changed", "d/a.toy": "changed", "d/a.toy/inner.txt": "changed",
+        ])
+        #expect(diff.unchanged >= 4)
+    }
+}

@@ -76,3 +76,45 @@ import Testing
         #expect(versions[1].version.stats.addedChunks < versions[0].version.stats.addedChunks)
     }
 }
+
+/// The golden vault for version body 2 (archive entries), written once with the toy archive
+/// handler by `writeGoldenArchiveVault` (COFFER_WRITE_GOLDEN_ARCHIVE=<folder>).
+@Suite struct GoldenArchiveVaultTests {
+    static let passphrase = "golden archive passphrase"
+    static func payload(_ month: Int) -> [UInt8] { T.csv(rows: 300 + 10 * month, seed: 77) }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_WRITE_GOLDEN_ARCHIVE"] != nil))
+    func writeGoldenArchiveVault() throws {
+        let out = ProcessInfo.processInfo.environment["COFFER_WRITE_GOLDEN_ARCHIVE"]!
+        let v = try Vault.create(at: out, passphrase: T.secret(Self.passphrase), options: T.cheap, host: "golden-host", state: nil)
+        for month in 0..<2 {
+            let dir = T.scratch("golden-archive") + "/exports"
+            T.write(dir + "/export.toy", ToyArchiveHandler.magic + Self.payload(month))
+            var s = SealOptions()
+            s.archiveHandler = ToyArchiveHandler()
+            s.time = Date(timeIntervalSince1970: 1_767_225_600 + Double(month) * 2_592_000)
+            s.host = "golden-host"
+            _ = try v.seal([dir], options: s)
+        }
+    }
+
+    @Test func currentCodeReadsTheGoldenArchiveVault() throws {
+        let golden = try #require(Bundle.module.resourcePath).appending("/Golden/v1-archive")
+        let root = T.scratch("golden-archive-copy")
+        try FileManager.default.copyItem(atPath: golden, toPath: root + "/vault")
+        let v = try Vault.open(at: root + "/vault", passphrase: T.secret(Self.passphrase), state: RollbackState(directory: root + "/state"))
+        let versions = try v.versions()
+        #expect(versions.count == 2)
+        #expect(try v.check(readDataFraction: 1).isClean)
+        for (month, (id, version)) in versions.enumerated() {
+            let e = try #require(version.entries.first { $0.path == "exports/export.toy" })
+            #expect(e.type == .archive)
+            #expect(e.archive?.members.map(\.name) == ["inner.txt", "raw.bin", "folder/", "../escape.txt"])
+            let out = T.scratch("golden-archive-out")
+            var ro = RestoreOptions()
+            ro.archiveHandler = ToyArchiveHandler()
+            try v.restore(id, to: out, options: ro)
+            #expect(T.read(out + "/exports/export.toy") == ToyArchiveHandler.magic + Self.payload(month))
+        }
+    }
+}

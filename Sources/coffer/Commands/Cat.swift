@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCore
+import CofferExports
 import Foundation
 
 extension Coffer {
@@ -23,7 +24,7 @@ extension Coffer {
         func run() throws {
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
-            try vault.readFile(id, path: path) { bytes in
+            try vault.readFile(id, path: path, archiveHandler: ZipArchiveHandler()) { bytes in
                 try bytes.withUnsafeBytes { try Console.write(1, $0, name: "standard output") }
             }
         }

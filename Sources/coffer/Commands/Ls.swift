@@ -25,7 +25,8 @@ extension Coffer {
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
             let v = try vault.version(id)
-            var entries = v.entries
+            // Archives (zips) list their members under the archive's name.
+            var entries = v.expandedEntries
             if let path {
                 let prefix = path.split(separator: "/").joined(separator: "/")
                 if !prefix.isEmpty {
@@ -42,7 +43,7 @@ extension Coffer {
                 var row = [Format.mode(e.mode, type: e.type)]
                 row.append(e.type == .directory ? "-" : long ? String(e.size) : Format.bytes(e.size))
                 row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
-                if long { row.append(e.type == .file ? e.sha256Hex : "-") }
+                if long { row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-") }
                 row.append(e.type == .symlink ? "\(e.path) -> \(e.linkTarget)" : e.path)
                 return row
             }
@@ -83,7 +84,7 @@ private struct LsJSON: Encodable {
                 type: e.type == .directory ? "dir" : e.type == .symlink ? "symlink" : "file", path: e.path,
                 mode: String(format: "%04o", e.mode), size: e.type == .directory ? 0 : e.size,
                 mtime: Format.iso8601(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))),
-                sha256: e.type == .file ? e.sha256Hex : nil, linkTarget: e.type == .symlink ? e.linkTarget : nil)
+                sha256: (e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : nil, linkTarget: e.type == .symlink ? e.linkTarget : nil)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCore
+import CofferExports
 import Foundation
 
 extension Coffer {
@@ -31,6 +32,9 @@ extension Coffer {
         @Flag(help: "Overwrite existing files.")
         var force = false
 
+        @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself.")
+        var expand = false
+
         func run() throws {
             Interrupt.beginCooperative()
             let vault = try vaultArguments.open()
@@ -40,6 +44,8 @@ extension Coffer {
             var options = RestoreOptions()
             options.include = include
             options.force = force
+            options.archiveHandler = ZipArchiveHandler()
+            options.expandArchives = expand
             options.isCancelled = Interrupt.check
             options.progress = { done, total in progress.update { progress.transferText(done: done, total: total) } }
             let result: RestoreResult
@@ -64,6 +70,7 @@ extension Coffer {
                     "Restored \(id.short) \(v.name) (\(Format.dateTime(v.time))) into \(target): \(result.files) file\(result.files == 1 ? "" : "s"), "
                         + "\(Format.bytes(result.bytes)), SHA-256 verified, in \(Format.duration(progress.elapsed))")
             }
+            for note in result.notes { Console.warn(note) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCore
+import CofferExports
 import Foundation
 
 extension Coffer {
@@ -21,7 +22,7 @@ extension Coffer {
         @Argument(help: ArgumentHelp("Files, folders or archives to seal.", valueName: "path"), completion: .file())
         var paths: [String]
 
-        @Option(help: "The version's name. Default: the base name of the first path.")
+        @Option(help: "The version's name. Default: the export series when the first path is a named export (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport), else its base name.")
         var name: String?
 
         @Option(name: .customLong("tag"), help: ArgumentHelp("A tag for the version (repeatable).", valueName: "tag"))
@@ -29,7 +30,7 @@ extension Coffer {
 
         @Option(
             help: ArgumentHelp(
-                "The version's time, ISO 8601 (2026-03-01, 2026-03-01T12:00:00Z). Default: now.", valueName: "time"),
+                "The version's time, ISO 8601 (2026-03-01, 2026-03-01T12:00:00Z). Default: the date in an export's file name, else now.", valueName: "time"),
             transform: Seal.parseTime)
         var time: Date?
 
@@ -66,6 +67,13 @@ extension Coffer {
             options.name = name
             options.tags = tags
             options.time = time
+            options.archiveHandler = ZipArchiveHandler()
+            // An export's file name gives the series name and the export date
+            // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).
+            if let first = paths.first, let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
+                if name == nil { options.name = export.series }
+                if time == nil { options.time = Date(timeIntervalSince1970: TimeInterval(export.date.secondsSince1970)) }
+            }
             options.force = force
             options.isCancelled = Interrupt.check
             options.progress = { p in progress.update { progress.sealText(p) } }

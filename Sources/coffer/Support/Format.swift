@@ -125,7 +125,7 @@ enum Format {
 
     /// `rwxr-xr-x` for a mode, prefixed by the entry type (`d`, `-`, `l`).
     static func mode(_ mode: UInt32, type: EntryType) -> String {
-        let t: Character = type == .directory ? "d" : type == .symlink ? "l" : "-"
+        let t: Character = type == .directory ? "d" : type == .symlink ? "l" : type == .archive ? "z" : "-"
         var s = String(t)
         let bits: [(UInt32, Character)] = [
             (0o400, "r"), (0o200, "w"), (0o100, "x"), (0o040, "r"), (0o020, "w"), (0o010, "x"), (0o004, "r"), (0o002, "w"), (0o001, "x"),

@@ -1,0 +1,681 @@
+// RecordDiff.swift: row-level differences between two versions of one CSV file.
+//
+// Rows are matched by a natural key (linkedin-export.md §3.3):
+// - a header with `URL` (LinkedIn Connections): the URL; a row whose URL is empty (a hidden or
+//   closed account, `,,,,,,date`) is keyed by its whole content;
+// - a header with `CONVERSATION ID`, `DATE` and `FROM` (LinkedIn messages): those three;
+// - otherwise the columns the caller names (`--key`), otherwise the whole row.
+// Columns the caller names win over the inferred key.
+//
+// Equal keys on one side (two identical blank rows, two messages from one sender in one second)
+// are paired in order of appearance: the n-th before with the n-th after; the extras are added
+// or removed. Columns are matched by name, so a reordered, grown or shrunk header still diffs
+// (columns whose names differ only in case, like `SharedURL` → `SharedUrl`, are one column
+// renamed). In Invitations.csv, a rolling window of about 7–10 months, rows that left because
+// they are older than the oldest row still present are "aged out", not removed.
+//
+// Cost: linear in the two files (one hash lookup per row).
+
+/// How rows of one file are matched between two versions.
+public enum RecordKey: Sendable, Equatable, CustomStringConvertible {
+    /// LinkedIn Connections: the `URL` column; rows with an empty URL are keyed by their content.
+    case linkedInConnections
+    /// LinkedIn messages: `CONVERSATION ID` + `DATE` + `FROM` (there is no message id).
+    case linkedInMessages
+    /// The named columns, as the caller gave them (`--key COLUMN`, repeatable).
+    case columns([String])
+    /// The whole row: rows are only ever added or removed, never changed.
+    case wholeRow
+
+    /// `URL`, `CONVERSATION ID + DATE + FROM`, the column names joined by ` + `, or `whole row`.
+    public var description: String {
+        switch self {
+        case .linkedInConnections: "URL"
+        case .linkedInMessages: "CONVERSATION ID + DATE + FROM"
+        case .columns(let names): names.joined(separator: " + ")
+        case .wholeRow: "whole row"
+        }
+    }
+}
+
+/// What a CSV file is, for the wording of its summary.
+public enum RecordFileKind: String, Sendable, Equatable, Encodable {
+    /// LinkedIn `Connections.csv`.
+    case connections
+    /// LinkedIn `messages.csv` and its siblings (`guide_messages.csv`, …).
+    case messages
+    /// LinkedIn `Invitations.csv`, a rolling window.
+    case invitations
+    /// Any other CSV.
+    case generic
+}
+
+/// Which of the two versions something came from.
+public enum RecordSide: String, Sendable, Equatable {
+    /// The older version.
+    case before
+    /// The newer version.
+    case after
+}
+
+/// An error from a record diff.
+public enum RecordDiffError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A key column the caller named is in neither header or only one; `available` lists the
+    /// columns both versions have (the ones that can be keys).
+    case unknownKeyColumn(column: String, available: [String])
+    /// One version could not be read as CSV.
+    case unreadable(path: String, side: RecordSide, error: CSVError)
+
+    public var description: String {
+        switch self {
+        case .unknownKeyColumn(let column, let available):
+            "no column \"\(column)\" to key rows by; available columns: "
+                + (available.isEmpty ? "(none)" : available.map { "\"\($0)\"" }.joined(separator: ", "))
+        case .unreadable(let path, let side, let error):
+            "cannot read the \(side.rawValue) version of \(path): \(error)"
+        }
+    }
+}
+
+/// Column values of one row, in header order; encodes as a JSON object `{column: value}` (the order
+/// of keys in the JSON text is the encoder's).
+public struct RecordFields: Sendable, Equatable, Encodable {
+    /// Column names (unique: a repeated header name gets ` (2)`, ` (3)`…).
+    public let columns: [String]
+    /// The values, one per column.
+    public let values: [String]
+
+    /// Fields from parallel lists of names and values.
+    public init(columns: [String], values: [String]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The value in `column`, if the row has that column.
+    public subscript(column: String) -> String? {
+        columns.firstIndex(of: column).map { values[$0] }
+    }
+
+    /// The fields as a dictionary (loses the column order).
+    public var dictionary: [String: String] {
+        Dictionary(zip(columns, values), uniquingKeysWith: { first, _ in first })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicCodingKey.self)
+        for (column, value) in zip(columns, values) {
+            try container.encode(value, forKey: DynamicCodingKey(column))
+        }
+    }
+}
+
+struct DynamicCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// A row only one version has. JSON: `{"key": …, "row": {column: value}}`.
+public struct RecordRow: Sendable, Equatable, Encodable {
+    /// The row's key, readable: the URL, `id | date | sender`, or the row as a CSV line.
+    public let key: String
+    /// The row's values under its version's header.
+    public let row: RecordFields
+    /// The 1-based line the row starts on in its version.
+    public let line: Int
+
+    enum CodingKeys: String, CodingKey { case key, row }
+}
+
+/// A row both versions have, with different values. JSON: `{"key", "before", "after", "row"}`,
+/// where `before` and `after` hold the changed columns only and `row` the whole newer row.
+public struct RecordChange: Sendable, Equatable, Encodable {
+    /// The row's key.
+    public let key: String
+    /// The changed columns' older values.
+    public let before: RecordFields
+    /// The changed columns' newer values.
+    public let after: RecordFields
+    /// The whole newer row (to say who changed, not only what).
+    public let row: RecordFields
+    /// The 1-based line of the row in the newer version.
+    public let line: Int
+
+    /// The names of the columns that changed, in header order.
+    public var changedColumns: [String] { after.columns }
+
+    enum CodingKeys: String, CodingKey { case key, before, after, row }
+}
+
+/// How the header changed between two versions. Rows still diff by column name.
+public struct HeaderChange: Sendable, Equatable, Encodable {
+    /// A column whose name changed only in letter case (`SharedURL` → `SharedUrl`).
+    public struct Rename: Sendable, Equatable, Encodable {
+        /// The older name.
+        public let from: String
+        /// The newer name.
+        public let to: String
+    }
+
+    /// Columns only the newer version has.
+    public let added: [String]
+    /// Columns only the older version has.
+    public let removed: [String]
+    /// Columns renamed (case only), compared as one column.
+    public let renamed: [Rename]
+    /// The older header.
+    public let before: [String]
+    /// The newer header.
+    public let after: [String]
+
+    /// `columns added: A, B; removed: C; renamed: D → d`, or `columns reordered`.
+    public var description: String {
+        var parts: [String] = []
+        if !added.isEmpty { parts.append("columns added: " + added.joined(separator: ", ")) }
+        if !removed.isEmpty { parts.append("columns removed: " + removed.joined(separator: ", ")) }
+        if !renamed.isEmpty { parts.append("columns renamed: " + renamed.map { "\($0.from) → \($0.to)" }.joined(separator: ", ")) }
+        return parts.isEmpty ? "columns reordered" : parts.joined(separator: "; ")
+    }
+}
+
+/// Counts behind a file's summary line.
+public struct RecordDiffSummary: Sendable, Equatable, Encodable {
+    /// How the file was recognised.
+    public let kind: RecordFileKind
+    /// Rows only the newer version has.
+    public let added: Int
+    /// Rows only the older version has, and not aged out.
+    public let removed: Int
+    /// Rows both have, with different values.
+    public let changed: Int
+    /// Rows that fell out of a rolling window (Invitations.csv).
+    public let agedOut: Int
+    /// Connections: added rows that are new connections (not a hidden account shown again).
+    public let newConnections: Int
+    /// Connections: removed rows that are gone (not an account that turned into a blank row).
+    public let removedConnections: Int
+    /// Connections: changed rows whose `Company` or `Position` changed.
+    public let jobChanges: Int
+    /// Connections: other changed rows (an e-mail shown or hidden, a name edited).
+    public let otherChanges: Int
+    /// Connections: accounts that turned into a blank `,,,,,,date` row (a removed row and an
+    /// added blank row with the same `Connected On`).
+    public let nowHidden: Int
+    /// Connections: blank rows that became a visible connection again.
+    public let visibleAgain: Int
+    /// Messages: distinct conversations among the added messages.
+    public let conversations: Int
+    /// The one-line summary, e.g. `Connections.csv: 34 new connections, 2 removed, 11 changed jobs`.
+    public let text: String
+
+    enum CodingKeys: String, CodingKey {
+        case kind, added, removed, changed
+        case agedOut = "aged_out"
+        case newConnections = "new_connections"
+        case removedConnections = "removed_connections"
+        case jobChanges = "job_changes"
+        case otherChanges = "other_changes"
+        case nowHidden = "now_hidden"
+        case visibleAgain = "visible_again"
+        case conversations, text
+    }
+}
+
+/// The row-level difference between two versions of one CSV file.
+///
+/// JSON (snake_case): `{"path", "kind", "key", "added": [{"key", "row"}], "removed": […],
+/// "changed": [{"key", "before", "after", "row"}], "aged_out": […], "header_change"?, "summary"}`.
+public struct FileRecordDiff: Sendable, Equatable, Encodable {
+    /// The file's path as the caller gave it.
+    public let path: String
+    /// How the file was recognised.
+    public let kind: RecordFileKind
+    /// How rows were matched.
+    public let key: RecordKey
+    /// Rows only the newer version has, in its order.
+    public let added: [RecordRow]
+    /// Rows only the older version has (and not aged out), in its order.
+    public let removed: [RecordRow]
+    /// Rows whose values changed, in the newer version's order.
+    public let changed: [RecordChange]
+    /// Rows that left a rolling window (Invitations.csv), in the older version's order.
+    public let agedOut: [RecordRow]
+    /// The header change, if the header line differs (nil when one version is empty).
+    public let headerChange: HeaderChange?
+    /// Counts and the summary line.
+    public let summary: RecordDiffSummary
+
+    /// Whether nothing changed.
+    public var isEmpty: Bool {
+        added.isEmpty && removed.isEmpty && changed.isEmpty && agedOut.isEmpty && headerChange == nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, key, added, removed, changed
+        case agedOut = "aged_out"
+        case headerChange = "header_change"
+        case summary
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(key.description, forKey: .key)
+        try container.encode(added, forKey: .added)
+        try container.encode(removed, forKey: .removed)
+        try container.encode(changed, forKey: .changed)
+        try container.encode(agedOut, forKey: .agedOut)
+        try container.encodeIfPresent(headerChange, forKey: .headerChange)
+        try container.encode(summary.text, forKey: .summary)
+    }
+}
+
+/// Record diffs of several files, as `coffer diff --records --json` prints them:
+/// `{"files": [ … ]}`.
+public struct RecordDiffReport: Sendable, Equatable, Encodable {
+    /// One entry per CSV file compared.
+    public var files: [FileRecordDiff]
+
+    /// A report of `files`.
+    public init(files: [FileRecordDiff]) {
+        self.files = files
+    }
+
+    /// The summary lines, one per file.
+    public var summaryLines: [String] { files.map(\.summary.text) }
+}
+
+/// Computes row-level diffs of CSV files.
+///
+/// ```swift
+/// let diff = try RecordDiff.compare(before: old, after: new, path: "Connections.csv")
+/// print(diff.summary.text)   // Connections.csv: 34 new connections, 2 removed, 11 changed jobs
+/// let json = try JSONEncoder().encode(RecordDiffReport(files: [diff]))
+/// ```
+public enum RecordDiff {
+    /// Diffs two versions of the CSV file at `path` (the name picks the summary wording and
+    /// recognises Connections.csv and Invitations.csv; a missing version can be passed as `[]`).
+    ///
+    /// - Parameter keyColumns: columns to key rows by (`--key`), overriding the inferred key.
+    /// - Throws: `RecordDiffError.unknownKeyColumn` for a key column not in both headers,
+    ///   `RecordDiffError.unreadable` for malformed CSV.
+    public static func compare(
+        before: [UInt8], after: [UInt8], path: String, keyColumns: [String] = []
+    ) throws(RecordDiffError) -> FileRecordDiff {
+        let old: CSVTable
+        let new: CSVTable
+        do { old = try CSVReader.read(before) } catch { throw .unreadable(path: path, side: .before, error: error) }
+        do { new = try CSVReader.read(after) } catch { throw .unreadable(path: path, side: .after, error: error) }
+        return try compare(before: old, after: new, path: path, keyColumns: keyColumns)
+    }
+
+    /// Diffs two tables already read (see `compare(before:after:path:keyColumns:)`).
+    public static func compare(
+        before: CSVTable, after: CSVTable, path: String, keyColumns: [String] = []
+    ) throws(RecordDiffError) -> FileRecordDiff {
+        let layout = ColumnLayout(before: before, after: after)
+        let kind = fileKind(path: path, columns: layout.commonNames)
+        let resolved = try resolveKey(layout: layout, keyColumns: keyColumns)
+
+        // Keys of every row, both sides.
+        let beforeKeys = before.rows.map { resolved.internalKey($0, side: .before) }
+        let afterKeys = after.rows.map { resolved.internalKey($0, side: .after) }
+
+        var slots: [String: [Int]] = [:]
+        slots.reserveCapacity(before.rows.count)
+        for (index, key) in beforeKeys.enumerated() { slots[key, default: []].append(index) }
+
+        var used = [Bool](repeating: false, count: before.rows.count)
+        var occurrences: [String: Int] = [:]
+        occurrences.reserveCapacity(after.rows.count)
+        var added: [RecordRow] = []
+        var changed: [RecordChange] = []
+        for (index, key) in afterKeys.enumerated() {
+            let n = occurrences[key, default: 0]
+            occurrences[key] = n + 1
+            let row = after.rows[index]
+            guard let list = slots[key], n < list.count else {
+                added.append(RecordRow(
+                    key: resolved.displayKey(row, side: .after), row: layout.fields(row, side: .after),
+                    line: after.rowLines[index]))
+                continue
+            }
+            let match = list[n]
+            used[match] = true
+            let old = before.rows[match]
+            var columns: [String] = [], was: [String] = [], now: [String] = []
+            for column in layout.common {
+                let a = value(old, column.before), b = value(row, column.after)
+                if a != b {
+                    columns.append(column.name)
+                    was.append(a)
+                    now.append(b)
+                }
+            }
+            if !columns.isEmpty {
+                changed.append(RecordChange(
+                    key: resolved.displayKey(row, side: .after), before: RecordFields(columns: columns, values: was),
+                    after: RecordFields(columns: columns, values: now), row: layout.fields(row, side: .after),
+                    line: after.rowLines[index]))
+            }
+        }
+
+        // Rows only the older version has: removed, or aged out of Invitations' window.
+        var removed: [RecordRow] = []
+        var agedOut: [RecordRow] = []
+        let window = kind == .invitations ? rollingWindow(layout: layout, after: after) : nil
+        for index in before.rows.indices where !used[index] {
+            let row = before.rows[index]
+            let record = RecordRow(
+                key: resolved.displayKey(row, side: .before), row: layout.fields(row, side: .before),
+                line: before.rowLines[index])
+            if let window, let seconds = RecordDate.seconds(value(row, window.beforeColumn)),
+                window.oldest.map({ seconds < $0 }) ?? true
+            {
+                agedOut.append(record)
+            } else {
+                removed.append(record)
+            }
+        }
+
+        let summary = summarize(
+            path: path, kind: kind, layout: layout, added: added, removed: removed, changed: changed, agedOut: agedOut)
+        return FileRecordDiff(
+            path: path, kind: kind, key: resolved.key, added: added, removed: removed, changed: changed,
+            agedOut: agedOut, headerChange: layout.headerChange, summary: summary)
+    }
+
+    // MARK: - Columns
+
+    /// Column names of both versions, and which columns are compared.
+    struct ColumnLayout {
+        struct Common {
+            let name: String
+            let before: Int
+            let after: Int
+        }
+
+        let beforeNames: [String]
+        let afterNames: [String]
+        /// Columns both versions have (after's order, after's names), with each side's index.
+        let common: [Common]
+        let headerChange: HeaderChange?
+
+        var commonNames: [String] { common.map(\.name) }
+
+        init(before: CSVTable, after: CSVTable) {
+            let beforeNames = Self.uniqueNames(before)
+            let afterNames = Self.uniqueNames(after)
+            self.beforeNames = beforeNames
+            self.afterNames = afterNames
+            let beforeEmpty = before.header.isEmpty && before.rows.isEmpty
+            let afterEmpty = after.header.isEmpty && after.rows.isEmpty
+            if beforeEmpty || afterEmpty {
+                // A file that one version lacks: compare the other's columns with nothing.
+                let names = beforeEmpty ? afterNames : beforeNames
+                common = names.indices.map { Common(name: names[$0], before: $0, after: $0) }
+                headerChange = nil
+                return
+            }
+            var beforeIndex: [String: Int] = [:]
+            for (index, name) in beforeNames.enumerated() { beforeIndex[name] = index }
+            let afterSet = Set(afterNames)
+            var pairs: [Int: Int] = [:]  // after index → before index
+            for (index, name) in afterNames.enumerated() {
+                if let match = beforeIndex[name] { pairs[index] = match }
+            }
+            // Case-only renames, when unambiguous.
+            let onlyBefore = beforeNames.indices.filter { !afterSet.contains(beforeNames[$0]) }
+            let onlyAfter = afterNames.indices.filter { pairs[$0] == nil }
+            var renamed: [HeaderChange.Rename] = []
+            var renamedBefore = Set<Int>()
+            for a in onlyAfter {
+                let lower = afterNames[a].lowercased()
+                let candidates = onlyBefore.filter { beforeNames[$0].lowercased() == lower }
+                let rivals = onlyAfter.filter { afterNames[$0].lowercased() == lower }
+                if candidates.count == 1, rivals.count == 1, let b = candidates.first {
+                    pairs[a] = b
+                    renamedBefore.insert(b)
+                    renamed.append(HeaderChange.Rename(from: beforeNames[b], to: afterNames[a]))
+                }
+            }
+            common = afterNames.indices.compactMap { a in pairs[a].map { Common(name: afterNames[a], before: $0, after: a) } }
+            if before.header == after.header {
+                headerChange = nil
+            } else {
+                headerChange = HeaderChange(
+                    added: onlyAfter.filter { pairs[$0] == nil }.map { afterNames[$0] },
+                    removed: onlyBefore.filter { !renamedBefore.contains($0) }.map { beforeNames[$0] },
+                    renamed: renamed, before: before.header, after: after.header)
+            }
+        }
+
+        /// Header names made unique (` (2)` for a repeat), extended with `(column N)` for
+        /// fields beyond the header in longer rows.
+        static func uniqueNames(_ table: CSVTable) -> [String] {
+            var names: [String] = []
+            var taken = Set<String>()
+            var counts: [String: Int] = [:]
+            for name in table.header {
+                var count = counts[name, default: 0] + 1
+                var unique = count == 1 ? name : "\(name) (\(count))"
+                while taken.contains(unique) {
+                    count += 1
+                    unique = "\(name) (\(count))"
+                }
+                counts[name] = count
+                taken.insert(unique)
+                names.append(unique)
+            }
+            let width = table.rows.reduce(table.header.count) { max($0, $1.count) }
+            if width > names.count {
+                for index in names.count..<width { names.append("(column \(index + 1))") }
+            }
+            return names
+        }
+
+        func index(of name: String, side: RecordSide) -> Int? {
+            common.first { $0.name == name }.map { side == .before ? $0.before : $0.after }
+        }
+
+        /// The row under its version's header (every header column; extra fields named).
+        func fields(_ row: [String], side: RecordSide) -> RecordFields {
+            let names = side == .before ? beforeNames : afterNames
+            return RecordFields(columns: names, values: names.indices.map { value(row, $0) })
+        }
+    }
+
+    static func value(_ row: [String], _ index: Int) -> String {
+        index < row.count ? row[index] : ""
+    }
+
+    // MARK: - Keys
+
+    /// The key strategy, bound to column indices on each side.
+    struct ResolvedKey {
+        let key: RecordKey
+        /// Key columns (before index, after index); empty for the whole row.
+        let columns: [(before: Int, after: Int)]
+        /// Every compared column, for whole-row keys.
+        let all: [(before: Int, after: Int)]
+
+        private static let separator = "\u{1F}"
+
+        func internalKey(_ row: [String], side: RecordSide) -> String {
+            switch key {
+            case .linkedInConnections:
+                let url = RecordDiff.value(row, pick(columns[0], side))
+                return url.isEmpty ? "R" + wholeRow(row, side: side) : "U" + url
+            case .linkedInMessages, .columns:
+                return columns.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: Self.separator)
+            case .wholeRow:
+                return wholeRow(row, side: side)
+            }
+        }
+
+        func displayKey(_ row: [String], side: RecordSide) -> String {
+            switch key {
+            case .linkedInConnections:
+                let url = RecordDiff.value(row, pick(columns[0], side))
+                return url.isEmpty ? csvLine(all.map { RecordDiff.value(row, pick($0, side)) }) : url
+            case .linkedInMessages, .columns:
+                return columns.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: " | ")
+            case .wholeRow:
+                return csvLine(all.map { RecordDiff.value(row, pick($0, side)) })
+            }
+        }
+
+        private func wholeRow(_ row: [String], side: RecordSide) -> String {
+            all.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: Self.separator)
+        }
+
+        private func pick(_ pair: (before: Int, after: Int), _ side: RecordSide) -> Int {
+            side == .before ? pair.before : pair.after
+        }
+
+        private func csvLine(_ values: [String]) -> String {
+            values.map { value in
+                value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                    ? "\"" + value.replacing("\"", with: "\"\"") + "\"" : value
+            }.joined(separator: ",")
+        }
+    }
+
+    static let messageKeyColumns = ["CONVERSATION ID", "DATE", "FROM"]
+
+    static func resolveKey(layout: ColumnLayout, keyColumns: [String]) throws(RecordDiffError) -> ResolvedKey {
+        let all = layout.common.map { (before: $0.before, after: $0.after) }
+        func bind(_ names: [String]) -> [(before: Int, after: Int)] {
+            names.compactMap { name in layout.common.first { $0.name == name }.map { ($0.before, $0.after) } }
+        }
+        if !keyColumns.isEmpty {
+            var names: [String] = []
+            for requested in keyColumns {
+                if layout.common.contains(where: { $0.name == requested }) {
+                    names.append(requested)
+                    continue
+                }
+                let lower = requested.lowercased()
+                let matches = layout.common.filter { $0.name.lowercased() == lower }
+                guard matches.count == 1 else {
+                    throw .unknownKeyColumn(column: requested, available: layout.commonNames)
+                }
+                names.append(matches[0].name)
+            }
+            return ResolvedKey(key: .columns(names), columns: bind(names), all: all)
+        }
+        let names = Set(layout.commonNames)
+        if names.contains("URL") {
+            return ResolvedKey(key: .linkedInConnections, columns: bind(["URL"]), all: all)
+        }
+        if messageKeyColumns.allSatisfy(names.contains) {
+            return ResolvedKey(key: .linkedInMessages, columns: bind(messageKeyColumns), all: all)
+        }
+        return ResolvedKey(key: .wholeRow, columns: [], all: all)
+    }
+
+    static func fileKind(path: String, columns: [String]) -> RecordFileKind {
+        let name = (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
+        let set = Set(columns)
+        if name == "connections.csv"
+            || (["First Name", "Last Name", "Connected On"].allSatisfy(set.contains) && set.contains("Company"))
+        {
+            return .connections
+        }
+        if set.contains("CONVERSATION ID") && set.contains("DATE") { return .messages }
+        if name == "invitations.csv" || (["Sent At", "Direction", "From", "To"].allSatisfy(set.contains)) {
+            return .invitations
+        }
+        return .generic
+    }
+
+    // MARK: - Rolling window
+
+    /// Invitations.csv: the `Sent At` column and the oldest date the newer version still holds
+    /// (nil when it holds no rows: everything dated has aged out).
+    static func rollingWindow(layout: ColumnLayout, after: CSVTable) -> (beforeColumn: Int, oldest: Int64?)? {
+        guard let beforeColumn = layout.index(of: "Sent At", side: .before),
+            let afterColumn = layout.index(of: "Sent At", side: .after)
+        else { return nil }
+        var oldest: Int64?
+        var rows = 0
+        for row in after.rows where !row.allSatisfy(\.isEmpty) {
+            rows += 1
+            if let seconds = RecordDate.seconds(value(row, afterColumn)) { oldest = min(oldest ?? seconds, seconds) }
+        }
+        if rows > 0, oldest == nil { return nil }  // dates in a shape we cannot read: no ageing
+        return (beforeColumn, oldest)
+    }
+
+    // MARK: - Summary
+
+    static func summarize(
+        path: String, kind: RecordFileKind, layout: ColumnLayout, added: [RecordRow], removed: [RecordRow],
+        changed: [RecordChange], agedOut: [RecordRow]
+    ) -> RecordDiffSummary {
+        var newConnections = added.count, removedConnections = removed.count
+        var jobChanges = 0, otherChanges = changed.count, nowHidden = 0, visibleAgain = 0, conversations = 0
+        var parts: [String] = []
+        switch kind {
+        case .connections:
+            jobChanges = changed.filter { $0.changedColumns.contains("Company") || $0.changedColumns.contains("Position") }.count
+            otherChanges = changed.count - jobChanges
+            // A member who hides their account: their row leaves and a blank row with the same
+            // `Connected On` arrives; and back.
+            func dates(_ rows: [RecordRow], blank: Bool) -> [String: Int] {
+                var counts: [String: Int] = [:]
+                for row in rows where (row.row["URL"] ?? "").isEmpty == blank {
+                    counts[row.row["Connected On"] ?? "", default: 0] += 1
+                }
+                return counts
+            }
+            func pairs(_ a: [String: Int], _ b: [String: Int]) -> Int {
+                a.reduce(0) { $0 + min($1.value, b[$1.key] ?? 0) }
+            }
+            if layout.commonNames.contains("URL"), layout.commonNames.contains("Connected On") {
+                nowHidden = pairs(dates(added, blank: true), dates(removed, blank: false))
+                visibleAgain = pairs(dates(removed, blank: true), dates(added, blank: false))
+            }
+            newConnections = added.count - nowHidden - visibleAgain
+            removedConnections = removed.count - nowHidden - visibleAgain
+            parts.append(plural(newConnections, "new connection"))
+            parts.append("\(removedConnections) removed")
+            parts.append(plural(jobChanges, "changed job"))
+            if otherChanges > 0 { parts.append("\(otherChanges) changed") }
+            if nowHidden > 0 { parts.append("\(nowHidden) now hidden") }
+            if visibleAgain > 0 { parts.append("\(visibleAgain) visible again") }
+        case .messages:
+            if let column = layout.commonNames.first(where: { $0 == "CONVERSATION ID" }) {
+                conversations = Set(added.map { $0.row[column] ?? "" }).count
+            }
+            parts.append(plural(added.count, "new message") + " in " + plural(conversations, "conversation"))
+            if !removed.isEmpty { parts.append("\(removed.count) removed") }
+            if !changed.isEmpty { parts.append("\(changed.count) changed") }
+        case .invitations:
+            parts.append("\(added.count) new")
+            parts.append("\(agedOut.count) aged out")
+            if !removed.isEmpty { parts.append("\(removed.count) removed") }
+            if !changed.isEmpty { parts.append("\(changed.count) changed") }
+        case .generic:
+            parts.append("\(added.count) added")
+            parts.append("\(removed.count) removed")
+            parts.append("\(changed.count) changed")
+            if !agedOut.isEmpty { parts.append("\(agedOut.count) aged out") }
+        }
+        var text = path + ": " + parts.joined(separator: ", ")
+        if let change = layout.headerChange { text += "; " + change.description }
+        return RecordDiffSummary(
+            kind: kind, added: added.count, removed: removed.count, changed: changed.count, agedOut: agedOut.count,
+            newConnections: kind == .connections ? newConnections : 0,
+            removedConnections: kind == .connections ? removedConnections : 0, jobChanges: jobChanges,
+            otherChanges: kind == .connections ? otherChanges : 0, nowHidden: nowHidden, visibleAgain: visibleAgain,
+            conversations: conversations, text: text)
+    }
+
+    static func plural(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+}

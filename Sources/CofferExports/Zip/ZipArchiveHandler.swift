@@ -105,17 +105,10 @@ public struct ZipArchiveHandler: ArchiveHandler {
         return p
     }
 
-    /// A DOS date and time (no time zone) read as UTC.
+    /// A DOS date and time (no time zone) read as UTC; an impossible date counts as 1980-01-01.
     static func unixTime(_ t: ZipWriter.DOSTimestamp) -> Int64 {
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = Int64(t.year) - (t.month <= 2 ? 1 : 0)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(max(1, min(12, t.month)))
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(max(1, t.day)) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return days * 86_400 + Int64(t.hour) * 3_600 + Int64(t.minute) * 60 + Int64(t.second)
+        let days = RecordDate.dayNumber(year: t.year, month: t.month, day: t.day) ?? RecordDate.dayNumber(year: 1980, month: 1, day: 1)!
+        return Int64(days) * 86_400 + Int64(t.hour) * 3_600 + Int64(t.minute) * 60 + Int64(t.second)
     }
 }
 

@@ -14,7 +14,7 @@ struct Coffer: ParsableCommand {
             Seal a file, folder or data-export archive into a vault with a passphrase, list its \
             versions, and restore any of them byte for byte.
 
-            VAULT: --vault DIR, else $COFFER_VAULT.
+            VAULT: --vault DIR (a folder, or rclone:REMOTE:PATH for any rclone remote), else $COFFER_VAULT.
 
             PASSPHRASE (never on the command line), first match wins: --passphrase-command CMD or \
             --passphrase-file FILE; $COFFER_PASSPHRASE_FILE; $COFFER_PASSPHRASE; otherwise a no-echo \
@@ -30,7 +30,7 @@ struct Coffer: ParsableCommand {
             Shell completions: coffer --generate-completion-script bash|zsh|fish
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Seal.self, List.self, Ls.self, Restore.self, Cat.self, Diff.self, Status.self])
+        subcommands: [Init.self, Seal.self, List.self, Ls.self, Restore.self, Cat.self, Diff.self, Status.self, Check.self, Prune.self, Unlock.self, Forget.self, Key.self, Sync.self])
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit status.
     static func main() {
@@ -39,8 +39,14 @@ struct Coffer: ParsableCommand {
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         Interrupt.install()
         var command: ParsableCommand
+        // `check --read-data=N%` is spelled like restic's; ArgumentParser has no flag with an
+        // optional value, so it becomes --read-data-subset N%.
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        arguments = arguments.flatMap { a -> [String] in
+            a.hasPrefix("--read-data=") ? ["--read-data-subset", String(a.dropFirst("--read-data=".count))] : [a]
+        }
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
         } catch {
             // Help, version, completion scripts and parse errors (status 64).
             exit(withError: error)

@@ -156,23 +156,34 @@ final class FailingBackend: Backend, @unchecked Sendable {
     let error: CofferError
     private(set) var writes = 0
 
-    init(_ inner: LocalBackend, allowedWrites: Int, error: CofferError) {
+    /// Also count removals (for prune, whose deletions are part of its commit sequence).
+    var countRemoves = false
+
+    init(_ inner: LocalBackend, allowedWrites: Int, error: CofferError, countRemoves: Bool = false) {
         self.inner = inner
         self.allowedWrites = allowedWrites
         self.error = error
+        self.countRemoves = countRemoves
     }
 
     var location: String { inner.location }
     func read(_ path: String) throws -> [UInt8] { try inner.read(path) }
     func read(_ path: String, offset: Int, length: Int) throws -> [UInt8] { try inner.read(path, offset: offset, length: length) }
     func write(_ path: String, _ bytes: [UInt8]) throws {
+        if path.hasPrefix("locks/") { try inner.write(path, bytes); return }
         writes += 1
         if writes > allowedWrites { throw error }
         try inner.write(path, bytes)
     }
     func list(_ directory: String) throws -> [String] { try inner.list(directory) }
     func size(_ path: String) throws -> Int? { try inner.size(path) }
-    func remove(_ path: String) throws { try inner.remove(path) }
+    func remove(_ path: String) throws {
+        if countRemoves && !path.hasPrefix("locks/") {
+            writes += 1
+            if writes > allowedWrites { throw error }
+        }
+        try inner.remove(path)
+    }
     func openRandomAccess(_ path: String) throws -> RandomAccessFile { try inner.openRandomAccess(path) }
 }
 

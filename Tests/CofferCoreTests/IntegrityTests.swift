@@ -141,7 +141,7 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         #expect(finding.vaultGeneration == 2)
         #expect(finding.rememberedGeneration == 3)
         #expect(!finding.diverged)
-        #expect(finding.description.contains("1 change behind"))
+        #expect(finding.description.contains("1 version behind"))
         #expect(try !v.check().isClean)
         #expect(throws: CofferError.self) { try v.seal([dir]) }
         // Reading still works, and --force lets a writer continue deliberately.
@@ -181,9 +181,17 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         let a = try f.reopen()
         let b = try f.reopen()
         _ = try a.seal([dir])
-        #expect(throws: CofferError.self) { try b.seal([dir]) }
+        // b opened before a's seal: after taking the lock it catches up with a's head, so its
+        // version follows a's in one linear chain.
+        _ = try b.seal([dir])
         let v = try f.reopen()
-        #expect(v.head.live.count == 1)
+        #expect(v.head.live.count == 2)
+        #expect(v.head.generation == 3)
         #expect(try v.check().isClean)
+        // A head commit that did not catch up is refused, never written beside the other.
+        let c = try f.reopen()
+        _ = try a.seal([dir])
+        #expect(throws: CofferError.self) { try c.commitHead(live: c.head.live, removed: []) }
+        #expect(try f.reopen().check().isClean)
     }
 }

@@ -18,6 +18,8 @@ public struct SealOptions: Sendable {
     public var progress: (@Sendable (SealProgress) -> Void)?
     /// Stores archives (zips) part by part; nil seals every file as a plain byte stream.
     public var archiveHandler: ArchiveHandler?
+    /// Seconds to wait for another writer's lock before giving up.
+    public var lockWait: Double = 0
 
     public init() {}
 }
@@ -51,6 +53,10 @@ extension Vault {
     /// Commit order: packs, index, version, head — killed at any point, the vault stays valid and
     /// at worst holds unreferenced packs.
     public func seal(_ paths: [String], options: SealOptions = SealOptions()) throws -> SealResult {
+        try withWriterLock(wait: options.lockWait) { try sealLocked(paths, options: options) }
+    }
+
+    private func sealLocked(_ paths: [String], options: SealOptions) throws -> SealResult {
         let started = Date()
         if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
         guard !paths.isEmpty else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }

@@ -39,6 +39,45 @@ public struct RollbackState: Sendable {
         guard ok, rename(tmp, directory + "/" + vaultID.hex) == 0 else { unlink(tmp); return }
         try? LocalBackend.syncDirectory(directory)
     }
+
+    // MARK: Live versions of the remembered head
+
+    /// Remembers the live versions of head `head` (generation `generation`) beside the state
+    /// file, in `<vault id>.live`, so that a copy found behind later can be told which versions
+    /// it lacks. Written only for the generation the state file remembers.
+    ///
+    /// `<generation> <head id>\n` then one version id (64 hex digits) per line.
+    func rememberLive(vaultID: ObjectID, generation: UInt64, head: ObjectID, live: [ObjectID]) {
+        guard let r = remembered(vaultID: vaultID), r.generation == generation, r.head == head else { return }
+        if let known = rememberedLive(vaultID: vaultID), known.generation == generation, known.head == head { return }
+        try? LocalBackend.makeDirectory(directory)
+        var text = "\(generation) \(head.hex)\n"
+        for id in live { text += id.hex + "\n" }
+        let bytes = Array(text.utf8)
+        let name = vaultID.hex + ".live"
+        let tmp = directory + "/." + name + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == bytes.count && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(tmp, directory + "/" + name) == 0 else { unlink(tmp); return }
+        try? LocalBackend.syncDirectory(directory)
+    }
+
+    /// The live versions remembered with ``rememberLive(vaultID:generation:head:live:)``.
+    func rememberedLive(vaultID: ObjectID) -> (generation: UInt64, head: ObjectID, live: [ObjectID])? {
+        guard let text = try? String(contentsOfFile: directory + "/" + vaultID.hex + ".live", encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n")
+        guard let first = lines.first else { return nil }
+        let parts = first.split(separator: " ")
+        guard parts.count == 2, let g = UInt64(parts[0]), let id = ObjectID(hex: parts[1]) else { return nil }
+        var live: [ObjectID] = []
+        for line in lines.dropFirst() {
+            guard let v = ObjectID(hex: line) else { return nil }
+            live.append(v)
+        }
+        return (g, id, live)
+    }
 }
 
 /// A mismatch between a vault's head and what this machine remembers.
@@ -48,14 +87,59 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
     public var rememberedHead: ObjectID
     /// True when the vault's chain does not contain the remembered head at all (a different history).
     public var diverged: Bool
+    /// What could be learnt about the versions this copy lacks; filled in after the vault is
+    /// opened (``Vault/open(location:passphrase:state:)`` does it), shared by every copy of
+    /// this value.
+    let details = RollbackDetails()
+
+    /// The versions the newer head lists that this copy does not (`name@date (short id)`, or
+    /// the short id when the version file is not in this copy either), when they are known.
+    public var missingVersions: [String]? { details.missing }
+
+    /// The number of heads written since this copy's head.
+    public var changesBehind: UInt64 { rememberedGeneration > vaultGeneration ? rememberedGeneration - vaultGeneration : 0 }
 
     public var description: String {
+        let missing = details.missing
+        let list: String = {
+            guard let missing, !missing.isEmpty else { return "" }
+            let shown = missing.prefix(8).joined(separator: ", ")
+            return missing.count > 8 ? shown + " and \(missing.count - 8) more" : shown
+        }()
         if diverged {
-            return "this vault's history (head generation \(vaultGeneration)) does not contain head \(rememberedHead.short) "
-                + "(generation \(rememberedGeneration)) that this machine saw before; it was replaced or written to from elsewhere"
+            var s = "this copy's history (head generation \(vaultGeneration)) does not contain head \(rememberedHead.short) "
+                + "(generation \(rememberedGeneration)) that this machine saw before; it was replaced, or sealed into from elsewhere"
+            if let missing {
+                s += missing.isEmpty ? "; it still lists every version that head listed" : "; versions that head listed and this copy lacks: \(list)"
+            } else {
+                s += "; which versions differ cannot be told: that head is not in this copy"
+            }
+            return s
         }
-        let behind = rememberedGeneration - vaultGeneration
-        return "this copy is at head generation \(vaultGeneration) but this machine has seen generation \(rememberedGeneration) "
-            + "(\(behind) change\(behind == 1 ? "" : "s") behind); versions sealed since may be missing — run coffer sync from the newer copy"
+        let where_ = "(head generation \(vaultGeneration) here; this machine has seen generation \(rememberedGeneration))"
+        guard let missing else {
+            let n = changesBehind
+            return "this copy is \(n) version\(n == 1 ? "" : "s") behind \(where_); run coffer sync from the newer copy. "
+                + "The missing versions cannot be named: the newer head is not in this copy and this machine did not keep its list"
+        }
+        if missing.isEmpty {
+            let n = changesBehind
+            return "this copy is \(n) change\(n == 1 ? "" : "s") behind \(where_) but lacks no version (versions forgotten since "
+                + "are still listed here); run coffer sync from the newer copy"
+        }
+        return "this copy is \(missing.count) version\(missing.count == 1 ? "" : "s") behind \(where_); run coffer sync from the newer copy. "
+            + "Missing: \(list)"
+    }
+}
+
+/// The part of a ``RollbackFinding`` that is worked out after the vault is open.
+final class RollbackDetails: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _missing: [String]?
+
+    /// The versions the newer head lists and this copy lacks; nil when that cannot be known.
+    var missing: [String]? {
+        get { lock.withLock { _missing } }
+        set { lock.withLock { _missing = newValue } }
     }
 }

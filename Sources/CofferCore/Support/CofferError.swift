@@ -42,8 +42,13 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
     /// Another writer changed the vault while this one was writing (its head moved). Nothing
     /// was lost; the command can be run again.
     case concurrentWriter(vault: String)
+    /// Another writer holds the vault's lock.
+    case locked(vault: String, holder: String)
     /// The operation was cancelled (Ctrl-C).
     case interrupted
+    /// A remote vault location (an rclone remote) or a sync destination failed or refused;
+    /// `reason` says what happened and what to do.
+    case remote(location: String, reason: String)
 
     public var description: String {
         switch self {
@@ -69,7 +74,10 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
         case .invalidArgument(let m): return m
         case .concurrentWriter(let v):
             return "vault \(v) was changed by another writer while this command ran; nothing was lost — run the command again"
+        case .locked(let v, let h):
+            return "vault \(v) is locked by \(h); wait for it to finish (--lock-wait SECONDS), or run 'coffer unlock' if that process is gone"
         case .interrupted: return "interrupted"
+        case .remote(let l, let r): return "\(l): \(r)"
         }
     }
 

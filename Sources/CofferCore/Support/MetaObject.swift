@@ -6,12 +6,14 @@ enum MetaKind: UInt8, Sendable {
     case index = 1
     case version = 2
     case head = 3
+    case lock = 4
 
     var folder: String {
         switch self {
         case .index: return "index"
         case .version: return "versions"
         case .head: return "heads"
+        case .lock: return "locks"
         }
     }
 }

@@ -35,6 +35,12 @@ public final class Vault: @unchecked Sendable {
     public let rollback: RollbackFinding?
     let state: RollbackState?
     private var versionCache: [ObjectID: Version] = [:]
+    /// The writer lock while one is held (checked before index and head writes).
+    var heldLock: HeldLock?
+    /// Index files already read into `index`.
+    var loadedIndexFiles = Set<String>()
+    /// Stale locks this vault object took over, one line each (for the command to print).
+    public internal(set) var lockNotes: [String] = []
 
     public var vaultID: ObjectID { config.vaultID }
     public var location: String { backend.location }
@@ -239,18 +245,41 @@ public final class Vault: @unchecked Sendable {
             state?.remember(vaultID: config.vaultID, generation: head.generation, head: headID)
         }
 
-        var index = ChunkIndex()
-        // Names that are not 64 hex digits (a sync tool's "conflicted copy", a stray file) are not
-        // vault files; check reports them.
-        for name in try backend.list("index") where ObjectID(hex: name) != nil {
-            let body = try readMeta(backend: backend, path: "index/" + name, expectedID: ObjectID(hex: name), kind: .index, vaultID: config.vaultID, keys: keys, zstd: zstd)
+        let vault = Vault(
+            backend: backend, config: config, keys: keys, head: head, headID: headID, index: ChunkIndex(), keySlotID: usedSlot, rollback: finding,
+            state: state)
+        try vault.loadNewIndexFiles()
+        return vault
+    }
+
+    /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
+    /// "conflicted copy", a stray file) are not vault files; check reports them.
+    func loadNewIndexFiles() throws {
+        for name in try backend.list("index") where !loadedIndexFiles.contains(name) {
+            guard let id = ObjectID(hex: name) else { continue }
+            let body = try Vault.readMeta(backend: backend, path: "index/" + name, expectedID: id, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
             let file: IndexFile
             do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: "index/" + name) }
             for p in file.packs { index.add(pack: p.pack, entries: p.entries) }
+            loadedIndexFiles.insert(name)
         }
-        return Vault(
-            backend: backend, config: config, keys: keys, head: head, headID: headID, index: index, keySlotID: usedSlot, rollback: finding,
-            state: state)
+    }
+
+    /// After taking the writer lock: catches up with changes another writer committed since this
+    /// vault was opened (a newer head that descends from ours, and its index files), so a writer
+    /// that waited for the lock builds on the latest state.
+    func catchUp() throws {
+        let (current, currentID) = try Vault.loadHead(backend: backend, vaultID: vaultID, keys: keys, zstd: zstd)
+        guard currentID != headID else { return }
+        guard current.generation > head.generation,
+              try Vault.headID(atGeneration: head.generation, from: current, id: currentID, backend: backend, vaultID: vaultID, keys: keys, zstd: zstd) == headID
+        else {
+            throw CofferError.concurrentWriter(vault: location)
+        }
+        head = current
+        headID = currentID
+        try loadNewIndexFiles()
+        state?.remember(vaultID: vaultID, generation: current.generation, head: currentID)
     }
 
     /// Reads, checks the name of, decrypts and unpads one metadata file.
@@ -334,6 +363,7 @@ public final class Vault: @unchecked Sendable {
     /// Commits a new head that replaces the current one. Fails if another writer moved the head
     /// since this vault was opened.
     func commitHead(live: [ObjectID], removed: [ObjectID]) throws {
+        try heldLock?.verify()
         let (current, currentID) = try Vault.loadHead(backend: backend, vaultID: vaultID, keys: keys, zstd: zstd)
         guard currentID == headID, current.generation == head.generation else {
             throw CofferError.concurrentWriter(vault: location)
@@ -350,9 +380,11 @@ public final class Vault: @unchecked Sendable {
 
     /// Writes an encrypted metadata file and returns its id.
     func writeMeta(_ body: [UInt8], kind: MetaKind) throws -> ObjectID {
+        if kind == .index { try heldLock?.verify() }
         let file = MetaObject.seal(body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
         try backend.write(kind.folder + "/" + id.hex, file)
+        if kind == .index { loadedIndexFiles.insert(id.hex) }
         return id
     }
 

@@ -37,13 +37,7 @@ extension Coffer {
             }
             let passphrase = try vaultArguments.passphrase(prompt: "New passphrase for vault \(path): ", confirm: true)
             var options = CofferCore.VaultOptions()
-            options.kdf = kdf.parameters
-            #if DEBUG
-            if ProcessInfo.processInfo.environment["COFFER_TESTONLY_WEAK_KDF"] == "1" {
-                options.kdf = .insecureTestOnly
-                Console.err("coffer: debug build with COFFER_TESTONLY_WEAK_KDF=1: minimum Argon2id cost, for tests only")
-            }
-            #endif
+            options.kdf = PassphraseReader.newSlotParameters(kdf.parameters)
             let vault = try Vault.create(at: path, passphrase: passphrase, options: options)
             if output.json {
                 try JSONOutput.print(InitJSON(path: path, id: vault.vaultID.hex, kdf: kdf.rawValue))

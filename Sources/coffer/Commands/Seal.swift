@@ -37,6 +37,9 @@ extension Coffer {
         @Flag(help: "Seal even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        var lockWait: Double = 0
+
         static func parseTime(_ text: String) throws -> Date {
             guard let d = Format.parseTime(text) else {
                 throw ValidationError("'\(text)' is not an ISO 8601 time; use 2026-03-01 or 2026-03-01T12:00:00Z")
@@ -68,6 +71,7 @@ extension Coffer {
             options.tags = tags
             options.time = time
             options.archiveHandler = ZipArchiveHandler()
+            options.lockWait = lockWait
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).
             if let first = paths.first, let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
@@ -89,6 +93,7 @@ extension Coffer {
                 throw error
             }
             progress.finish()
+            for note in vault.lockNotes { Console.warn(note) }
 
             let v = result.version
             if output.json {

@@ -6,7 +6,7 @@ import Foundation
 /// Where the vault is and how to unlock it: shared by every command that opens a vault.
 struct VaultArguments: ParsableArguments {
     @Option(
-        name: .long, help: ArgumentHelp("The vault folder. Default: $COFFER_VAULT.", valueName: "dir"),
+        name: .long, help: ArgumentHelp("The vault: a folder, or rclone:REMOTE:PATH. Default: $COFFER_VAULT.", valueName: "dir"),
         completion: .directory)
     var vault: String?
 
@@ -54,11 +54,11 @@ struct VaultArguments: ParsableArguments {
     /// false (the caller reports it itself).
     func open(warnOnRollback: Bool = true) throws -> Vault {
         let path = try vaultPath()
-        // A wrong path is reported before the passphrase is asked for.
-        try Vault.probe(at: path)
+        // A folder or rclone:REMOTE:PATH. A wrong location is reported before the passphrase is asked for.
+        do { try Vault.probe(location: path) } catch CofferError.invalidArgument(let m) { throw CommandFailure.usage(m) }
         let key = try passphrase(prompt: "Passphrase for vault \(path): ")
         let vault: Vault
-        do { vault = try Vault.open(at: path, passphrase: key) } catch CofferError.wrongPassphrase(let v) {
+        do { vault = try Vault.open(location: path, passphrase: key) } catch CofferError.wrongPassphrase(let v) {
             throw CommandFailure(.wrongPassphrase, "wrong passphrase for vault \(v) (read from \(passphraseSource.label))")
         }
         if warnOnRollback, let finding = vault.rollback {

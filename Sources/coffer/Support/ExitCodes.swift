@@ -57,10 +57,10 @@ enum ExitStatus: Int32, CaseIterable {
         case .wrongPassphrase: self = .wrongPassphrase
         case .integrity, .keySlotRefused: self = .integrity
         case .rollback: self = .rollback
-        case .concurrentWriter: self = .locked
+        case .concurrentWriter, .locked: self = .locked
         case .interrupted: self = .interrupted
         case .vaultExists, .unsupportedFormat, .inputNotFound, .inputUnreadable, .inputChanged, .io, .diskFull,
-             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .invalidArgument:
+             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .invalidArgument, .remote:
             self = .failure
         }
     }

@@ -199,3 +199,31 @@ private struct LineBuffer {
         return storage.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 }
+
+// MARK: New passphrases for key slots
+
+extension PassphraseReader {
+    /// Reads a new passphrase for a key slot (`key add`, `key passwd`): the first line of `file`
+    /// when given (`--new-passphrase-file`), otherwise the terminal prompt, asked twice. Never
+    /// from the environment or a command-line value.
+    static func readNew(file: String?, prompt: String) throws -> SecureBytes {
+        if let file { return try fromFile(file, label: "--new-passphrase-file \(file)") }
+        do {
+            return try read(from: .prompt, prompt: prompt, confirm: true)
+        } catch let failure as CommandFailure where failure.status == .usage {
+            throw CommandFailure.usage("no new passphrase given and no terminal to ask on: pass --new-passphrase-file FILE")
+        }
+    }
+
+    /// The Argon2id cost of a new key slot: `parameters`, or, in a debug build with
+    /// `COFFER_TESTONLY_WEAK_KDF=1`, the test-only minimum (announced on stderr), as `init` does.
+    static func newSlotParameters(_ parameters: KDFParameters) -> KDFParameters {
+        #if DEBUG
+        if ProcessInfo.processInfo.environment["COFFER_TESTONLY_WEAK_KDF"] == "1" {
+            Console.err("coffer: debug build with COFFER_TESTONLY_WEAK_KDF=1: minimum Argon2id cost, for tests only")
+            return .insecureTestOnly
+        }
+        #endif
+        return parameters
+    }
+}

@@ -1,0 +1,171 @@
+import CofferCrypto
+import Dispatch
+import Foundation
+
+/// A writer's lock: who holds it, since when, last refreshed when.
+///
+/// ```
+/// locks/<random 32 hex>   MetaObject kind 4 (encrypted like every other metadata file)
+/// body = u8 body_version(1) || str host || i64le pid || i64le created || i64le refreshed
+/// ```
+/// Lock files are not content-addressed: their names are random, and a refresh writes a new file
+/// and removes the old one.
+public struct LockInfo: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var pid: Int64
+    public var created: Int64
+    public var refreshed: Int64
+    /// The file under `locks/`.
+    public var name: String
+
+    /// A lock not refreshed for this long is stale, whatever its host.
+    public static let staleAfter: Int64 = 30 * 60
+    /// How often a holder refreshes its lock.
+    public static let refreshEvery: Double = 5 * 60
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter()
+        w.u8(1); w.string(host); w.i64(pid); w.i64(created); w.i64(refreshed)
+        return w.bytes
+    }
+
+    static func decode(_ body: [UInt8], name: String) throws -> LockInfo {
+        var r = ByteReader(body)
+        let bv = try r.u8()
+        guard bv == 1 else { throw bv > 1 ? FormatError.newer("lock body", bv) : FormatError("unknown lock body version") }
+        let info = LockInfo(host: try r.string(max: 1024), pid: try r.i64(), created: try r.i64(), refreshed: try r.i64(), name: name)
+        try r.expectEnd()
+        return info
+    }
+
+    /// Why the lock is stale, or nil if it may still be held: its process is gone on this host,
+    /// or it has not been refreshed for 30 minutes.
+    public func staleReason(now: Int64, host thisHost: String) -> String? {
+        if host == thisHost && pid != Int64(getpid()) && kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+            return "process \(pid) on \(host) is gone"
+        }
+        if now - refreshed > LockInfo.staleAfter { return "not refreshed for \((now - refreshed) / 60) minutes" }
+        return nil
+    }
+
+    public var description: String {
+        let f = ISO8601DateFormatter()
+        return "process \(pid) on \(host), since \(f.string(from: Date(timeIntervalSince1970: TimeInterval(created))))"
+    }
+}
+
+/// A held lock; refreshed in the background until released.
+final class HeldLock: @unchecked Sendable {
+    private let vault: Vault
+    private let lock = NSLock()
+    private var info: LockInfo
+    private var timer: DispatchSourceTimer?
+
+    init(vault: Vault, info: LockInfo) {
+        self.vault = vault
+        self.info = info
+        let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "coffer.lock-refresh"))
+        t.schedule(deadline: .now() + LockInfo.refreshEvery, repeating: LockInfo.refreshEvery)
+        t.setEventHandler { [weak self] in self?.refresh() }
+        t.resume()
+        timer = t
+    }
+
+    /// Writes a fresh lock file, then removes the previous one.
+    private func refresh() {
+        lock.lock()
+        defer { lock.unlock() }
+        var next = info
+        next.refreshed = Int64(Date().timeIntervalSince1970)
+        next.name = Hex.encode(Sodium.randomBytes(count: 16))
+        guard (try? vault.writeLock(next)) != nil else { return }
+        try? vault.backend.remove("locks/" + info.name)
+        info = next
+    }
+
+    /// Throws if this lock's file is gone: another process took it over as stale (this one was
+    /// suspended, say). A writer checks before writing an index or a head, so it never commits on
+    /// top of a prune that believed it had stopped.
+    func verify() throws {
+        let name = lock.withLock { info.name }
+        guard try vault.backend.size("locks/" + name) != nil else {
+            throw CofferError.locked(vault: vault.location, holder: "another process: this process's lock was removed as stale while it worked; nothing was committed")
+        }
+    }
+
+    func release() {
+        timer?.cancel()
+        timer = nil
+        lock.lock()
+        defer { lock.unlock() }
+        try? vault.backend.remove("locks/" + info.name)
+    }
+}
+
+extension Vault {
+    /// Runs `body` holding the vault's exclusive writer lock.
+    ///
+    /// A lock whose process is gone (same host) or that was not refreshed for 30 minutes is stale
+    /// and taken over (and reported in ``lockNotes``). Otherwise this waits up to `wait` seconds for
+    /// the holder, then throws ``CofferError/locked(vault:holder:)``. Readers take no lock.
+    public func withWriterLock<T>(wait: Double = 0, _ body: () throws -> T) throws -> T {
+        let held = try acquireLock(wait: wait)
+        heldLock = held
+        defer {
+            heldLock = nil
+            held.release()
+        }
+        try catchUp()
+        return try body()
+    }
+
+    /// The locks present, decoded; unreadable lock files are reported by name with a nil info.
+    public func locks() throws -> [(name: String, info: LockInfo?)] {
+        try backend.list("locks").filter { $0.count == 32 && $0.allSatisfy(\.isHexDigit) }.map { name in
+            let bytes = (try? backend.read("locks/" + name)) ?? []
+            let body = try? MetaObject.open(bytes, kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
+            return (name, body.flatMap { try? LockInfo.decode($0, name: name) })
+        }
+    }
+
+    /// Removes stale locks (never a live one) and returns what was removed, one line each.
+    @discardableResult
+    public func removeStaleLocks() throws -> [String] {
+        let now = Int64(Date().timeIntervalSince1970)
+        var removed: [String] = []
+        for (name, info) in try locks() {
+            guard let info, let why = info.staleReason(now: now, host: Vault.hostName) else { continue }
+            try backend.remove("locks/" + name)
+            removed.append("removed the stale lock of \(info) (\(why))")
+        }
+        return removed
+    }
+
+    func writeLock(_ info: LockInfo) throws {
+        let file = MetaObject.seal(info.encode(), kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        try backend.write("locks/" + info.name, file)
+    }
+
+    private func acquireLock(wait: Double) throws -> HeldLock {
+        let deadline = Date().addingTimeInterval(max(0, wait))
+        while true {
+            lockNotes += try removeStaleLocks()
+            let present = try locks()
+            if present.isEmpty {
+                let now = Int64(Date().timeIntervalSince1970)
+                let mine = LockInfo(
+                    host: Vault.hostName, pid: Int64(getpid()), created: now, refreshed: now, name: Hex.encode(Sodium.randomBytes(count: 16)))
+                try writeLock(mine)
+                if try locks().allSatisfy({ $0.name == mine.name }) { return HeldLock(vault: self, info: mine) }
+                // Another writer locked at the same moment: both back off and try again.
+                try backend.remove("locks/" + mine.name)
+            }
+            if Date() >= deadline {
+                let holder = present.first.map { $0.info?.description ?? "an unreadable lock file (locks/\($0.name))" }
+                    ?? "another writer that locked at the same moment"
+                throw CofferError.locked(vault: location, holder: holder)
+            }
+            Thread.sleep(forTimeInterval: min(Double.random(in: 0.2...1.0), max(0.01, deadline.timeIntervalSinceNow)))
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import CofferCrypto
+import Foundation
+
+/// How prune decides.
+public struct PruneOptions: Sendable {
+    /// A pack is repacked when at least this share of its bytes is no longer used (0...1).
+    public var repackThreshold: Double = 0.2
+    /// Say what would be done; change nothing.
+    public var dryRun = false
+    /// Write even though this copy is behind a head this machine has seen (rollback).
+    public var force = false
+    /// Seconds to wait for another writer's lock.
+    public var lockWait: Double = 0
+
+    public init() {}
+}
+
+/// What prune did (or, with `dryRun`, would do).
+public struct PruneReport: Sendable {
+    public var packsBefore = 0
+    public var packsDeleted = 0
+    public var packsRepacked = 0
+    public var packsWritten = 0
+    public var unreferencedPacksDeleted = 0
+    public var versionFilesDeleted = 0
+    public var indexFilesReplaced = 0
+    public var bytesBefore: UInt64 = 0
+    public var bytesAfter: UInt64 = 0
+    public var freedBytes: UInt64 { bytesBefore > bytesAfter ? bytesBefore - bytesAfter : 0 }
+}
+
+extension Vault {
+    /// Gives back the space of data no live version uses.
+    ///
+    /// Under the writer lock: the chunks of every live version are collected (prune stops if any
+    /// is missing from the index or a version cannot be read: it never deletes on incomplete
+    /// knowledge). Packs without a used chunk are deleted; packs with at least `repackThreshold`
+    /// of their bytes unused have their used chunks copied (each decrypted and verified) into
+    /// new packs. Then, in this order: the new packs are written, one new index file listing
+    /// every kept chunk is written, the old index files are deleted, the packs no index lists
+    /// any more are deleted, and version files no head lists are deleted. Killed at any point,
+    /// every live version stays restorable (an index never refers to a deleted pack) and a
+    /// re-run finishes the job.
+    public func prune(options: PruneOptions = PruneOptions()) throws -> PruneReport {
+        if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
+        return try withWriterLock(wait: options.lockWait) { try pruneLocked(options) }
+    }
+
+    private func pruneLocked(_ options: PruneOptions) throws -> PruneReport {
+        var report = PruneReport()
+        // 1. What is used.
+        var used = Set<ObjectID>()
+        for id in head.live {
+            for e in try version(id).entries { used.formUnion(e.storedChunks) }
+        }
+        let missing = used.filter { !index.contains($0) }
+        guard missing.isEmpty else {
+            throw CofferError.integrity(
+                object: "index", reason: "\(missing.count) chunks used by live versions are not in the index; prune stopped without deleting anything (run coffer check)")
+        }
+        // 2. What is stored (a listing error stops prune: never treat it as empty).
+        let storedPacks = Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
+        var byPack: [ObjectID: [(ObjectID, ChunkLocation)]] = [:]
+        for (id, loc) in index.locations { byPack[loc.pack, default: []].append((id, loc)) }
+        var sizes: [ObjectID: Int] = [:]
+        for pack in storedPacks { sizes[pack] = try backend.size(PackFormat.path(pack)) ?? 0 }
+        report.packsBefore = storedPacks.count
+        report.bytesBefore = sizes.values.reduce(0) { $0 + UInt64($1) }
+        for pack in index.packs where !storedPacks.contains(pack) {
+            if byPack[pack]?.contains(where: { used.contains($0.0) }) == true {
+                throw CofferError.integrity(
+                    object: PackFormat.path(pack), reason: "missing, and live versions use it; prune stopped without deleting anything (run coffer check)")
+            }
+        }
+
+        // 3. Decide per pack.
+        var keep: [ObjectID] = []
+        var repack: [ObjectID] = []
+        var delete: [ObjectID] = []
+        for pack in index.packs.sorted() where storedPacks.contains(pack) {
+            let entries = byPack[pack] ?? []
+            let usedBytes = entries.filter { used.contains($0.0) }.reduce(0) { $0 + $1.1.envelopeLength }
+            let total = max(sizes[pack] ?? 0, 1)
+            if usedBytes == 0 {
+                delete.append(pack)
+            } else if Double(total - usedBytes) / Double(total) >= options.repackThreshold {
+                repack.append(pack)
+            } else {
+                keep.append(pack)
+            }
+        }
+        let unreferenced = storedPacks.subtracting(index.packs)
+        let liveSet = Set(head.live)
+        let strayVersions = try backend.list("versions").compactMap(ObjectID.init(hex:)).filter { !liveSet.contains($0) }
+        report.packsDeleted = delete.count
+        report.packsRepacked = repack.count
+        report.unreferencedPacksDeleted = unreferenced.count
+        report.versionFilesDeleted = strayVersions.count
+        let repackUsedBytes = repack.flatMap { byPack[$0] ?? [] }.filter { used.contains($0.0) }.reduce(UInt64(0)) { $0 + UInt64($1.1.envelopeLength) }
+        if options.dryRun {
+            report.bytesAfter = keep.reduce(UInt64(0)) { $0 + UInt64(sizes[$1] ?? 0) } + repackUsedBytes
+            return report
+        }
+        if delete.isEmpty && repack.isEmpty && unreferenced.isEmpty && strayVersions.isEmpty {
+            report.bytesAfter = report.bytesBefore
+            return report
+        }
+
+        // 4. Repack: copy the used, verified blobs of partly used packs into new packs.
+        var newIndex = ChunkIndex()
+        for pack in keep {
+            newIndex.add(pack: pack, entries: (byPack[pack] ?? []).map { id, loc in
+                PackEntry(type: .data, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength)
+            })
+        }
+        var builder = PackBuilder()
+        var written: [(ObjectID, [PackEntry])] = []
+        func flush() throws {
+            guard !builder.isEmpty else { return }
+            let (id, bytes, entries) = try builder.finish(vaultID: vaultID, keys: keys)
+            try backend.write(PackFormat.path(id), bytes)
+            written.append((id, entries))
+            builder = PackBuilder()
+        }
+        for pack in repack {
+            let path = PackFormat.path(pack)
+            let bytes = try backend.read(path)
+            guard ObjectID.hashing(bytes) == pack else {
+                throw CofferError.integrity(object: path, reason: "content does not match its name; prune stopped before deleting anything")
+            }
+            for (id, loc) in byPack[pack] ?? [] where used.contains(id) {
+                guard loc.offset >= 0, loc.offset + loc.envelopeLength <= bytes.count else {
+                    throw CofferError.integrity(object: path, reason: "chunk \(id.short) lies outside the pack")
+                }
+                let env = Array(bytes[loc.offset..<loc.offset + loc.envelopeLength])
+                // Verify before copying: a damaged blob is never carried into a new pack.
+                _ = try BlobCrypto.open(env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path)
+                builder.add(type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
+                if builder.byteCount >= config.packTargetSize { try flush() }
+            }
+        }
+        try flush()
+        for (id, entries) in written { newIndex.add(pack: id, entries: entries) }
+        report.packsWritten = written.count
+
+        // 5. One new index with every kept chunk, then the old index files go.
+        var file = IndexFile()
+        var grouped: [ObjectID: [PackEntry]] = [:]
+        for (id, loc) in newIndex.locations {
+            grouped[loc.pack, default: []].append(
+                PackEntry(type: .data, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength))
+        }
+        file.packs = grouped.keys.sorted().map { ($0, grouped[$0]!.sorted { $0.offset < $1.offset }) }
+        let newIndexID = try writeMeta(file.encode(), kind: .index)
+        let oldIndexFiles = try backend.list("index").filter { $0 != newIndexID.hex && ObjectID(hex: $0) != nil }
+        for name in oldIndexFiles { try backend.remove("index/" + name) }
+        report.indexFilesReplaced = oldIndexFiles.count
+        index = newIndex
+        loadedIndexFiles = [newIndexID.hex]
+
+        // 6. Packs no index refers to any more, then version files no head lists.
+        for pack in delete + repack + Array(unreferenced) where !newIndex.packs.contains(pack) {
+            try backend.remove(PackFormat.path(pack))
+        }
+        for v in strayVersions { try backend.remove("versions/" + v.hex) }
+        report.bytesAfter = try backend.list("packs").reduce(UInt64(0)) { $0 + UInt64(try backend.size("packs/" + $1) ?? 0) }
+        return report
+    }
+}

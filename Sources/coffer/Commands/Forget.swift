@@ -1,0 +1,252 @@
+import ArgumentParser
+import CofferCore
+import Foundation
+
+extension Coffer {
+    /// `coffer forget`: removes versions by a retention policy.
+    struct Forget: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove versions by a retention policy (restic's --keep-* rules), applied to each name.",
+            discussion: """
+                The rules are applied to each name's versions separately; a version is kept when \
+                any rule keeps it, and removed otherwise. Buckets (hour, day, ISO week from Monday, \
+                month, year) are in UTC and only count when they hold a version; the newest version \
+                of each bucket counts. When a counting rule has counts left at the oldest version, \
+                that version is kept too ("oldest daily"). --keep-within is measured back from the \
+                name's newest version (not from now): 1y5m7d2h, 6mo, 2w, 36h. --keep-tag a,b keeps \
+                versions having both tags; --keep-tag '' keeps untagged ones. --keep-distinct keeps \
+                each version whose content differs from the one before it, so a run of identical \
+                versions collapses to its first one unless another rule keeps the others \
+                (identical: the same paths, types, modes, sizes, SHA-256s and link targets; times \
+                do not count). Counts accept 'unlimited'.
+
+                With no rule nothing is removed (usage error), and forget refuses to remove every \
+                version of a name. Removed versions disappear from the list; their data stays in \
+                the vault until 'coffer prune' (or --prune).
+                """)
+
+        @OptionGroup var vaultArguments: VaultArguments
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: ArgumentHelp("Apply the policy to these names only. Default: every name.", valueName: "name"))
+        var names: [String] = []
+
+        @Option(help: ArgumentHelp("Keep the N newest versions.", valueName: "n"))
+        var keepLast: KeepCount?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each of the last N hours that have one.", valueName: "n"))
+        var keepHourly: KeepCount?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each of the last N days that have one.", valueName: "n"))
+        var keepDaily: KeepCount?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each of the last N weeks (Monday to Sunday) that have one.", valueName: "n"))
+        var keepWeekly: KeepCount?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each of the last N months that have one.", valueName: "n"))
+        var keepMonthly: KeepCount?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each of the last N years that have one.", valueName: "n"))
+        var keepYearly: KeepCount?
+
+        @Option(
+            help: ArgumentHelp("Keep every version within this duration of the name's newest version (1y5m7d2h, 6mo, 2w).", valueName: "duration"),
+            transform: Forget.parseDuration)
+        var keepWithin: RetentionPolicy.Duration?
+
+        @Option(
+            name: .customLong("keep-tag"),
+            help: ArgumentHelp("Keep versions having all these tags (a,b; repeatable; '' for untagged versions).", valueName: "tags"))
+        var keepTags: [String] = []
+
+        @Flag(help: "Keep each version whose content differs from the one before it (collapses runs of identical versions).")
+        var keepDistinct = false
+
+        @Flag(help: "Show what would be kept and removed; change nothing.")
+        var dryRun = false
+
+        @Flag(help: "Run 'coffer prune' afterwards, when versions were removed.")
+        var prune = false
+
+        @Flag(help: "Write even though this vault is older than one this machine has seen (rollback).")
+        var force = false
+
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        var lockWait: Double = 0
+
+        static func parseDuration(_ text: String) throws -> RetentionPolicy.Duration {
+            guard let d = RetentionPolicy.Duration(parsing: text) else {
+                throw ValidationError("'\(text)' is not a duration; use years, months, weeks, days and hours, like 1y5m7d2h, 6mo, 2w or 36h")
+            }
+            return d
+        }
+
+        /// The policy the options describe.
+        var policy: RetentionPolicy {
+            var p = RetentionPolicy()
+            p.keepLast = keepLast?.value ?? 0
+            p.keepHourly = keepHourly?.value ?? 0
+            p.keepDaily = keepDaily?.value ?? 0
+            p.keepWeekly = keepWeekly?.value ?? 0
+            p.keepMonthly = keepMonthly?.value ?? 0
+            p.keepYearly = keepYearly?.value ?? 0
+            p.keepWithin = keepWithin
+            p.keepTags = keepTags.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+            p.keepDistinct = keepDistinct
+            return p
+        }
+
+        func validate() throws {
+            if policy.isEmpty {
+                throw ValidationError(
+                    "no retention rule given, so nothing is removed; give at least one of --keep-last, --keep-hourly, --keep-daily, "
+                        + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-tag or --keep-distinct")
+            }
+        }
+
+        func run() throws {
+            let vault = try vaultArguments.open(warnOnRollback: false)
+            if let finding = vault.rollback {
+                if dryRun {
+                    Console.warn("rollback detected: \(finding.description)")
+                } else if force {
+                    Console.warn("rollback detected, forgetting anyway (--force): \(finding.description)")
+                } else {
+                    throw CommandFailure(
+                        .rollback,
+                        "rollback detected in vault \(vault.location): \(finding.description); forget refuses to write "
+                            + "('coffer forget --force' writes anyway)")
+                }
+            }
+            let policy = self.policy
+            let decisions = try vault.forget(policy: policy, names: names, dryRun: dryRun, force: force, lockWait: lockWait)
+            for note in vault.lockNotes { Console.warn(note) }
+            let removed = decisions.filter { !$0.keep }
+            let kept = decisions.count - removed.count
+
+            var pruneReport: PruneReport?
+            if prune && !dryRun && !removed.isEmpty {
+                var options = PruneOptions()
+                options.force = force
+                options.lockWait = lockWait
+                pruneReport = try vault.prune(options: options)
+            }
+
+            if output.json {
+                try JSONOutput.print(ForgetJSON(policy: policy, decisions: decisions, dryRun: dryRun, prune: pruneReport))
+                return
+            }
+            guard !output.quiet else { return }
+            Console.out("Applying the policy: \(policy.description).")
+            let groups = Dictionary(grouping: decisions, by: \.name)
+            for name in groups.keys.sorted() {
+                let group = groups[name]!
+                let gone = group.filter { !$0.keep }.count
+                Console.out("")
+                Console.out("\(name): keep \(group.count - gone), remove \(gone)")
+                let rows = group.map { d in
+                    [d.keep ? "keep" : "remove", d.id.short, Format.dateTime(d.time), d.tags.joined(separator: ","), d.reasons.joined(separator: ", ")]
+                }
+                Console.out(Format.table(["ACTION", "ID", "DATE (UTC)", "TAGS", "REASONS"], rows))
+            }
+            Console.out("")
+            let names = Set(removed.map(\.name)).count
+            let summary = "\(removed.count) version\(removed.count == 1 ? "" : "s") of \(names) name\(names == 1 ? "" : "s")"
+            if removed.isEmpty {
+                Console.out("Nothing to remove: the policy keeps all \(kept) version\(kept == 1 ? "" : "s").")
+            } else if dryRun {
+                Console.out("Dry run: would remove \(summary) and keep \(kept); nothing was changed.")
+            } else {
+                Console.out("Removed \(summary); kept \(kept).")
+                if let r = pruneReport {
+                    Console.out(
+                        "Pruned: deleted \(r.packsDeleted + r.unreferencedPacksDeleted) pack\(r.packsDeleted + r.unreferencedPacksDeleted == 1 ? "" : "s"), "
+                            + "repacked \(r.packsRepacked), removed \(r.versionFilesDeleted) version file\(r.versionFilesDeleted == 1 ? "" : "s"); "
+                            + "packs \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (freed \(Format.bytes(r.freedBytes))).")
+                } else {
+                    Console.out("Their data stays in the vault until 'coffer prune'.")
+                }
+            }
+        }
+    }
+}
+
+/// A `--keep-*` count: a number, or `unlimited`.
+struct KeepCount: ExpressibleByArgument, Sendable {
+    var value: Int
+
+    init?(argument: String) {
+        if argument.lowercased() == "unlimited" {
+            value = RetentionPolicy.unlimited
+        } else if let n = Int(argument), n >= 0 {
+            value = n
+        } else {
+            return nil
+        }
+    }
+
+    static var defaultCompletionKind: CompletionKind { .list(["1", "3", "7", "12", "unlimited"]) }
+}
+
+/// `forget --json`.
+private struct ForgetJSON: Encodable {
+    struct Entry: Encodable {
+        var id: String
+        var short_id: String
+        var name: String
+        var time: String
+        var tags: [String]
+        var action: String
+        var reasons: [String]
+    }
+
+    struct PruneSummary: Encodable {
+        var packs_deleted: Int
+        var unreferenced_packs_deleted: Int
+        var packs_repacked: Int
+        var packs_written: Int
+        var version_files_deleted: Int
+        var bytes_before: UInt64
+        var bytes_after: UInt64
+        var freed_bytes: UInt64
+    }
+
+    var dry_run: Bool
+    var policy: String
+    var versions: [Entry]
+    var kept: Int
+    var removed: Int
+    var prune: PruneSummary?
+
+    init(policy: RetentionPolicy, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
+        dry_run = dryRun
+        self.policy = policy.description
+        versions = decisions.map {
+            Entry(
+                id: $0.id.hex, short_id: $0.id.short, name: $0.name, time: Format.iso8601($0.time), tags: $0.tags,
+                action: $0.keep ? "keep" : "remove", reasons: $0.reasons)
+        }
+        removed = decisions.filter { !$0.keep }.count
+        kept = decisions.count - removed
+        prune = r.map {
+            PruneSummary(
+                packs_deleted: $0.packsDeleted, unreferenced_packs_deleted: $0.unreferencedPacksDeleted, packs_repacked: $0.packsRepacked,
+                packs_written: $0.packsWritten, version_files_deleted: $0.versionFilesDeleted, bytes_before: $0.bytesBefore,
+                bytes_after: $0.bytesAfter, freed_bytes: $0.freedBytes)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dry_run, policy, versions, kept, removed, prune
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dry_run, forKey: .dry_run)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(versions, forKey: .versions)
+        try c.encode(kept, forKey: .kept)
+        try c.encode(removed, forKey: .removed)
+        try c.encode(prune, forKey: .prune)  // null when prune did not run
+    }
+}

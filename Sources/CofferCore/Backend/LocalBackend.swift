@@ -109,7 +109,11 @@ public final class LocalBackend: Backend {
         return try entries(of: dir)
     }
 
-    private func entries(of dir: String) throws -> [String] {
+    private func entries(of dir: String) throws -> [String] { try Self.directoryEntries(dir) }
+
+    /// Names in a folder, sorted, without those starting with `.` (temporary files); a missing
+    /// folder is empty, any other error is thrown (a listing is never taken for empty).
+    static func directoryEntries(_ dir: String) throws -> [String] {
         guard let d = opendir(dir) else {
             if errno == ENOENT { return [] }
             throw CofferError.io(path: dir, operation: "list", errno: errno)

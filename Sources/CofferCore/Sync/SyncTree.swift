@@ -128,22 +128,7 @@ struct SyncTree: Sendable {
     }
 
     /// Names in a folder, without those starting with `.`; a missing folder is empty.
-    private static func entries(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else {
-            if errno == ENOENT { return [] }
-            throw CofferError.io(path: dir, operation: "list", errno: errno)
-        }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
-            out.append(name)
-        }
-        return out.sorted()
-    }
+    private static func entries(_ dir: String) throws -> [String] { try LocalBackend.directoryEntries(dir) }
 
     /// The size of a regular file; nil for anything else or a file that vanished.
     private static func fileSize(_ path: String) throws -> Int? {

@@ -200,23 +200,12 @@ private struct ForgetJSON: Encodable {
         var reasons: [String]
     }
 
-    struct PruneSummary: Encodable {
-        var packs_deleted: Int
-        var unreferenced_packs_deleted: Int
-        var packs_repacked: Int
-        var packs_written: Int
-        var version_files_deleted: Int
-        var bytes_before: UInt64
-        var bytes_after: UInt64
-        var freed_bytes: UInt64
-    }
-
     var dry_run: Bool
     var policy: String
     var versions: [Entry]
     var kept: Int
     var removed: Int
-    var prune: PruneSummary?
+    var prune: PruneJSON?
 
     init(policy: RetentionPolicy, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
         dry_run = dryRun
@@ -228,12 +217,7 @@ private struct ForgetJSON: Encodable {
         }
         removed = decisions.filter { !$0.keep }.count
         kept = decisions.count - removed
-        prune = r.map {
-            PruneSummary(
-                packs_deleted: $0.packsDeleted, unreferenced_packs_deleted: $0.unreferencedPacksDeleted, packs_repacked: $0.packsRepacked,
-                packs_written: $0.packsWritten, version_files_deleted: $0.versionFilesDeleted, bytes_before: $0.bytesBefore,
-                bytes_after: $0.bytesAfter, freed_bytes: $0.freedBytes)
-        }
+        prune = r.map { PruneJSON($0, dryRun: false) }
     }
 
     enum CodingKeys: String, CodingKey {

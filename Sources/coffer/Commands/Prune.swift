@@ -66,8 +66,8 @@ extension Coffer {
     }
 }
 
-/// `prune --json`.
-private struct PruneJSON: Encodable {
+/// `prune --json` (also inside `forget --prune --json`).
+struct PruneJSON: Encodable {
     var dry_run: Bool
     var packs_before: Int
     var packs_deleted: Int

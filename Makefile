@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test test-asan test-tsan demo bench clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -25,6 +25,17 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## test-asan / test-tsan: every test under AddressSanitizer / ThreadSanitizer (own build folders).
+## Leak detection is off under ASan: it reports allocations XCTest and Foundation.Process keep
+## for the life of the process, and a child coffer exiting 1 for them would fail CLI tests.
+test-asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
 ## demo: the main job on a local demo vault (three monthly LinkedIn exports)
 demo: build
 	bash Scripts/demo.sh
@@ -35,4 +46,4 @@ bench: deps
 	bash Benchmarks/exports.sh
 
 clean:
-	rm -rf .build demo
+	rm -rf .build .build-asan .build-tsan demo

@@ -85,6 +85,10 @@ final class Scratch: @unchecked Sendable {
             "LANG": "C.UTF-8",
             "COFFER_TESTONLY_WEAK_KDF": "1",
         ]
+        // Sanitizer settings reach the coffer processes too (make test-asan turns leak detection off).
+        for key in ["ASAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"] {
+            if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
+        }
     }
 
     deinit {

@@ -19,15 +19,16 @@ enum ChunkingExperiment {
     static let candidates: [Candidate] = [
         Candidate(label: "2/8/32 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(2, 8, 32))]),
         Candidate(label: "4/16/64 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(4, 16, 64))]),
+        Candidate(label: "4/16/128 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(4, 16, 128))]),
         Candidate(label: "8/32/128 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(8, 32, 128))]),
         Candidate(label: "16/64/256 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(16, 64, 256))]),
         Candidate(label: "64/256/1024 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(64, 256, 1024))]),
         Candidate(label: "256/1024/4096 KiB", tiers: [ChunkTier(maxFileSize: .max, sizes: sizes(256, 1024, 4096))]),
-        Candidate(label: "tiered: 4/16/64 KiB up to 1 MiB files, then 256/1024/4096", tiers: [
-            ChunkTier(maxFileSize: 1 << 20, sizes: sizes(4, 16, 64)), ChunkTier(maxFileSize: .max, sizes: sizes(256, 1024, 4096))]),
-        Candidate(label: "tiered: 4/16/64 KiB up to 16 MiB files, then 64/256/1024", tiers: [
-            ChunkTier(maxFileSize: 16 << 20, sizes: sizes(4, 16, 64)), ChunkTier(maxFileSize: .max, sizes: sizes(64, 256, 1024))]),
-        Candidate(label: "tiered (default): 4/16/64 KiB up to 16 MiB files, then 256/1024/4096", tiers: ChunkTier.defaults),
+        Candidate(label: "tiered: 4/16/128 KiB up to 1 MiB files, then 256/1024/4096", tiers: [
+            ChunkTier(maxFileSize: 1 << 20, sizes: sizes(4, 16, 128)), ChunkTier(maxFileSize: .max, sizes: sizes(256, 1024, 4096))]),
+        Candidate(label: "tiered: 4/16/128 KiB up to 16 MiB files, then 64/256/1024", tiers: [
+            ChunkTier(maxFileSize: 16 << 20, sizes: sizes(4, 16, 128)), ChunkTier(maxFileSize: .max, sizes: sizes(64, 256, 1024))]),
+        Candidate(label: "tiered (default): 4/16/128 KiB up to 16 MiB files, then 256/1024/4096", tiers: ChunkTier.defaults),
     ]
 
     struct Result {

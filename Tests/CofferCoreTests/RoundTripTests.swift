@@ -29,7 +29,7 @@ import Testing
     }
 
     /// Sizes at the chunker's limits and at the read-block boundary, ±1.
-    @Test(arguments: [4 << 10, 16 << 10, 64 << 10, 16 << 20, Sealer.blockSize])
+    @Test(arguments: [4 << 10, 16 << 10, 64 << 10, 128 << 10, 16 << 20, Sealer.blockSize])
     func boundarySizes(edge: Int) throws {
         let f = try T.vault()
         let dir = T.scratch("in") + "/edges"

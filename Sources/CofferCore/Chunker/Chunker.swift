@@ -40,7 +40,7 @@ public struct ChunkTier: Sendable, Equatable {
     /// for the 0.1–5 MB files of personal exports, larger ones for big files, where the index and
     /// per-chunk overhead would dominate.
     public static let defaults: [ChunkTier] = [
-        ChunkTier(maxFileSize: 16 << 20, sizes: ChunkSizes(min: 4 << 10, average: 16 << 10, max: 64 << 10)),
+        ChunkTier(maxFileSize: 16 << 20, sizes: ChunkSizes(min: 4 << 10, average: 16 << 10, max: 128 << 10)),
         ChunkTier(maxFileSize: UInt64.max, sizes: ChunkSizes(min: 256 << 10, average: 1 << 20, max: 4 << 20)),
     ]
 }
@@ -68,27 +68,29 @@ public final class GearTable: Sendable {
     }
 }
 
-/// Content-defined chunking, FastCDC style (gear rolling hash with normalized chunking):
-/// no cut before `min`; between `min` and `average` a cut needs `log2(avg)+2` zero bits of the
-/// fingerprint, after `average` only `log2(avg)-2`; a cut is forced at `max`.
+/// Content-defined chunking with a keyed gear rolling hash (FastCDC's hash, without its
+/// normalized masks): no cut before `min`; from there, a cut where the top `log2(avg)` bits of the
+/// fingerprint are zero; a cut is forced at `max`.
 ///
-/// The fingerprint restarts at every chunk, so a cut depends only on the bytes since the previous
-/// cut: the caller streams a file through a buffer and keeps the uncut tail for the next read.
+/// The fingerprint restarts at every chunk and only the last 64 bytes affect it, so a cut depends
+/// on the bytes since the previous cut and on nothing else but the `min` skip: after an edit the
+/// chunking falls back into step at the next cut point that lies at least `min` past the new
+/// chunk start. FastCDC's normalization (a stricter mask before `avg`, a looser one after) was
+/// measured and not kept: it makes a cut depend on the distance from the chunk start as well, and
+/// then one changed row in a CSV can cost up to nine chunks instead of at most two (Docs/FORMAT.md,
+/// "Choosing the chunk sizes").
+///
+/// The caller streams a file through a buffer and keeps the uncut tail for the next read.
 public struct Chunker: Sendable {
     public let sizes: ChunkSizes
     private let table: GearTable
-    private let maskS: UInt64
-    private let maskL: UInt64
+    private let mask: UInt64
 
     public init(sizes: ChunkSizes, table: GearTable) {
         self.sizes = sizes
         self.table = table
-        let bits = sizes.average.trailingZeroBitCount
-        maskS = Chunker.topMask(bits + 2)
-        maskL = Chunker.topMask(Swift.max(bits - 2, 1))
+        mask = ~(UInt64.max >> UInt64(sizes.average.trailingZeroBitCount))
     }
-
-    private static func topMask(_ ones: Int) -> UInt64 { ~(UInt64.max >> UInt64(ones)) }
 
     /// Length of the next chunk at the start of `data`, or nil when `data` is shorter than
     /// `max` and more input may follow (`isFinal == false`).
@@ -107,19 +109,19 @@ public struct Chunker: Sendable {
     private func scan(_ data: UnsafeRawBufferPointer, limit: Int) -> Int {
         if limit <= sizes.min { return limit }
         let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let normal = Swift.min(sizes.average, limit)
         var fp: UInt64 = 0
-        var i = sizes.min
+        // The 64 bytes before `min` prime the fingerprint, so the first possible cut already
+        // depends on a full window.
+        var i = Swift.max(0, sizes.min - 64)
         return table.words.withUnsafeBufferPointer { g in
             let gear = g.baseAddress!
-            while i < normal {
+            while i < sizes.min {
                 fp = (fp << 1) &+ gear[Int(p[i])]
-                if fp & maskS == 0 { return i + 1 }
                 i += 1
             }
             while i < limit {
                 fp = (fp << 1) &+ gear[Int(p[i])]
-                if fp & maskL == 0 { return i + 1 }
+                if fp & mask == 0 { return i + 1 }
                 i += 1
             }
             return limit

@@ -77,15 +77,7 @@ public final class LocalBackend: Backend {
         defer {
             if !ok { unlink(tmp) }
         }
-        var written = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { b in
-            while written < b.count {
-                let n = Glibc.write(fd, b.baseAddress! + written, b.count - written)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                written += n
-            }
-        }
+        let failure = bytes.withUnsafeBytes { Self.writeAll(fd, $0) }
         if failure != 0 { close(fd); throw CofferError.fromErrno(failure, path: final, operation: "write") }
         if fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
             let e = errno; close(fd); throw CofferError.fromErrno(e, path: final, operation: "fsync")
@@ -144,6 +136,20 @@ public final class LocalBackend: Backend {
             throw CofferError.io(path: fullPath(path), operation: "remove", errno: errno)
         }
         try Self.syncDirectory(Paths.parent(fullPath(path)))
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying on `EINTR`; returns 0 or the failing `errno`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        var written = 0
+        while written < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            written += n
+        }
+        return 0
     }
 
     /// Creates a folder and its parents (vault folders 0700; `mode` for others, less the umask),

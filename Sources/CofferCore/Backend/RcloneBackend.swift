@@ -496,15 +496,7 @@ struct LocalScratch {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CofferError.fromErrno(errno, path: path, operation: "create") }
         defer { close(fd) }
-        var written = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { b in
-            while written < b.count {
-                let n = Glibc.write(fd, b.baseAddress! + written, b.count - written)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                written += n
-            }
-        }
+        let failure = bytes.withUnsafeBytes { LocalBackend.writeAll(fd, $0) }
         if failure != 0 { throw CofferError.fromErrno(failure, path: path, operation: "write") }
     }
 }

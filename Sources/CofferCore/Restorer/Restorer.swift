@@ -319,14 +319,8 @@ extension Vault {
             try produce { bytes in
                 sha.update(bytes)
                 size += UInt64(bytes.count)
-                try bytes.withUnsafeBytes { b in
-                    var off = 0
-                    while off < b.count {
-                        let n = write(fd, b.baseAddress! + off, b.count - off)
-                        if n < 0 { if errno == EINTR { continue }; throw CofferError.fromErrno(errno, path: path, operation: "write") }
-                        off += n
-                    }
-                }
+                let failure = bytes.withUnsafeBytes { LocalBackend.writeAll(fd, $0) }
+                if failure != 0 { throw CofferError.fromErrno(failure, path: path, operation: "write") }
             }
             guard size == expected, sha.finalize() == sha256 else {
                 throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")

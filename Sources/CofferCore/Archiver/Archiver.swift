@@ -190,7 +190,7 @@ extension Vault {
             entries.append(e)
         }
         let added = try sealer.finish()
-        stats.bytesRead = sealer.bytesRead + stats.bytesRead - archiveEntries.values.reduce(0) { $0 + $1.archive!.parts.reduce(0) { $0 + $1.contentSize } }
+        stats.bytesRead += sealer.bytesRead  // plus the archives, counted above as they were read whole
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes
         stats.addedBytes = added.storedBytes

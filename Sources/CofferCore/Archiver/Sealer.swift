@@ -38,6 +38,7 @@ final class Sealer: @unchecked Sendable {
     private var pending = Set<ObjectID>()
     private var addedChunks: UInt64 = 0
     private var addedPlain: UInt64 = 0
+    /// Bytes read from files (not from in-memory archive parts).
     private(set) var bytesRead: UInt64 = 0
 
     // The batch.
@@ -162,7 +163,7 @@ final class Sealer: @unchecked Sendable {
             }
             let n = used - freshStart
             sizes[i, default: 0] += UInt64(n)
-            bytesRead += UInt64(n)
+            if fd >= 0 { bytesRead += UInt64(n) }  // archive parts are already in memory
             let firstCut = cuts.count
             while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: buffer[uncut..<used]), isFinal: eof) {
                 cuts.append(uncut..<uncut + c)

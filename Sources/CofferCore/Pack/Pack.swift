@@ -98,32 +98,63 @@ enum PackFormat {
 }
 
 /// Collects encrypted blobs for one pack and produces the finished pack bytes.
+///
+/// Envelopes are copied back to back into one growing buffer (no allocation per blob); the final
+/// random order is laid out once, when the pack is finished.
 final class PackBuilder: @unchecked Sendable {
-    private(set) var blobs: [(entry: PackEntry, envelope: [UInt8])] = []
-    private(set) var byteCount = 0
+    private var data: [UInt8] = []
+    /// Entries with `offset` into `data`, in arrival order.
+    private var pending: [PackEntry] = []
 
-    var isEmpty: Bool { blobs.isEmpty }
+    var byteCount: Int { data.count }
+    var isEmpty: Bool { pending.isEmpty }
+
+    init(capacity: Int = 0) {
+        if capacity > 0 { data.reserveCapacity(capacity) }
+    }
+
+    func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: UnsafeRawBufferPointer) {
+        pending.append(PackEntry(type: type, flags: flags, id: id, offset: data.count, envelopeLength: envelope.count, plainLength: plainLength))
+        data.append(contentsOf: envelope)
+    }
 
     func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: [UInt8]) {
-        blobs.append((PackEntry(type: type, flags: flags, id: id, offset: 0, envelopeLength: envelope.count, plainLength: plainLength), envelope))
-        byteCount += envelope.count
+        envelope.withUnsafeBytes { add(type: type, flags: flags, id: id, plainLength: plainLength, envelope: $0) }
+    }
+
+    /// The size of the finished pack with `blobs` data blobs of `bytes` envelope bytes in all.
+    static func finishedSize(blobs: Int, bytes: Int) -> Int {
+        Int(Padme.padded(UInt64(bytes + PackFormat.headerEnvelopeLength(entries: blobs + 1) + 4 + AEAD.overhead)))
+    }
+
+    /// Whether a blob of `envelopeLength` bytes should go to a new pack instead of this one.
+    ///
+    /// Below `target` a pack takes every blob. From `target` on it takes a blob only while the
+    /// blob fits in the padding its Padmé size already demands, so that room holds data rather
+    /// than encrypted zeros (on 16 MiB packs Padmé rounds up by as much as 512 KiB); the pack's
+    /// size stays a Padmé value either way.
+    func isFull(before envelopeLength: Int, target: Int) -> Bool {
+        guard byteCount >= target else { return false }
+        return PackBuilder.finishedSize(blobs: pending.count + 1, bytes: byteCount + envelopeLength)
+            != PackBuilder.finishedSize(blobs: pending.count, bytes: byteCount)
     }
 
     /// Moves every blob of `other` into this pack.
     func absorb(_ other: PackBuilder) {
-        blobs += other.blobs
-        byteCount += other.byteCount
-        other.blobs = []
-        other.byteCount = 0
+        let shift = data.count
+        pending += other.pending.map { var e = $0; e.offset += shift; return e }
+        data += other.data
+        other.pending = []
+        other.data = []
     }
 
     /// Shuffles the blobs, adds the padding blob and the encrypted header, and returns the pack
     /// with its id and the entries of its data blobs. The header is decrypted again and compared
     /// before the pack is returned.
     func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
-        precondition(!blobs.isEmpty)
+        precondition(!pending.isEmpty)
         // Fisher–Yates with the system CSPRNG: blob order carries no information about file order.
-        var order = blobs
+        var order = pending
         if order.count > 1 {
             for i in stride(from: order.count - 1, to: 0, by: -1) {
                 let j = Int(Sodium.randomUniform(UInt32(i + 1)))
@@ -139,10 +170,13 @@ final class PackBuilder: @unchecked Sendable {
         bytes.reserveCapacity(total)
         var entries: [PackEntry] = []
         entries.reserveCapacity(n)
-        for var b in order {
-            b.entry.offset = bytes.count
-            bytes += b.envelope
-            entries.append(b.entry)
+        data.withUnsafeBytes { d in
+            for var e in order {
+                let from = e.offset
+                e.offset = bytes.count
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[from..<from + e.envelopeLength]))
+                entries.append(e)
+            }
         }
         let zeros = [UInt8](repeating: 0, count: padPlain)
         let padEnv = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
@@ -167,8 +201,8 @@ final class PackBuilder: @unchecked Sendable {
         }
         guard check == entries else { throw CofferError.integrity(object: "new pack", reason: "header verification before write failed") }
         let id = ObjectID.hashing(bytes)
-        blobs = []
-        byteCount = 0
+        pending = []
+        data = []
         return (id, bytes, entries.filter { $0.type == .data })
     }
 }

@@ -31,10 +31,12 @@ let package = Package(
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
         // The command-line shell.
+        // glibc allocator settings for the command (one inline function).
+        .target(name: "CMalloc"),
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports",
+                "CofferCore", "CofferExports", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Synthetic LinkedIn export series, for the demo, tests and measurements.

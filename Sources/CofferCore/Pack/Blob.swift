@@ -180,11 +180,13 @@ final class BlobScratch: @unchecked Sendable {
     private var a = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var b = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var c = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var d = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     deinit {
         a.deallocate()
         b.deallocate()
         c.deallocate()
+        d.deallocate()
     }
 
     /// The first buffer, at least `count` bytes, as exactly `count` bytes.
@@ -203,6 +205,12 @@ final class BlobScratch: @unchecked Sendable {
     func third(_ count: Int) -> UnsafeMutableRawBufferPointer {
         if c.count < count { c.deallocate(); c = .allocate(byteCount: Self.rounded(count), alignment: 64) }
         return UnsafeMutableRawBufferPointer(rebasing: c[0..<count])
+    }
+
+    /// The fourth buffer (a whole pack under check), at least `count` bytes, as exactly `count` bytes.
+    func fourth(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if d.count < count { d.deallocate(); d = .allocate(byteCount: Self.rounded(count), alignment: 64) }
+        return UnsafeMutableRawBufferPointer(rebasing: d[0..<count])
     }
 
     private static func rounded(_ n: Int) -> Int { max(64 << 10, (n + 0xFFFF) & ~0xFFFF) }

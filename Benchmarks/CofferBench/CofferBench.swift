@@ -7,6 +7,7 @@ import Foundation
 ///     coffer-bench corpus --out DIR --size-mb N [--seed S]
 ///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
+///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
 @main
 struct CofferBench {
     static func main() {
@@ -23,6 +24,8 @@ struct CofferBench {
             ZipCost.run(paths: Array(args.filter { !$0.hasPrefix("--") }))
         case "mutate":
             Corpus.mutate(dir: opts.require("--dir"), percent: Double(opts.value("--percent") ?? "1")!, seed: UInt64(opts.value("--seed") ?? "7")!)
+        case "primitives":
+            Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
         default:
             usage()
         }
@@ -34,6 +37,7 @@ struct CofferBench {
                    coffer-bench chunking --series DIR [--corpus DIR] [--level N]
                    coffer-bench mutate --dir DIR --percent P [--seed S]
                    coffer-bench zipcost ZIP...
+                   coffer-bench primitives [--mb N] [--reps R] [--only NAME]
 
             """.utf8))
         exit(64)

@@ -14,8 +14,8 @@
 #   first seal; unchanged re-seal; `coffer-bench mutate` changes 1% of the bytes (same seed for every
 #   tool and run: ranges rewritten in place, appends, one new file) and the tree is sealed again;
 #   restore of that last version (compared with the source afterwards); check reading every byte
-#   (coffer check --read-data, restic check --read-data, borg check --verify-data); vault size after
-#   the first seal and after all three. Wall time and peak RSS of every step come from
+#   (coffer check --read-data, restic check --read-data, borg check --verify-data); vault size (bytes
+#   of its files) after the first seal and after all three. Wall time and peak RSS of every step come from
 #   /usr/bin/time; `sync` runs before every step. Tools take turns in a rotating order.
 #
 # Coffer runs twice per round: "coffer", its vault made with the default Argon2id MODERATE cost
@@ -62,7 +62,7 @@ if [ ! -f "$CORPUS.complete" ]; then
   "$BIN/coffer-bench" corpus --out "$CORPUS" --size-mb "$SIZE" --seed 1 >/dev/null
   touch "$CORPUS.complete"
 fi
-INPUT=$(du -sb "$CORPUS" | cut -f1)
+INPUT=$(find "$CORPUS" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
 FILES=$(find "$CORPUS" -type f | wc -l)
 
 if [ "$DROP" = 1 ]; then
@@ -96,8 +96,12 @@ timed() {  # tool step command...: appends tool, step, wall s, peak RSS KiB, CPU
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$step" "$e" "$m" "$u" "$s" >> "$RESULTS"
 }
 
+# Vault size: the bytes of its regular files (not du's directory blocks: restic's 256 empty
+# data/ folders alone are 1 MiB of those).
+bytes_in() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
+
 size() {  # tool step vault
-  printf '%s\t%s\t%s\t0\t0\t0\n' "$1" "$2" "$(du -sb "$3" | cut -f1)" >> "$RESULTS"
+  printf '%s\t%s\t%s\t0\t0\t0\n' "$1" "$2" "$(bytes_in "$3")" >> "$RESULTS"
 }
 
 fresh_source() { rm -rf "$SRC"; cp -a "$CORPUS" "$SRC"; }

@@ -9,8 +9,9 @@ import Foundation
 /// One thread. Each primitive walks `mb` MiB of input in the units Coffer uses: 16 KiB and 1 MiB
 /// chunks (the averages of the two chunk tiers) for the per-chunk calls, 8 MiB blocks (the
 /// sealer's read block) for the chunker. Inputs: text like the mixed corpus's (compresses about
-/// 3x) and random bytes (incompressible). Each measurement is the best of `reps` passes, Swift and
-/// C alternating, and the two sides are checked to compute the same result.
+/// 3x) and random bytes (incompressible). Each measurement is the best of `reps` samples (passes
+/// over the input, repeated to at least 50 ms), Swift and C alternating, and the two sides are
+/// checked to compute the same result.
 ///
 /// The Swift side copies what Coffer does per chunk, including its allocations:
 /// - chunker: `Chunker.nextCut(in:isFinal:)` over each block, as `Sealer` calls it;
@@ -61,7 +62,7 @@ enum Primitives {
             rows.append(r)
             FileHandle.standardError.write(Data("  \(r.primitive), \(r.input), \(r.unit) done\n".utf8))
         }
-        print("coffer-bench primitives: \(len >> 20) MiB per input, best of \(reps) passes, one thread")
+        print("coffer-bench primitives: \(len >> 20) MiB per input, best of \(reps) samples of at least 50 ms, one thread")
 
         // Chunker: both tiers, 8 MiB blocks.
         let table = GearTable(seed: 0xC0FFEE)
@@ -317,7 +318,7 @@ enum Primitives {
         }
     }
 
-    /// Best wall time of `reps` passes of each closure, alternating which runs first.
+    /// Best time per pass over `reps` samples of each closure, alternating which runs first.
     static func best(_ reps: Int, swift: () -> Void, c: () -> Void) -> (Double, Double) {
         var ts = Double.infinity, tc = Double.infinity
         for r in 0..<max(1, reps) {
@@ -330,10 +331,18 @@ enum Primitives {
         return (ts, tc)
     }
 
+    /// One sample: seconds per pass, repeating the pass until 50 ms have passed, so that a small
+    /// `--mb` still times more than a few milliseconds.
     static func seconds(_ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var passes = 0
+        var elapsed: UInt64 = 0
+        repeat {
+            body()
+            passes += 1
+            elapsed = DispatchTime.now().uptimeNanoseconds - start
+        } while elapsed < 50_000_000
+        return Double(elapsed) / 1e9 / Double(passes)
     }
 }
 

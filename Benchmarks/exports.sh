@@ -119,6 +119,8 @@ for i in $(seq 1 "$RUNS"); do
   echo "run $i of $RUNS done (order: ${order[*]})" >&2
 done
 
+# The summary, also kept in $W/summary.md (the raw figures stay in $W/results.tsv).
+{
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')). Coffer $(git rev-parse --short HEAD 2>/dev/null || echo '?') (release build), $(restic version | cut -d' ' -f1-2), $(borg --version)."
 echo "Series: $MONTHS monthly exports from export-generator (seed 1), as zips and as the same exports unpacked into folders. Medians of $RUNS run$([ "$RUNS" = 1 ] || echo s)."
 python3 - "$RESULTS" <<'PY'
@@ -175,3 +177,4 @@ PY
 echo
 echo "Zip analysis at seal time (coffer-bench zipcost):"
 "$BIN/coffer-bench" zipcost "${ZIPS[@]}"
+} | tee "$W/summary.md"

@@ -4,7 +4,7 @@
 #
 #   bash Benchmarks/run.sh [--size-mb N] [--runs R] [--full] [--drop-caches] [--scratch-path DIR] [--work DIR]
 #
-#   --size-mb N       corpus size (default 256 MB, a few minutes in all); --full = 1024 MB
+#   --size-mb N       corpus size in MiB (default 256, a few minutes in all); --full = 1024 (1 GiB)
 #   --runs R          repetitions (default 3); the tables show medians
 #   --drop-caches     sync and empty the page cache (echo 3 > /proc/sys/vm/drop_caches, needs root)
 #                     before every restore and check, for cold-cache figures
@@ -185,6 +185,8 @@ for i in $(seq 1 "$RUNS"); do
 done
 rm -rf "$SRC"
 
+# The summary, also kept in $W/summary.md (the raw figures stay in $W/results.tsv).
+{
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) CPUs ($CPU), $MEM, $(. /etc/os-release && echo "$PRETTY_NAME")."
@@ -275,3 +277,4 @@ if um is not None and ul is not None:
     print(f"Unlock (`coffer list`): {um:.2f} s and {mm / 1024:.0f} MiB peak with Argon2id MODERATE, {ul:.2f} s and {ml / 1024:.0f} MiB with the")
     print(f"test-only KDF: the Argon2id unlock costs about {um - ul:.2f} s and {(mm - ml) / 1024:.0f} MiB of every coffer command above.")
 PY
+} | tee "$W/summary.md"

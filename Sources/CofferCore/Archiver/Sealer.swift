@@ -415,11 +415,10 @@ final class PackWriter: @unchecked Sendable {
         queue.async { [self] in
             defer { inFlight.signal() }
             do {
-                let (id, bytes, entries) = try pack.finish(vaultID: vault.vaultID, keys: vault.keys)
-                try vault.backend.write(PackFormat.path(id), bytes)
+                let (id, size, entries) = try pack.write(to: vault.backend, vaultID: vault.vaultID, keys: vault.keys)
                 lock.withLock {
                     written.append((id, entries))
-                    writtenBytes += UInt64(bytes.count)
+                    writtenBytes += UInt64(size)
                 }
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

@@ -148,10 +148,20 @@ final class PackBuilder: @unchecked Sendable {
         other.data = []
     }
 
-    /// Shuffles the blobs, adds the padding blob and the encrypted header, and returns the pack
-    /// with its id and the entries of its data blobs. The header is decrypted again and compared
-    /// before the pack is returned.
-    func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
+    /// A finished pack that has not been joined into one buffer: its blobs stay where they are in
+    /// the builder, in `order`, followed by `tail` (the padding blob, the header, its length).
+    struct Layout {
+        var id: ObjectID
+        var order: [Range<Int>]
+        var tail: [UInt8]
+        var size: Int
+        /// Entries of the data blobs, with their offsets in the finished pack.
+        var entries: [PackEntry]
+    }
+
+    /// Shuffles the blobs, adds the padding blob and the encrypted header, decrypts the header
+    /// again and compares it with the entries, and names the pack by its hash.
+    func layout(vaultID: ObjectID, keys: VaultKeys) throws -> Layout {
         precondition(!pending.isEmpty)
         // Fisher–Yates with the system CSPRNG: blob order carries no information about file order.
         var order = pending
@@ -166,22 +176,20 @@ final class PackBuilder: @unchecked Sendable {
         let base = byteCount + headerEnvLen + 4 + AEAD.overhead
         let total = Int(Padme.padded(UInt64(base)))
         let padPlain = total - base
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
         var entries: [PackEntry] = []
         entries.reserveCapacity(n)
-        data.withUnsafeBytes { d in
-            for var e in order {
-                let from = e.offset
-                e.offset = bytes.count
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[from..<from + e.envelopeLength]))
-                entries.append(e)
-            }
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(order.count)
+        var offset = 0
+        for var e in order {
+            ranges.append(e.offset..<e.offset + e.envelopeLength)
+            e.offset = offset
+            offset += e.envelopeLength
+            entries.append(e)
         }
         let zeros = [UInt8](repeating: 0, count: padPlain)
-        let padEnv = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
-        entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: bytes.count, envelopeLength: padEnv.count, plainLength: padPlain))
-        bytes += padEnv
+        var tail = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
+        entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: offset, envelopeLength: tail.count, plainLength: padPlain))
         var w = ByteWriter(capacity: headerEnvLen)
         w.u32(UInt32(n))
         for e in entries {
@@ -192,17 +200,48 @@ final class PackBuilder: @unchecked Sendable {
         header += [UInt8](repeating: 0, count: 4 + PackEntry.encodedSize * PackFormat.bucket(n) - header.count)
         let headerEnv = AEAD.seal(header, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
         precondition(headerEnv.count == headerEnvLen)
-        bytes += headerEnv
-        bytes += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
-        precondition(bytes.count == total)
-        // Verify the header before the pack leaves memory.
-        let check = try PackFormat.readHeader(packSize: bytes.count, object: "new pack", vaultID: vaultID, keys: keys) { off, len in
-            Array(bytes[off..<off + len])
+        tail += headerEnv
+        tail += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
+        precondition(byteCount + tail.count == total)
+        // Verify the header before the pack leaves memory (it lies wholly in the tail).
+        let tailStart = total - tail.count
+        let check = try PackFormat.readHeader(packSize: total, object: "new pack", vaultID: vaultID, keys: keys) { off, len in
+            precondition(off >= tailStart, "a pack header reaches into the blobs")
+            return Array(tail[(off - tailStart)..<(off - tailStart + len)])
         }
         guard check == entries else { throw CofferError.integrity(object: "new pack", reason: "header verification before write failed") }
-        let id = ObjectID.hashing(bytes)
+        var id = ObjectID.zero
+        withParts(ranges, tail) { parts in withUnsafeMutableBytes(of: &id) { Blake2b.hash(parts: parts, into: $0) } }
+        return Layout(id: id, order: ranges, tail: tail, size: total, entries: entries.filter { $0.type == .data })
+    }
+
+    /// Runs `body` with the finished pack as a list of buffers, in file order.
+    private func withParts<R>(_ order: [Range<Int>], _ tail: [UInt8], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        try data.withUnsafeBytes { d in
+            try tail.withUnsafeBytes { t in
+                try body(order.map { UnsafeRawBufferPointer(rebasing: d[$0]) } + [t])
+            }
+        }
+    }
+
+    /// Writes the finished pack to `backend` straight from the builder's buffer (no joined copy)
+    /// and empties the builder. Returns the pack's id, size and data entries.
+    func write(to backend: Backend, vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, size: Int, entries: [PackEntry]) {
+        let l = try layout(vaultID: vaultID, keys: keys)
+        try withParts(l.order, l.tail) { try backend.write(PackFormat.path(l.id), parts: $0) }
         pending = []
         data = []
-        return (id, bytes, entries.filter { $0.type == .data })
+        return (l.id, l.size, l.entries)
+    }
+
+    /// The finished pack as one array, with its id and the entries of its data blobs.
+    func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
+        let l = try layout(vaultID: vaultID, keys: keys)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(l.size)
+        withParts(l.order, l.tail) { for p in $0 { bytes.append(contentsOf: p) } }
+        pending = []
+        data = []
+        return (l.id, bytes, l.entries)
     }
 }

@@ -365,6 +365,121 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         }
     }
 
+    // MARK: (c) lengths crafted with the keys
+
+    @Test func craftedPackHeaderLengthsAreRefused() throws {
+        let c = try CraftedVault()
+        let vault = try c.reopen()
+        let packPath = try #require(c.files("packs").first)
+        let pack = TamperFS.read(c.path + "/" + packPath)!
+        let entries = try PackFormat.readHeader(packSize: pack.count, object: "p", vaultID: vault.vaultID, keys: vault.keys) { Array(pack[$0..<$0 + $1]) }
+        let headerStart = entries.last!.offset + entries.last!.envelopeLength
+        let body = Array(pack[..<headerStart])
+        func header(count: UInt32, entries: [PackEntry], bucket: Int) -> [UInt8] {
+            var h = le32(count)
+            for e in entries {
+                h += [e.type.rawValue, e.flags] + e.id.bytes + le32(UInt32(e.offset)) + le32(UInt32(e.envelopeLength)) + le32(UInt32(e.plainLength))
+            }
+            h += [UInt8](repeating: 0, count: 4 + 46 * bucket - h.count)
+            return h
+        }
+        func packWith(_ h: [UInt8]) -> [UInt8] {
+            let env = AEAD.seal(h, ad: Array("coffer.packhdr.v1".utf8) + vault.vaultID.bytes, key: vault.keys.meta)
+            return body + env + le32(UInt32(env.count))
+        }
+        let bucket = PackFormat.bucket(entries.count)
+        var huge = entries
+        huge[0].envelopeLength = Int(UInt32.max)
+        var hugePlain = entries
+        hugePlain[0].plainLength = Int(UInt32.max)
+        let cases: [(String, [UInt8])] = [
+            ("entry count 2^32-1", packWith(header(count: UInt32.max, entries: entries, bucket: bucket))),
+            ("entry count 2^20+1", packWith(header(count: (1 << 20) + 1, entries: entries, bucket: bucket))),
+            ("an entry of 2^32-1 envelope bytes", packWith(header(count: UInt32(entries.count), entries: huge, bucket: bucket))),
+            ("an entry of 2^32-1 plaintext bytes", packWith(header(count: UInt32(entries.count), entries: hugePlain, bucket: bucket))),
+            ("header length 2^32-1 in the trailer", Array(pack.dropLast(4)) + le32(UInt32.max)),
+            ("header length 48 MiB in the trailer", Array(pack.dropLast(4)) + le32(UInt32(PackFormat.headerEnvelopeLength(entries: 1 << 20)))),
+        ]
+        for (what, bytes) in cases {
+            #expect(throws: CofferError.self, "\(what)") {
+                try PackFormat.readHeader(packSize: bytes.count, object: "p", vaultID: vault.vaultID, keys: vault.keys) { Array(bytes[$0..<$0 + $1]) }
+            }
+            // In place of the real pack (storage can put any bytes there; the keys make the
+            // header authenticate): check and check --read-data refuse it.
+            TamperFS.write(c.path + "/" + packPath, bytes)
+            expectRefused(try c.coffer(["check"]), "pack header with \(what), check")
+            expectRefused(try c.coffer(["check", "--read-data"]), "pack header with \(what), check --read-data")
+        }
+    }
+
+    @Test func craftedIndexEntriesAreRefusedBeforeAllocating() throws {
+        let c = try CraftedVault()
+        let packs = try c.indexEntries()
+        func body(_ mutate: (inout PackEntry) -> Void) -> [UInt8] {
+            var index = IndexFile()
+            index.packs = packs
+            mutate(&index.packs[0].entries[0])
+            return index.encode()
+        }
+        // An envelope length no chunk can have: 4 GiB - 1 for a 4 KiB chunk; also too short.
+        let hugeEnvelope = body { $0.envelopeLength = Int(UInt32.max) }
+        let shortEnvelope = body { $0.envelopeLength = 8 }
+        #expect(throws: (any Error).self) { try IndexFile.decode(hugeEnvelope) }
+        #expect(throws: (any Error).self) { try IndexFile.decode(shortEnvelope) }
+        // Counts: 2^32-1 packs, 2^32-1 entries.
+        var countBody = [UInt8(1)] + le32(UInt32.max)
+        #expect(throws: (any Error).self) { try IndexFile.decode(countBody) }
+        countBody = [UInt8(1)] + le32(1) + packs[0].pack.bytes + le32(UInt32.max)
+        #expect(throws: (any Error).self) { try IndexFile.decode(countBody) }
+
+        c.replaceIndex(body: hugeEnvelope)
+        #expect(throws: CofferError.self) { try c.reopen() }
+        // Under a 1 GiB address-space limit: a 4 GiB buffer cannot even be reserved, so an
+        // allocation before the check would crash the command instead of this integrity error.
+        expectRefused(try c.coffer(["restore", c.version.hex, "--to", c.root + "/out"], virtualLimitKiB: 1 << 20), "index entry of 2^32-1 envelope bytes, restore under ulimit -v 1 GiB")
+        #expect(TamperFS.files(in: c.root + "/out").isEmpty)
+    }
+
+    @Test func craftedHeadAndEnvelopeLengthsAreRefusedBeforeAllocating() throws {
+        let c = try CraftedVault()
+        let vault = try c.reopen()
+        // Head counts.
+        let head = vault.head.encode()
+        let liveAt = 1 + 8 + 32 + 8
+        var hugeLive = Array(head[..<liveAt]) + le32(UInt32.max)
+        #expect(throws: (any Error).self) { try Head.decode(hugeLive) }
+        hugeLive = Array(head[..<(head.count - 4)]) + le32(UInt32.max)
+        #expect(throws: (any Error).self) { try Head.decode(hugeLive) }
+
+        // Metadata envelopes: a body length at the limit with 20 bytes that are no zstd frame;
+        // above the limit; a stored length past the end.
+        let junk = TamperData.bytes(20, seed: 9)
+        func plain(flags: UInt8, bodyLength: UInt32, storedLength: UInt32, stored: [UInt8]) -> [UInt8] {
+            var p = [flags] + le32(bodyLength) + le32(storedLength) + stored
+            p += [UInt8](repeating: 0, count: Int(Padme.padded(UInt64(p.count))) - p.count)
+            return p
+        }
+        // A real zstd frame of a small body that claims 1 GiB in the envelope.
+        let small = Array(repeating: UInt8(7), count: 1000)
+        var frame = [UInt8](repeating: 0, count: Zstd.bound(small.count))
+        let n = small.withUnsafeBytes { s in frame.withUnsafeMutableBytes { vault.zstd.compress(s, into: $0) } }!
+        frame.removeSubrange(n...)
+        let cases: [(String, [UInt8])] = [
+            ("a 1 GiB body length over 20 bytes that are not zstd", plain(flags: 1, bodyLength: 1 << 30, storedLength: 20, stored: junk)),
+            ("a 1 GiB body length over a zstd frame of 1,000 bytes", plain(flags: 1, bodyLength: 1 << 30, storedLength: UInt32(frame.count), stored: frame)),
+            ("a body length above 1 GiB", plain(flags: 1, bodyLength: (1 << 30) + 1, storedLength: 20, stored: junk)),
+            ("a stored length of 2^32-1", plain(flags: 0, bodyLength: 20, storedLength: UInt32.max, stored: junk)),
+        ]
+        for (what, p) in cases {
+            let file = c.metaFile(kind: .version, plain: p)
+            #expect(throws: (any Error).self, "\(what)") { try MetaObject.open(file, kind: .version, vaultID: vault.vaultID, key: vault.keys.meta, zstd: vault.zstd) }
+            let id = ObjectID.hashing(file)
+            c.put("versions/" + id.hex, file)
+            try c.commitHead(live: [id])
+            expectRefused(try c.coffer(["check"]), "version envelope with \(what), check")
+        }
+    }
+
     // MARK: (c) huge files planted by storage (no keys needed)
 
     /// Makes `relative` a sparse file of `size` bytes (no disk space used).

@@ -440,6 +440,85 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         #expect(TamperFS.files(in: c.root + "/out").isEmpty)
     }
 
+    @Test func craftedVersionSizesAreRefused() throws {
+        let c = try CraftedVault()
+        let vault = try c.reopen()
+        let original = try vault.version(c.version)
+        let fileIndex = try #require(original.entries.firstIndex { $0.type == .file })
+        func variant(_ change: (inout Version) -> Void) -> [UInt8] {
+            var v = original
+            change(&v)
+            return v.encode()
+        }
+        let cases: [(String, [UInt8])] = [
+            ("a file of 2^64-1 bytes, twice", variant { v in
+                v.entries[fileIndex].size = UInt64.max
+                var twin = v.entries[fileIndex]
+                twin.path += ".twin"
+                v.entries.append(twin)
+            }),
+            ("a file larger than its chunks can hold", variant { $0.entries[fileIndex].size = UInt64($0.entries[fileIndex].chunks.count) * (8 << 20) + 1 }),
+            ("an archive part of 2^63 content bytes", variant { v in
+                var e = v.entries[fileIndex]
+                e.type = .archive
+                e.archive = ArchiveLayout(format: 1, parts: [ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: e.size, contentSize: 1 << 63, contentSHA256: e.sha256, chunks: e.chunks)], members: [])
+                v.entries[fileIndex] = e
+            }),
+            ("an archive part of 2^40 content bytes", variant { v in
+                var e = v.entries[fileIndex]
+                e.type = .archive
+                e.archive = ArchiveLayout(format: 1, parts: [ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: e.size, contentSize: 1 << 40, contentSHA256: e.sha256, chunks: e.chunks)], members: [])
+                v.entries[fileIndex] = e
+            }),
+            ("archive parts whose sizes wrap around 2^64", variant { v in
+                var e = v.entries[fileIndex]
+                e.type = .archive
+                e.size = 10
+                let part = ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: UInt64.max - 4, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)
+                e.archive = ArchiveLayout(format: 1, parts: [part, part], members: [])
+                e.archive!.parts[1].outputSize = 15
+                v.entries[fileIndex] = e
+            }),
+            ("two archives of 2^63 bytes each", variant { v in
+                var e = v.entries[fileIndex]
+                e.type = .archive
+                e.size = 1 << 63
+                let part = ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: 1 << 63, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)
+                e.archive = ArchiveLayout(format: 1, parts: [part], members: [])
+                e.archive!.parts[0].contentSize = 100
+                v.entries[fileIndex] = e
+                e.path += ".twin"
+                v.entries.append(e)
+            }),
+            ("2^32-1 entries", Array(variant { $0.entries = [] }.dropLast(4)) + le32(UInt32.max)),
+        ]
+        for (what, body) in cases {
+            #expect(throws: (any Error).self, "\(what)") { try Version.decode(body) }
+            let id = try c.replaceVersion(body: body)
+            expectRefused(try c.coffer(["restore", id.hex, "--to", c.root + "/out-\(id.short)"]), "version with \(what), restore")
+            #expect(TamperFS.files(in: c.root + "/out-\(id.short)").isEmpty)
+            expectRefused(try c.coffer(["check"]), "version with \(what), check")
+        }
+    }
+
+    @Test func anArchiveMemberOfHugeSizeIsRefused() throws {
+        let member = ArchiveMember(name: "x.csv", isDirectory: false, size: UInt64.max, mtimeSeconds: 0, part: 0, data: .encoded, encoding: [8, 0, 0, 0, 0])
+        // End to end: b.bin becomes an archive with one stored part (its own chunks) and a member
+        // "x.csv" that claims 2^64-1 bytes once inflated; `coffer cat` of the member refuses it.
+        let c = try CraftedVault()
+        var v = try c.reopen().version(c.version)
+        let i = try #require(v.entries.firstIndex { $0.path == "data/b.bin" })
+        var e = v.entries[i]
+        e.type = .archive
+        e.archive = ArchiveLayout(
+            format: 1, parts: [ArchivePart(kind: .stored, transform: [], outputSize: e.size, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)],
+            members: [member])
+        v.entries[i] = e
+        let id = try c.replaceVersion(body: v.encode())
+        expectRefused(try c.coffer(["cat", id.hex, "data/b.bin/x.csv"]), "an archive member of 2^64-1 bytes, cat")
+        #expect(throws: (any Error).self) { try ZipArchiveHandler().decode(member: member, stored: [3, 0]) }
+    }
+
     @Test func craftedHeadAndEnvelopeLengthsAreRefusedBeforeAllocating() throws {
         let c = try CraftedVault()
         let vault = try c.reopen()

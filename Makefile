@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan demo bench bench-primitives clean
+.PHONY: deps build test test-asan test-tsan tamper demo bench bench-primitives clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -35,6 +35,16 @@ test-asan: deps
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+## tamper: the exhaustive tamper matrix (several minutes): every byte of every file of a small vault
+## flipped, files truncated, extended, deleted, swapped and put back, with check --read-data and a
+## restore of every version after each; plus the malicious-storage tests. `make test` runs a sample.
+## The summary table is printed and written to $(TAMPER_REPORT).
+TAMPER_REPORT ?= .build/tamper-report.txt
+tamper: deps
+	$(SWIFT) build --build-tests
+	mkdir -p $(dir $(TAMPER_REPORT))
+	COFFER_TAMPER_FULL=1 COFFER_TAMPER_REPORT=$(abspath $(TAMPER_REPORT)) $(SWIFT) test --skip-build --filter 'TamperMatrixTests|MaliciousStorageTests|TamperCLITests'
 
 ## demo: the main job on a local demo vault (three monthly LinkedIn exports)
 demo: build

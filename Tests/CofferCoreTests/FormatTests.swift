@@ -167,6 +167,19 @@ import Testing
         #expect(throws: FormatError.self) { try MetaObject.open(sealed, kind: .version, vaultID: .zero, key: f.vault.keys.meta, zstd: f.vault.zstd) }
     }
 
+    @Test func anUnknownEnvelopeVersionIsDamageNotANewerFormat() throws {
+        // The envelope byte is not authenticated: random bytes (a pack copied into heads/ whose
+        // nonce starts with the head kind) must not make coffer say "upgrade".
+        let f = try T.vault()
+        let file = [MetaKind.head.rawValue, 128] + T.bytes(200, seed: 3)
+        do {
+            _ = try MetaObject.open(file, kind: .head, vaultID: f.vault.vaultID, key: f.vault.keys.meta, zstd: f.vault.zstd)
+            Issue.record("opened")
+        } catch let e as FormatError {
+            #expect(e.newerVersion == nil)
+        }
+    }
+
     @Test func chunkPlaintextCannotBePassedOffAsAPackHeaderOrMetadata() throws {
         let f = try T.vault()
         let keys = f.vault.keys

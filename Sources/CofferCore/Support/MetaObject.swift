@@ -62,7 +62,9 @@ enum MetaObject {
         guard file.count >= 2 + AEAD.overhead + 5 else { throw FormatError("too short (\(file.count) bytes)") }
         guard file[0] == kind.rawValue else { throw FormatError("holds object kind \(file[0]), expected \(kind.rawValue)") }
         guard file[1] == envelopeVersion else {
-            throw file[1] > envelopeVersion ? FormatError.newer("metadata envelope", file[1]) : FormatError("unknown envelope version \(file[1])")
+            // The byte is not authenticated, so a higher value is damage, not a newer format: a
+            // format that changes the envelope raises `config`'s format (Docs/FORMAT.md).
+            throw FormatError("unknown envelope version \(file[1])")
         }
         let plain: [UInt8]
         do { plain = try AEAD.open(Array(file[2...]), ad: ad(kind, vaultID), key: key) } catch {

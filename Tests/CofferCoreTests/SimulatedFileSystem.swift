@@ -44,10 +44,12 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     private let lock = NSLock()
     private var _ops: [FSOp] = []
     private var files: [Int32: Int] = [:]
+    private var filePaths: [Int32: String] = [:]
     private var folders: [Int32: String] = [:]
     private var nextHandle = 0
     private var callCount = 0
     private var pendingWriteFailure: Int32?
+    private var _callLog: [(kind: FSCallKind, path: String)] = []
 
     /// Fail the call with this index (counting every call of the kinds in `failKinds`, from 0).
     let failAt: Int?
@@ -56,24 +58,63 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     /// The call that was made to fail, once it happened.
     private(set) var failedCall: (kind: FSCallKind, path: String)?
 
-    init(failAt: Int? = nil, errno: Int32 = EIO, kinds: Set<FSCallKind> = Set(FSCallKind.allCases)) {
+    /// Alternatively: fail the first call for which this returns true.
+    let failWhere: (@Sendable (FSCallKind, String) -> Bool)?
+    /// Microseconds to wait before a call (a slow disk), outside the lock.
+    let delay: (@Sendable (FSCallKind, String) -> useconds_t)?
+
+    init(
+        failAt: Int? = nil, errno: Int32 = EIO, kinds: Set<FSCallKind> = Set(FSCallKind.allCases),
+        failWhere: (@Sendable (FSCallKind, String) -> Bool)? = nil, delay: (@Sendable (FSCallKind, String) -> useconds_t)? = nil
+    ) {
         self.failAt = failAt
         self.failErrno = errno
         self.failKinds = kinds
+        self.failWhere = failWhere
+        self.delay = delay
     }
 
     var ops: [FSOp] { lock.withLock { _ops } }
     /// Calls of the injectable kinds made so far.
     var calls: Int { lock.withLock { callCount } }
     var didFail: Bool { lock.withLock { failedCall != nil } }
+    /// Every call of the injectable kinds, in order (the one made to fail included).
+    var callLog: [(kind: FSCallKind, path: String)] { lock.withLock { _callLog } }
+
+    /// What makes two calls the same call site: the kind, and the path with its hex names and
+    /// random suffixes blanked (`create packs/*/.tmp-*-*`, `fsync folder heads`).
+    static func site(_ kind: FSCallKind, _ path: String, under root: String) -> String {
+        var p = path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+        p = p.replacingOccurrences(of: "[0-9a-f]{6,}", with: "*", options: .regularExpression)
+        p = p.replacingOccurrences(of: "packs/[0-9a-f]{2}", with: "packs/*", options: .regularExpression)
+        p = p.replacingOccurrences(of: "fd [0-9]+", with: "fd", options: .regularExpression)
+        return kind.rawValue + " " + p
+    }
 
     /// Counts the call; true when it is the one to fail.
     private func shouldFail(_ kind: FSCallKind, _ path: String) -> Bool {
         guard failKinds.contains(kind) else { return false }
-        defer { callCount += 1 }
+        defer {
+            callCount += 1
+            _callLog.append((kind, path))
+        }
+        if failedCall == nil, let failWhere, failWhere(kind, path) {
+            failedCall = (kind, path)
+            return true
+        }
         guard let failAt, callCount == failAt else { return false }
         failedCall = (kind, path)
         return true
+    }
+
+    /// The path a descriptor was opened with.
+    private func pathOf(_ fd: Int32) -> String { lock.withLock { folders[fd] ?? filePaths[fd] ?? "fd \(fd)" } }
+
+    private func wait(_ kind: FSCallKind, _ path: @autoclosure () -> String) {
+        if let delay {
+            let us = delay(kind, path())
+            if us > 0 { usleep(us) }
+        }
     }
 
     /// Runs `body` under the lock; it returns the result and the errno to leave behind, which is
@@ -85,13 +126,15 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func openFile(_ path: String, flags: Int32, mode: mode_t) -> Int32 {
-        locked {
+        wait(.create, path)
+        return locked {
             if shouldFail(.create, path) { return (-1, failErrno) }
             let fd = Glibc.open(path, flags, mode)
             let e = errno
             if fd >= 0 {
                 nextHandle += 1
                 files[fd] = nextHandle
+                filePaths[fd] = path
                 _ops.append(.create(path: path, handle: nextHandle))
             }
             return (fd, e)
@@ -99,7 +142,8 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func openDirectory(_ path: String) -> Int32 {
-        locked {
+        wait(.openDirectory, path)
+        return locked {
             if shouldFail(.openDirectory, path) { return (-1, failErrno) }
             let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             let e = errno
@@ -109,13 +153,14 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-        locked {
+        wait(.write, pathOf(fd))
+        return locked {
             if let e = pendingWriteFailure {
                 pendingWriteFailure = nil
                 return (-1, e)
             }
             var count = count
-            if shouldFail(.write, "fd \(fd)") {
+            if shouldFail(.write, filePaths[fd] ?? "fd \(fd)") {
                 guard count > 1 else { return (-1, failErrno) }
                 count /= 2
                 pendingWriteFailure = failErrno
@@ -130,8 +175,9 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func fsync(_ fd: Int32) -> Int32 {
-        locked {
-            if shouldFail(.fsync, folders[fd] ?? "fd \(fd)") { return (-1, failErrno) }
+        wait(.fsync, pathOf(fd))
+        return locked {
+            if shouldFail(.fsync, folders[fd] ?? filePaths[fd] ?? "fd \(fd)") { return (-1, failErrno) }
             let r = Glibc.fsync(fd)
             let e = errno
             if r == 0 {
@@ -143,20 +189,24 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func close(_ fd: Int32) -> Int32 {
-        locked {
+        wait(.close, pathOf(fd))
+        return locked {
             let isFile = files[fd] != nil
+            let path = filePaths[fd] ?? "fd \(fd)"
             files[fd] = nil
+            filePaths[fd] = nil
             folders[fd] = nil
             pendingWriteFailure = nil
             // A failing close still closes the descriptor (as Linux does).
-            if isFile && shouldFail(.close, "fd \(fd)") { Glibc.close(fd); return (-1, failErrno) }
+            if isFile && shouldFail(.close, path) { Glibc.close(fd); return (-1, failErrno) }
             let r = Glibc.close(fd)
             return (r, errno)
         }
     }
 
     func chmod(_ path: String, _ mode: mode_t) -> Int32 {
-        locked {
+        wait(.chmod, path)
+        return locked {
             if shouldFail(.chmod, path) { return (-1, failErrno) }
             let r = Glibc.chmod(path, mode)
             let e = errno
@@ -166,7 +216,8 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func rename(_ from: String, _ to: String) -> Int32 {
-        locked {
+        wait(.rename, to)
+        return locked {
             if shouldFail(.rename, to) { return (-1, failErrno) }
             let r = Glibc.rename(from, to)
             let e = errno
@@ -176,7 +227,8 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func unlink(_ path: String) -> Int32 {
-        locked {
+        wait(.unlink, path)
+        return locked {
             if shouldFail(.unlink, path) { return (-1, failErrno) }
             let r = Glibc.unlink(path)
             let e = errno
@@ -186,7 +238,8 @@ final class SimulatedCalls: FileSystemCalls, @unchecked Sendable {
     }
 
     func mkdir(_ path: String, _ mode: mode_t) -> Int32 {
-        locked {
+        wait(.mkdir, path)
+        return locked {
             if shouldFail(.mkdir, path) { return (-1, failErrno) }
             let r = Glibc.mkdir(path, mode)
             let e = errno
@@ -385,4 +438,35 @@ func removeTree(_ path: String) {
         for name in names { removeTree(path + "/" + name) }
     }
     rmdir(path)
+}
+
+/// Copies a folder tree (files, folders, symlinks), as plain files with their permissions.
+func copyTree(_ from: String, _ to: String) {
+    var st = stat()
+    guard lstat(from, &st) == 0 else { return }
+    switch st.st_mode & S_IFMT {
+    case S_IFDIR:
+        mkdir(to, 0o700)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] { copyTree(from + "/" + name, to + "/" + name) }
+        chmod(to, st.st_mode & 0o7777)
+    case S_IFLNK:
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: from) { symlink(target, to) }
+    default:
+        let bytes = T.read(from) ?? []
+        let fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        _ = bytes.withUnsafeBytes { LocalBackend.writeAll(fd, $0) }
+        close(fd)
+        chmod(to, st.st_mode & 0o7777)
+    }
+}
+
+/// Names under `root` (hidden ones included) left by an interrupted write: `.tmp-…` (vault
+/// files) and `.….tmp` (rollback state).
+func temporaryLeftovers(_ root: String) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
+    return (e.allObjects as? [String] ?? []).filter {
+        let name = Paths.lastComponent($0)
+        return name.hasPrefix(".tmp-") || (name.hasPrefix(".") && name.hasSuffix(".tmp"))
+    }.sorted()
 }

@@ -73,6 +73,9 @@ final class Sealer: @unchecked Sendable {
     }
 
     deinit {
+        // A seal that stops early (an error, Ctrl-C) returns only once no pack write is running,
+        // so nothing is written into the vault after its lock is released.
+        writer.waitForWrites()
         buffer.deallocate()
     }
 
@@ -296,7 +299,8 @@ final class Sealer: @unchecked Sendable {
 }
 
 /// Finishes and writes packs on a background queue, at most two in flight. The first failure is
-/// kept and thrown by the next call.
+/// kept and thrown by the next call, once no write is running any more; packs queued behind a
+/// failed one are not written.
 final class PackWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "coffer.pack-writer")
     private let inFlight = DispatchSemaphore(value: 2)
@@ -308,7 +312,15 @@ final class PackWriter: @unchecked Sendable {
     var bytes: UInt64 { lock.withLock { writtenBytes } }
 
     func rethrow() throws {
-        if let err = lock.withLock({ failure }) { throw err }
+        if let err = lock.withLock({ failure }) {
+            waitForWrites()
+            throw err
+        }
+    }
+
+    /// Returns once every queued write has finished or been skipped.
+    func waitForWrites() {
+        queue.sync {}
     }
 
     func write(_ pack: PackBuilder, vault: Vault) throws {
@@ -316,6 +328,8 @@ final class PackWriter: @unchecked Sendable {
         do { try rethrow() } catch { inFlight.signal(); throw error }
         queue.async { [self] in
             defer { inFlight.signal() }
+            // After a failure (a full disk, say) the seal stops: do not write what is queued.
+            if lock.withLock({ failure != nil }) { return }
             do {
                 let (id, bytes, entries) = try pack.finish(vaultID: vault.vaultID, keys: vault.keys)
                 try vault.backend.write(PackFormat.path(id), bytes)

@@ -56,7 +56,7 @@ diskfull: deps
 	$(SWIFT) build --build-tests $(SCRATCH)
 	@mkdir -p .build; set -o pipefail; \
 	COFFER_DISKFULL_PASSES=$(PASSES) COFFER_TORTURE_FULL=1 $(SWIFT) test --skip-build $(SCRATCH) \
-	  --filter 'DiskFullTests|WriteFaultTests|Faults' 2>&1 | tee .build/diskfull.log \
+	  --filter 'DiskFullTests|WriteFaultTests|CofferCLITests.FaultTests' 2>&1 | tee .build/diskfull.log \
 	  | grep -E '^(disk full|faults)|skipped|✘|Test run'
 
 ## demo: the main job on a local demo vault (three monthly LinkedIn exports)

@@ -165,7 +165,7 @@ enum CrashChecks {
     /// Durability was not honoured (fsync ignored): data may be lost, but it must be lost loudly.
     /// The vault refuses to open with an integrity error, or it opens and then any version that
     /// restores restores exactly, and a check that reports no error means every version restores.
-    static func verifyNeverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, _ context: String) throws {
+    static func verifyNeverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, _ context: String) throws -> String {
         let vaultDir = crash + "/vault"
         var opened: Vault?
         for pass in passphrases(expect) {
@@ -177,23 +177,26 @@ enum CrashChecks {
             } catch let e as CofferError {
                 guard case .integrity = e else {
                     Issue.record("\(context): open failed with \(e), not an integrity error")
-                    return
+                    return "open failed otherwise"
                 }
-                return  // loud: a damaged file is named
+                return "refused to open (integrity error)"  // loud: the damaged file is named
             }
         }
-        guard let v = opened else { return }  // every slot written during the operation was lost: loud
+        guard let v = opened else { return "no passphrase opens" }
         let clean: Bool
-        do { clean = try v.check(readDataFraction: 1).errors.isEmpty } catch { clean = false }
+        do { clean = try v.check(readDataFraction: 1).isClean } catch { clean = false }
+        var failures = 0
         for id in v.head.live {
             let out = crash + "/restored-" + id.short
             do {
                 try v.restore(id, to: out)
                 #expect(T.tree(out + "/d") == lab.trees[id], "\(context): version \(id.short) restored with wrong content")
             } catch {
+                failures += 1
                 #expect(!clean, "\(context): check found nothing, yet version \(id.short) does not restore: \(error)")
             }
         }
+        return clean ? "opened, check clean" : failures > 0 ? "opened, check reports damage, restores fail" : "opened, check reports damage"
     }
 
 }

@@ -80,13 +80,9 @@ enum CrashChecks {
         expect.slots.isEmpty ? ["pw"] : Array(Set(expect.slots.values)).sorted()
     }
 
-    /// Durability was honoured: the vault must be consistent and hold every committed version.
-    static func verifyConsistent(
-        _ crash: String, lab: CrashLab, committedGeneration: UInt64, committedLive: [ObjectID], next: String, expect: CrashExpectations,
-        _ context: String
-    ) throws {
-        let vaultDir = crash + "/vault"
-        // No zero-length or torn file sits under a vault name.
+    /// No zero-length or torn file sits under a vault name: every content-addressed file hashes
+    /// to its name, and the others are not empty.
+    static func verifyNames(_ vaultDir: String, _ context: String) {
         for rel in T.files(in: vaultDir) {
             let bytes = T.read(vaultDir + "/" + rel) ?? []
             let name = Paths.lastComponent(rel)
@@ -99,6 +95,15 @@ enum CrashChecks {
                 #expect(!bytes.isEmpty, "\(context): \(rel) is empty")
             }
         }
+    }
+
+    /// Durability was honoured: the vault must be consistent and hold every committed version.
+    static func verifyConsistent(
+        _ crash: String, lab: CrashLab, committedGeneration: UInt64, committedLive: [ObjectID], next: String, expect: CrashExpectations,
+        _ context: String
+    ) throws {
+        let vaultDir = crash + "/vault"
+        verifyNames(vaultDir, context)
         let state = RollbackState(directory: crash + "/state")
         // Each key slot present opens with its passphrase; at least one is present.
         if !expect.slots.isEmpty {
@@ -165,12 +170,27 @@ enum CrashChecks {
     /// Durability was not honoured (fsync ignored): data may be lost, but it must be lost loudly.
     /// The vault refuses to open with an integrity error, or it opens and then any version that
     /// restores restores exactly, and a check that reports no error means every version restores.
-    static func verifyNeverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, _ context: String) throws -> String {
-        let vaultDir = crash + "/vault"
+    static func verifyNeverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, target: String = "vault", _ context: String) throws -> String {
+        let outcome = try neverWrong(crash, lab: lab, expect: expect, target: target, context)
+        if target == "copy" {
+            // A damaged copy is repaired by syncing again (files whose size differs are replaced).
+            let vault = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: nil)
+            _ = try vault.sync(to: LocalBackend(root: crash + "/copy"))
+            let copy = try Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil)
+            #expect(copy.headID == vault.headID, "\(context): syncing again did not complete the copy")
+            #expect(try copy.check(readDataFraction: 1).errors.isEmpty, "\(context): syncing again did not repair the copy")
+        }
+        return outcome
+    }
+
+    private static func neverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, target: String, _ context: String) throws -> String {
+        let vaultDir = crash + "/" + target
         var opened: Vault?
         for pass in passphrases(expect) {
             do {
-                opened = try Vault.open(at: vaultDir, passphrase: T.secret(pass), state: RollbackState(directory: crash + "/state"))
+                // A copy is opened without the rollback memory: it may rightly be behind.
+                opened = try Vault.open(
+                    at: vaultDir, passphrase: T.secret(pass), state: target == "vault" ? RollbackState(directory: crash + "/state") : nil)
                 break
             } catch CofferError.wrongPassphrase {
                 continue

@@ -39,12 +39,14 @@ struct PowerCutTests {
     /// Records `operation` on `lab`, then checks the crash state at every cut point.
     func cutEverywhere(
         _ label: String, _ lab: CrashLab, next nextInput: String, passphrase: String = "pw",
-        expect expectAfter: () -> CrashExpectations = { CrashExpectations() }, _ operation: (Vault) throws -> Void
+        expect expectAfter: () -> CrashExpectations = { CrashExpectations() }, target: String = "vault",
+        verify: ((_ crash: String, _ committedGeneration: UInt64, _ context: String) throws -> Void)? = nil,
+        _ operation: (Vault, SimulatedCalls) throws -> Void
     ) throws -> CutCounts {
         var model = CrashModel(scanning: lab.live)
         let recorder = SimulatedCalls()
         let v = try lab.open(recorder, passphrase: passphrase)
-        try operation(v)
+        try operation(v, recorder)
         let ops = recorder.ops
         let expect = expectAfter()
         var counts = CutCounts()
@@ -54,9 +56,10 @@ struct PowerCutTests {
         var seen: [Bool: Set<ObjectID>] = [:]
         for k in 0...ops.count {
             counts.cutPoints += 1
-            // Committed before k: the newest head whose name is durable in heads/.
+            // Committed before k: the newest head whose name is durable in heads/ (of the vault
+            // written to: `target`).
             let strict = model.view(.strict)
-            let committed = strict.keys.filter { $0.hasPrefix("vault/heads/") }
+            let committed = strict.keys.filter { $0.hasPrefix(target + "/heads/") }
                 .compactMap { Head.parseFileName(Paths.lastComponent($0)) }.max { $0.generation < $1.generation }
             let committedLive = try committed.map { c -> [ObjectID] in
                 try Vault.readHead(
@@ -76,12 +79,14 @@ struct PowerCutTests {
                 removeTree(crash)
                 CrashModel.materialize(view, at: crash)
                 let context = "\(label), cut after \(k) of \(ops.count) calls (\(k > 0 ? ops[k - 1].description : "none")), \(variant.rawValue)"
-                if variant.durabilityHonoured {
+                if variant.durabilityHonoured, let verify {
+                    try verify(crash, committed?.generation ?? 0, context)
+                } else if variant.durabilityHonoured {
                     try CrashChecks.verifyConsistent(
                         crash, lab: lab, committedGeneration: committed?.generation ?? 0, committedLive: committedLive, next: nextInput, expect: expect,
                         context)
                 } else {
-                    counts.fsyncIgnored[try CrashChecks.verifyNeverWrong(crash, lab: lab, expect: expect, context), default: 0] += 1
+                    counts.fsyncIgnored[try CrashChecks.verifyNeverWrong(crash, lab: lab, expect: expect, target: target, context), default: 0] += 1
                 }
                 removeTree(crash)
             }
@@ -96,7 +101,7 @@ struct PowerCutTests {
         try lab.seal(try lab.open(), lab.input(seed: 1, fresh: 0))
         let input = lab.input(seed: 2, fresh: 200 << 10)
         let next = lab.input(seed: 3, fresh: 30 << 10)
-        let counts = try cutEverywhere("seal", lab, next: next) { v in try lab.seal(v, input) }
+        let counts = try cutEverywhere("seal", lab, next: next) { v, _ in try lab.seal(v, input) }
         print("power cut, seal: \(counts)")
     }
 
@@ -109,7 +114,7 @@ struct PowerCutTests {
         let next = lab.input(seed: 20, fresh: 10 << 10)
         var expect = CrashExpectations()
         expect.rerunPrune = true
-        let counts = try cutEverywhere("prune", lab, next: next, expect: { expect }) { v in
+        let counts = try cutEverywhere("prune", lab, next: next, expect: { expect }) { v, _ in
             let r = try v.prune()
             #expect(r.packsDeleted + r.packsRepacked > 0 && r.versionFilesDeleted == 1, "prune had work: \(r)")
         }
@@ -124,7 +129,7 @@ struct PowerCutTests {
         let next = lab.input(seed: 40, fresh: 10 << 10)
         var expect = CrashExpectations()
         expect.mayRemove = [ids[0]]
-        let counts = try cutEverywhere("forget", lab, next: next, expect: { expect }) { v in try v.forget([ids[0]]) }
+        let counts = try cutEverywhere("forget", lab, next: next, expect: { expect }) { v, _ in try v.forget([ids[0]]) }
         print("power cut, forget: \(counts)")
     }
 
@@ -137,7 +142,7 @@ struct PowerCutTests {
 
         // passwd: the new slot is written and read back, then the old one is removed.
         var newSlot = ""
-        let passwd = try cutEverywhere("key passwd", lab, next: next, expect: { CrashExpectations(slots: [oldSlot: "pw", newSlot: "pw2"]) }) { v in
+        let passwd = try cutEverywhere("key passwd", lab, next: next, expect: { CrashExpectations(slots: [oldSlot: "pw", newSlot: "pw2"]) }) { v, _ in
             newSlot = try v.changePassphrase(to: T.secret("pw2"), parameters: .insecureTestOnly).id
         }
         print("power cut, key passwd: \(passwd)")
@@ -146,9 +151,45 @@ struct PowerCutTests {
         var added = ""
         let add = try cutEverywhere(
             "key add", lab, next: next, passphrase: "pw2", expect: { CrashExpectations(slots: [newSlot: "pw2", added: "pw3"]) }
-        ) { v in
+        ) { v, _ in
             added = try v.addKey(passphrase: T.secret("pw3"), parameters: .insecureTestOnly).id
         }
         print("power cut, key add: \(add)")
+    }
+
+    @Test("power cut at every call of a sync into a local copy")
+    func sync() throws {
+        let lab = try CrashLab()
+        try lab.seal(try lab.open(), lab.input(seed: 90, fresh: 30 << 10))
+        _ = try lab.open().sync(to: LocalBackend(root: lab.live + "/copy"))
+        let oldHead = try lab.open().headID
+        try lab.seal(try lab.open(), lab.input(seed: 91, fresh: 150 << 10))
+        let source = try lab.open()
+        let counts = try cutEverywhere(
+            "sync", lab, next: "", target: "copy",
+            verify: { crash, committedGeneration, context in
+                // The copy is a valid vault at its old head or at the new one, with nothing torn.
+                CrashChecks.verifyNames(crash + "/copy", context)
+                let copy = try Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil)
+                #expect(copy.headID == oldHead || copy.headID == source.headID, "\(context): the copy is at generation \(copy.head.generation)")
+                #expect(copy.head.generation >= committedGeneration, "\(context)")
+                let report = try copy.check(readDataFraction: 1)
+                #expect(report.errors.isEmpty, "\(context): \(report.errors)")
+                for id in copy.head.live {
+                    let out = crash + "/restored-" + id.short
+                    try copy.restore(id, to: out)
+                    #expect(T.tree(out + "/d") == lab.trees[id], "\(context): version \(id.short) restores wrong from the copy")
+                }
+                // Syncing again completes the copy.
+                let vault = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: nil)
+                _ = try vault.sync(to: LocalBackend(root: crash + "/copy"))
+                let synced = try Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil)
+                #expect(synced.headID == source.headID, "\(context): the second sync did not complete the copy")
+                #expect(try synced.check(readDataFraction: 1).errors.isEmpty, "\(context): after the second sync")
+            }
+        ) { v, calls in
+            _ = try v.sync(to: LocalBackend(root: lab.live + "/copy", calls: calls))
+        }
+        print("power cut, sync: \(counts)")
     }
 }

@@ -202,7 +202,7 @@ struct TortureTests {
                 if way > 0 && deadline == .distantFuture && anchors[way - 1]() {
                     deadline = Date().addingTimeInterval(fraction * 1.2 * (phases[op]?[way - 1] ?? 0.2))
                 }
-                usleep(300)
+                usleep(1_000)
             }
             var wasKilled = false
             if p.isRunning {
@@ -224,7 +224,7 @@ struct TortureTests {
             var seen = [Date?](repeating: nil, count: anchors.count)
             while p.isRunning {
                 for (k, anchor) in anchors.enumerated() where seen[k] == nil && anchor() { seen[k] = Date() }
-                usleep(300)
+                usleep(1_000)
             }
             let r = try p.finish(timeout: 300)
             #expect(r.status == 0, "\(why): coffer \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)")

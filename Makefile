@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull demo bench clean
+.PHONY: deps build test test-asan test-tsan torture diskfull demo bench bench-primitives clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -63,10 +63,19 @@ diskfull: deps
 demo: build
 	bash Scripts/demo.sh
 
-## bench: release-build measurements: seal/restore vs restic and borg, and the export series
-bench: deps
-	bash Benchmarks/run.sh
-	bash Benchmarks/exports.sh
+## bench: release-build measurements: the primitives (Swift as Coffer calls them vs C), then
+## seal/re-seal/1% change/restore/check vs restic and borg on a 256 MB corpus, then the export
+## series. Options pass through: make bench BENCH_ARGS="--full --drop-caches" EXPORTS_ARGS="--runs 5"
+## PRIMITIVES_ARGS="--mb 128"; SCRATCH=DIR builds in another folder than .build.
+BENCH_SCRATCH := $(if $(SCRATCH),--scratch-path $(SCRATCH))
+bench: deps bench-primitives
+	SWIFT=$(SWIFT) bash Benchmarks/run.sh $(BENCH_SCRATCH) $(BENCH_ARGS)
+	SWIFT=$(SWIFT) bash Benchmarks/exports.sh $(BENCH_SCRATCH) $(EXPORTS_ARGS)
+
+## bench-primitives: the primitives alone (chunker, keyed BLAKE2b, XChaCha20-Poly1305, zstd, SHA-256)
+bench-primitives: deps
+	$(SWIFT) build -c release --product coffer-bench $(BENCH_SCRATCH)
+	$$($(SWIFT) build -c release $(BENCH_SCRATCH) --show-bin-path)/coffer-bench primitives $(PRIMITIVES_ARGS)
 
 clean:
 	rm -rf .build .build-asan .build-tsan demo

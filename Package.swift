@@ -31,16 +31,23 @@ let package = Package(
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
         // The command-line shell.
+        // glibc allocator settings for the command (one inline function).
+        .target(name: "CMalloc"),
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports",
+                "CofferCore", "CofferExports", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Synthetic LinkedIn export series, for the demo, tests and measurements.
         .executableTarget(name: "ExportGenerator", dependencies: ["CofferExports"], path: "Examples/ExportGenerator"),
         // Release-build measurements (chunk-size choice, primitives, seal/restore throughput).
-        .executableTarget(name: "CofferBench", dependencies: ["CofferCore", "CofferExports"], path: "Benchmarks/CofferBench"),
+        .executableTarget(name: "CofferBench", dependencies: ["CofferCore", "CofferExports", "CPrimitives"], path: "Benchmarks/CofferBench"),
+        // The primitives' library calls made from C, the baseline of `coffer-bench primitives`.
+        // Only CofferBench depends on it.
+        .target(
+            name: "CPrimitives", path: "Benchmarks/CPrimitives",
+            linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("zstd"), .linkedLibrary("crypto")]),
 
         .testTarget(name: "CofferCryptoTests", dependencies: ["CofferCrypto"]),
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"], resources: [.copy("Golden")]),

@@ -7,6 +7,8 @@ import Foundation
 ///     coffer-bench corpus --out DIR --size-mb N [--seed S]
 ///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
+///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
+///     coffer-bench init-lowkdf --vault DIR
 @main
 struct CofferBench {
     static func main() {
@@ -23,8 +25,29 @@ struct CofferBench {
             ZipCost.run(paths: Array(args.filter { !$0.hasPrefix("--") }))
         case "mutate":
             Corpus.mutate(dir: opts.require("--dir"), percent: Double(opts.value("--percent") ?? "1")!, seed: UInt64(opts.value("--seed") ?? "7")!)
+        case "primitives":
+            Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
+        case "init-lowkdf":
+            initLowKDF(path: opts.require("--vault"))
         default:
             usage()
+        }
+    }
+
+    /// A vault like `coffer init` makes, but with the test-only minimum Argon2id cost instead of
+    /// MODERATE, so `run.sh` can measure Coffer's time and memory besides the unlock. (The release
+    /// `coffer` offers no weak KDF, and opens such a vault like any other.) Passphrase: $COFFER_PASSPHRASE.
+    static func initLowKDF(path: String) {
+        guard let p = ProcessInfo.processInfo.environment["COFFER_PASSPHRASE"], !p.isEmpty else {
+            FileHandle.standardError.write(Data("init-lowkdf: set COFFER_PASSPHRASE\n".utf8)); exit(64)
+        }
+        let passphrase = Array(p.utf8).withUnsafeBytes { SecureBytes(copying: $0) }
+        var options = VaultOptions()
+        options.kdf = .insecureTestOnly
+        do {
+            _ = try Vault.create(at: path, passphrase: passphrase, options: options)
+        } catch {
+            FileHandle.standardError.write(Data("init-lowkdf: \(error)\n".utf8)); exit(1)
         }
     }
 
@@ -34,6 +57,8 @@ struct CofferBench {
                    coffer-bench chunking --series DIR [--corpus DIR] [--level N]
                    coffer-bench mutate --dir DIR --percent P [--seed S]
                    coffer-bench zipcost ZIP...
+                   coffer-bench primitives [--mb N] [--reps R] [--only NAME]
+                   coffer-bench init-lowkdf --vault DIR
 
             """.utf8))
         exit(64)

@@ -60,8 +60,10 @@ enum Corpus {
         print("corpus: \(n) files, \(written) bytes in \(out)")
     }
 
-    /// Changes about `percent` of the bytes: rewrites ranges inside some files, appends to others,
-    /// adds a few new files.
+    /// Changes about `percent` of the bytes, the same way for the same seed and tree: a tenth of
+    /// the budget goes to one new text file, the rest to edits of files picked at random (two in
+    /// three overwrite a range in place with random bytes, one in three appends random bytes),
+    /// each edit at most 64 KiB and a quarter of its file.
     static func mutate(dir: String, percent: Double, seed: UInt64) {
         var rng = Rng(s: seed)
         let fm = FileManager.default
@@ -77,19 +79,32 @@ enum Corpus {
         }
         paths.sort()
         var budget = Int(Double(total) * percent / 100)
-        var changed = 0
+        let newBytes = budget / 10
+        if newBytes > 0 {
+            let newFile = dir + "/new-\(seed).csv"
+            _ = fm.createFile(atPath: newFile, contents: Data(text(newBytes, rng: &rng)))
+            budget -= newBytes
+        }
+        var rewritten = Set<String>(), appended = Set<String>()
+        var changedBytes = newBytes
         while budget > 0 && !paths.isEmpty {
             let p = paths[rng.below(paths.count)]
             guard var data = fm.contents(atPath: p).map({ [UInt8]($0) }), data.count > 16 else { continue }
             let len = min(budget, max(1, min(data.count / 4, 64 << 10)))
-            let at = rng.below(max(1, data.count - len))
             var patch = [UInt8](repeating: 0, count: len)
             rng.fill(&patch)
-            data.replaceSubrange(at..<min(data.count, at + len), with: patch)
+            if rng.below(3) < 2 {
+                let at = rng.below(max(1, data.count - len))
+                data.replaceSubrange(at..<min(data.count, at + len), with: patch)
+                rewritten.insert(p)
+            } else {
+                data.append(contentsOf: patch)
+                appended.insert(p)
+            }
             _ = fm.createFile(atPath: p, contents: Data(data))
             budget -= len
-            changed += 1
+            changedBytes += len
         }
-        print("mutate: changed \(changed) files in \(dir) (\(percent)% of \(total) bytes)")
+        print("mutate: \(changedBytes) bytes changed in \(dir) (\(percent)% of \(total) bytes): \(rewritten.count) files rewritten in place, \(appended.subtracting(rewritten).count) appended to\(newBytes > 0 ? ", 1 new file" : "")")
     }
 }

@@ -26,6 +26,22 @@ public enum Blake2b {
         }
     }
 
+    /// Unkeyed BLAKE2b-256 of the concatenation of `parts` into `output` (32 bytes), without
+    /// joining them (a pack written from its blobs where they lie).
+    public static func hash(parts: [UnsafeRawBufferPointer], into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count == outputBytes)
+        Sodium.ensureInitialized()
+        // The state is an opaque, 64-byte-aligned struct in libsodium's headers.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
+        defer { raw.deallocate() }
+        let state = OpaquePointer(raw)
+        _ = crypto_generichash_init(state, nil, 0, outputBytes)
+        for p in parts where p.count > 0 {
+            _ = crypto_generichash_update(state, p.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(p.count))
+        }
+        _ = crypto_generichash_final(state, output.baseAddress!.assumingMemoryBound(to: UInt8.self), outputBytes)
+    }
+
     /// Unkeyed BLAKE2b-256 of an array.
     public static func hash(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: outputBytes)

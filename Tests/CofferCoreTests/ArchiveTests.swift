@@ -181,3 +181,44 @@ struct ToyArchiveHandler: ArchiveHandler {
         #expect(diff.unchanged >= 4)
     }
 }
+
+/// Counts analyses, to see which ones a prepared handler saves.
+final class CountingHandler: ArchiveHandler, @unchecked Sendable {
+    let inner = ToyArchiveHandler()
+    private let lock = NSLock()
+    private(set) var calls = 0
+    func analyse(path: String, size: UInt64) throws -> ArchivePlan? {
+        lock.withLock { calls += 1 }
+        return try inner.analyse(path: path, size: size)
+    }
+    func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] { try inner.encode(transform: transform, content: content) }
+    func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] { try inner.decode(member: member, stored: stored) }
+}
+
+@Suite struct PreparedArchiveTests {
+    @Test func aPreparedAnalysisIsUsedOnlyWhileTheFileIsUnchanged() throws {
+        let f = try T.vault()
+        let dir = T.scratch("prepared")
+        let a = dir + "/a.toy", b = dir + "/b.toy"
+        T.write(a, ToyArchiveHandler.magic + Array("the first payload, long enough".utf8))
+        T.write(b, ToyArchiveHandler.magic + Array("the second payload, long enough".utf8))
+        let counting = CountingHandler()
+        let prepared = PreparedArchiveHandler(counting)
+        prepared.prepare([a, b, dir + "/missing.toy"])
+        #expect(counting.calls == 2)
+        // b changes after its analysis (same size, new content and mtime): analysed again.
+        T.write(b, ToyArchiveHandler.magic + Array("the SECOND payload, long enough".utf8))
+        var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, b, &times, 0)
+        var o = SealOptions()
+        o.archiveHandler = prepared
+        let r = try f.vault.seal([a, b], options: o)
+        #expect(prepared.hits == 1)
+        #expect(counting.calls == 3)
+        var ro = RestoreOptions()
+        ro.archiveHandler = prepared
+        try f.vault.restore(r.id, to: dir + "/out", options: ro)
+        #expect(T.read(dir + "/out/b.toy") == ToyArchiveHandler.magic + Array("the SECOND payload, long enough".utf8))
+        #expect(T.read(dir + "/out/a.toy") == ToyArchiveHandler.magic + Array("the first payload, long enough".utf8))
+    }
+}

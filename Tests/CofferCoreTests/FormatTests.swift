@@ -54,6 +54,30 @@ import Testing
         }
     }
 
+    @Test func resumedScansGiveTheSameCutsAsOneBuffer() {
+        // The sealer offers a growing tail again after a nil and resumes where the scan stopped.
+        for tier in [sizes, ChunkSizes(min: 256 << 10, average: 1 << 20, max: 4 << 20)] {
+            let chunker = Chunker(sizes: tier, table: GearTable(seed: 1))
+            let data = T.csv(rows: 40_000, seed: 6) + T.bytes(6 << 20, seed: 5) + T.csv(rows: 30_000, seed: 7)
+            let whole = cuts(data, chunker: chunker, step: data.count)
+            for step in [777, 4_096, 65_535, 1 << 20] {
+                var out: [Int] = []
+                var start = 0, end = 0, scanned = 0
+                while start < data.count {
+                    end = min(data.count, end + step)
+                    let final = end == data.count
+                    while let c = data.withUnsafeBytes({ chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: $0[start..<end]), isFinal: final, scanned: &scanned) }) {
+                        out.append(c)
+                        start += c
+                        if start == end { break }
+                    }
+                    if final && start == end { break }
+                }
+                #expect(out == whole, "step \(step)")
+            }
+        }
+    }
+
     @Test func sizesStayWithinLimitsAndAverageIsNear() {
         let chunker = Chunker(sizes: sizes, table: GearTable(seed: 2))
         let data = T.bytes(8 << 20, seed: 9)

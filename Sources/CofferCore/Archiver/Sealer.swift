@@ -2,20 +2,23 @@ import CofferCrypto
 import Dispatch
 import Foundation
 
-/// The sealing pipeline for one seal: reads files into a batch buffer, cuts chunks, and turns new
-/// chunks into encrypted blobs in packs.
+/// The sealing pipeline for one seal: reads files into batch buffers, cuts chunks, and turns new
+/// chunks into encrypted blobs in packs. Three stages overlap on separate threads:
 ///
-/// Files are read one after the other into a 16 MiB buffer; small files share a batch, a large
-/// file is streamed through it block by block (the uncut tail of one block starts the next).
-/// When a batch holds 8 MiB it is processed:
-/// 1. chunk ids (keyed BLAKE2b) and each file's SHA-256, in parallel over all chunks and files;
-/// 2. new chunks found against the index and this seal's own chunks, serially;
-/// 3. new chunks compressed, encrypted and verified, in parallel;
-/// 4. chunks placed one by one into one of `openPacks` packs chosen at random.
-/// A full pack is finished and written (temp file, fsync, rename) by a background writer, with at
-/// most two packs in flight, so writing overlaps the next batch.
+/// 1. **Read and cut** (the calling thread): files are read one after the other into a 16 MiB
+///    batch buffer and cut into chunks; small files share a batch, a large file streams through
+///    it block by block (the uncut tail of one block starts the next batch). A batch is handed on
+///    when it holds 8 MiB; two buffers alternate, so reading waits only when storing falls behind.
+/// 2. **Store** (a serial queue, fanning out over every core): chunk ids (keyed BLAKE2b) and each
+///    file's SHA-256 in parallel; new chunks found against the index and this seal's own chunks;
+///    new chunks compressed, encrypted and verified in parallel into a reused arena; each placed
+///    into one of `openPacks` packs chosen at random.
+/// 3. **Write** (a background writer): a full pack is finished and written (temp file, fsync,
+///    rename), at most two in flight.
+///
+/// Every buffer is bounded and reused, so memory stays flat however much is sealed.
 final class Sealer: @unchecked Sendable {
-    static let blockSize = 8 << 20
+    static let blockSize = 4 << 20
 
     struct FileResult: Sendable {
         var sha256: [UInt8]
@@ -24,39 +27,70 @@ final class Sealer: @unchecked Sendable {
         var changed: Bool
     }
 
-    private struct Segment {
+    fileprivate struct Segment {
         var file: Int
         /// Bytes read for this file in this batch (hashed into its SHA-256).
         var fresh: Range<Int>
         var cuts: Range<Int>
         var last: Bool
+        var expected: UInt64
+    }
+
+    /// Bytes read from files and cut into chunks, on their way to the store stage.
+    fileprivate final class Batch: @unchecked Sendable {
+        let buffer: UnsafeMutableRawBufferPointer
+        var used = 0
+        var cuts: [Range<Int>] = []
+        var segments: [Segment] = []
+        /// Files that could not be read, in the order they failed.
+        var failures: [(file: Int, error: CofferError)] = []
+
+        init(capacity: Int) { buffer = .allocate(byteCount: capacity, alignment: 64) }
+        deinit { buffer.deallocate() }
+
+        var isEmpty: Bool { segments.isEmpty && failures.isEmpty }
+
+        func reset() {
+            used = 0
+            cuts.removeAll(keepingCapacity: true)
+            segments.removeAll(keepingCapacity: true)
+            failures.removeAll(keepingCapacity: true)
+        }
     }
 
     private let vault: Vault
     private let options: SealOptions
+    private let capacity: Int
+    /// Bytes reserved per open pack: the target plus one longest envelope.
+    private let packCapacity: Int
+
+    // Stage 1 (the calling thread).
+    private var current: Batch
+    private var free: [Batch]
+    private let freeLock = NSLock()
+    private let freeCount: DispatchSemaphore
+    /// Bytes read from files (not from in-memory archive parts).
+    private(set) var bytesRead: UInt64 = 0
+
+    // Stage 2 (the store queue). Only touched on `stage`.
+    private let stage = DispatchQueue(label: "coffer.seal.store")
     private var openPacks: [PackBuilder]
     private var pending = Set<ObjectID>()
     private var addedChunks: UInt64 = 0
     private var addedPlain: UInt64 = 0
-    /// Bytes read from files (not from in-memory archive parts).
-    private(set) var bytesRead: UInt64 = 0
-
-    // The batch.
-    private let capacity = 2 * Sealer.blockSize
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var used = 0
-    private var cuts: [Range<Int>] = []
-    private var segments: [Segment] = []
     private var hashers: [Int: SHA256] = [:]
     private var chunkLists: [Int: [ObjectID]] = [:]
     private var sizes: [Int: UInt64] = [:]
     private var results: [Int: Result<FileResult, CofferError>] = [:]
-    private var expected: [Int: UInt64] = [:]
+    private var arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private let failureLock = NSLock()
+    private var failure: Error?
+    private var openBytes: UInt64 = 0
 
-    // The background pack writer.
+    // Stage 3.
     private let writer = PackWriter()
 
-    // Progress.
+    // Progress (stage 1).
     private let totalFiles: Int
     private let totalBytes: UInt64
     private var filesDone = 0
@@ -66,17 +100,25 @@ final class Sealer: @unchecked Sendable {
     init(vault: Vault, options: SealOptions, totalFiles: Int, totalBytes: UInt64) {
         self.vault = vault
         self.options = options
-        self.openPacks = (0..<max(1, vault.config.openPacks)).map { _ in PackBuilder() }
         self.totalFiles = totalFiles
         self.totalBytes = totalBytes
-        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * Sealer.blockSize, alignment: 64)
+        // Room for a full block plus the longest uncut tail a tier allows.
+        let longest = vault.config.tiers.map(\.sizes.max).max() ?? ChunkSizes.formatMaximum
+        capacity = Sealer.blockSize + longest
+        let reserve = vault.config.packTargetSize + longest + AEAD.overhead
+        packCapacity = reserve
+        openPacks = (0..<max(1, vault.config.openPacks)).map { _ in PackBuilder(capacity: reserve) }
+        current = Batch(capacity: capacity)
+        free = [Batch(capacity: capacity)]
+        freeCount = DispatchSemaphore(value: 1)
     }
 
     deinit {
         // A seal that stops early (an error, Ctrl-C) returns only once no pack write is running,
-        // so nothing is written into the vault after its lock is released.
+        // so nothing is written into the vault after its lock is released. (The pack writer's
+        // work holds no reference to the sealer, so this never runs on its queue.)
         writer.waitForWrites()
-        buffer.deallocate()
+        arena.deallocate()
     }
 
     /// Counts a file reused from the previous version.
@@ -97,18 +139,26 @@ final class Sealer: @unchecked Sendable {
     /// Reads and stores `files`. A file that cannot be opened or read gets a failure
     /// (``CofferError/inputUnreadable(path:reason:)``) and the others go on; any other error stops the seal.
     func seal(files: [(source: Source, entry: VersionEntry)]) throws -> [Result<FileResult, CofferError>] {
-        results = [:]
-        for (i, f) in files.enumerated() {
-            if options.isCancelled() { throw CofferError.interrupted }
-            try sealFile(i, from: f.source, entry: f.entry)
+        stage.sync { results = [:] }
+        do {
+            for (i, f) in files.enumerated() {
+                if options.isCancelled() { throw CofferError.interrupted }
+                try sealFile(i, from: f.source, entry: f.entry)
+            }
+            try submit()
+        } catch {
+            stage.sync {}  // let the store stage go idle before the caller unwinds
+            writer.waitForWrites()  // and the pack writer
+            throw error
         }
-        try processBatch()
-        return files.indices.map { results[$0]! }
+        stage.sync {}
+        try rethrow()
+        return stage.sync { files.indices.map { results[$0]! } }
     }
 
     private func sealFile(_ i: Int, from source: Source, entry: VersionEntry) throws {
         // Keep small files whole in one batch when the buffer is short of room.
-        if capacity - used < min(Int(entry.size) + 1, Sealer.blockSize) { try processBatch() }
+        if capacity - current.used < min(Int(entry.size) + 1, Sealer.blockSize) { try submit() }
         let path: String
         var fd: Int32 = -1
         var memory: [UInt8] = []
@@ -118,7 +168,7 @@ final class Sealer: @unchecked Sendable {
             path = p
             fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else {
-                results[i] = .failure(.inputUnreadable(path: path, reason: String(cString: strerror(errno))))
+                current.failures.append((i, .inputUnreadable(path: path, reason: String(cString: strerror(errno)))))
                 filesDone += 1
                 return
             }
@@ -127,57 +177,61 @@ final class Sealer: @unchecked Sendable {
             memory = b
         }
         defer { if fd >= 0 { close(fd) } }
-        /// Reads into the buffer at `used`: from the file, or by copying from memory.
-        func readMore(_ max: Int) -> Int {
-            if fd >= 0 { return read(fd, buffer.baseAddress! + used, max) }
+        /// Reads into the batch at `used`: from the file, or by copying from memory.
+        func readMore(_ batch: Batch, _ max: Int) -> Int {
+            if fd >= 0 { return read(fd, batch.buffer.baseAddress! + batch.used, max) }
             let n = min(max, memory.count - memoryOffset)
             if n > 0 {
-                memory.withUnsafeBytes { m in (buffer.baseAddress! + used).copyMemory(from: m.baseAddress! + memoryOffset, byteCount: n) }
+                memory.withUnsafeBytes { m in (batch.buffer.baseAddress! + batch.used).copyMemory(from: m.baseAddress! + memoryOffset, byteCount: n) }
                 memoryOffset += n
             }
             return n
         }
         let chunker = Chunker(sizes: vault.config.tier(forFileSize: entry.size), table: vault.gear)
-        hashers[i] = SHA256()
-        chunkLists[i] = []
-        sizes[i] = 0
-        expected[i] = entry.size
-        var uncut = used  // start of this file's bytes not yet cut
+        var uncut = current.used  // start of this file's bytes not yet cut
+        var scanned = 0  // bytes after `uncut` the chunker has already looked at
         var eof = false
         while !eof {
             if options.isCancelled() { throw CofferError.interrupted }
-            let freshStart = used
+            try rethrow()
+            let batch = current
+            let freshStart = batch.used
             var failure: Int32 = 0
-            while used < capacity {
-                let n = readMore(capacity - used)
+            while batch.used < capacity {
+                let n = readMore(batch, capacity - batch.used)
                 if n < 0 { if errno == EINTR { continue }; failure = errno; break }
                 if n == 0 { eof = true; break }
-                used += n
+                batch.used += n
             }
             if failure != 0 {
-                // Drop what this file has in the batch; chunks already stored stay unreferenced.
-                used = min(freshStart, uncut)
-                segments.removeAll { $0.file == i }
-                cuts.removeAll { $0.lowerBound >= used }
-                hashers[i] = nil
-                results[i] = .failure(.inputUnreadable(path: path, reason: String(cString: strerror(failure))))
+                // Drop what this file has in the batch (at most its uncut tail); chunks already
+                // stored from earlier batches stay unreferenced.
+                batch.used = min(freshStart, uncut)
+                batch.segments.removeAll { $0.file == i }
+                batch.cuts.removeAll { $0.lowerBound >= batch.used }
+                batch.failures.append((i, .inputUnreadable(path: path, reason: String(cString: strerror(failure)))))
                 filesDone += 1
                 return
             }
-            let n = used - freshStart
-            sizes[i, default: 0] += UInt64(n)
+            let n = batch.used - freshStart
             if fd >= 0 { bytesRead += UInt64(n) }  // archive parts are already in memory
-            let firstCut = cuts.count
-            while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: buffer[uncut..<used]), isFinal: eof) {
-                cuts.append(uncut..<uncut + c)
+            let firstCut = batch.cuts.count
+            while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof, scanned: &scanned) {
+                batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }
-            segments.append(Segment(file: i, fresh: freshStart..<used, cuts: firstCut..<cuts.count, last: eof))
+            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entry.size))
             if !eof {
-                // The buffer is full: process it and carry this file's uncut tail over.
-                uncut = try processBatch(keepingFrom: uncut)
-            } else if used >= Sealer.blockSize {
-                try processBatch()
+                // The buffer is full: hand it on and carry this file's uncut tail over.
+                let next = try takeBatch()
+                let tail = batch.used - uncut
+                if tail > 0 { next.buffer.baseAddress!.copyMemory(from: batch.buffer.baseAddress! + uncut, byteCount: tail) }
+                next.used = tail
+                send(batch)
+                current = next
+                uncut = 0
+            } else if batch.used >= Sealer.blockSize {
+                try submit()
             }
             bytesDone += UInt64(n)
             report(entry.path, force: false)
@@ -185,18 +239,54 @@ final class Sealer: @unchecked Sendable {
         filesDone += 1
     }
 
-    /// Processes every complete chunk in the batch. Bytes from `keepingFrom` on (an uncut tail)
-    /// move to the start of the buffer; returns their new offset.
-    @discardableResult
-    private func processBatch(keepingFrom keep: Int? = nil) throws -> Int {
+    /// Hands the current batch to the store stage (when it holds anything) and starts a new one.
+    private func submit() throws {
+        guard !current.isEmpty else { return }
+        let next = try takeBatch()
+        send(current)
+        current = next
+    }
+
+    /// A free batch; waits while the store stage still holds both.
+    private func takeBatch() throws -> Batch {
+        freeCount.wait()
+        let b = freeLock.withLock { free.removeLast() }
+        b.reset()
+        return b
+    }
+
+    private func send(_ batch: Batch) {
+        stage.async { [self] in
+            if failureLock.withLock({ failure == nil }) {
+                do { try store(batch) } catch { failureLock.withLock { if failure == nil { failure = error } } }
+            }
+            freeLock.withLock { free.append(batch) }
+            freeCount.signal()
+        }
+    }
+
+    /// The first error of the store stage or the pack writer.
+    private func rethrow() throws {
+        if let err = failureLock.withLock({ failure }) { throw err }
         try writer.rethrow()
-        if options.isCancelled() { throw CofferError.interrupted }
+    }
+
+    /// Stage 2: hashes, deduplicates, seals and places every chunk of `batch`. Runs on `stage`.
+    private func store(_ batch: Batch) throws {
+        try writer.rethrow()
         let keys = vault.keys
-        let batchCuts = cuts
-        let segs = segments
+        let batchCuts = batch.cuts
+        let segs = batch.segments
         var ids = [ObjectID](repeating: .zero, count: batchCuts.count)
-        let base = UnsafeRawBufferPointer(buffer)
-        let hasherList = segs.map { hashers[$0.file]! }
+        let base = UnsafeRawBufferPointer(batch.buffer)
+        let hasherList = segs.map { s in
+            if let h = hashers[s.file] { return h }
+            let h = SHA256()
+            hashers[s.file] = h
+            chunkLists[s.file] = []
+            sizes[s.file] = 0
+            return h
+        }
         ids.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
             parallelFor(batchCuts.count + segs.count) { k in
@@ -209,21 +299,32 @@ final class Sealer: @unchecked Sendable {
             }
         }
         var fresh: [Int] = []
+        var slots: [Int] = []  // arena offset of each fresh chunk's envelope
+        var arenaSize = 0
         for (k, id) in ids.enumerated() where !vault.index.contains(id) && !pending.contains(id) {
             pending.insert(id)
             fresh.append(k)
+            slots.append(arenaSize)
+            arenaSize += BlobCrypto.maximumEnvelope(plainLength: batchCuts[k].count)
         }
         if !fresh.isEmpty {
-            var sealed = [(flags: UInt8, envelope: [UInt8])?](repeating: nil, count: fresh.count)
+            if arena.count < arenaSize {
+                arena.deallocate()
+                arena = .allocate(byteCount: arenaSize, alignment: 64)
+            }
+            var sealed = [(flags: UInt8, length: Int)](repeating: (0, 0), count: fresh.count)
             var errors = [Error?](repeating: nil, count: fresh.count)
             let zstd = vault.zstd
+            let space = arena
             sealed.withUnsafeMutableBufferPointer { s in
                 errors.withUnsafeMutableBufferPointer { e in
                     let sBase = s.baseAddress!, eBase = e.baseAddress!
                     parallelFor(fresh.count) { j in
                         let k = fresh[j]
+                        let plain = UnsafeRawBufferPointer(rebasing: base[batchCuts[k]])
+                        let out = UnsafeMutableRawBufferPointer(rebasing: space[slots[j]..<slots[j] + BlobCrypto.maximumEnvelope(plainLength: plain.count)])
                         do {
-                            sBase[j] = try BlobCrypto.seal(UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]), id: ids[k], type: .data, keys: keys, zstd: zstd)
+                            sBase[j] = try BlobCrypto.seal(plain, id: ids[k], type: .data, keys: keys, zstd: zstd, into: out)
                         } catch {
                             eBase[j] = error
                         }
@@ -231,60 +332,59 @@ final class Sealer: @unchecked Sendable {
                 }
             }
             if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+            let target = vault.config.packTargetSize
             for (j, k) in fresh.enumerated() {
-                let s = sealed[j]!
+                let s = sealed[j]
                 let pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
-                let pack = openPacks[pick]
-                pack.add(type: .data, flags: s.flags, id: ids[k], plainLength: batchCuts[k].count, envelope: s.envelope)
+                if openPacks[pick].isFull(before: s.length, target: target) {
+                    try writer.write(openPacks[pick], vault: vault)
+                    openPacks[pick] = PackBuilder(capacity: packCapacity)
+                }
+                openPacks[pick].add(
+                    type: .data, flags: s.flags, id: ids[k], plainLength: batchCuts[k].count,
+                    envelope: UnsafeRawBufferPointer(rebasing: space[slots[j]..<slots[j] + s.length]))
                 addedChunks += 1
                 addedPlain += UInt64(batchCuts[k].count)
-                if pack.byteCount >= vault.config.packTargetSize {
-                    openPacks[pick] = PackBuilder()
-                    try enqueue(pack)
-                }
             }
         }
         for s in segs {
             chunkLists[s.file]! += ids[s.cuts]
+            sizes[s.file]! += UInt64(s.fresh.count)
             if s.last {
                 let size = sizes[s.file]!
                 results[s.file] = .success(FileResult(
-                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != expected[s.file]!))
+                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != s.expected))
                 hashers[s.file] = nil
                 chunkLists[s.file] = nil
+                sizes[s.file] = nil
             }
         }
-        cuts = []
-        segments = []
-        guard let keep else {
-            used = 0
-            return 0
+        for (file, error) in batch.failures {
+            results[file] = .failure(error)
+            hashers[file] = nil
+            chunkLists[file] = nil
+            sizes[file] = nil
         }
-        let tail = used - keep
-        if tail > 0 && keep > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + keep, byteCount: tail) }
-        used = tail
-        return 0
-    }
-
-    /// Hands a full pack to the background writer (at most two in flight).
-    private func enqueue(_ pack: PackBuilder) throws {
-        try writer.write(pack, vault: vault)
+        let open = openPacks.reduce(UInt64(0)) { $0 + UInt64($1.byteCount) }
+        failureLock.withLock { openBytes = open }
     }
 
     /// Writes the packs still open and waits for every pack write. Small leftovers are merged into
     /// one pack, so the last pack of a small seal does not show the size of a few chunks on their own.
     func finish() throws -> (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64) {
-        let open = openPacks.filter { !$0.isEmpty }
-        if let first = open.first {
-            for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {
-                first.absorb(other)
+        try stage.sync {
+            let open = openPacks.filter { !$0.isEmpty }
+            if let first = open.first {
+                for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {
+                    first.absorb(other)
+                }
+                for p in open where !p.isEmpty { try writer.write(p, vault: vault) }
             }
-            for p in open where !p.isEmpty { try enqueue(p) }
+            openPacks = []
         }
-        openPacks = []
         let (written, bytes) = try writer.drain()
         report("", force: true)
-        return (written, addedChunks, addedPlain, bytes)
+        return stage.sync { (written, addedChunks, addedPlain, bytes) }
     }
 
     private func report(_ path: String, force: Bool) {
@@ -292,7 +392,7 @@ final class Sealer: @unchecked Sendable {
         let now = Date()
         guard force || now.timeIntervalSince(lastProgress) >= 0.1 else { return }
         lastProgress = now
-        let stored = writer.bytes + openPacks.reduce(0) { $0 + UInt64($1.byteCount) }
+        let stored = writer.bytes + failureLock.withLock { openBytes }
         progress(SealProgress(
             filesDone: filesDone, filesTotal: totalFiles, bytesDone: bytesDone, bytesTotal: totalBytes, addedBytes: stored, currentPath: path))
     }
@@ -303,7 +403,7 @@ final class Sealer: @unchecked Sendable {
 /// failed one are not written.
 final class PackWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "coffer.pack-writer")
-    private let inFlight = DispatchSemaphore(value: 2)
+    private let inFlight = DispatchSemaphore(value: 1)
     private let lock = NSLock()
     private var written: [(pack: ObjectID, entries: [PackEntry])] = []
     private var writtenBytes: UInt64 = 0
@@ -331,11 +431,10 @@ final class PackWriter: @unchecked Sendable {
             // After a failure (a full disk, say) the seal stops: do not write what is queued.
             if lock.withLock({ failure != nil }) { return }
             do {
-                let (id, bytes, entries) = try pack.finish(vaultID: vault.vaultID, keys: vault.keys)
-                try vault.backend.write(PackFormat.path(id), bytes)
+                let (id, size, entries) = try pack.write(to: vault.backend, vaultID: vault.vaultID, keys: vault.keys)
                 lock.withLock {
                     written.append((id, entries))
-                    writtenBytes += UInt64(bytes.count)
+                    writtenBytes += UInt64(size)
                 }
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

@@ -18,6 +18,11 @@ public protocol Backend: AnyObject, Sendable {
     /// there under `path` or nothing is. Writing an existing path with the same content is a no-op.
     func write(_ path: String, _ bytes: [UInt8]) throws
 
+    /// Writes the concatenation of `parts` like ``write(_:_:)`` (a pack written from its blobs
+    /// where they lie). The default joins them and calls ``write(_:_:)``; the local backend
+    /// writes them one after the other.
+    func write(_ path: String, parts: [UnsafeRawBufferPointer]) throws
+
     /// Names of the files directly in `directory` (for `packs`, in its two-letter subfolders,
     /// returned as `ab/<id>`). Temporary files are never listed. A missing folder is empty.
     func list(_ directory: String) throws -> [String]
@@ -30,6 +35,15 @@ public protocol Backend: AnyObject, Sendable {
 
     /// Opens a file for repeated positional reads (packs during restore and check).
     func openRandomAccess(_ path: String) throws -> RandomAccessFile
+}
+
+extension Backend {
+    public func write(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for p in parts { joined.append(contentsOf: p) }
+        try write(path, joined)
+    }
 }
 
 /// Positional reads from one stored file; safe to use from several threads at once.

@@ -95,27 +95,44 @@ public struct Chunker: Sendable {
     /// Length of the next chunk at the start of `data`, or nil when `data` is shorter than
     /// `max` and more input may follow (`isFinal == false`).
     public func nextCut(in data: UnsafeRawBufferPointer, isFinal: Bool) -> Int? {
+        var scanned = 0
+        return nextCut(in: data, isFinal: isFinal, scanned: &scanned)
+    }
+
+    /// Like ``nextCut(in:isFinal:)`` for a caller that offers the same chunk start again with
+    /// more bytes after a nil: `scanned` (0 for a new chunk) says how far earlier calls looked,
+    /// and the scan resumes there instead of starting over. The fingerprint depends only on the
+    /// last 64 bytes, so resuming 64 bytes back gives the same cuts as a full scan.
+    func nextCut(in data: UnsafeRawBufferPointer, isFinal: Bool, scanned: inout Int) -> Int? {
         let n = data.count
         if n == 0 { return nil }
         if n < sizes.max && !isFinal {
             // A cut inside the buffer is still valid: it depends only on bytes we have.
-            let c = scan(data, limit: n)
-            return c < n ? c : nil
+            let c = scan(data, from: scanned, limit: n)
+            if c < n { scanned = 0; return c }
+            // A boundary on the last byte reads as "none found" (it returns `n`), so that byte
+            // is looked at again next time.
+            scanned = n - 1
+            return nil
         }
-        return scan(data, limit: Swift.min(n, sizes.max))
+        let c = scan(data, from: scanned, limit: Swift.min(n, sizes.max))
+        scanned = 0
+        return c
     }
 
-    /// Cut position in `data[0..<limit]`; returns `limit` when no boundary is found.
-    private func scan(_ data: UnsafeRawBufferPointer, limit: Int) -> Int {
+    /// Cut position in `data[0..<limit]`, looking at positions from `resume` on (earlier ones
+    /// held no cut); returns `limit` when no boundary is found.
+    private func scan(_ data: UnsafeRawBufferPointer, from resume: Int, limit: Int) -> Int {
         if limit <= sizes.min { return limit }
         let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var fp: UInt64 = 0
-        // The 64 bytes before `min` prime the fingerprint, so the first possible cut already
-        // depends on a full window.
-        var i = Swift.max(0, sizes.min - 64)
+        // The 64 bytes before the first position looked at prime the fingerprint, so every
+        // possible cut depends on a full window.
+        let first = Swift.min(Swift.max(sizes.min, resume), limit)
+        var i = Swift.max(0, first - 64)
         return table.words.withUnsafeBufferPointer { g in
             let gear = g.baseAddress!
-            while i < sizes.min {
+            while i < first {
                 fp = (fp << 1) &+ gear[Int(p[i])]
                 i += 1
             }

@@ -31,48 +31,133 @@ enum BlobCrypto {
         return w.bytes
     }
 
-    /// Compresses (when it helps) and encrypts `plain`, then decrypts and decompresses the result
-    /// and compares it with `plain` before returning it, so a fault between compression and
+    /// The associated data written into a caller's 64-byte buffer (no allocation).
+    static func withAD<R>(
+        type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { buf in
+            let p = buf.baseAddress!
+            let n = adPrefix.count
+            adPrefix.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            p.storeBytes(of: type.rawValue, toByteOffset: n, as: UInt8.self)
+            p.storeBytes(of: flags, toByteOffset: n + 1, as: UInt8.self)
+            withUnsafeBytes(of: id) { (p + n + 2).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            withUnsafeBytes(of: UInt32(plainLength).littleEndian) { (p + n + 34).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+            return try body(UnsafeRawBufferPointer(rebasing: buf[0..<n + 38]))
+        }
+    }
+
+    /// The largest envelope a chunk of `plainLength` bytes can have (compression is kept only
+    /// when it makes the payload smaller).
+    static func maximumEnvelope(plainLength: Int) -> Int { plainLength + AEAD.overhead }
+
+    /// Compresses (when it helps) and encrypts `plain` into `output`, then decrypts and
+    /// decompresses the result and compares it with `plain`, so a fault between compression and
     /// encryption is caught before the blob reaches a pack (restic's "extra verification of data
-    /// integrity before upload").
+    /// integrity before upload"). Works in per-thread scratch memory: nothing is allocated per chunk.
+    ///
+    /// - Returns: the flags and the envelope's length at the start of `output`, which must hold
+    ///   ``maximumEnvelope(plainLength:)`` bytes.
+    static func seal(
+        _ plain: UnsafeRawBufferPointer, id: ObjectID, type: BlobType, keys: VaultKeys, zstd: Zstd?,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws -> (flags: UInt8, length: Int) {
+        precondition(output.count >= maximumEnvelope(plainLength: plain.count), "envelope buffer too small")
+        return try BlobScratch.with { scratch in
+            var flags: UInt8 = 0
+            var payload = plain
+            if let zstd, plain.count >= 64 {
+                let work = scratch.first(max(plain.count, 4096))
+                if let n = zstd.compressChunk(plain, into: work) {
+                    flags = BlobFlags.zstd
+                    payload = UnsafeRawBufferPointer(rebasing: work[0..<n])
+                }
+            }
+            let length = payload.count + AEAD.overhead
+            let env = UnsafeMutableRawBufferPointer(rebasing: output[0..<length])
+            withAD(type: type, flags: flags, id: id, plainLength: plain.count) { ad in
+                AEAD.seal(payload, ad: ad, key: keys.data, into: env)
+            }
+            // Verify before write: the envelope must open and give back exactly `plain`.
+            if type == .data {
+                let same: Bool
+                do {
+                    let back = try open(
+                        UnsafeRawBufferPointer(env), type: type, flags: flags, id: id, plainLength: plain.count, keys: keys, zstd: zstd,
+                        object: "new chunk \(id.short)", verifyID: false, scratch: scratch)
+                    same = back.count == plain.count && (back.count == 0 || memcmp(back.baseAddress!, plain.baseAddress!, back.count) == 0)
+                } catch {
+                    same = false
+                }
+                guard same else {
+                    throw CofferError.integrity(object: "new chunk \(id.short)", reason: "verification before write failed (memory or library fault)")
+                }
+            }
+            return (flags, length)
+        }
+    }
+
+    /// Array convenience (tests, small callers).
     static func seal(
         _ plain: UnsafeRawBufferPointer, id: ObjectID, type: BlobType, keys: VaultKeys, zstd: Zstd?
     ) throws -> (flags: UInt8, envelope: [UInt8]) {
-        var compressed: [UInt8] = []
         var flags: UInt8 = 0
-        if let zstd, plain.count >= 64 {
-            compressed = [UInt8](unsafeUninitializedCapacity: Zstd.bound(plain.count)) { buf, count in
-                count = zstd.compress(UnsafeRawBufferPointer(plain), into: UnsafeMutableRawBufferPointer(buf)) ?? 0
-            }
-            if !compressed.isEmpty { flags = BlobFlags.zstd }
-        }
-        let adBytes = ad(type: type, flags: flags, id: id, plainLength: plain.count)
-        let payloadCount = flags == BlobFlags.zstd ? compressed.count : plain.count
-        let env = [UInt8](unsafeUninitializedCapacity: payloadCount + AEAD.overhead) { buf, count in
-            adBytes.withUnsafeBytes { a in
-                let e = UnsafeMutableRawBufferPointer(buf)
-                if flags == BlobFlags.zstd {
-                    compressed.withUnsafeBytes { AEAD.seal($0, ad: a, key: keys.data, into: e) }
-                } else {
-                    AEAD.seal(plain, ad: a, key: keys.data, into: e)
-                }
-            }
-            count = payloadCount + AEAD.overhead
-        }
-        // Verify before write: the envelope must open and give back exactly `plain`.
-        if type == .data {
-            let back = try open(
-                env, type: type, flags: flags, id: id, plainLength: plain.count, keys: keys, zstd: zstd,
-                object: "new chunk \(id.short)", verifyID: false)
-            let same = back.withUnsafeBytes { b in b.count == plain.count && (b.count == 0 || memcmp(b.baseAddress!, plain.baseAddress!, b.count) == 0) }
-            guard same else {
-                throw CofferError.integrity(object: "new chunk \(id.short)", reason: "verification before write failed (memory or library fault)")
+        var failure: Error?
+        let env = [UInt8](unsafeUninitializedCapacity: maximumEnvelope(plainLength: plain.count)) { buf, count in
+            do {
+                let r = try seal(plain, id: id, type: type, keys: keys, zstd: zstd, into: UnsafeMutableRawBufferPointer(buf))
+                flags = r.flags
+                count = r.length
+            } catch {
+                failure = error
+                count = 0
             }
         }
+        if let failure { throw failure }
         return (flags, env)
     }
 
-    /// Decrypts and decompresses one blob, and with `verifyID` re-checks the keyed id of data.
+    /// Decrypts and decompresses one blob into scratch memory and returns a view of the plaintext,
+    /// valid until `scratch` is used again. With `verifyID` it re-checks the keyed id of data.
+    static func open(
+        _ envelope: UnsafeRawBufferPointer, type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, keys: VaultKeys, zstd: Zstd?,
+        object: String, verifyID: Bool, scratch: BlobScratch
+    ) throws -> UnsafeRawBufferPointer {
+        guard type == .padding || plainLength <= ChunkSizes.formatMaximum, envelope.count >= AEAD.overhead,
+              envelope.count <= Zstd.bound(plainLength) + AEAD.overhead else {
+            throw CofferError.integrity(object: object, reason: "blob sizes out of range")
+        }
+        let payload = scratch.first(envelope.count - AEAD.overhead)
+        do {
+            try withAD(type: type, flags: flags, id: id, plainLength: plainLength) { ad in
+                try AEAD.open(envelope, ad: ad, key: keys.data, into: payload)
+            }
+        } catch {
+            throw CofferError.integrity(object: object, reason: "chunk \(id.short) does not authenticate")
+        }
+        let plain: UnsafeRawBufferPointer
+        switch flags {
+        case 0:
+            guard payload.count == plainLength else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) has the wrong length") }
+            plain = UnsafeRawBufferPointer(payload)
+        case BlobFlags.zstd:
+            guard let zstd else { throw CofferError.integrity(object: object, reason: "compressed padding") }
+            let out = scratch.second(plainLength)
+            do { try zstd.decompress(UnsafeRawBufferPointer(payload), into: out) } catch {
+                throw CofferError.integrity(object: object, reason: "chunk \(id.short): \(error)")
+            }
+            plain = UnsafeRawBufferPointer(out)
+        default:
+            throw CofferError.integrity(object: object, reason: "chunk \(id.short) has unknown flags \(flags)")
+        }
+        if type == .data && verifyID {
+            guard keys.chunkID(of: plain) == id else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) content does not match its id") }
+        }
+        return plain
+    }
+
+    /// Decrypts and decompresses one blob into a new array, and with `verifyID` re-checks the
+    /// keyed id of data.
     ///
     /// Without `verifyID` the content is still authenticated: the AEAD's associated data binds the
     /// chunk id, type and length, and only holders of the data key can produce such an envelope.
@@ -80,48 +165,63 @@ enum BlobCrypto {
         _ envelope: [UInt8], type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, keys: VaultKeys, zstd: Zstd?, object: String,
         verifyID: Bool = true
     ) throws -> [UInt8] {
-        guard type == .padding || plainLength <= ChunkSizes.formatMaximum, envelope.count >= AEAD.overhead,
-              envelope.count <= Zstd.bound(plainLength) + AEAD.overhead else {
-            throw CofferError.integrity(object: object, reason: "blob sizes out of range")
-        }
-        let adBytes = ad(type: type, flags: flags, id: id, plainLength: plainLength)
-        var failed = false
-        let payload = [UInt8](unsafeUninitializedCapacity: envelope.count - AEAD.overhead) { buf, count in
-            count = buf.count
-            do {
-                try envelope.withUnsafeBytes { e in
-                    try adBytes.withUnsafeBytes { a in try AEAD.open(e, ad: a, key: keys.data, into: UnsafeMutableRawBufferPointer(buf)) }
-                }
-            } catch {
-                failed = true
+        try BlobScratch.with { scratch in
+            try envelope.withUnsafeBytes { e in
+                Array(try open(e, type: type, flags: flags, id: id, plainLength: plainLength, keys: keys, zstd: zstd,
+                               object: object, verifyID: verifyID, scratch: scratch))
             }
         }
-        if failed { throw CofferError.integrity(object: object, reason: "chunk \(id.short) does not authenticate") }
-        var plain: [UInt8]
-        switch flags {
-        case 0:
-            guard payload.count == plainLength else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) has the wrong length") }
-            plain = payload
-        case BlobFlags.zstd:
-            guard let zstd else { throw CofferError.integrity(object: object, reason: "compressed padding") }
-            var failure: Error?
-            plain = [UInt8](unsafeUninitializedCapacity: plainLength) { buf, count in
-                count = plainLength
-                do {
-                    try payload.withUnsafeBytes { try zstd.decompress($0, into: UnsafeMutableRawBufferPointer(buf)) }
-                } catch {
-                    failure = error
-                    count = 0
-                }
-            }
-            if let failure { throw CofferError.integrity(object: object, reason: "chunk \(id.short): \(failure)") }
-        default:
-            throw CofferError.integrity(object: object, reason: "chunk \(id.short) has unknown flags \(flags)")
-        }
-        if type == .data && verifyID {
-            let actual = plain.withUnsafeBytes { keys.chunkID(of: $0) }
-            guard actual == id else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) content does not match its id") }
-        }
-        return plain
+    }
+}
+
+/// Working memory for sealing and opening blobs on one thread: two growable buffers, reused from
+/// chunk to chunk so the hot paths allocate nothing per chunk. Borrowed with ``with(_:)``.
+final class BlobScratch: @unchecked Sendable {
+    private var a = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var b = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var c = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var d = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+    deinit {
+        a.deallocate()
+        b.deallocate()
+        c.deallocate()
+        d.deallocate()
+    }
+
+    /// The first buffer, at least `count` bytes, as exactly `count` bytes.
+    func first(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if a.count < count { a.deallocate(); a = .allocate(byteCount: Self.rounded(count), alignment: 64) }
+        return UnsafeMutableRawBufferPointer(rebasing: a[0..<count])
+    }
+
+    /// The second buffer, at least `count` bytes, as exactly `count` bytes.
+    func second(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if b.count < count { b.deallocate(); b = .allocate(byteCount: Self.rounded(count), alignment: 64) }
+        return UnsafeMutableRawBufferPointer(rebasing: b[0..<count])
+    }
+
+    /// The third buffer (an envelope read from a pack), at least `count` bytes, as exactly `count` bytes.
+    func third(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if c.count < count { c.deallocate(); c = .allocate(byteCount: Self.rounded(count), alignment: 64) }
+        return UnsafeMutableRawBufferPointer(rebasing: c[0..<count])
+    }
+
+    /// The fourth buffer (a whole pack under check), at least `count` bytes, as exactly `count` bytes.
+    func fourth(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if d.count < count { d.deallocate(); d = .allocate(byteCount: Self.rounded(count), alignment: 64) }
+        return UnsafeMutableRawBufferPointer(rebasing: d[0..<count])
+    }
+
+    private static func rounded(_ n: Int) -> Int { max(64 << 10, (n + 0xFFFF) & ~0xFFFF) }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pool: [BlobScratch] = []
+
+    /// Runs `body` with a scratch object no other thread uses meanwhile.
+    static func with<R>(_ body: (BlobScratch) throws -> R) rethrows -> R {
+        let s = lock.withLock { pool.popLast() } ?? BlobScratch()
+        defer { lock.withLock { pool.append(s) } }
+        return try body(s)
     }
 }

@@ -98,32 +98,73 @@ enum PackFormat {
 }
 
 /// Collects encrypted blobs for one pack and produces the finished pack bytes.
+///
+/// Envelopes are copied back to back into one growing buffer (no allocation per blob); the final
+/// random order is laid out once, when the pack is finished.
 final class PackBuilder: @unchecked Sendable {
-    private(set) var blobs: [(entry: PackEntry, envelope: [UInt8])] = []
-    private(set) var byteCount = 0
+    private var data: [UInt8] = []
+    /// Entries with `offset` into `data`, in arrival order.
+    private var pending: [PackEntry] = []
 
-    var isEmpty: Bool { blobs.isEmpty }
+    var byteCount: Int { data.count }
+    var isEmpty: Bool { pending.isEmpty }
+
+    init(capacity: Int = 0) {
+        if capacity > 0 { data.reserveCapacity(capacity) }
+    }
+
+    func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: UnsafeRawBufferPointer) {
+        pending.append(PackEntry(type: type, flags: flags, id: id, offset: data.count, envelopeLength: envelope.count, plainLength: plainLength))
+        data.append(contentsOf: envelope)
+    }
 
     func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: [UInt8]) {
-        blobs.append((PackEntry(type: type, flags: flags, id: id, offset: 0, envelopeLength: envelope.count, plainLength: plainLength), envelope))
-        byteCount += envelope.count
+        envelope.withUnsafeBytes { add(type: type, flags: flags, id: id, plainLength: plainLength, envelope: $0) }
+    }
+
+    /// The size of the finished pack with `blobs` data blobs of `bytes` envelope bytes in all.
+    static func finishedSize(blobs: Int, bytes: Int) -> Int {
+        Int(Padme.padded(UInt64(bytes + PackFormat.headerEnvelopeLength(entries: blobs + 1) + 4 + AEAD.overhead)))
+    }
+
+    /// Whether a blob of `envelopeLength` bytes should go to a new pack instead of this one.
+    ///
+    /// Below `target` a pack takes every blob. From `target` on it takes a blob only while the
+    /// blob fits in the padding its Padmé size already demands, so that room holds data rather
+    /// than encrypted zeros (on 16 MiB packs Padmé rounds up by as much as 512 KiB); the pack's
+    /// size stays a Padmé value either way.
+    func isFull(before envelopeLength: Int, target: Int) -> Bool {
+        guard byteCount >= target else { return false }
+        return PackBuilder.finishedSize(blobs: pending.count + 1, bytes: byteCount + envelopeLength)
+            != PackBuilder.finishedSize(blobs: pending.count, bytes: byteCount)
     }
 
     /// Moves every blob of `other` into this pack.
     func absorb(_ other: PackBuilder) {
-        blobs += other.blobs
-        byteCount += other.byteCount
-        other.blobs = []
-        other.byteCount = 0
+        let shift = data.count
+        pending += other.pending.map { var e = $0; e.offset += shift; return e }
+        data += other.data
+        other.pending = []
+        other.data = []
     }
 
-    /// Shuffles the blobs, adds the padding blob and the encrypted header, and returns the pack
-    /// with its id and the entries of its data blobs. The header is decrypted again and compared
-    /// before the pack is returned.
-    func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
-        precondition(!blobs.isEmpty)
+    /// A finished pack that has not been joined into one buffer: its blobs stay where they are in
+    /// the builder, in `order`, followed by `tail` (the padding blob, the header, its length).
+    struct Layout {
+        var id: ObjectID
+        var order: [Range<Int>]
+        var tail: [UInt8]
+        var size: Int
+        /// Entries of the data blobs, with their offsets in the finished pack.
+        var entries: [PackEntry]
+    }
+
+    /// Shuffles the blobs, adds the padding blob and the encrypted header, decrypts the header
+    /// again and compares it with the entries, and names the pack by its hash.
+    func layout(vaultID: ObjectID, keys: VaultKeys) throws -> Layout {
+        precondition(!pending.isEmpty)
         // Fisher–Yates with the system CSPRNG: blob order carries no information about file order.
-        var order = blobs
+        var order = pending
         if order.count > 1 {
             for i in stride(from: order.count - 1, to: 0, by: -1) {
                 let j = Int(Sodium.randomUniform(UInt32(i + 1)))
@@ -135,19 +176,20 @@ final class PackBuilder: @unchecked Sendable {
         let base = byteCount + headerEnvLen + 4 + AEAD.overhead
         let total = Int(Padme.padded(UInt64(base)))
         let padPlain = total - base
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
         var entries: [PackEntry] = []
         entries.reserveCapacity(n)
-        for var b in order {
-            b.entry.offset = bytes.count
-            bytes += b.envelope
-            entries.append(b.entry)
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(order.count)
+        var offset = 0
+        for var e in order {
+            ranges.append(e.offset..<e.offset + e.envelopeLength)
+            e.offset = offset
+            offset += e.envelopeLength
+            entries.append(e)
         }
         let zeros = [UInt8](repeating: 0, count: padPlain)
-        let padEnv = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
-        entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: bytes.count, envelopeLength: padEnv.count, plainLength: padPlain))
-        bytes += padEnv
+        var tail = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
+        entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: offset, envelopeLength: tail.count, plainLength: padPlain))
         var w = ByteWriter(capacity: headerEnvLen)
         w.u32(UInt32(n))
         for e in entries {
@@ -158,17 +200,48 @@ final class PackBuilder: @unchecked Sendable {
         header += [UInt8](repeating: 0, count: 4 + PackEntry.encodedSize * PackFormat.bucket(n) - header.count)
         let headerEnv = AEAD.seal(header, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
         precondition(headerEnv.count == headerEnvLen)
-        bytes += headerEnv
-        bytes += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
-        precondition(bytes.count == total)
-        // Verify the header before the pack leaves memory.
-        let check = try PackFormat.readHeader(packSize: bytes.count, object: "new pack", vaultID: vaultID, keys: keys) { off, len in
-            Array(bytes[off..<off + len])
+        tail += headerEnv
+        tail += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
+        precondition(byteCount + tail.count == total)
+        // Verify the header before the pack leaves memory (it lies wholly in the tail).
+        let tailStart = total - tail.count
+        let check = try PackFormat.readHeader(packSize: total, object: "new pack", vaultID: vaultID, keys: keys) { off, len in
+            precondition(off >= tailStart, "a pack header reaches into the blobs")
+            return Array(tail[(off - tailStart)..<(off - tailStart + len)])
         }
         guard check == entries else { throw CofferError.integrity(object: "new pack", reason: "header verification before write failed") }
-        let id = ObjectID.hashing(bytes)
-        blobs = []
-        byteCount = 0
-        return (id, bytes, entries.filter { $0.type == .data })
+        var id = ObjectID.zero
+        withParts(ranges, tail) { parts in withUnsafeMutableBytes(of: &id) { Blake2b.hash(parts: parts, into: $0) } }
+        return Layout(id: id, order: ranges, tail: tail, size: total, entries: entries.filter { $0.type == .data })
+    }
+
+    /// Runs `body` with the finished pack as a list of buffers, in file order.
+    private func withParts<R>(_ order: [Range<Int>], _ tail: [UInt8], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        try data.withUnsafeBytes { d in
+            try tail.withUnsafeBytes { t in
+                try body(order.map { UnsafeRawBufferPointer(rebasing: d[$0]) } + [t])
+            }
+        }
+    }
+
+    /// Writes the finished pack to `backend` straight from the builder's buffer (no joined copy)
+    /// and empties the builder. Returns the pack's id, size and data entries.
+    func write(to backend: Backend, vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, size: Int, entries: [PackEntry]) {
+        let l = try layout(vaultID: vaultID, keys: keys)
+        try withParts(l.order, l.tail) { try backend.write(PackFormat.path(l.id), parts: $0) }
+        pending = []
+        data = []
+        return (l.id, l.size, l.entries)
+    }
+
+    /// The finished pack as one array, with its id and the entries of its data blobs.
+    func finish(vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
+        let l = try layout(vaultID: vaultID, keys: keys)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(l.size)
+        withParts(l.order, l.tail) { for p in $0 { bytes.append(contentsOf: p) } }
+        pending = []
+        data = []
+        return (l.id, bytes, l.entries)
     }
 }

@@ -132,11 +132,17 @@ extension Vault {
                 guard loc.offset >= 0, loc.offset + loc.envelopeLength <= bytes.count else {
                     throw CofferError.integrity(object: path, reason: "chunk \(id.short) lies outside the pack")
                 }
-                let env = Array(bytes[loc.offset..<loc.offset + loc.envelopeLength])
-                // Verify before copying: a damaged blob is never carried into a new pack.
-                _ = try BlobCrypto.open(env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path)
-                builder.add(type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
-                if builder.byteCount >= config.packTargetSize { try flush() }
+                try bytes.withUnsafeBytes { all in
+                    let env = UnsafeRawBufferPointer(rebasing: all[loc.offset..<loc.offset + loc.envelopeLength])
+                    // Verify before copying: a damaged blob is never carried into a new pack.
+                    try BlobScratch.with { scratch in
+                        _ = try BlobCrypto.open(
+                            env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path,
+                            verifyID: true, scratch: scratch)
+                    }
+                    if builder.isFull(before: env.count, target: config.packTargetSize) { try flush() }
+                    builder.add(type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
+                }
             }
         }
         try flush()

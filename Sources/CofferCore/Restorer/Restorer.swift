@@ -84,7 +84,11 @@ extension Vault {
         let failed = ManagedFlag()
         errors.withUnsafeMutableBufferPointer { errs in
             let eBase = errs.baseAddress!
-            parallelFor(files.count) { i in
+            // Largest files first: the cores then finish together instead of one of them ending
+            // on a large file alone.
+            let order = files.indices.sorted { files[$0].size > files[$1].size }
+            parallelFor(files.count) { k in
+                let i = order[k]
                 if failed.isSet || options.isCancelled() {
                     if !failed.isSet { eBase[i] = CofferError.interrupted; failed.set() }
                     return
@@ -154,7 +158,7 @@ extension Vault {
             try stream(e, readers: readers, object: object, handler: archiveHandler, isCancelled: { false }) { bytes in
                 sha.update(bytes)
                 size += UInt64(bytes.count)
-                try sink(bytes)
+                try sink(Array(bytes))
             }
             guard size == e.size, sha.finalize() == e.sha256 else {
                 throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file")
@@ -177,22 +181,27 @@ extension Vault {
         throw CofferError.pathNotInVersion(path: path, version: versionID.short)
     }
 
-    /// Decrypts and verifies one chunk.
-    func readChunk(_ id: ObjectID, readers: PackReaders, context: String) throws -> [UInt8] {
+    /// Decrypts and verifies one chunk into `scratch`; the view is valid until `scratch` is used again.
+    func readChunk(_ id: ObjectID, readers: PackReaders, context: String, scratch: BlobScratch) throws -> UnsafeRawBufferPointer {
         guard let loc = index.location(of: id) else {
             throw CofferError.integrity(object: context, reason: "chunk \(id.short) is not in the index")
         }
+        guard loc.envelopeLength <= Zstd.bound(ChunkSizes.formatMaximum) + AEAD.overhead else {
+            throw CofferError.integrity(object: context, reason: "chunk \(id.short) has an impossible length in the index")
+        }
         let packPath = PackFormat.path(loc.pack)
         let reader = try readers.reader(for: loc.pack)
-        var readError: Error?
-        let env = [UInt8](unsafeUninitializedCapacity: loc.envelopeLength) { buf, count in
-            count = loc.envelopeLength
-            do { try reader.read(into: UnsafeMutableRawBufferPointer(buf), at: loc.offset) } catch { readError = error; count = 0 }
-        }
-        if let readError { throw readError }
+        let env = scratch.third(loc.envelopeLength)
+        try reader.read(into: env, at: loc.offset)
         // The AEAD binds id, type and length; the file's SHA-256 is checked after its last chunk.
         return try BlobCrypto.open(
-            env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: packPath, verifyID: false)
+            UnsafeRawBufferPointer(env), type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd,
+            object: packPath, verifyID: false, scratch: scratch)
+    }
+
+    /// Decrypts and verifies one chunk into a new array.
+    func readChunk(_ id: ObjectID, readers: PackReaders, context: String) throws -> [UInt8] {
+        try BlobScratch.with { Array(try readChunk(id, readers: readers, context: context, scratch: $0)) }
     }
 
     private func restoreFile(_ e: VersionEntry, to path: String, readers: PackReaders, versionID: ObjectID, options: RestoreOptions) throws {
@@ -205,12 +214,14 @@ extension Vault {
     /// Produces the bytes of a file or archive entry, chunk by chunk (archives: part by part).
     func stream(
         _ e: VersionEntry, readers: PackReaders, object: String, handler: ArchiveHandler?, isCancelled: () -> Bool,
-        into emit: ([UInt8]) throws -> Void
+        into emit: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         if e.type == .file {
-            for c in e.chunks {
-                if isCancelled() { throw CofferError.interrupted }
-                try emit(try readChunk(c, readers: readers, context: object))
+            try BlobScratch.with { scratch in
+                for c in e.chunks {
+                    if isCancelled() { throw CofferError.interrupted }
+                    try emit(try readChunk(c, readers: readers, context: object, scratch: scratch))
+                }
             }
             return
         }
@@ -219,7 +230,9 @@ extension Vault {
             if isCancelled() { throw CofferError.interrupted }
             switch part.kind {
             case .stored:
-                for c in part.chunks { try emit(try readChunk(c, readers: readers, context: object)) }
+                try BlobScratch.with { scratch in
+                    for c in part.chunks { try emit(try readChunk(c, readers: readers, context: object, scratch: scratch)) }
+                }
             case .transformed:
                 let content = try partContent(part, readers: readers, object: object)
                 let bytes: [UInt8]
@@ -229,7 +242,7 @@ extension Vault {
                 guard UInt64(bytes.count) == part.outputSize else {
                     throw CofferError.integrity(object: object, reason: "part \(k) rebuilt to \(bytes.count) bytes, expected \(part.outputSize)")
                 }
-                try emit(bytes)
+                try bytes.withUnsafeBytes { try emit($0) }
             }
         }
     }
@@ -238,7 +251,9 @@ extension Vault {
     func partContent(_ part: ArchivePart, readers: PackReaders, object: String) throws -> [UInt8] {
         var content: [UInt8] = []
         content.reserveCapacity(Int(part.contentSize))
-        for c in part.chunks { content += try readChunk(c, readers: readers, context: object) }
+        try BlobScratch.with { scratch in
+            for c in part.chunks { content.append(contentsOf: try readChunk(c, readers: readers, context: object, scratch: scratch)) }
+        }
         guard UInt64(content.count) == part.contentSize, SHA256.hash(content) == part.contentSHA256 else {
             throw CofferError.integrity(object: object, reason: "an archive part does not match its SHA-256")
         }
@@ -294,7 +309,7 @@ extension Vault {
                 throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
             }
             try writeVerified(to: path, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: SHA256.hash(content), object: object) { emit in
-                try emit(content)
+                try content.withUnsafeBytes { try emit($0) }
             }
         }
         return notes
@@ -304,7 +319,7 @@ extension Vault {
     /// renames it into place; nothing is left under the real name on failure.
     private func writeVerified(
         to path: String, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
-        produce: (([UInt8]) throws -> Void) throws -> Void
+        produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
         let tmp = Restorer.temporaryName(for: path)
         let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -319,7 +334,7 @@ extension Vault {
             try produce { bytes in
                 sha.update(bytes)
                 size += UInt64(bytes.count)
-                let failure = bytes.withUnsafeBytes { LocalBackend.writeAll(fd, $0) }
+                let failure = LocalBackend.writeAll(fd, bytes)
                 if failure != 0 { throw CofferError.fromErrno(failure, path: path, operation: "write") }
             }
             guard size == expected, sha.finalize() == sha256 else {

@@ -7,8 +7,10 @@ public struct VaultOptions: Sendable {
     public var kdf: KDFParameters = .moderate
     /// Chunk-size tiers by file size.
     public var tiers: [ChunkTier] = ChunkTier.defaults
-    /// zstd level for chunk payloads.
-    public var compressionLevel: Int = 3
+    /// zstd level for chunk payloads. Level 1: on text it measured 1.3–1.5x the speed of level 3
+    /// for 0.2–1.8% more stored bytes, and no more at all on chunks under 64 KiB
+    /// (Docs/FORMAT.md, "Compression").
+    public var compressionLevel: Int = 1
     /// Packs are closed once they hold this many bytes.
     public var packTargetSize: Int = 16 << 20
     /// Packs filled at once; each chunk goes to one of them at random.

@@ -60,7 +60,12 @@ extension Coffer {
                 var st = stat()
                 if lstat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw CofferError.inputNotFound(path: p) }
             }
+            // Zip analysis needs no key: it runs on the other core while Argon2id unlocks the vault.
+            let archives = PreparedArchiveHandler(ZipArchiveHandler())
+            let analysis = DispatchGroup()
+            DispatchQueue.global().async(group: analysis) { archives.prepare(paths) }
             let vault = try vaultArguments.open(warnOnRollback: false)
+            analysis.wait()
             if let finding = vault.rollback {
                 guard force else { throw CofferError.rollback(vault: vault.location, reason: finding.description) }
                 Console.warn("rollback detected, sealing anyway (--force): \(finding.description)")
@@ -70,7 +75,7 @@ extension Coffer {
             options.name = name
             options.tags = tags
             options.time = time
-            options.archiveHandler = ZipArchiveHandler()
+            options.archiveHandler = archives
             options.lockWait = lockWait
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).

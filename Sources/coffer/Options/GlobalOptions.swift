@@ -61,6 +61,7 @@ struct VaultArguments: ParsableArguments {
         do { vault = try Vault.open(location: path, passphrase: key) } catch CofferError.wrongPassphrase(let v) {
             throw CommandFailure(.wrongPassphrase, "wrong passphrase for vault \(v) (read from \(passphraseSource.label))")
         }
+        BenchMemory.afterUnlock()
         if warnOnRollback, let finding = vault.rollback {
             Console.warn("rollback detected: \(finding.description)")
         }

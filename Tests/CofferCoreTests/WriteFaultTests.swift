@@ -292,6 +292,8 @@ struct WriteFaultTests {
     /// Regression: a seal whose pack write failed used to throw while the background writer still
     /// had packs in flight: they went on being written after the seal had returned and released
     /// the writer lock, and a `coffer seal` exiting on the error left their temporary files.
+    /// (Found with the pack writer of before the staged pipeline; it guards the same property
+    /// since.)
     @Test("a seal whose pack write fails returns only after its pack writes stopped")
     func sealFailureWaitsForPackWrites() throws {
         let lab = try CrashLab()
@@ -312,6 +314,44 @@ struct WriteFaultTests {
         #expect(leftovers.isEmpty, "temporary files when the seal returned: \(leftovers)")
         let report = try lab.open().check(readDataFraction: 1)
         #expect(report.errors.isEmpty, "\(report.errors)")
+    }
+
+    /// Regression, the same for a seal stopped by another error (here Ctrl-C) while a pack write
+    /// is running: the seal used to return, and release its lock, with the write still going on
+    /// (the staged pipeline let its store stage go idle, not its pack writer).
+    @Test("a seal interrupted while a pack is being written returns only after the write stopped")
+    func interruptedSealWaitsForPackWrites() throws {
+        let lab = try CrashLab(packTarget: 4 << 20)
+        let input = lab.input(seed: 81, fresh: 0)
+        // A large file last: the seal is still reading it, batch after batch, while the packs of
+        // the first batches are being written (each fsync slowed down).
+        T.write(input + "/zz.bin", T.bytes(30 << 20, seed: 82))
+        let packWriteStarted = Flag()
+        let calls = SimulatedCalls(delay: { kind, path in
+            guard path.contains("/packs/") else { return 0 }
+            if kind == .create { packWriteStarted.set() }
+            return kind == .fsync ? 300_000 : 0
+        })
+        let v = try Vault.open(backend: LocalBackend(root: lab.vaultPath, calls: calls), passphrase: T.secret("pw"), state: nil)
+        var o = SealOptions()
+        // Ctrl-C once a pack write has begun; each check gives the writer a moment to begin, so
+        // a batch stored before the reading ends always gets its packs started in time.
+        o.isCancelled = {
+            if packWriteStarted.value { return true }
+            usleep(50_000)
+            return packWriteStarted.value
+        }
+        do {
+            _ = try v.seal([input], options: o)
+            Issue.record("the seal was not interrupted")
+        } catch CofferError.interrupted {}
+        let atReturn = calls.ops.count
+        let leftovers = temporaryLeftovers(lab.vaultPath)
+        usleep(800_000)
+        let later = calls.ops.dropFirst(atReturn).map(\.description)
+        #expect(later.isEmpty, "the vault was written after the seal returned: \(later)")
+        #expect(leftovers.isEmpty, "temporary files when the seal returned: \(leftovers)")
+        #expect(try lab.open().check(readDataFraction: 1).errors.isEmpty)
     }
 
     /// Regression: a passphrase change whose removal of the old slot failed (after the new slot
@@ -345,4 +385,12 @@ struct WriteFaultTests {
         let reopened = try Vault.open(at: lab.vaultPath, passphrase: T.secret("pw2"), state: nil)
         #expect(reopened.keySlotID != old)
     }
+}
+
+/// A flag set from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value = false
+    var value: Bool { lock.withLock { _value } }
+    func set() { lock.withLock { _value = true } }
 }

@@ -391,10 +391,12 @@ struct CrashModel {
         return out
     }
 
-    /// A digest of a view, to try each distinct crash state once.
+    /// A digest of a view, to try each distinct crash state once. Files whose name starts with
+    /// a dot (temporary files, which no reader lists) do not count: states that differ only in
+    /// how far a temporary file got are the same state to the vault.
     static func fingerprint(_ view: [String: [UInt8]?]) -> ObjectID {
         var all: [UInt8] = []
-        for (path, content) in view.sorted(by: { $0.key < $1.key }) {
+        for (path, content) in view.sorted(by: { $0.key < $1.key }) where !Paths.lastComponent(path).hasPrefix(".") {
             all += Array(path.utf8) + [0]
             if let c = content { all += Array(ObjectID.hashing(c).hex.utf8) } else { all += [1] }
         }

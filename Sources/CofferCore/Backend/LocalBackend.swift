@@ -73,12 +73,19 @@ public final class LocalBackend: Backend {
     }
 
     public func write(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write(path, parts: [$0]) }
+    }
+
+    /// Writes the parts one after the other into the temporary file (no joined copy), then as
+    /// ``write(_:_:)``.
+    public func write(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
         let final = fullPath(path)
         let dir = Paths.parent(final)
         try Self.makeDirectory(dir, calls: calls)
-        if let existing = try size(path), existing == bytes.count {
+        let count = parts.reduce(0) { $0 + $1.count }
+        if let existing = try size(path), existing == count {
             // Content-addressed and write-once: same name and size means the same file.
-            if (try? read(path)) == bytes { return }
+            if let stored = try? read(path), Self.equal(stored, parts) { return }
         }
         let tmp = dir + "/.tmp-" + Paths.lastComponent(final) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let fd = calls.openFile(tmp, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
@@ -87,7 +94,8 @@ public final class LocalBackend: Backend {
         defer {
             if !ok { _ = calls.unlink(tmp) }
         }
-        let failure = bytes.withUnsafeBytes { Self.writeAll(fd, $0, calls: calls) }
+        var failure: Int32 = 0
+        for part in parts where failure == 0 { failure = Self.writeAll(fd, part, calls: calls) }
         if failure != 0 { _ = calls.close(fd); throw CofferError.fromErrno(failure, path: final, operation: "write") }
         if calls.fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
             let e = errno; _ = calls.close(fd); throw CofferError.fromErrno(e, path: final, operation: "fsync")
@@ -97,6 +105,19 @@ public final class LocalBackend: Backend {
         if calls.rename(tmp, final) != 0 { throw CofferError.fromErrno(errno, path: final, operation: "rename") }
         ok = true
         try Self.syncDirectory(dir, calls: calls)
+    }
+
+    /// Whether `bytes` is the concatenation of `parts`.
+    private static func equal(_ bytes: [UInt8], _ parts: [UnsafeRawBufferPointer]) -> Bool {
+        var offset = 0
+        return bytes.withUnsafeBytes { b in
+            for part in parts {
+                guard offset + part.count <= b.count else { return false }
+                if part.count > 0 && memcmp(b.baseAddress! + offset, part.baseAddress!, part.count) != 0 { return false }
+                offset += part.count
+            }
+            return offset == b.count
+        }
     }
 
     public func list(_ directory: String) throws -> [String] {

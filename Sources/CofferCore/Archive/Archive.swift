@@ -179,6 +179,8 @@ extension ArchiveLayout {
             chunks.reserveCapacity(n)
             for _ in 0..<n { chunks.append(try r.id()) }
             guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
+            // Restore reserves content_size bytes for a part: no more than its chunks can hold.
+            guard content <= UInt64(n) * UInt64(ChunkSizes.formatMaximum) else { throw FormatError("part content larger than its chunks can hold") }
             parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, contentSHA256: sha, chunks: chunks))
         }
         var members: [ArchiveMember] = []

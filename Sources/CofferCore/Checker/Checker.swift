@@ -1,3 +1,4 @@
+import CofferCrypto
 import Foundation
 
 /// The findings of a check.
@@ -10,6 +11,8 @@ public struct CheckReport: Sendable {
     public var unreferencedPacks: [ObjectID] = []
     /// Version files no head lists (left by an interrupted seal): reclaimable, not an error.
     public var unreferencedVersions: [ObjectID] = []
+    /// Findings that are not errors: no data depends on them (gaps in the head chain).
+    public var notes: [String] = []
     public var rollback: RollbackFinding?
     public var packsChecked = 0
     public var packsRead = 0
@@ -33,9 +36,18 @@ extension Vault {
         // Key slots.
         for name in try backend.list("keys") {
             do {
+                if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
+                    report.errors.append("keys/\(name): \(size) bytes, larger than a key slot may be")
+                    continue
+                }
                 let bytes = try backend.read("keys/" + name)
                 if ObjectID.hashing(bytes).hex != name { report.errors.append("keys/\(name): content does not match its name") }
-                else { _ = try KeySlot.decode(bytes) }
+                else {
+                    // A slot whose Argon2id parameters are refused on open can never open the vault.
+                    do { try KeySlot.decode(bytes).parameters.validate() } catch let e as CryptoError {
+                        report.errors.append("keys/\(name): refused: \(e)")
+                    }
+                }
             } catch { report.errors.append("keys/\(name): \(error)") }
         }
 
@@ -55,6 +67,24 @@ extension Vault {
                     report.errors.append("heads/: head \(id.short) (generation \(g)) follows \(h.previous.short), which is not the stored generation \(g - 1)")
                 }
             }
+        }
+
+        // Gaps in the chain: an interrupted sync leaves them until it runs again, so they are notes.
+        var previous: UInt64 = 0
+        for g in heads.keys.sorted() {
+            if g > previous + 1 {
+                let range = g == previous + 2 ? "\(previous + 1)" : "\(previous + 1) to \(g - 1)"
+                report.notes.append(
+                    "heads/: no head of generation \(range): the head chain has a gap (an interrupted sync leaves one until it runs again; "
+                        + "otherwise head files were deleted, and rollback detection cannot follow the chain across it)")
+            }
+            previous = g
+        }
+
+        // Lock files: a damaged one makes every writer wait for it, and coffer unlock cannot remove it.
+        for (name, info) in try locks() where info == nil {
+            guard try backend.size("locks/" + name) != nil else { continue }  // removed meanwhile (a refresh)
+            report.errors.append("locks/\(name): a damaged lock file (it does not authenticate or decode); writers wait for it until it is deleted by hand")
         }
 
         // Stray names: not vault files (a sync tool's conflict copy, an editor's backup).

@@ -69,6 +69,14 @@ public final class Zstd: @unchecked Sendable {
         return n
     }
 
+    /// The decompressed size a zstd frame declares in its header; nil when `input` does not start
+    /// with a frame that declares one (Coffer's frames always do).
+    static func frameContentSize(_ input: UnsafeRawBufferPointer) -> UInt64? {
+        let n = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN is 2^64-1, ZSTD_CONTENTSIZE_ERROR 2^64-2.
+        return n >= UInt64.max - 1 ? nil : n
+    }
+
     /// Decompresses `input` into exactly `output.count` bytes.
     func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
         let ctx = takeDecompressor()

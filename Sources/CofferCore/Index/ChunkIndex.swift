@@ -1,3 +1,5 @@
+import CofferCrypto
+
 /// Where one chunk is stored.
 public struct ChunkLocation: Sendable, Equatable {
     public var pack: ObjectID
@@ -14,6 +16,7 @@ public struct ChunkLocation: Sendable, Equatable {
 /// pack  = pack_id(32) || u32le entry_count || entry*
 /// entry = chunk_id(32) || u8 flags || u32le offset || u32le env_len || u32le plain_len
 /// ```
+/// A reader checks `plain_len ≤ 8 MiB` and `40 ≤ env_len ≤ ZSTD_compressBound(plain_len) + 40`.
 /// (in the MetaObject envelope, kind 1, stored at index/<name>)
 struct IndexFile: Sendable {
     var packs: [(pack: ObjectID, entries: [PackEntry])] = []
@@ -48,6 +51,10 @@ struct IndexFile: Sendable {
                 let flags = try r.u8()
                 let e = PackEntry(type: .data, flags: flags, id: id, offset: Int(try r.u32()), envelopeLength: Int(try r.u32()), plainLength: Int(try r.u32()))
                 guard e.plainLength <= ChunkSizes.formatMaximum else { throw FormatError("chunk length out of range") }
+                // Restore allocates env_len bytes for the blob before opening it: bound it here.
+                guard e.envelopeLength >= AEAD.overhead, e.envelopeLength <= Zstd.bound(e.plainLength) + AEAD.overhead else {
+                    throw FormatError("envelope length \(e.envelopeLength) out of range for a \(e.plainLength)-byte chunk")
+                }
                 entries.append(e)
             }
             out.packs.append((pack, entries))

@@ -152,7 +152,7 @@ extension Vault {
     /// Reads, checks the name of and decodes one slot (no unlocking).
     private func readSlot(_ name: String) -> Result<KeySlot, SlotDamage> {
         do {
-            if let size = try backend.size("keys/" + name), size > 4096 {
+            if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
                 return .failure(SlotDamage(reason: "\(size) bytes, larger than a key slot may be"))
             }
             let bytes = try backend.read("keys/" + name)

@@ -10,6 +10,8 @@ import CofferCrypto
 /// ```
 struct KeySlot: Sendable {
     static let magic: [UInt8] = Array("CFRSLOT1".utf8)
+    /// The largest slot file a reader looks at (a slot is 153 bytes plus a host name of at most 1,024).
+    static let maximumFileSize = 4096
 
     var parameters: KDFParameters
     var created: Int64

@@ -22,6 +22,9 @@ public struct LockInfo: Sendable, Equatable, CustomStringConvertible {
     public static let staleAfter: Int64 = 30 * 60
     /// How often a holder refreshes its lock.
     public static let refreshEvery: Double = 5 * 60
+    /// The largest lock file a reader looks at: a lock body (host name of at most 1,024 bytes)
+    /// in the metadata envelope is about 1.1 KiB.
+    static let maximumFileSize = 4096
 
     func encode() -> [UInt8] {
         var w = ByteWriter()
@@ -122,7 +125,9 @@ extension Vault {
     /// The locks present, decoded; unreadable lock files are reported by name with a nil info.
     public func locks() throws -> [(name: String, info: LockInfo?)] {
         try backend.list("locks").filter { $0.count == 32 && $0.allSatisfy(\.isHexDigit) }.map { name in
-            let bytes = (try? backend.read("locks/" + name)) ?? []
+            // A lock file is about 1 KiB; a larger one is not read (a planted huge file must not be allocated).
+            let size = (try? backend.size("locks/" + name)) ?? nil
+            let bytes = size.map { $0 <= LockInfo.maximumFileSize } == true ? (try? backend.read("locks/" + name)) ?? [] : []
             let body = try? MetaObject.open(bytes, kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
             return (name, body.flatMap { try? LockInfo.decode($0, name: name) })
         }

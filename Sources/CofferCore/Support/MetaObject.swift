@@ -24,7 +24,7 @@ enum MetaKind: UInt8, Sendable {
 /// file      = u8 kind || u8 envelope_version(1) || nonce(24) || AEAD(plain, ad, K_meta)
 /// ad        = "coffer.meta.v1" || u8 kind || vault_id
 /// plain     = u8 flags || u32le body_len || u32le stored_len || stored || zero padding
-///             flags bit0: stored = zstd(body), else stored = body
+///             flags bit0: stored = zstd(body) (one frame that declares body_len), else stored = body
 /// |plain|   = Padmé(9 + stored_len)   (metadata sizes show only their Padmé bucket)
 /// name      = hex(BLAKE2b-256(file))
 /// ```
@@ -81,10 +81,22 @@ enum MetaObject {
             guard stored.count == bodyLen else { throw FormatError("body length mismatch") }
             return stored
         case 1:
-            var body = [UInt8](repeating: 0, count: bodyLen)
-            try stored.withUnsafeBytes { src throws in
-                try body.withUnsafeMutableBytes { dst throws in try zstd.decompress(src, into: dst) }
+            // The frame must declare body_len before body_len bytes are allocated, and the
+            // buffer is not zero-filled first: a forged length costs no memory.
+            guard stored.withUnsafeBytes({ Zstd.frameContentSize($0) }) == UInt64(bodyLen) else {
+                throw FormatError("compressed body does not declare its length \(bodyLen)")
             }
+            var failure: Error?
+            let body = [UInt8](unsafeUninitializedCapacity: bodyLen) { dst, count in
+                do {
+                    try stored.withUnsafeBytes { try zstd.decompress($0, into: UnsafeMutableRawBufferPointer(dst)) }
+                    count = bodyLen
+                } catch {
+                    failure = error
+                    count = 0
+                }
+            }
+            if let failure { throw failure }
             return body
         default:
             throw FormatError("unknown flags \(flags)")

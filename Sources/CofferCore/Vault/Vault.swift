@@ -183,7 +183,7 @@ public final class Vault: @unchecked Sendable {
         var usedSlot = ""
         var refusals: [CofferError] = []
         for name in slotNames {
-            if let size = try backend.size("keys/" + name), size > 4096 {
+            if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
                 refusals.append(.integrity(object: "keys/" + name, reason: "\(size) bytes, larger than a key slot may be"))
                 continue
             }

@@ -182,6 +182,8 @@ public struct Version: Sendable {
         let n = try r.count(minimumElementSize: 30)
         var entries: [VersionEntry] = []
         entries.reserveCapacity(n)
+        // Sizes are summed by readers (restore's progress): their total must fit in 64 bits.
+        var totalSize: UInt64 = 0
         for _ in 0..<n {
             guard let type = EntryType(rawValue: try r.u8()), type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
             var e = VersionEntry(
@@ -194,14 +196,24 @@ public struct Version: Sendable {
                 let nc = try r.count(minimumElementSize: 32)
                 e.chunks.reserveCapacity(nc)
                 for _ in 0..<nc { e.chunks.append(try r.id()) }
+                guard e.size <= UInt64(nc) * UInt64(ChunkSizes.formatMaximum) else { throw FormatError("file size larger than its chunks can hold") }
             case .directory: break
             case .symlink: e.linkTarget = try r.string(max: 65536)
             case .archive:
                 e.sha256 = try r.raw(32); e.inode = try r.u64(); e.device = try r.u64(); e.ctimeSeconds = try r.i64(); e.ctimeNanoseconds = try r.u32()
                 let layout = try ArchiveLayout.decode(&r)
-                guard layout.parts.reduce(UInt64(0), { $0 &+ $1.outputSize }) == e.size else { throw FormatError("archive parts do not add up to its size") }
+                var sum: UInt64 = 0
+                for p in layout.parts {
+                    let (s, overflow) = sum.addingReportingOverflow(p.outputSize)
+                    guard !overflow else { throw FormatError("archive part sizes overflow") }
+                    sum = s
+                }
+                guard sum == e.size else { throw FormatError("archive parts do not add up to its size") }
                 e.archive = layout
             }
+            let (t, overflow) = totalSize.addingReportingOverflow(e.size)
+            guard !overflow else { throw FormatError("entry sizes add up to more than 2^64 bytes") }
+            totalSize = t
             entries.append(e)
         }
         try r.expectEnd()

@@ -89,7 +89,9 @@ public struct ZipArchiveHandler: ArchiveHandler {
     public func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
         guard member.encoding.count == 5, member.encoding[0] == 8 else { throw ZipHandlerError.badTransform }
         let crc = UInt32(member.encoding[1]) | UInt32(member.encoding[2]) << 8 | UInt32(member.encoding[3]) << 16 | UInt32(member.encoding[4]) << 24
-        let content = try Deflate.decompress(stored, expectedSize: Int(member.size))
+        // The size comes from a version file: one that no Int can hold is no size a zip member has.
+        guard let size = Int(exactly: member.size) else { throw ZipHandlerError.badSize(member: member.name, size: member.size) }
+        let content = try Deflate.decompress(stored, expectedSize: size)
         guard Deflate.crc32(content) == crc else { throw ZipHandlerError.crcMismatch(member: member.name) }
         return content
     }
@@ -118,6 +120,7 @@ public enum ZipHandlerError: Error, CustomStringConvertible, Sendable {
     case notReproduced
     case badTransform
     case crcMismatch(member: String)
+    case badSize(member: String, size: UInt64)
 
     public var description: String {
         switch self {
@@ -125,6 +128,7 @@ public enum ZipHandlerError: Error, CustomStringConvertible, Sendable {
         case .notReproduced: return "its rebuild did not match the original"
         case .badTransform: return "unknown zip member parameters"
         case .crcMismatch(let m): return "member \(m) does not match its CRC-32"
+        case .badSize(let m, let size): return "member \(m) claims \(size) bytes, more than any zip member holds"
         }
     }
 }

@@ -59,6 +59,7 @@ extension Coffer {
                     lines.append("version \(id.short) cannot be fully restored: \(shown)")
                 }
                 if let r = report.rollback { lines.append("rollback: \(r.description)") }
+                for n in report.notes { lines.append("note: \(n)") }
                 if !report.unreferencedPacks.isEmpty || !report.unreferencedVersions.isEmpty {
                     lines.append(
                         "reclaimable: \(report.unreferencedPacks.count) unreferenced pack\(report.unreferencedPacks.count == 1 ? "" : "s"), "
@@ -81,6 +82,7 @@ private struct CheckJSON: Encodable {
     var errors: [String]
     var damagedVersions: [String: [String]]
     var rollback: String?
+    var notes: [String]
     var unreferencedPacks: [String]
     var unreferencedVersions: [String]
     var versionsChecked: Int
@@ -94,6 +96,7 @@ private struct CheckJSON: Encodable {
         errors = r.errors
         damagedVersions = Dictionary(uniqueKeysWithValues: r.damagedVersions.map { ($0.key.hex, $0.value) })
         rollback = r.rollback?.description
+        notes = r.notes
         unreferencedPacks = r.unreferencedPacks.map(\.hex)
         unreferencedVersions = r.unreferencedVersions.map(\.hex)
         versionsChecked = r.versionsChecked
@@ -103,7 +106,7 @@ private struct CheckJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case vault, clean, errors, rollback
+        case vault, clean, errors, rollback, notes
         case damagedVersions = "damaged_versions"
         case unreferencedPacks = "unreferenced_packs"
         case unreferencedVersions = "unreferenced_versions"

@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan tamper demo bench bench-primitives clean
+.PHONY: deps build test test-asan test-tsan torture diskfull tamper demo bench bench-primitives clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -35,6 +35,30 @@ test-asan: deps
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+## torture: the crash tests at length (Tests/CofferCLITests/TortureTests.swift, Tests/CofferCoreTests/
+## PowerCutTests.swift, WriteFaultTests.swift): N iterations of seal, prune and sync SIGKILLed at
+## random instants (default 50), every crash model at every cut point, every call failed with ENOSPC
+## and EIO. Prints one summary line per part; the whole log is in .build/torture.log.
+## SCRATCH=DIR builds and runs in another folder than .build.
+N ?= 50
+TEST_SCRATCH = $(if $(SCRATCH),--scratch-path $(SCRATCH))
+torture: deps
+	$(SWIFT) build --build-tests $(TEST_SCRATCH)
+	@mkdir -p .build; set -o pipefail; \
+	COFFER_TORTURE_ITERATIONS=$(N) COFFER_TORTURE_FULL=1 $(SWIFT) test --skip-build $(TEST_SCRATCH) \
+	  --filter 'TortureTests|PowerCutTests|WriteFaultTests' 2>&1 | tee .build/torture.log \
+	  | grep -E '^(torture summary|power cut|faults)|✘|Test run'
+
+## diskfull: the full-disk tests on small tmpfs mounts (needs root; skipped otherwise) with PASSES
+## fill levels each (default 10), and the fault-injection tests with every call failed. SCRATCH as above.
+PASSES ?= 10
+diskfull: deps
+	$(SWIFT) build --build-tests $(TEST_SCRATCH)
+	@mkdir -p .build; set -o pipefail; \
+	COFFER_DISKFULL_PASSES=$(PASSES) COFFER_TORTURE_FULL=1 $(SWIFT) test --skip-build $(TEST_SCRATCH) \
+	  --filter 'DiskFullTests|WriteFaultTests|CofferCLITests.FaultTests' 2>&1 | tee .build/diskfull.log \
+	  | grep -E '^(disk full|faults)|skipped|✘|Test run'
 
 ## tamper: the exhaustive tamper matrix (several minutes): every byte of every file of a small vault
 ## flipped, files truncated, extended, deleted, swapped and put back, with check --read-data and a

@@ -114,6 +114,10 @@ final class Sealer: @unchecked Sendable {
     }
 
     deinit {
+        // A seal that stops early (an error, Ctrl-C) returns only once no pack write is running,
+        // so nothing is written into the vault after its lock is released. (The pack writer's
+        // work holds no reference to the sealer, so this never runs on its queue.)
+        writer.waitForWrites()
         arena.deallocate()
     }
 
@@ -144,6 +148,7 @@ final class Sealer: @unchecked Sendable {
             try submit()
         } catch {
             stage.sync {}  // let the store stage go idle before the caller unwinds
+            writer.waitForWrites()  // and the pack writer
             throw error
         }
         stage.sync {}
@@ -394,7 +399,8 @@ final class Sealer: @unchecked Sendable {
 }
 
 /// Finishes and writes packs on a background queue, at most two in flight. The first failure is
-/// kept and thrown by the next call.
+/// kept and thrown by the next call, once no write is running any more; packs queued behind a
+/// failed one are not written.
 final class PackWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "coffer.pack-writer")
     private let inFlight = DispatchSemaphore(value: 1)
@@ -406,7 +412,15 @@ final class PackWriter: @unchecked Sendable {
     var bytes: UInt64 { lock.withLock { writtenBytes } }
 
     func rethrow() throws {
-        if let err = lock.withLock({ failure }) { throw err }
+        if let err = lock.withLock({ failure }) {
+            waitForWrites()
+            throw err
+        }
+    }
+
+    /// Returns once every queued write has finished or been skipped.
+    func waitForWrites() {
+        queue.sync {}
     }
 
     func write(_ pack: PackBuilder, vault: Vault) throws {
@@ -414,6 +428,8 @@ final class PackWriter: @unchecked Sendable {
         do { try rethrow() } catch { inFlight.signal(); throw error }
         queue.async { [self] in
             defer { inFlight.signal() }
+            // After a failure (a full disk, say) the seal stops: do not write what is queued.
+            if lock.withLock({ failure != nil }) { return }
             do {
                 let (id, size, entries) = try pack.write(to: vault.backend, vaultID: vault.vaultID, keys: vault.keys)
                 lock.withLock {

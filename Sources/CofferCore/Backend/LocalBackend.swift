@@ -5,12 +5,22 @@ import Foundation
 /// Writes follow restic's local backend: a temporary name in the same folder, write, check the
 /// count, `fsync`, `close`, `rename`, `fsync` of the folder, then read-only permissions.
 /// ENOSPC is reported as ``CofferError/diskFull(path:)``.
+///
+/// Every call that changes the folder goes through ``FileSystemCalls`` (libc by default), so
+/// tests can simulate power cuts and failing calls under the real write sequence.
 public final class LocalBackend: Backend {
     public let root: String
     public var location: String { root }
+    /// The calls writes and removals are made with.
+    let calls: any FileSystemCalls
 
-    public init(root: String) {
+    public convenience init(root: String) {
+        self.init(root: root, calls: POSIXCalls())
+    }
+
+    init(root: String, calls: any FileSystemCalls) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.calls = calls
     }
 
     func fullPath(_ path: String) -> String { root + "/" + path }
@@ -63,30 +73,51 @@ public final class LocalBackend: Backend {
     }
 
     public func write(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write(path, parts: [$0]) }
+    }
+
+    /// Writes the parts one after the other into the temporary file (no joined copy), then as
+    /// ``write(_:_:)``.
+    public func write(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
         let final = fullPath(path)
         let dir = Paths.parent(final)
-        try Self.makeDirectory(dir)
-        if let existing = try size(path), existing == bytes.count {
+        try Self.makeDirectory(dir, calls: calls)
+        let count = parts.reduce(0) { $0 + $1.count }
+        if let existing = try size(path), existing == count {
             // Content-addressed and write-once: same name and size means the same file.
-            if (try? read(path)) == bytes { return }
+            if let stored = try? read(path), Self.equal(stored, parts) { return }
         }
         let tmp = dir + "/.tmp-" + Paths.lastComponent(final) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = calls.openFile(tmp, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
         guard fd >= 0 else { throw CofferError.fromErrno(errno, path: tmp, operation: "create") }
         var ok = false
         defer {
-            if !ok { unlink(tmp) }
+            if !ok { _ = calls.unlink(tmp) }
         }
-        let failure = bytes.withUnsafeBytes { Self.writeAll(fd, $0) }
-        if failure != 0 { close(fd); throw CofferError.fromErrno(failure, path: final, operation: "write") }
-        if fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
-            let e = errno; close(fd); throw CofferError.fromErrno(e, path: final, operation: "fsync")
+        var failure: Int32 = 0
+        for part in parts where failure == 0 { failure = Self.writeAll(fd, part, calls: calls) }
+        if failure != 0 { _ = calls.close(fd); throw CofferError.fromErrno(failure, path: final, operation: "write") }
+        if calls.fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
+            let e = errno; _ = calls.close(fd); throw CofferError.fromErrno(e, path: final, operation: "fsync")
         }
-        if close(fd) != 0 { throw CofferError.fromErrno(errno, path: final, operation: "close") }
-        _ = chmod(tmp, 0o400)
-        if rename(tmp, final) != 0 { throw CofferError.fromErrno(errno, path: final, operation: "rename") }
+        if calls.close(fd) != 0 { throw CofferError.fromErrno(errno, path: final, operation: "close") }
+        _ = calls.chmod(tmp, 0o400)
+        if calls.rename(tmp, final) != 0 { throw CofferError.fromErrno(errno, path: final, operation: "rename") }
         ok = true
-        try Self.syncDirectory(dir)
+        try Self.syncDirectory(dir, calls: calls)
+    }
+
+    /// Whether `bytes` is the concatenation of `parts`.
+    private static func equal(_ bytes: [UInt8], _ parts: [UnsafeRawBufferPointer]) -> Bool {
+        var offset = 0
+        return bytes.withUnsafeBytes { b in
+            for part in parts {
+                guard offset + part.count <= b.count else { return false }
+                if part.count > 0 && memcmp(b.baseAddress! + offset, part.baseAddress!, part.count) != 0 { return false }
+                offset += part.count
+            }
+            return offset == b.count
+        }
     }
 
     public func list(_ directory: String) throws -> [String] {
@@ -132,17 +163,17 @@ public final class LocalBackend: Backend {
     }
 
     public func remove(_ path: String) throws {
-        if unlink(fullPath(path)) != 0 && errno != ENOENT {
-            throw CofferError.io(path: fullPath(path), operation: "remove", errno: errno)
+        if calls.unlink(fullPath(path)) != 0 && errno != ENOENT {
+            throw CofferError.fromErrno(errno, path: fullPath(path), operation: "remove")
         }
-        try Self.syncDirectory(Paths.parent(fullPath(path)))
+        try Self.syncDirectory(Paths.parent(fullPath(path)), calls: calls)
     }
 
     /// Writes all of `bytes` to `fd`, retrying on `EINTR`; returns 0 or the failing `errno`.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, calls: any FileSystemCalls = POSIXCalls()) -> Int32 {
         var written = 0
         while written < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            let n = calls.write(fd, bytes.baseAddress! + written, bytes.count - written)
             if n < 0 {
                 if errno == EINTR { continue }
                 return errno
@@ -154,20 +185,20 @@ public final class LocalBackend: Backend {
 
     /// Creates a folder and its parents (vault folders 0700; `mode` for others, less the umask),
     /// syncing each new folder's parent.
-    static func makeDirectory(_ dir: String, mode: mode_t = 0o700) throws {
+    static func makeDirectory(_ dir: String, mode: mode_t = 0o700, calls: any FileSystemCalls = POSIXCalls()) throws {
         var st = stat()
         if stat(dir, &st) == 0 { return }
         let parent = Paths.parent(dir)
-        if !parent.isEmpty && parent != dir { try makeDirectory(parent, mode: mode) }
-        if mkdir(dir, mode) != 0 && errno != EEXIST { throw CofferError.fromErrno(errno, path: dir, operation: "mkdir") }
-        try syncDirectory(parent.isEmpty ? "." : parent)
+        if !parent.isEmpty && parent != dir { try makeDirectory(parent, mode: mode, calls: calls) }
+        if calls.mkdir(dir, mode) != 0 && errno != EEXIST { throw CofferError.fromErrno(errno, path: dir, operation: "mkdir") }
+        try syncDirectory(parent.isEmpty ? "." : parent, calls: calls)
     }
 
-    static func syncDirectory(_ dir: String) throws {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    static func syncDirectory(_ dir: String, calls: any FileSystemCalls = POSIXCalls()) throws {
+        let fd = calls.openDirectory(dir)
         guard fd >= 0 else { throw CofferError.io(path: dir, operation: "open folder", errno: errno) }
-        defer { close(fd) }
-        if fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
+        defer { _ = calls.close(fd) }
+        if calls.fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
             throw CofferError.fromErrno(errno, path: dir, operation: "fsync folder")
         }
     }

@@ -72,14 +72,33 @@ extension Vault {
     /// see the new slot as current.
     /// - Returns: the new slot.
     /// - Throws: ``CofferError/invalidArgument(_:)`` when the vault has ``maximumKeySlots`` slots
-    ///   (there is no room for the new one: remove another first).
+    ///   (there is no room for the new one: remove another first). When removing the old slot
+    ///   fails (a full disk, an I/O error), the new passphrase already opens the vault, and the
+    ///   error says so: ``CofferError/io(path:operation:errno:)`` naming the old slot. It is
+    ///   never reported as a plain "disk full, run the command again", which would leave the
+    ///   user trusting the old passphrase (and perhaps discarding the new one) while the old
+    ///   slot may already be gone.
     @discardableResult
     public func changePassphrase(
         to passphrase: SecureBytes, parameters: KDFParameters = .moderate, host: String = Vault.hostName, lockWait: Double = 0
     ) throws -> KeySlotInfo {
         try withWriterLock(wait: lockWait) {
             let id = try writeSlot(passphrase: passphrase, parameters: parameters, host: host)
-            if keySlotID != id { try backend.remove("keys/" + keySlotID) }
+            if keySlotID != id {
+                do {
+                    try backend.remove("keys/" + keySlotID)
+                } catch {
+                    let code: Int32
+                    switch error as? CofferError {
+                    case .diskFull?: code = ENOSPC
+                    case .io(_, _, let e)?: code = e
+                    default: code = EIO
+                    }
+                    throw CofferError.io(
+                        path: location + "/keys/" + keySlotID,
+                        operation: "the new passphrase is in place (key slot \(id.prefix(8))) and opens the vault; removing the old key slot", errno: code)
+                }
+            }
             return try keySlots().first { $0.id == id }!
         }
     }

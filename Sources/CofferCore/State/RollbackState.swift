@@ -8,8 +8,15 @@ import Foundation
 /// `<generation in decimal> <head id in hex>\n`.
 public struct RollbackState: Sendable {
     public let directory: String
+    /// The calls the state files are written with (libc; tests substitute a recording layer).
+    let calls: any FileSystemCalls
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String) { self.init(directory: directory, calls: POSIXCalls()) }
+
+    init(directory: String, calls: any FileSystemCalls) {
+        self.directory = directory
+        self.calls = calls
+    }
 
     /// The default state folder for the current user.
     public static var defaultDirectory: String {
@@ -29,15 +36,20 @@ public struct RollbackState: Sendable {
     /// Records `head` if it is newer than what is remembered.
     func remember(vaultID: ObjectID, generation: UInt64, head: ObjectID) {
         if let r = remembered(vaultID: vaultID), r.generation >= generation { return }
-        try? LocalBackend.makeDirectory(directory)
-        let line = Array("\(generation) \(head.hex)\n".utf8)
-        let tmp = directory + "/." + vaultID.hex + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        writeDurably(name: vaultID.hex, Array("\(generation) \(head.hex)\n".utf8))
+    }
+
+    /// Replaces `name` in the state folder: a temporary file, fsync, rename, fsync of the
+    /// folder. Best effort: the state is a safeguard, and a failure leaves the previous file.
+    private func writeDurably(name: String, _ bytes: [UInt8]) {
+        try? LocalBackend.makeDirectory(directory, calls: calls)
+        let tmp = directory + "/." + name + ".tmp"
+        let fd = calls.openFile(tmp, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600)
         guard fd >= 0 else { return }
-        let ok = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == line.count && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, directory + "/" + vaultID.hex) == 0 else { unlink(tmp); return }
-        try? LocalBackend.syncDirectory(directory)
+        let ok = bytes.withUnsafeBytes { LocalBackend.writeAll(fd, $0, calls: calls) } == 0 && calls.fsync(fd) == 0
+        _ = calls.close(fd)
+        guard ok, calls.rename(tmp, directory + "/" + name) == 0 else { _ = calls.unlink(tmp); return }
+        try? LocalBackend.syncDirectory(directory, calls: calls)
     }
 
     // MARK: Live versions of the remembered head
@@ -50,18 +62,9 @@ public struct RollbackState: Sendable {
     func rememberLive(vaultID: ObjectID, generation: UInt64, head: ObjectID, live: [ObjectID]) {
         guard let r = remembered(vaultID: vaultID), r.generation == generation, r.head == head else { return }
         if let known = rememberedLive(vaultID: vaultID), known.generation == generation, known.head == head { return }
-        try? LocalBackend.makeDirectory(directory)
         var text = "\(generation) \(head.hex)\n"
         for id in live { text += id.hex + "\n" }
-        let bytes = Array(text.utf8)
-        let name = vaultID.hex + ".live"
-        let tmp = directory + "/." + name + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == bytes.count && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, directory + "/" + name) == 0 else { unlink(tmp); return }
-        try? LocalBackend.syncDirectory(directory)
+        writeDurably(name: vaultID.hex + ".live", Array(text.utf8))
     }
 
     /// The live versions remembered with ``rememberLive(vaultID:generation:head:live:)``.

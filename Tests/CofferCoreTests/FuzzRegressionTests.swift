@@ -37,4 +37,29 @@ import Testing
             #expect(throws: FormatError.self) { try Version.decode(Self.archiveVersion(memberFlags: flags)) }
         }
     }
+
+    /// fuzz-meta-envelope: 9 bytes of metadata plaintext (flags 1, body_len 512 MiB, a few
+    /// stored bytes) made `MetaObject.open` allocate the whole body before zstd failed. A
+    /// compressed body is now refused when it claims more than 32 KiB per stored byte, more than
+    /// any zstd frame can yield; real bodies, however compressible, still open.
+    @Test func compressedMetadataCannotClaimMoreThanZstdCanYield() throws {
+        let key = SecureBytes.random(count: 32)
+        let vaultID = ObjectID.hashing([7])
+        var w = ByteWriter()
+        w.u8(1); w.u32(512 << 20); w.u32(16)
+        w.raw([0x28, 0xB5, 0x2F, 0xFD] + [UInt8](repeating: 0xAB, count: 12))  // a zstd magic and garbage
+        var plain = w.bytes
+        plain += [UInt8](repeating: 0, count: Int(Padme.padded(UInt64(plain.count))) - plain.count)
+        let file = [MetaKind.version.rawValue, MetaObject.envelopeVersion]
+            + AEAD.seal(plain, ad: Array("coffer.meta.v1".utf8) + [MetaKind.version.rawValue] + vaultID.bytes, key: key)
+        let error = #expect(throws: FormatError.self) {
+            try MetaObject.open(file, kind: .version, vaultID: vaultID, key: key, zstd: Zstd(level: 3))
+        }
+        #expect(error?.description.contains("impossible for 16 compressed bytes") == true)
+
+        let zeros = [UInt8](repeating: 0, count: 16 << 20)
+        let sealed = MetaObject.seal(zeros, kind: .version, vaultID: vaultID, key: key, zstd: Zstd(level: 3))
+        #expect(sealed.count < zeros.count / 1000)
+        #expect(try MetaObject.open(sealed, kind: .version, vaultID: vaultID, key: key, zstd: Zstd(level: 3)) == zeros)
+    }
 }

@@ -62,4 +62,30 @@ import Testing
         #expect(sealed.count < zeros.count / 1000)
         #expect(try MetaObject.open(sealed, kind: .version, vaultID: vaultID, key: key, zstd: Zstd(level: 3)) == zeros)
     }
+
+    /// fuzz-head: `Head.parseFileName` accepted another spelling of a head's name (uppercase hex
+    /// in the id; a `+` sign in the generation also parsed), so one head could appear under
+    /// several names. Only the name `fileName` writes parses now.
+    @Test func onlyCanonicalHeadNamesParse() {
+        let id = ObjectID.hashing([1, 2, 3])
+        let name = Head.fileName(generation: 0x1000000001, id: id)
+        #expect(Head.parseFileName(name)?.generation == 0x1000000001)
+        #expect(Head.parseFileName(name)?.id == id)
+        let (gen, hex) = (String(name.prefix(16)), id.hex)
+        let bad: [String] = [
+            "0000001000000001-2563d9dd738a5b61A40cf984dd5ede3dca583140cf984dd5f6740c1267786e86",  // the fuzzer's input
+            gen + "-" + hex.uppercased(),
+            Head.fileName(generation: 0xab, id: id).uppercased(),
+            "+" + String(gen.dropFirst()) + "-" + hex,
+            String(gen.dropFirst()) + "-" + hex,
+            gen + "-" + String(hex.dropLast()),
+            gen + "-" + hex + "-",
+            "-" + gen + "-" + hex,
+            gen + "--" + hex,
+            gen + "-" + hex + "0",
+        ]
+        for name in bad {
+            #expect(Head.parseFileName(name) == nil, "\(name)")
+        }
+    }
 }

@@ -57,7 +57,7 @@ FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
 
 fuzz-build: deps
 	@for t in $(FUZZ_TARGETS); do \
-	  $(SWIFT) build -c release --package-path Fuzz --scratch-path $(FUZZ_SCRATCH)/san --product fuzz-$$t \
+	  $(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_SCRATCH)/san --product fuzz-$$t -Xswiftc -O \
 	    --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address || exit 1; \
 	done
 

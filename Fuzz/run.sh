@@ -17,7 +17,7 @@ ALL="keyslot config pack-header index version head lock meta-envelope zip csv"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 SCRATCH=${FUZZ_SCRATCH:-../.build-fuzz}
-BIN="$SCRATCH/san/release"
+BIN="$SCRATCH/san/debug"
 # Swift's own crash backtracer would race libFuzzer's and AddressSanitizer's reports.
 export SWIFT_BACKTRACE=enable=no
 failed=0

@@ -160,16 +160,32 @@ public enum Harness {
         } catch { expectCofferError(error, "LockInfo.decode") }
     }
 
-    /// Input: a version body. Decode succeeds ⇒ `expandedEntries` works, and encode gives the
-    /// input back except: the 12 time bytes (the time passes through a `Double`; the seconds may
-    /// move by at most 1), and a body_version of 2 without archive entries comes back as 1.
+    /// Input: a version body. Decode succeeds ⇒
+    /// - `expandedEntries` works;
+    /// - what restore sizes from the manifest is bounded: an archive part's `content_size` is at
+    ///   most 8 MiB per chunk it lists (restore reserves that much before reading the chunks);
+    /// - the zip handler's `decode` of each encoded member and `encode` of each transformed part
+    ///   (given empty stored bytes) throw or return, never trap;
+    /// - encode gives the input back except: the 12 time bytes (the time passes through a
+    ///   `Double`; the seconds may move by at most 1), and a body_version of 2 without archive
+    ///   entries comes back as 1.
     public static func version(_ input: [UInt8]) {
-        let again: [UInt8]?
-        do { again = try FuzzingEntryPoints.versionRoundTrip(input) } catch {
+        let decoded: (version: Version, reencoded: [UInt8]?)
+        do { decoded = try FuzzingEntryPoints.versionRoundTrip(input) } catch {
             expectCofferError(error, "Version.decode")
             return
         }
-        guard let again else { return }
+        for e in decoded.version.entries {
+            guard let layout = e.archive else { continue }
+            for p in layout.parts {
+                expect(
+                    p.contentSize <= UInt64(p.chunks.count) * UInt64(ChunkSizes.formatMaximum),
+                    "version: archive part of \(p.chunks.count) chunks claims \(p.contentSize) content bytes")
+                if p.kind == .transformed { _ = try? ZipArchiveHandler().encode(transform: p.transform, content: []) }
+            }
+            for m in layout.members where m.data == .encoded { _ = try? ZipArchiveHandler().decode(member: m, stored: []) }
+        }
+        guard let again = decoded.reencoded else { return }
         expect(again.count == input.count, "version: re-encoding has \(again.count) bytes, input \(input.count)")
         let timeAt = 5 + u32(input, 1)
         for i in input.indices where !(timeAt..<(timeAt + 12)).contains(i) {

@@ -145,13 +145,13 @@ public enum FuzzingEntryPoints {
 
     /// `Version.decode`, then what `ls` and `check` derive from it (`expandedEntries`,
     /// `storedChunks`), then `encode`. The time goes through `Date` (a `Double`), so its 12 bytes
-    /// may come back rounded; nil when the seconds are beyond ±2^53, where `encode` cannot write
-    /// the `Date` back.
-    public static func versionRoundTrip(_ body: [UInt8]) throws -> [UInt8]? {
+    /// may come back rounded; `reencoded` is nil when the seconds are beyond ±2^53, where `encode`
+    /// cannot write the `Date` back.
+    public static func versionRoundTrip(_ body: [UInt8]) throws -> (version: Version, reencoded: [UInt8]?) {
         let v = try reading("versions/fuzz") { try Version.decode(body) }
         for e in v.expandedEntries { _ = e.storedChunks; _ = e.sha256Hex }
-        guard abs(v.time.timeIntervalSince1970) < 0x1p53 else { return nil }
-        return v.encode()
+        guard abs(v.time.timeIntervalSince1970) < 0x1p53 else { return (v, nil) }
+        return (v, v.encode())
     }
 }
 

@@ -10,7 +10,7 @@ import Testing
     static func archiveVersion(memberFlags flags: UInt8) -> [UInt8] {
         let layout = ArchiveLayout(
             format: ArchiveLayout.zip,
-            parts: [ArchivePart(kind: .stored, transform: [], outputSize: 4, contentSize: 4, contentSHA256: SHA256.hash([1, 2, 3, 4]), chunks: [])],
+            parts: [ArchivePart(kind: .stored, transform: [], outputSize: 4, contentSize: 4, contentSHA256: SHA256.hash([1, 2, 3, 4]), chunks: [ObjectID.hashing([9])])],
             members: [ArchiveMember(name: "folder/", isDirectory: true, size: 0, mtimeSeconds: 0, part: nil, data: .content, encoding: [])])
         var e = VersionEntry(type: .archive, path: "a.zip", mode: 0o644, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 4)
         e.archive = layout
@@ -86,6 +86,28 @@ import Testing
         ]
         for name in bad {
             #expect(Head.parseFileName(name) == nil, "\(name)")
+        }
+    }
+
+    /// fuzz-version: an archive part's `content_size` was taken as it was, and restore reserves
+    /// that many bytes before reading the part's chunks (`Int(content_size)` even traps above
+    /// 2^63). A part's content is its chunks, each at most 8 MiB, so a larger claim is refused.
+    @Test func archivePartCannotClaimMoreThanItsChunksHold() throws {
+        func version(contentSize: UInt64, chunks: Int) -> [UInt8] {
+            let part = ArchivePart(
+                kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: 10, contentSize: contentSize, contentSHA256: [UInt8](repeating: 0, count: 32),
+                chunks: (0..<chunks).map { ObjectID.hashing([UInt8($0)]) })
+            var e = VersionEntry(type: .archive, path: "a.zip", mode: 0o644, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 10)
+            e.archive = ArchiveLayout(format: ArchiveLayout.zip, parts: [part], members: [])
+            return Version(
+                name: "n", time: Date(timeIntervalSince1970: 1_700_000_000), host: "h", tags: [], paths: [], parent: nil,
+                stats: VersionStats(), notes: [], entries: [e]).encode()
+        }
+        let max = UInt64(ChunkSizes.formatMaximum)
+        _ = try Version.decode(version(contentSize: 2 * max, chunks: 2))
+        _ = try Version.decode(version(contentSize: 0, chunks: 0))
+        for (size, chunks) in [(2 * max + 1, 2), (1, 0), (UInt64.max, 1), (1 << 63, 3)] {
+            #expect(throws: FormatError.self) { try Version.decode(version(contentSize: size, chunks: chunks)) }
         }
     }
 }

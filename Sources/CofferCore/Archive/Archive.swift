@@ -179,6 +179,10 @@ extension ArchiveLayout {
             chunks.reserveCapacity(n)
             for _ in 0..<n { chunks.append(try r.id()) }
             guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
+            // The content is its chunks, each at most 8 MiB; restore reserves `content` bytes.
+            guard content <= UInt64(n) * UInt64(ChunkSizes.formatMaximum) else {
+                throw FormatError("archive part of \(n) chunks cannot hold \(content) bytes")
+            }
             parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, contentSHA256: sha, chunks: chunks))
         }
         var members: [ArchiveMember] = []

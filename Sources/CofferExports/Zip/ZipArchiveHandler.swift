@@ -89,7 +89,8 @@ public struct ZipArchiveHandler: ArchiveHandler {
     public func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
         guard member.encoding.count == 5, member.encoding[0] == 8 else { throw ZipHandlerError.badTransform }
         let crc = UInt32(member.encoding[1]) | UInt32(member.encoding[2]) << 8 | UInt32(member.encoding[3]) << 16 | UInt32(member.encoding[4]) << 24
-        let content = try Deflate.decompress(stored, expectedSize: Int(member.size))
+        guard let size = Int(exactly: member.size) else { throw ZipHandlerError.badTransform }
+        let content = try Deflate.decompress(stored, expectedSize: size)
         guard Deflate.crc32(content) == crc else { throw ZipHandlerError.crcMismatch(member: member.name) }
         return content
     }

@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull tamper demo bench bench-primitives clean
+.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -88,5 +88,28 @@ bench-primitives: deps
 	$(SWIFT) build -c release --product coffer-bench $(BENCH_SCRATCH)
 	$$($(SWIFT) build -c release $(BENCH_SCRATCH) --show-bin-path)/coffer-bench primitives $(PRIMITIVES_ARGS)
 
+## fuzz-build / fuzz / fuzz-corpus: the libFuzzer targets in Fuzz/ (a package of their own; see
+## Fuzz/README.md). fuzz runs each target for FUZZ_SECONDS (default 60), one at a time, on a
+## scratch copy of Fuzz/Corpus, and fails on any finding. FUZZ_TARGETS picks targets, FUZZ_RUNS
+## stops each after that many executions. fuzz-corpus regenerates the seeds from real objects.
+## (-Xswiftc -sanitize=fuzzer,address: swiftc compiles with only the last of several -sanitize
+## flags, so SwiftPM's two flags alone give either no coverage or no AddressSanitizer.)
+FUZZ_TARGETS ?= keyslot config pack-header index version head lock meta-envelope zip csv
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
+
+fuzz-build: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  $(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_SCRATCH)/san --product fuzz-$$t -Xswiftc -O \
+	    --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address || exit 1; \
+	done
+
+fuzz: fuzz-build
+	FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_FLAGS="$(FUZZ_FLAGS)" \
+	  FUZZ_SCRATCH=$(FUZZ_SCRATCH) bash Fuzz/run.sh
+
+fuzz-corpus: deps
+	SWIFT=$(SWIFT) FUZZ_SCRATCH=$(FUZZ_SCRATCH) bash Fuzz/make-corpus.sh
+
 clean:
-	rm -rf .build .build-asan .build-tsan demo
+	rm -rf .build .build-asan .build-tsan .build-fuzz demo

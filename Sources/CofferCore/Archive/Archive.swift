@@ -187,6 +187,7 @@ extension ArchiveLayout {
         for _ in 0..<(try r.count(minimumElementSize: 4 + 2 + 4 + 20)) {
             let name = try r.string(max: 65536)
             let flags = try r.u8()
+            guard flags <= 1 else { throw FormatError("member \(name) has unknown flags \(flags)") }
             guard let data = ArchiveMemberData(rawValue: try r.u8()) else { throw FormatError("unknown member data kind") }
             let encoding = try r.blob(max: 4096)
             let size = try r.u64(), mtime = try r.i64()

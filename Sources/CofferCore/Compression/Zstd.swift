@@ -17,6 +17,11 @@ public final class Zstd: @unchecked Sendable {
         for d in decompressors { ZSTD_freeDCtx(d) }
     }
 
+    /// The most bytes one compressed byte can decompress to: a zstd block takes at least 4 bytes
+    /// (a 3-byte header and one byte of content) and yields at most 128 KiB
+    /// (`ZSTD_BLOCKSIZE_MAX`), so n bytes of frames never decompress to more than n × 32 Ki bytes.
+    static let maximumRatio = (1 << 17) / 4
+
     /// Upper bound of the compressed size of `n` bytes.
     public static func bound(_ n: Int) -> Int { ZSTD_compressBound(n) }
 

@@ -47,9 +47,13 @@ public struct Head: Sendable, Equatable {
         return String(repeating: "0", count: max(0, 16 - g.count)) + g + "-" + id.hex
     }
 
+    /// The generation and id of a head file name, which must be exactly `fileName(generation:id:)`
+    /// (lowercase hex, no sign): another spelling of the same head is not a head file.
     static func parseFileName(_ name: String) -> (generation: UInt64, id: ObjectID)? {
-        let parts = name.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 16, let g = UInt64(parts[0], radix: 16), let id = ObjectID(hex: parts[1]) else { return nil }
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].utf8.count == 16, parts[1].utf8.count == 64,
+              name.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || Hex.isLowercaseDigit($0) }),
+              let g = UInt64(parts[0], radix: 16), let id = ObjectID(hex: parts[1]) else { return nil }
         return (g, id)
     }
 }

@@ -83,8 +83,13 @@ enum MetaObject {
             guard stored.count == bodyLen else { throw FormatError("body length mismatch") }
             return stored
         case 1:
-            // The frame must declare body_len before body_len bytes are allocated, and the
-            // buffer is not zero-filled first: a forged length costs no memory.
+            // A zstd block takes at least 4 bytes and yields at most 128 KiB, so `stored` cannot
+            // decompress to more than 32 KiB per byte: a larger claim is refused before the body
+            // is allocated (otherwise 9 bytes of plaintext could make a reader allocate 1 GiB).
+            guard bodyLen <= stored.count * Zstd.maximumRatio else {
+                throw FormatError("body length \(bodyLen) impossible for \(stored.count) compressed bytes")
+            }
+            // The frame must also declare body_len, and the buffer is not zero-filled first.
             guard stored.withUnsafeBytes({ Zstd.frameContentSize($0) }) == UInt64(bodyLen) else {
                 throw FormatError("compressed body does not declare its length \(bodyLen)")
             }

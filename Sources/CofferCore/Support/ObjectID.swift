@@ -85,6 +85,11 @@ enum Hex {
         return out
     }
 
+    /// `0`–`9` or `a`–`f`: a digit of the names `encode` writes.
+    static func isLowercaseDigit(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)
+    }
+
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

@@ -1,0 +1,314 @@
+// What each fuzz target does with one input. Every target:
+// - runs a parser on the input as the product does (through `FuzzingEntryPoints` for the
+//   vault's internal decoders, the public API for zip and CSV);
+// - accepts any outcome but a crash, a hang, an out-of-bounds access (AddressSanitizer) or an
+//   allocation above libFuzzer's -malloc_limit_mb (`make fuzz` sets 256 MB);
+// - requires the error type the product reports for that parser (`CofferError` for vault files,
+//   `ZipParseError`, `CSVError`);
+// - checks the invariants listed with each target (a failed one is a crash: `fatalError`).
+@_spi(Fuzzing) import CofferCore
+import CofferExports
+
+public enum Harness {
+    /// Calls `body` with the input as an array (libFuzzer's pointer is valid only for the call).
+    public static func run(_ data: UnsafePointer<UInt8>, _ size: Int, _ body: ([UInt8]) -> Void) -> CInt {
+        body(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
+    }
+
+    static func expect(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+        if !condition() { fatalError("invariant failed: \(message())") }
+    }
+
+    /// Vault decoders report every failure as a `CofferError`.
+    static func expectCofferError(_ error: Error, _ what: String) {
+        expect(error is CofferError, "\(what) threw \(type(of: error)) instead of CofferError: \(error)")
+    }
+
+    static func u32(_ b: [UInt8], _ at: Int) -> Int {
+        Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
+    }
+
+    // MARK: - fuzz-keyslot
+
+    /// Input: a key slot file (`keys/<id>`).
+    /// - decode succeeds ⇒ encode gives the input back (the format is canonical);
+    /// - unlocking with the fixed passphrase (for cheap Argon2id parameters only) either fails
+    ///   with a `CofferError` or yields the fixed test master key (never another key).
+    public static func keySlot(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.keySlotRoundTrip(input)
+            expect(again == input, "key slot: decode-encode differs from the input")
+        } catch { expectCofferError(error, "KeySlot.decode") }
+        do {
+            let unlocked = try FuzzingEntryPoints.keySlotUnlock(input)
+            expect(unlocked != false, "key slot: unlocked to a master key that is not the test key")
+        } catch { expectCofferError(error, "KeySlot.unlock") }
+    }
+
+    // MARK: - fuzz-config
+
+    /// Input: the bytes of a `config` file before its MAC.
+    /// - `peek` and `decode` of the input as a whole file (a MAC that does not match) fail with
+    ///   a `CofferError` or, for an input ending in a valid MAC, round-trip exactly;
+    /// - with a valid MAC appended: decode succeeds ⇒ encode gives the file back exactly.
+    public static func config(_ input: [UInt8]) {
+        do { try FuzzingEntryPoints.configPeek(input) } catch { expectCofferError(error, "VaultConfig.peek") }
+        do {
+            let again = try FuzzingEntryPoints.configRoundTrip(input)
+            expect(again == input, "config (unauthenticated input): decode-encode differs")
+        } catch { expectCofferError(error, "VaultConfig.decode") }
+        let file = FuzzingEntryPoints.configAuthenticated(input)
+        do {
+            let again = try FuzzingEntryPoints.configRoundTrip(file)
+            expect(again == file, "config: decode-encode differs from the input")
+        } catch { expectCofferError(error, "VaultConfig.decode") }
+    }
+
+    // MARK: - fuzz-pack-header
+
+    /// Input, first byte `m`:
+    /// - `m < 0x80`: `header` = the rest, a pack header's *plaintext*. It is encrypted under the
+    ///   test key and put at the end of a pack whose blobs take the sum of the entries' declared
+    ///   envelope lengths plus `m - 0x40` bytes (so `m = 0x40` is a consistent pack). Decode
+    ///   succeeds ⇒ the entries re-encode to `header` exactly, start at 0, follow one another
+    ///   and end where the header envelope starts; data chunks are at most 8 MiB.
+    /// - `m ≥ 0x80`: the rest is `u32le before || tail`: the last bytes of a pack of
+    ///   `before + |tail|` bytes, read as stored (the trailing length, the header envelope).
+    ///   Decode succeeds only for a header the test key sealed; the same layout checks apply.
+    public static func packHeader(_ input: [UInt8]) {
+        guard let mode = input.first else { return }
+        let packSize: Int, tail: [UInt8], header: [UInt8]?
+        if mode < 0x80 {
+            let h = Array(input.dropFirst())
+            var blobs = 0
+            if h.count >= 4 {
+                let declared = u32(h, 0)
+                for i in 0..<min(declared, (h.count - 4) / 46) { blobs += u32(h, 4 + 46 * i + 38) }
+            }
+            blobs = max(0, blobs + Int(mode) - 0x40)
+            let env = FuzzingEntryPoints.sealPackHeader(h)
+            let len = UInt32(env.count)
+            tail = env + [UInt8(len & 0xFF), UInt8(len >> 8 & 0xFF), UInt8(len >> 16 & 0xFF), UInt8(len >> 24)]
+            packSize = blobs + tail.count
+            header = h
+        } else {
+            guard input.count >= 5 else { return }
+            tail = Array(input.dropFirst(5))
+            packSize = u32(input, 1) + tail.count
+            header = nil
+        }
+        let entries: [PackEntry]
+        do { entries = try FuzzingEntryPoints.packHeader(packSize: packSize, tail: tail) } catch {
+            expectCofferError(error, "PackFormat.readHeader")
+            return
+        }
+        expect(!entries.isEmpty, "pack header: no entries")
+        var offset = 0
+        for e in entries {
+            expect(e.offset == offset, "pack header: entry at \(e.offset), expected \(offset)")
+            expect(e.envelopeLength >= 40, "pack header: envelope shorter than the AEAD overhead")
+            expect(e.type == .padding || e.plainLength <= ChunkSizes.formatMaximum, "pack header: chunk above 8 MiB")
+            offset += e.envelopeLength
+        }
+        guard let header else { return }
+        let hlen = tail.count - 4
+        expect(offset == packSize - 4 - hlen, "pack header: blobs do not end at the header")
+        var bucket = 32
+        while bucket < entries.count { bucket <<= 1 }
+        var w: [UInt8] = []
+        func put32(_ v: Int) { for s in stride(from: 0, to: 32, by: 8) { w.append(UInt8(truncatingIfNeeded: v >> s)) } }
+        put32(entries.count)
+        for e in entries {
+            w.append(e.type.rawValue); w.append(e.flags); w += e.id.bytes
+            put32(e.offset); put32(e.envelopeLength); put32(e.plainLength)
+        }
+        w += [UInt8](repeating: 0, count: 4 + 46 * bucket - w.count)
+        expect(w == header, "pack header: entries re-encode to other bytes")
+    }
+
+    // MARK: - Metadata bodies (fuzz-index, fuzz-version, fuzz-head, fuzz-lock)
+
+    /// Input: an index body (the plaintext inside the metadata envelope).
+    /// Decode succeeds ⇒ encode gives the input back exactly.
+    public static func index(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.indexRoundTrip(input)
+            expect(again == input, "index: decode-encode differs from the input")
+        } catch { expectCofferError(error, "IndexFile.decode") }
+    }
+
+    /// Input: a head body. Decode succeeds ⇒ encode gives the input back exactly.
+    /// The input read as UTF-8 is also parsed as a head file name: a name that parses must be
+    /// the canonical name of what it parses to (`<16 lowercase hex>-<64 lowercase hex>`).
+    public static func head(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.headRoundTrip(input)
+            expect(again == input, "head: decode-encode differs from the input")
+        } catch { expectCofferError(error, "Head.decode") }
+        let name = String(decoding: input, as: UTF8.self)
+        if let canonical = FuzzingEntryPoints.headNameRoundTrip(name) {
+            expect(canonical == name, "head file name '\(name)' parses but is not canonical ('\(canonical)')")
+        }
+    }
+
+    /// Input: a lock body. Decode succeeds ⇒ encode gives the input back exactly.
+    public static func lock(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.lockRoundTrip(input)
+            expect(again == input, "lock: decode-encode differs from the input")
+        } catch { expectCofferError(error, "LockInfo.decode") }
+    }
+
+    /// Input: a version body. Decode succeeds ⇒
+    /// - `expandedEntries` works;
+    /// - what restore sizes from the manifest is bounded: an archive part's `content_size` is at
+    ///   most 8 MiB per chunk it lists (restore reserves that much before reading the chunks);
+    /// - the zip handler's `decode` of each encoded member and `encode` of each transformed part
+    ///   (given empty stored bytes) throw or return, never trap;
+    /// - encode gives the input back except: the 12 time bytes (the time passes through a
+    ///   `Double`; the seconds may move by at most 1), and a body_version of 2 without archive
+    ///   entries comes back as 1.
+    public static func version(_ input: [UInt8]) {
+        let decoded: (version: Version, reencoded: [UInt8]?)
+        do { decoded = try FuzzingEntryPoints.versionRoundTrip(input) } catch {
+            expectCofferError(error, "Version.decode")
+            return
+        }
+        for e in decoded.version.entries {
+            guard let layout = e.archive else { continue }
+            for p in layout.parts {
+                expect(
+                    p.contentSize <= UInt64(p.chunks.count) * UInt64(ChunkSizes.formatMaximum),
+                    "version: archive part of \(p.chunks.count) chunks claims \(p.contentSize) content bytes")
+                if p.kind == .transformed { _ = try? ZipArchiveHandler().encode(transform: p.transform, content: []) }
+            }
+            for m in layout.members where m.data == .encoded { _ = try? ZipArchiveHandler().decode(member: m, stored: []) }
+        }
+        guard let again = decoded.reencoded else { return }
+        expect(again.count == input.count, "version: re-encoding has \(again.count) bytes, input \(input.count)")
+        let timeAt = 5 + u32(input, 1)
+        for i in input.indices where !(timeAt..<(timeAt + 12)).contains(i) {
+            if i == 0 && input[0] == 2 && again[0] == 1 { continue }
+            expect(again[i] == input[i], "version: decode-encode differs at byte \(i)")
+        }
+        func i64(_ b: [UInt8]) -> Int64 {
+            var v: UInt64 = 0
+            for k in 0..<8 { v |= UInt64(b[timeAt + k]) << (8 * k) }
+            return Int64(bitPattern: v)
+        }
+        let (a, b) = (i64(input), i64(again))
+        expect(a == b || a &+ 1 == b || a &- 1 == b, "version: seconds \(a) came back as \(b)")
+    }
+
+    // MARK: - fuzz-meta-envelope
+
+    /// Input, first byte `k`:
+    /// - `k` in 1…4: a whole metadata file of kind `k` (1 index, 2 version, 3 head, 4 lock),
+    ///   opened under the test key (most inputs fail authentication: the parsing around it is
+    ///   what runs);
+    /// - otherwise: the rest is the AEAD *plaintext* of a file of kind `(k & 3) + 1`
+    ///   (`flags || body_len || stored_len || stored || padding`), sealed under the test key and
+    ///   opened, which reaches the framing, padding and zstd checks.
+    /// Open succeeds ⇒ sealing the body again and opening gives the same body, and the body
+    /// goes through its kind's decoder with that target's checks.
+    public static func metaEnvelope(_ input: [UInt8]) {
+        guard let k = input.first else { return }
+        let kind: UInt8, file: [UInt8]
+        if (1...4).contains(k) {
+            kind = k
+            file = input
+        } else {
+            kind = (k & 3) + 1
+            file = FuzzingEntryPoints.sealMetaPlaintext(Array(input.dropFirst()), kind: kind)
+        }
+        let body: [UInt8]
+        do { body = try FuzzingEntryPoints.openMeta(file, kind: kind) } catch {
+            expectCofferError(error, "MetaObject.open")
+            return
+        }
+        do {
+            let again = try FuzzingEntryPoints.openMeta(FuzzingEntryPoints.sealMeta(body, kind: kind), kind: kind)
+            expect(again == body, "metadata envelope: seal-open changed the body")
+        } catch { expect(false, "metadata envelope: a body it sealed does not open: \(error)") }
+        switch kind {
+        case 1: index(body)
+        case 2: version(body)
+        case 3: do { _ = try FuzzingEntryPoints.headRoundTrip(body) } catch { expectCofferError(error, "Head.decode") }
+        default: lock(body)
+        }
+    }
+
+    // MARK: - fuzz-zip
+
+    /// Input: a zip archive (or anything). `ZipLayout.parse` either throws a `ZipParseError`
+    /// (typed) or returns a layout whose spans cover the input exactly once, in order, whose
+    /// container spans hold exactly the input's bytes, and whose member data spans are the
+    /// members' data ranges. Then `ZipReproduction.analyseAndVerify` (two deflate candidates,
+    /// members up to 1 MiB inflated) must not fail: its result is verified and its plan and
+    /// payloads rebuild the input byte for byte.
+    public static func zip(_ input: [UInt8]) {
+        _ = ZipLayout.looksLikeZip(prefix: input)
+        _ = ZipLayout.containsEndRecord(suffix: input)
+        let layout: ZipLayout
+        do { layout = try ZipLayout.parse(input) } catch { return }  // typed: always a ZipParseError
+        expect(layout.size == input.count, "zip: layout size \(layout.size) for \(input.count) bytes")
+        var cursor = 0
+        var dataSpans = [Int](repeating: 0, count: layout.members.count)
+        for span in layout.spans {
+            expect(span.range.lowerBound == cursor, "zip: span \(span.kind) starts at \(span.range.lowerBound), expected \(cursor)")
+            cursor = span.range.upperBound
+            if case .memberData(let m) = span.kind {
+                expect(m >= 0 && m < layout.members.count, "zip: data span of member \(m) of \(layout.members.count)")
+                expect(span.range == layout.members[m].dataRange, "zip: data span of member \(m) is not its data range")
+                expect(span.bytes.isEmpty, "zip: data span holds bytes")
+                dataSpans[m] += 1
+            } else {
+                expect(span.bytes == Array(input[span.range]), "zip: \(span.kind) bytes differ from the input")
+            }
+        }
+        expect(cursor == input.count, "zip: spans end at \(cursor) of \(input.count)")
+        expect(dataSpans.allSatisfy { $0 == 1 }, "zip: a member without exactly one data span")
+        for (i, m) in layout.members.enumerated() { expect(m.index == i, "zip: member \(i) has index \(m.index)") }
+
+        var options = ZipAnalysisOptions()
+        options.candidates = Array(DeflateParameters.searchOrder.prefix(2))
+        options.maxInflatedMemberSize = 1 << 20
+        do {
+            let analysis = try ZipReproduction.analyseAndVerify(input, options: options)
+            expect(analysis.verified, "zip: analysis not verified")
+            let rebuilt = try ZipRebuilder.rebuild(plan: analysis.plan) { analysis.payloads[$0] }
+            expect(rebuilt == input, "zip: the verified plan rebuilds other bytes")
+        } catch { expect(false, "zip: a parsed archive fails analysis: \(error)") }
+    }
+
+    // MARK: - fuzz-csv
+
+    /// Input: a CSV file. Read with the defaults, with a fixed comma and no preamble detection,
+    /// and with a tab: each either throws a `CSVError` (typed) or returns a table with one line
+    /// number per row, rows on strictly increasing lines after the header's, no more rows than
+    /// line endings + 1, and no more text than 3 bytes per input byte (U+FFFD for bad bytes).
+    public static func csv(_ input: [UInt8]) {
+        var breaks = 0
+        for (i, b) in input.enumerated() where b == 0x0A || (b == 0x0D && (i + 1 == input.count || input[i + 1] != 0x0A)) { breaks += 1 }
+        let readers = [
+            CSVReader(), CSVReader(options: .init(delimiter: ",", detectPreamble: false)),
+            CSVReader(options: .init(delimiter: "\t", detectPreamble: true)),
+        ]
+        for reader in readers {
+            let table: CSVTable
+            do { table = try reader.read(input) } catch { continue }  // typed: always a CSVError
+            expect(table.rows.count == table.rowLines.count, "csv: \(table.rows.count) rows, \(table.rowLines.count) line numbers")
+            expect(table.rows.count <= breaks + 1, "csv: \(table.rows.count) rows from \(breaks) line endings")
+            var last = 0
+            for line in table.rowLines {
+                expect(line > last && line >= 2, "csv: row on line \(line) after line \(last)")
+                last = line
+            }
+            var text = (table.preamble?.utf8.count ?? 0) + table.header.reduce(0) { $0 + $1.utf8.count }
+            for row in table.rows { text += row.reduce(0) { $0 + $1.utf8.count } }
+            expect(text <= 3 * input.count + 3, "csv: \(text) bytes of text from \(input.count) bytes")
+            for i in table.rows.indices { _ = table.isBlankRow(i) }
+        }
+    }
+}

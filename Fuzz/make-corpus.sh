@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpus Fuzz/Corpus/<target>/ from real objects (run by `make fuzz-corpus`):
+# - the golden vaults (Tests/CofferCoreTests/Golden): key slots, configs, decrypted index, version
+#   and head bodies, pack header plaintexts, and the same objects re-sealed under the test key;
+# - one synthetic LinkedIn export (Examples/ExportGenerator): its zip and its CSV files;
+# - a few small zips made with Info-ZIP `zip`: stored, deflated, streamed (data descriptors),
+#   zip64, empty, with an archive comment.
+# Existing seeds of the same names are overwritten; other files in Corpus/ are kept.
+set -euo pipefail
+cd "$(dirname "$0")"
+SWIFT=${SWIFT:-swift}
+SCRATCH=${FUZZ_SCRATCH:-../.build-fuzz}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$SWIFT" build --package-path .. --scratch-path "$SCRATCH/root" --product export-generator
+"$SWIFT" build --package-path . --scratch-path "$SCRATCH/tools" --product fuzz-corpus
+"$SCRATCH/root/debug/export-generator" --out "$work/exports" --months 1 --connections 12 --messages-bytes 1500 --format both --quiet
+"$SCRATCH/tools/debug/fuzz-corpus" ../Tests/CofferCoreTests/Golden "$work/exports" Corpus
+
+mkdir -p "$work/z" && cd "$work/z"
+printf 'First Name,Last Name\nAda,Lovelace\n' > a.csv
+printf 'hello hello hello hello hello\n' > b.txt
+mkdir -p dir && printf 'x' > dir/c.txt
+TZ=UTC touch -t 202501150000 a.csv b.txt dir dir/c.txt
+zip -q -X -0 stored.zip a.csv b.txt
+zip -q -X -9 deflated.zip a.csv b.txt dir dir/c.txt
+cat a.csv | zip -q -X - - > streamed.zip
+zip -q -X -fz zip64.zip a.csv
+zip -q -X deflated.zip -z <<< 'an archive comment' >/dev/null
+printf 'PK\005\006\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' > empty.zip
+cd - >/dev/null
+for z in stored deflated streamed zip64 empty; do cp "$work/z/$z.zip" "Corpus/zip/infozip-$z.zip"; done
+du -sh Corpus; for d in Corpus/*/; do printf '%-22s %3d files %7d bytes\n' "$(basename "$d")" "$(ls "$d" | wc -l)" "$(cat "$d"* | wc -c)"; done

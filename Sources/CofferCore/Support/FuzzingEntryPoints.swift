@@ -1,0 +1,181 @@
+import CofferCrypto
+
+/// Entry points for the libFuzzer targets in `Fuzz/` (see Fuzz/README.md). Not part of the
+/// library's API: `@_spi(Fuzzing)` hides them from every client that does not write
+/// `@_spi(Fuzzing) import CofferCore`, and only the fuzz package does.
+///
+/// Each entry point runs one of the vault's decoders on bytes a fuzzer chose, the way the
+/// vault's readers call it, under a fixed test key, and lets decoding failures out as the
+/// readers report them (`CofferError`). The `…RoundTrip` functions return the re-encoding of
+/// what was decoded, for the targets to compare with their input.
+@_spi(Fuzzing)
+public enum FuzzingEntryPoints {
+    /// The fixed vault id of the fuzz targets: 32 bytes of 0x11.
+    public static let vaultID = ObjectID(bytes: [UInt8](repeating: 0x11, count: 32))
+    /// The fixed passphrase of the key-slot target.
+    public static let passphrase: [UInt8] = Array("coffer fuzz passphrase".utf8)
+    /// Keys derived from the fixed test master key (32 bytes of 0x5A). Never a real vault's key.
+    static let keys: VaultKeys = {
+        let master = [UInt8](repeating: 0x5A, count: 32)
+        return VaultKeys(master: master.withUnsafeBytes { SecureBytes(copying: $0) })
+    }()
+    static let zstd = Zstd(level: 3)
+
+    /// A `FormatError` becomes the `CofferError` the readers report; anything else passes as is.
+    private static func reading<T>(_ object: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as FormatError { throw CofferError.decoding(e, object: object) }
+    }
+
+    // MARK: Key slot
+
+    /// `KeySlot.decode`, then `encode`.
+    public static func keySlotRoundTrip(_ bytes: [UInt8]) throws -> [UInt8] {
+        try reading("keys/fuzz") { try KeySlot.decode(bytes) }.encode()
+    }
+
+    /// Decodes a slot and tries to unlock it with the fixed passphrase and vault id, mapping
+    /// failures as `Vault.open` does. Argon2id runs only for parameters of at most 2 passes and
+    /// 64 KiB (anything dearer is only validated, and nil returned), so one run stays cheap.
+    /// Returns whether the unwrapped key is the test master key.
+    public static func keySlotUnlock(_ bytes: [UInt8]) throws -> Bool? {
+        let slot = try reading("keys/fuzz") { try KeySlot.decode(bytes) }
+        do {
+            try slot.parameters.validate()
+            guard slot.parameters.opsLimit <= 2, slot.parameters.memLimit <= 64 << 10 else { return nil }
+            let master = try passphrase.withUnsafeBytes { try slot.unlock(passphrase: SecureBytes(copying: $0), vaultID: vaultID) }
+            return master.constantTimeEquals(keys.master)
+        } catch CryptoError.wrongPassphrase {
+            throw CofferError.wrongPassphrase(vault: "fuzz")
+        } catch let e as CryptoError {
+            switch e {
+            case .kdfParametersTooHigh, .kdfParametersInvalid, .kdfOutOfMemory: throw CofferError.keySlotRefused(slot: "fuzz", reason: e.description)
+            default: throw CofferError.integrity(object: "keys/fuzz", reason: e.description)
+            }
+        }
+    }
+
+    /// A key slot for the fixed test master key under the fixed passphrase and vault id, with the
+    /// test-only Argon2id parameters (for the seed corpus).
+    public static func keySlotSeed(host: String) throws -> [UInt8] {
+        try passphrase.withUnsafeBytes { p in
+            try KeySlot.create(
+                masterKey: keys.master, passphrase: SecureBytes(copying: p), parameters: .insecureTestOnly, vaultID: vaultID,
+                created: 1_700_000_000, host: host)
+        }.encode()
+    }
+
+    // MARK: Config
+
+    /// `VaultConfig.peek` (the fields read before unlocking).
+    public static func configPeek(_ bytes: [UInt8]) throws {
+        _ = try reading("config") { try VaultConfig.peek(bytes) }
+    }
+
+    /// `body` with its MAC under the test config key appended: a config file that authenticates.
+    public static func configAuthenticated(_ body: [UInt8]) -> [UInt8] {
+        body + Blake2b.hash(body, key: keys.config)
+    }
+
+    /// `VaultConfig.decode` under the test config key, then `encode`.
+    public static func configRoundTrip(_ file: [UInt8]) throws -> [UInt8] {
+        try reading("config") { try VaultConfig.decode(file, macKey: keys.config) }.encode(macKey: keys.config)
+    }
+
+    // MARK: Pack header
+
+    /// The header envelope of `header` (a pack header's plaintext) under the test key.
+    public static func sealPackHeader(_ header: [UInt8]) -> [UInt8] {
+        AEAD.seal(header, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+    }
+
+    /// `PackFormat.readHeader` on a pack of `packSize` bytes whose last `tail.count` bytes are
+    /// `tail` (the bytes before it read as zeros; they are never allocated as a whole).
+    public static func packHeader(packSize: Int, tail: [UInt8]) throws -> [PackEntry] {
+        precondition(packSize >= tail.count)
+        let tailStart = packSize - tail.count
+        return try PackFormat.readHeader(packSize: packSize, object: "packs/fuzz", vaultID: vaultID, keys: keys) { offset, length in
+            precondition(offset >= 0 && length >= 0 && offset + length <= packSize, "read outside the pack")
+            var out = [UInt8](repeating: 0, count: length)
+            let from = max(offset, tailStart), to = offset + length
+            if from < to { out.replaceSubrange((from - offset)..<(to - offset), with: tail[(from - tailStart)..<(to - tailStart)]) }
+            return out
+        }
+    }
+
+    // MARK: Metadata envelope and bodies
+
+    /// `MetaObject.seal` of `body` under the test key (kind 1 index, 2 version, 3 head, 4 lock).
+    public static func sealMeta(_ body: [UInt8], kind: UInt8) -> [UInt8] {
+        MetaObject.seal(body, kind: MetaKind(rawValue: kind)!, vaultID: vaultID, key: keys.meta, zstd: zstd)
+    }
+
+    /// A metadata file whose AEAD plaintext (`flags || body_len || stored_len || stored || padding`)
+    /// is `plain`, as it is, under the test key.
+    public static func sealMetaPlaintext(_ plain: [UInt8], kind: UInt8) -> [UInt8] {
+        [kind, MetaObject.envelopeVersion] + AEAD.seal(plain, ad: Array("coffer.meta.v1".utf8) + [kind] + vaultID.bytes, key: keys.meta)
+    }
+
+    /// `MetaObject.open` under the test key, expecting `kind`; returns the body.
+    public static func openMeta(_ file: [UInt8], kind: UInt8) throws -> [UInt8] {
+        try reading("meta/fuzz") { try MetaObject.open(file, kind: MetaKind(rawValue: kind)!, vaultID: vaultID, key: keys.meta, zstd: zstd) }
+    }
+
+    /// `IndexFile.decode`, then `encode`.
+    public static func indexRoundTrip(_ body: [UInt8]) throws -> [UInt8] {
+        let file = try reading("index/fuzz") { try IndexFile.decode(body) }
+        var index = ChunkIndex()
+        for p in file.packs { index.add(pack: p.pack, entries: p.entries) }
+        return file.encode()
+    }
+
+    /// `Head.decode`, then `encode`.
+    public static func headRoundTrip(_ body: [UInt8]) throws -> [UInt8] {
+        try reading("heads/fuzz") { try Head.decode(body) }.encode()
+    }
+
+    /// `Head.parseFileName`, then `fileName`, or nil when the name is not a head's.
+    public static func headNameRoundTrip(_ name: String) -> String? {
+        Head.parseFileName(name).map { Head.fileName(generation: $0.generation, id: $0.id) }
+    }
+
+    /// `LockInfo.decode`, then `encode`.
+    public static func lockRoundTrip(_ body: [UInt8]) throws -> [UInt8] {
+        try reading("locks/fuzz") { try LockInfo.decode(body, name: "fuzz") }.encode()
+    }
+
+    /// `Version.decode`, then what `ls` and `check` derive from it (`expandedEntries`,
+    /// `storedChunks`), then `encode`. The time goes through `Date` (a `Double`), so its 12 bytes
+    /// may come back rounded; `reencoded` is nil when the seconds are beyond ±2^53, where `encode`
+    /// cannot write the `Date` back.
+    public static func versionRoundTrip(_ body: [UInt8]) throws -> (version: Version, reencoded: [UInt8]?) {
+        let v = try reading("versions/fuzz") { try Version.decode(body) }
+        for e in v.expandedEntries { _ = e.storedChunks; _ = e.sha256Hex }
+        guard abs(v.time.timeIntervalSince1970) < 0x1p53 else { return (v, nil) }
+        return (v, v.encode())
+    }
+}
+
+extension Vault {
+    /// The decrypted body of metadata file `path` (`index/…`, `versions/…`, `heads/…`), for the
+    /// fuzz corpus generator.
+    @_spi(Fuzzing)
+    public func fuzzingBody(path: String, kind: UInt8) throws -> [UInt8] {
+        try MetaObject.open(backend.read(path), kind: MetaKind(rawValue: kind)!, vaultID: vaultID, key: keys.meta, zstd: zstd)
+    }
+
+    /// The AEAD plaintext of metadata file `path` (envelope framing and padding included).
+    @_spi(Fuzzing)
+    public func fuzzingMetaPlaintext(path: String, kind: UInt8) throws -> [UInt8] {
+        let file = try backend.read(path)
+        return try AEAD.open(Array(file[2...]), ad: Array("coffer.meta.v1".utf8) + [kind] + vaultID.bytes, key: keys.meta)
+    }
+
+    /// The decrypted header of pack `path` (its plaintext entries and zero padding).
+    @_spi(Fuzzing)
+    public func fuzzingPackHeaderPlaintext(path: String) throws -> [UInt8] {
+        let pack = try backend.read(path)
+        let n = pack.count
+        let hlen = Int(pack[n - 4]) | Int(pack[n - 3]) << 8 | Int(pack[n - 2]) << 16 | Int(pack[n - 1]) << 24
+        return try AEAD.open(Array(pack[(n - 4 - hlen)..<(n - 4)]), ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+    }
+}

@@ -38,8 +38,8 @@ import Testing
         }
     }
 
-    /// fuzz-meta-envelope: 9 bytes of metadata plaintext (flags 1, body_len 512 MiB, a few
-    /// stored bytes) made `MetaObject.open` allocate the whole body before zstd failed. A
+    /// fuzz-meta-envelope: a metadata plaintext of flags 1, body_len 512 MiB and a few
+    /// stored bytes made `MetaObject.open` allocate the whole body before zstd failed. A
     /// compressed body is now refused when it claims more than 32 KiB per stored byte, more than
     /// any zstd frame can yield; real bodies, however compressible, still open.
     @Test func compressedMetadataCannotClaimMoreThanZstdCanYield() throws {

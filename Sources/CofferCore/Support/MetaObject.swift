@@ -85,7 +85,7 @@ enum MetaObject {
         case 1:
             // A zstd block takes at least 4 bytes and yields at most 128 KiB, so `stored` cannot
             // decompress to more than 32 KiB per byte: a larger claim is refused before the body
-            // is allocated (otherwise 9 bytes of plaintext could make a reader allocate 1 GiB).
+            // is allocated (otherwise a 10-byte plaintext could make a reader allocate 1 GiB).
             guard bodyLen <= stored.count * Zstd.maximumRatio else {
                 throw FormatError("body length \(bodyLen) impossible for \(stored.count) compressed bytes")
             }

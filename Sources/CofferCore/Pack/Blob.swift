@@ -177,41 +177,31 @@ enum BlobCrypto {
 /// Working memory for sealing and opening blobs on one thread: two growable buffers, reused from
 /// chunk to chunk so the hot paths allocate nothing per chunk. Borrowed with ``with(_:)``.
 final class BlobScratch: @unchecked Sendable {
-    private var a = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var b = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var c = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var d = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    /// 0: compressed output / decrypted payload, 1: decompressed plaintext, 2: an envelope read
+    /// from a pack, 3: a whole pack under check.
+    private var buffers = [UnsafeMutableRawBufferPointer](repeating: UnsafeMutableRawBufferPointer(start: nil, count: 0), count: 4)
 
     deinit {
-        a.deallocate()
-        b.deallocate()
-        c.deallocate()
-        d.deallocate()
+        for b in buffers { b.deallocate() }
     }
 
-    /// The first buffer, at least `count` bytes, as exactly `count` bytes.
-    func first(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if a.count < count { a.deallocate(); a = .allocate(byteCount: Self.rounded(count), alignment: 64) }
-        return UnsafeMutableRawBufferPointer(rebasing: a[0..<count])
+    /// Buffer `i`, grown to at least `count` bytes, as exactly `count` bytes.
+    private func buffer(_ i: Int, _ count: Int) -> UnsafeMutableRawBufferPointer {
+        if buffers[i].count < count {
+            buffers[i].deallocate()
+            buffers[i] = .allocate(byteCount: Self.rounded(count), alignment: 64)
+        }
+        return UnsafeMutableRawBufferPointer(rebasing: buffers[i][0..<count])
     }
 
-    /// The second buffer, at least `count` bytes, as exactly `count` bytes.
-    func second(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if b.count < count { b.deallocate(); b = .allocate(byteCount: Self.rounded(count), alignment: 64) }
-        return UnsafeMutableRawBufferPointer(rebasing: b[0..<count])
-    }
-
-    /// The third buffer (an envelope read from a pack), at least `count` bytes, as exactly `count` bytes.
-    func third(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if c.count < count { c.deallocate(); c = .allocate(byteCount: Self.rounded(count), alignment: 64) }
-        return UnsafeMutableRawBufferPointer(rebasing: c[0..<count])
-    }
-
-    /// The fourth buffer (a whole pack under check), at least `count` bytes, as exactly `count` bytes.
-    func fourth(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if d.count < count { d.deallocate(); d = .allocate(byteCount: Self.rounded(count), alignment: 64) }
-        return UnsafeMutableRawBufferPointer(rebasing: d[0..<count])
-    }
+    /// Compressed output, or a decrypted payload.
+    func first(_ count: Int) -> UnsafeMutableRawBufferPointer { buffer(0, count) }
+    /// Decompressed plaintext.
+    func second(_ count: Int) -> UnsafeMutableRawBufferPointer { buffer(1, count) }
+    /// An envelope read from a pack.
+    func third(_ count: Int) -> UnsafeMutableRawBufferPointer { buffer(2, count) }
+    /// A whole pack under check.
+    func fourth(_ count: Int) -> UnsafeMutableRawBufferPointer { buffer(3, count) }
 
     private static func rounded(_ n: Int) -> Int { max(64 << 10, (n + 0xFFFF) & ~0xFFFF) }
 

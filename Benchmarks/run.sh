@@ -41,16 +41,8 @@ done
 [[ "$SIZE" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || usage
 mkdir -p "$W"; W=$(cd "$W" && pwd)
 
-# restic, borg and GNU time from apt when missing.
-need=""; for p in restic borgbackup time; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
-if [ -n "$need" ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  echo "Installing:$need" >&2
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need
-fi
-
-BUILD=("${SWIFT:-swift}" build -c release); [ -n "$SCRATCH" ] && BUILD+=(--scratch-path "$SCRATCH")
-build() { "${BUILD[@]}" "$@" >"$W/build.log" 2>&1 || { cat "$W/build.log" >&2; exit 1; }; }
+# restic, borg and GNU time from apt when missing; the build helper.
+source Benchmarks/common.sh  # (the working folder is the repository root)
 build --product coffer
 build --product coffer-bench
 BIN=$("${BUILD[@]}" --show-bin-path)

@@ -1,3 +1,4 @@
+import ExportGenerator
 import Foundation
 import Testing
 
@@ -67,7 +68,7 @@ struct TortureTests {
         let s: Scratch
         let tree: String
         let dest: String
-        var rng: SplitMix
+        var rng: SeededRandom
         /// The tree each live version must restore to, by version id.
         var expected: [String: [String: TreeNode]] = [:]
         /// Duration of the last complete run of each operation, and of its writing phase, to
@@ -90,7 +91,7 @@ struct TortureTests {
             s = try Scratch()
             tree = s.path("tree")
             dest = s.path("copy")
-            rng = SplitMix(seed: seed)
+            rng = SeededRandom(seed: seed)
         }
 
         // MARK: The tree
@@ -481,19 +482,6 @@ struct TortureTests {
             "torture summary: \(n) iterations (seed \(seed)); \(run.tally.line("seal")); \(run.tally.line("prune")); \(run.tally.line("sync")); "
                 + "\(run.kills.count) kills (placed from the start \(placed[0]), from the lock or first copy write \(placed[1]), from the first vault write \(placed[2])); "
                 + "\(run.restores) versions restored; \(run.checks) checks; \(run.reruns) re-runs\(dedup)")
-    }
-}
-
-/// SplitMix64, for a reproducible torture run (`COFFER_TORTURE_SEED`).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

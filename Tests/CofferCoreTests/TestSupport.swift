@@ -5,12 +5,38 @@ import Testing
 
 /// Scratch folders, vaults with the test-only Argon2id profile, and deterministic data.
 enum T {
+    /// A new folder under this test process's run folder.
     static func scratch(_ label: String = "t") -> String {
-        let base = FileManager.default.temporaryDirectory.path + "/coffer-tests"
-        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        var template = Array((base + "/\(label)-XXXXXX").utf8CString)
+        var template = Array((runFolder + "/\(label)-XXXXXX").utf8CString)
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
         return String(cString: p)
+    }
+
+    /// `coffer-tests/run-<pid>` in the temporary folder: this process's scratch folders. The
+    /// first use removes the run folders of test processes that have ended (and folders of older
+    /// layouts), so a failed run's files stay for inspection until the next run and scratch space
+    /// does not pile up from run to run.
+    static let runFolder: String = {
+        let base = FileManager.default.temporaryDirectory.path + "/coffer-tests"
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+            if name.hasPrefix("run-"), let pid = Int32(name.dropFirst(4)), kill(pid, 0) == 0 || errno == EPERM { continue }
+            removeTree(base + "/" + name)
+        }
+        let run = base + "/run-\(getpid())"
+        removeTree(run)  // a folder left by an ended process whose pid this one got
+        try? FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        return run
+    }()
+
+    /// Removes a folder whatever the modes inside (tests make folders and vault files read-only).
+    static func removeTree(_ path: String) {
+        guard access(path, F_OK) == 0 else { return }
+        let chmod = Process()
+        chmod.executableURL = URL(fileURLWithPath: "/bin/chmod")
+        chmod.arguments = ["-R", "u+rwX", path]
+        if (try? chmod.run()) != nil { chmod.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     static func secret(_ s: String) -> SecureBytes { Array(s.utf8).withUnsafeBytes { SecureBytes(copying: $0) } }

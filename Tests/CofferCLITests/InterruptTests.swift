@@ -12,12 +12,19 @@ struct InterruptTests {
         try s.ok(["seal", s.path("small.txt")])
         let before = try s.ok(["list", "--json"]).stdout
 
-        // About 2 s of sealing in a debug build.
+        // A few hundred milliseconds of sealing in a debug build. Ctrl-C comes as soon as the seal
+        // holds the vault's lock, so it lands while the file is being read and stored (not at
+        // start-up, where it would stop the process before it touched the vault). A seal that still
+        // got to its commit first must then have finished cleanly instead.
         let big = pseudoRandomBytes(count: 48_000_000, seed: 5)
         try s.write("big/big.bin", big)
         let seal = try s.start(["seal", s.path("big")])
         seal.waitForInterruptHandler()
-        usleep(300_000)
+        let deadline = Date().addingTimeInterval(20)
+        while seal.isRunning && Date() < deadline
+            && ((try? FileManager.default.contentsOfDirectory(atPath: s.vault + "/locks")) ?? []).allSatisfy({ $0.hasPrefix(".") }) {
+            usleep(1_000)
+        }
         guard seal.isRunning else {
             _ = try seal.finish(timeout: 5)
             print("skipped: the seal finished before Ctrl-C could be sent")
@@ -25,13 +32,19 @@ struct InterruptTests {
         }
         seal.interrupt()
         let sealed = try seal.finish(timeout: 60)
-        #expect(sealed.status == 130, "\(sealed.stderr)")
-        #expect(sealed.stderr.contains("interrupted"))
-        #expect(sealed.stderr.contains("vault is unchanged"))
-        #expect(try s.ok(["list", "--json"]).stdout == before)
+        if sealed.status == 0 {
+            print("note: Ctrl-C reached the seal after its commit; checking that it completed")
+            #expect(try s.ok(["list", "--json"]).stdout != before)
+            try s.ok(["check", "--read-data"])
+        } else {
+            #expect(sealed.status == 130, "\(sealed.stderr)")
+            #expect(sealed.stderr.contains("interrupted"))
+            #expect(sealed.stderr.contains("vault is unchanged"))
+            #expect(try s.ok(["list", "--json"]).stdout == before)
+            try s.ok(["seal", s.path("big")])
+        }
 
         // Restore: the file is either complete under its real name or absent.
-        try s.ok(["seal", s.path("big")])
         let restore = try s.start(["restore", "big", "--to", s.path("out")])
         restore.waitForInterruptHandler()
         usleep(50_000)

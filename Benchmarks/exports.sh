@@ -54,16 +54,8 @@ key = lambda n: (lambda m: (m[3], m[1], m[2]))(re.search(r"(\d\d)-(\d\d)-(\d{4})
 print("\n".join(sorted(names, key=key)))')
 [ "${#ZIPS[@]}" = "$MONTHS" ] || { echo "expected $MONTHS zips in $S, found ${#ZIPS[@]}" >&2; exit 1; }
 
-export COFFER_PASSPHRASE=bench-passphrase RESTIC_PASSWORD=bench-passphrase BORG_PASSPHRASE=bench-passphrase
-export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
-export XDG_STATE_HOME=$W/state BORG_BASE_DIR=$W/borg-base RESTIC_CACHE_DIR=$W/restic-cache
-unset COFFER_VAULT COFFER_PASSPHRASE_FILE
-RESULTS=$W/results.tsv
-: > "$RESULTS"
+tool_environment  # passphrases and state folders of the three tools; an empty $RESULTS
 
-# Vault and input sizes: the bytes of their regular files (not du's directory blocks: restic's
-# 256 empty data/ folders alone are 1 MiB of those).
-bytes_in() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
 
 timed() {  # form tool run month command...: appends form, tool, run, month, wall s, peak RSS KiB
   local form=$1 tool=$2 run=$3 month=$4; shift 4

@@ -65,12 +65,7 @@ if [ "$DROP" = 1 ]; then
 fi
 CACHE=$([ "$DROP" = 1 ] && echo "cold (page cache dropped before every restore and check)" || echo "warm (page cache kept)")
 
-export COFFER_PASSPHRASE=bench-passphrase RESTIC_PASSWORD=bench-passphrase BORG_PASSPHRASE=bench-passphrase
-export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
-export XDG_STATE_HOME=$W/state BORG_BASE_DIR=$W/borg-base RESTIC_CACHE_DIR=$W/restic-cache
-unset COFFER_VAULT COFFER_PASSPHRASE_FILE
-RESULTS=$W/results.tsv
-: > "$RESULTS"
+tool_environment  # passphrases and state folders of the three tools; an empty $RESULTS
 SRC=$W/src  # every tool seals this path: a fresh copy of the corpus each time
 
 settle() {  # before a timed step: write back dirty pages; with --drop-caches and "cold", empty the page cache
@@ -87,10 +82,6 @@ timed() {  # tool step command...: appends tool, step, wall s, peak RSS KiB, CPU
   read -r e m u s < <(tail -1 "$W/time.out")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$step" "$e" "$m" "$u" "$s" >> "$RESULTS"
 }
-
-# Vault size: the bytes of its regular files (not du's directory blocks: restic's 256 empty
-# data/ folders alone are 1 MiB of those).
-bytes_in() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
 
 size() {  # tool step vault
   printf '%s\t%s\t%s\t0\t0\t0\n' "$1" "$2" "$(bytes_in "$3")" >> "$RESULTS"

@@ -33,7 +33,7 @@ public final class Zstd: @unchecked Sendable {
 
     /// The level used for a chunk of `count` bytes. Below 64 KiB, zstd's level 1 measured both
     /// faster and no larger than level 3 on text chunks (4–16 KiB: ratio 0.296 vs 0.299, 1.3x the
-    /// speed; Docs/FORMAT.md "Compression"), so the default level 3 drops to 1 there. Levels
+    /// speed; Docs/FORMAT.md "Compression"), so levels 2 and 3 drop to 1 there. Levels
     /// above 3 are a user's explicit choice and apply to every chunk.
     public func level(forChunkOf count: Int) -> Int32 {
         count < Zstd.smallChunk && level <= 3 ? min(level, 1) : level

@@ -174,7 +174,7 @@ enum BlobCrypto {
     }
 }
 
-/// Working memory for sealing and opening blobs on one thread: two growable buffers, reused from
+/// Working memory for sealing and opening blobs on one thread: four growable buffers, reused from
 /// chunk to chunk so the hot paths allocate nothing per chunk. Borrowed with ``with(_:)``.
 final class BlobScratch: @unchecked Sendable {
     /// 0: compressed output / decrypted payload, 1: decompressed plaintext, 2: an envelope read

@@ -174,6 +174,82 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         #expect(mine.rollback?.diverged == true)
     }
 
+    /// Machine A seals; storage gives machine B an older copy and B seals twice; storage deletes
+    /// B's first new head and serves B's branch to A. A must notice: its chain back to the head
+    /// it saw is broken, and its version is neither live nor forgotten.
+    @Test func aForkWithADeletedHeadIsNoticed() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("base".utf8))
+        _ = try f.vault.seal([dir])
+        let fork = snapshot(f.path)
+        T.write(dir + "/a.txt", Array("A's".utf8))
+        let mine = try f.vault.seal([dir])
+
+        let other = T.scratch("other")
+        let copy = other + "/vault"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        putBack(copy, fork)
+        let theirs = try Vault.open(at: copy, passphrase: T.secret("pw"), state: RollbackState(directory: other + "/state"))
+        T.write(dir + "/a.txt", Array("B's first".utf8))
+        _ = try theirs.seal([dir])
+        let firstHead = Head.fileName(generation: theirs.head.generation, id: theirs.headID)
+        T.write(dir + "/a.txt", Array("B's second".utf8))
+        _ = try theirs.seal([dir])
+        unlink(copy + "/heads/" + firstHead)
+
+        let a = try Vault.open(at: copy, passphrase: T.secret("pw"), state: f.state)
+        let finding = try #require(a.rollback)
+        #expect(finding.brokenLink?.generation == 3)
+        #expect(finding.vanished == [mine.id])
+        #expect(finding.description.contains("cannot be followed back"))
+        #expect(finding.description.contains(mine.id.short))
+        #expect(try a.check().rollback != nil)
+        #expect(throws: CofferError.self) { try a.seal([dir]) }
+        // The remembered state did not move to the forked copy: opening again still reports it.
+        #expect(try Vault.open(at: copy, passphrase: T.secret("pw"), state: f.state).rollback != nil)
+    }
+
+    /// A head that follows the one this machine saw but drops a version without a tombstone (a
+    /// writer holding a key, misbehaving) is reported even though the chain is intact.
+    @Test func aVersionDroppedWithoutForgetIsNoticed() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("one".utf8))
+        let one = try f.vault.seal([dir])
+        T.write(dir + "/a.txt", Array("two".utf8))
+        let two = try f.vault.seal([dir])
+        // Another machine (its own state) writes a head without `one` and without a tombstone.
+        let rogue = try Vault.open(at: f.path, passphrase: T.secret("pw"), state: RollbackState(directory: T.scratch("rogue")))
+        try rogue.commitHead(live: [two.id], removed: [])
+        let v = try f.reopen()
+        let finding = try #require(v.rollback)
+        #expect(!finding.diverged)
+        #expect(finding.brokenLink == nil)
+        #expect(finding.vanished == [one.id])
+        #expect(finding.description.contains("dropped versions without forgetting them"))
+        // A forget records a tombstone: that is not a finding.
+        let g = try T.vault()
+        T.write(dir + "/a.txt", Array("three".utf8))
+        let three = try g.vault.seal([dir])
+        _ = try g.vault.seal([dir + "/a.txt"])
+        try g.vault.forget([three.id])
+        #expect(try g.reopen().rollback == nil)
+    }
+
+    /// The state is written after a seal too, not only when a vault is opened: the versions seen
+    /// live include the one just sealed, and the live list is that of the new head.
+    @Test func sealRecordsTheNewHeadInTheState() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("x".utf8))
+        let v = try f.vault.seal([dir])
+        #expect(f.state.seen(vaultID: f.vault.vaultID)?.contains(v.id) == true)
+        let live = try #require(f.state.rememberedLive(vaultID: f.vault.vaultID))
+        #expect(live.generation == f.vault.head.generation)
+        #expect(live.live == [v.id])
+    }
+
     @Test func twoWritersCannotForkTheHead() throws {
         let f = try T.vault()
         let dir = T.scratch("in") + "/d"

@@ -67,6 +67,38 @@ public struct RollbackState: Sendable {
         writeDurably(name: vaultID.hex + ".live", Array(text.utf8))
     }
 
+    // MARK: Versions seen live
+
+    /// Adds the live versions of an accepted head to the versions this machine has seen live, and
+    /// drops those the head records as forgotten, in `<vault id>.seen`: one version id (64 hex
+    /// digits) per line. Every id in it must be live or forgotten in any later head this machine
+    /// accepts, however many heads it did not see in between (see ``Vault/open(backend:passphrase:state:)``),
+    /// so a version that vanished without a forget is noticed even across a gap in the chain.
+    func rememberSeen(vaultID: ObjectID, live: [ObjectID], removed: [ObjectID]) {
+        let known = seen(vaultID: vaultID)
+        let next = (known ?? []).union(live).subtracting(removed)
+        if let known, known == next { return }
+        let text = next.map(\.hex).sorted().map { $0 + "\n" }.joined()
+        writeDurably(name: vaultID.hex + ".seen", Array(text.utf8))
+    }
+
+    /// Drops the record of versions seen live (after a commit the user forced over a finding).
+    func forgetSeen(vaultID: ObjectID) {
+        writeDurably(name: vaultID.hex + ".seen", [])
+    }
+
+    /// The versions this machine has seen live and not seen forgotten; nil when none were recorded.
+    /// A damaged file counts as nothing recorded (the generation check still applies).
+    func seen(vaultID: ObjectID) -> Set<ObjectID>? {
+        guard let text = try? String(contentsOfFile: directory + "/" + vaultID.hex + ".seen", encoding: .utf8) else { return nil }
+        var out = Set<ObjectID>()
+        for line in text.split(separator: "\n") {
+            guard let id = ObjectID(hex: line) else { return nil }
+            out.insert(id)
+        }
+        return out
+    }
+
     /// The live versions remembered with ``rememberLive(vaultID:generation:head:live:)``.
     func rememberedLive(vaultID: ObjectID) -> (generation: UInt64, head: ObjectID, live: [ObjectID])? {
         guard let text = try? String(contentsOfFile: directory + "/" + vaultID.hex + ".live", encoding: .utf8) else { return nil }
@@ -90,6 +122,14 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
     public var rememberedHead: ObjectID
     /// True when the vault's chain does not contain the remembered head at all (a different history).
     public var diverged: Bool
+    /// Set when the chain of previous heads from this copy's head back to the remembered
+    /// generation is broken (a head file missing or unreadable): whether this copy descends from
+    /// the head this machine saw cannot be shown. The generation whose head could not be read,
+    /// and why.
+    public var brokenLink: (generation: UInt64, reason: String)?
+    /// Versions this machine saw live that this copy's head neither lists nor records as
+    /// forgotten: they vanished without a forget.
+    public var vanished: [ObjectID] = []
     /// What could be learnt about the versions this copy lacks; filled in after the vault is
     /// opened (``Vault/open(location:passphrase:state:)`` does it), shared by every copy of
     /// this value.
@@ -103,6 +143,27 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
     public var changesBehind: UInt64 { rememberedGeneration > vaultGeneration ? rememberedGeneration - vaultGeneration : 0 }
 
     public var description: String {
+        var s = summary
+        // Versions already named as missing (a copy behind) are not named twice.
+        let named = Set(details.missing ?? [])
+        let labels = (details.vanishedLabels ?? vanished.map(\.short)).filter { !named.contains($0) }
+        if !labels.isEmpty {
+            let shown = labels.prefix(8).joined(separator: ", ")
+            s += "; versions this machine saw that this copy neither lists nor records as forgotten: "
+                + (labels.count > 8 ? shown + " and \(labels.count - 8) more" : shown)
+        }
+        return s
+    }
+
+    private var summary: String {
+        if let brokenLink {
+            return "this copy's history (head generation \(vaultGeneration)) cannot be followed back to head \(rememberedHead.short) "
+                + "(generation \(rememberedGeneration)) that this machine saw: the head of generation \(brokenLink.generation) "
+                + "\(brokenLink.reason); heads were deleted or withheld, or the history was replaced"
+        }
+        if !diverged && rememberedGeneration <= vaultGeneration && !vanished.isEmpty {
+            return "this copy's head (generation \(vaultGeneration)) follows the one this machine saw but dropped versions without forgetting them"
+        }
         let missing = details.missing
         let list: String = {
             guard let missing, !missing.isEmpty else { return "" }
@@ -139,6 +200,13 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
 final class RollbackDetails: @unchecked Sendable {
     private let lock = NSLock()
     private var _missing: [String]?
+    private var _vanishedLabels: [String]?
+
+    /// `name@date (short id)` labels of ``RollbackFinding/vanished``, when they could be read.
+    var vanishedLabels: [String]? {
+        get { lock.withLock { _vanishedLabels } }
+        set { lock.withLock { _vanishedLabels = newValue } }
+    }
 
     /// The versions the newer head lists and this copy lacks; nil when that cannot be known.
     var missing: [String]? {

@@ -233,18 +233,12 @@ public final class Vault: @unchecked Sendable {
         let zstd = Zstd(level: Int32(config.compressionLevel))
         let (head, headID) = try loadHead(backend: backend, vaultID: config.vaultID, keys: keys, zstd: zstd)
 
-        // Rollback: compare with what this machine saw.
-        var finding: RollbackFinding?
-        if let state, let seen = state.remembered(vaultID: config.vaultID) {
-            if seen.generation > head.generation {
-                finding = RollbackFinding(vaultGeneration: head.generation, rememberedGeneration: seen.generation, rememberedHead: seen.head, diverged: false)
-            } else if let atSeen = try? Vault.headID(atGeneration: seen.generation, from: head, id: headID, backend: backend, vaultID: config.vaultID, keys: keys, zstd: zstd),
-                      atSeen != seen.head {
-                finding = RollbackFinding(vaultGeneration: head.generation, rememberedGeneration: seen.generation, rememberedHead: seen.head, diverged: true)
-            }
-            if finding == nil { state.remember(vaultID: config.vaultID, generation: head.generation, head: headID) }
-        } else {
-            state?.remember(vaultID: config.vaultID, generation: head.generation, head: headID)
+        let finding = state.flatMap {
+            rollbackFinding(head: head, headID: headID, state: $0, backend: backend, vaultID: config.vaultID, keys: keys, zstd: zstd)
+        }
+        if finding == nil, let state {
+            state.remember(vaultID: config.vaultID, generation: head.generation, head: headID)
+            state.rememberSeen(vaultID: config.vaultID, live: head.live, removed: head.removed)
         }
 
         let vault = Vault(
@@ -252,6 +246,51 @@ public final class Vault: @unchecked Sendable {
             state: state)
         try vault.loadNewIndexFiles()
         return vault
+    }
+
+    /// Compares a copy's head with what this machine remembers of the vault: the newest head it
+    /// accepted, and the versions it saw live. Nil when the copy holds everything this machine saw.
+    ///
+    /// - The copy is behind when its generation is lower than the remembered one.
+    /// - It diverged when its chain of previous heads reaches the remembered generation at another head.
+    /// - A chain that cannot be followed back (a previous head missing or unreadable) is a finding
+    ///   too: it cannot be shown to descend from the remembered head.
+    /// - Whatever the chain says, a version seen live must be live or forgotten (tombstoned) in the
+    ///   copy's head; the others are listed as vanished.
+    static func rollbackFinding(
+        head: Head, headID: ObjectID, state: RollbackState, backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
+    ) -> RollbackFinding? {
+        var finding: RollbackFinding?
+        let seen = state.remembered(vaultID: vaultID)
+        if let seen {
+            func make(diverged: Bool) -> RollbackFinding {
+                RollbackFinding(vaultGeneration: head.generation, rememberedGeneration: seen.generation, rememberedHead: seen.head, diverged: diverged)
+            }
+            if seen.generation > head.generation {
+                finding = make(diverged: false)
+            } else {
+                switch followChain(toGeneration: seen.generation, from: head, id: headID, backend: backend, vaultID: vaultID, keys: keys, zstd: zstd) {
+                case .reached(let atSeen):
+                    if atSeen != seen.head { finding = make(diverged: true) }
+                case .broken(let generation, let reason):
+                    finding = make(diverged: false)
+                    finding?.brokenLink = (generation, reason)
+                }
+            }
+        }
+        if let seenIDs = state.seen(vaultID: vaultID) {
+            let here = Set(head.live).union(head.removed)
+            let vanished = seenIDs.filter { !here.contains($0) }.sorted { $0.hex < $1.hex }
+            if !vanished.isEmpty {
+                if finding == nil {
+                    finding = RollbackFinding(
+                        vaultGeneration: head.generation, rememberedGeneration: seen?.generation ?? head.generation,
+                        rememberedHead: seen?.head ?? headID, diverged: false)
+                }
+                finding?.vanished = vanished
+            }
+        }
+        return finding
     }
 
     /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
@@ -281,7 +320,7 @@ public final class Vault: @unchecked Sendable {
         head = current
         headID = currentID
         try loadNewIndexFiles()
-        state?.remember(vaultID: vaultID, generation: current.generation, head: currentID)
+        rememberCommittedHead()
     }
 
     /// Reads, checks the name of, decrypts and unpads one metadata file.
@@ -345,6 +384,36 @@ public final class Vault: @unchecked Sendable {
         return currentID
     }
 
+    /// Where following the chain of previous heads back to a generation ends.
+    enum ChainEnd {
+        /// The head the chain holds at that generation.
+        case reached(ObjectID)
+        /// The head of `generation` (named by the next head) is missing or cannot be read.
+        case broken(generation: UInt64, reason: String)
+    }
+
+    /// ``headID(atGeneration:from:id:backend:vaultID:keys:zstd:)`` that says where and why the
+    /// chain breaks instead of returning nil or throwing.
+    static func followChain(
+        toGeneration generation: UInt64, from head: Head, id: ObjectID, backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
+    ) -> ChainEnd {
+        var current = head
+        var currentID = id
+        while current.generation > generation {
+            let g = current.generation - 1
+            let prevName = Head.fileName(generation: g, id: current.previous)
+            do {
+                guard try backend.size("heads/" + prevName) != nil else { return .broken(generation: g, reason: "is missing") }
+                let bytes = try backend.read("heads/" + prevName)
+                currentID = ObjectID.hashing(bytes)
+                current = try readHead(backend: backend, name: prevName, vaultID: vaultID, keys: keys, zstd: zstd)
+            } catch {
+                return .broken(generation: g, reason: "cannot be read (\(error))")
+            }
+        }
+        return .reached(currentID)
+    }
+
     // MARK: Versions
 
     /// Loads a version manifest (cached).
@@ -377,7 +446,19 @@ public final class Vault: @unchecked Sendable {
         try backend.write("heads/" + Head.fileName(generation: next.generation, id: id), file)
         head = next
         headID = id
-        state?.remember(vaultID: vaultID, generation: next.generation, head: id)
+        rememberCommittedHead()
+    }
+
+    /// Records the current head in this machine's state after a commit (or after catching up
+    /// with another writer's): its generation and id, its live list, and the versions seen live.
+    /// A head committed over a rollback finding (`--force`) is this machine's deliberate choice:
+    /// the versions seen live start again from its live list.
+    func rememberCommittedHead() {
+        guard let state else { return }
+        state.remember(vaultID: vaultID, generation: head.generation, head: headID)
+        state.rememberLive(vaultID: vaultID, generation: head.generation, head: headID, live: head.live)
+        if rollback != nil { state.forgetSeen(vaultID: vaultID) }
+        state.rememberSeen(vaultID: vaultID, live: head.live, removed: head.removed)
     }
 
     /// Writes an encrypted metadata file and returns its id.

@@ -64,6 +64,7 @@ extension Vault {
         guard let state else { return }
         if let finding = rollback {
             finding.details.missing = missingVersions(finding: finding, state: state)
+            if !finding.vanished.isEmpty { finding.details.vanishedLabels = finding.vanished.map { versionLabel($0) } }
         } else {
             state.rememberLive(vaultID: vaultID, generation: head.generation, head: headID, live: head.live)
         }

@@ -250,6 +250,34 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         #expect(live.live == [v.id])
     }
 
+    /// An old index file put back after prune names packs that no longer exist. A seal must not
+    /// deduplicate against it: the version it commits restores, and the seal says what it saw.
+    @Test func aReplayedIndexDoesNotLeadASealToMissingPacks() throws {
+        let f = try T.vault()
+        let dir = T.scratch("in") + "/d"
+        let content = T.bytes(300_000, seed: 8)
+        T.write(dir + "/a.bin", content)
+        let first = try f.vault.seal([dir])
+        let oldIndex = snapshot(f.path).filter { $0.key.hasPrefix("index/") }
+        try f.vault.forget([first.id])
+        _ = try f.vault.prune()
+        #expect(try f.vault.backend.list("packs").isEmpty)
+        for (name, bytes) in oldIndex { T.write(f.path + "/" + name, bytes, mode: 0o400) }
+
+        let v = try f.reopen()
+        let again = try v.seal([dir])
+        #expect(again.version.notes.contains { $0.contains("storage does not hold") })
+        #expect(again.version.stats.addedChunks > 0)
+        let out = T.scratch("o")
+        try v.restore(again.id, to: out)
+        #expect(T.read(out + "/d/a.bin") == content)
+        // The next seal reuses the chunks stored anew without a word.
+        T.write(dir + "/b.bin", Array("b".utf8))
+        let third = try v.seal([dir])
+        #expect(!third.version.notes.contains { $0.contains("storage does not hold") })
+        #expect(third.version.stats.addedChunks == 1)
+    }
+
     @Test func twoWritersCannotForkTheHead() throws {
         let f = try T.vault()
         let dir = T.scratch("in") + "/d"

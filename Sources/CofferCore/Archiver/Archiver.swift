@@ -82,6 +82,16 @@ extension Vault {
         let name = options.name ?? Walker.baseName(absolutes[0])
         guard !name.isEmpty, !name.contains("@") else { throw CofferError.invalidArgument("invalid version name '\(name)' (it may not be empty or contain '@')") }
 
+        // Deduplicate only against packs that exist: an index file naming a pack that storage
+        // does not hold (an old index put back after prune) must not make this version refer to it.
+        let (storedPacks, missing) = try forgetMissingPacks()
+        var missingPackNote: String?
+        if !missing.isEmpty {
+            missingPackNote = "the index names \(missing.count) pack\(missing.count == 1 ? "" : "s") that storage does not hold "
+                + "(\(missing.sorted().prefix(3).map(\.short).joined(separator: ", "))\(missing.count > 3 ? ", ..." : "")); "
+                + "their chunks were stored again. Run coffer check"
+        }
+
         // 2. The previous version of the same name, for unchanged-file detection.
         let parentID = try versions().last { $0.version.name == name }?.id
         var previous: [String: VersionEntry] = [:]
@@ -94,6 +104,7 @@ extension Vault {
         var entries: [VersionEntry] = []
         var stats = VersionStats()
         var notes = walker.notes
+        if let missingPackNote { notes.append(missingPackNote) }
         var unreadable = walker.unreadable
         // Files (and archives) unchanged since the previous version are reused without reading.
         var toRead: [(source: Sealer.Source, entry: VersionEntry)] = []
@@ -195,7 +206,18 @@ extension Vault {
         stats.addedPlainBytes = added.plainBytes
         stats.addedBytes = added.storedBytes
 
-        // 4. Commit: index (packs are already durable), version, head.
+        // 4. Commit: index (packs are already durable), version, head. The version may refer only
+        // to packs listed at the start (under the writer lock, which prune also takes) or written
+        // and verified by this seal.
+        var newChunks: [ObjectID: ObjectID] = [:]
+        for p in added.packs { for c in p.entries where c.type == .data { newChunks[c.id] = p.pack } }
+        for e in entries {
+            for c in e.storedChunks {
+                guard let pack = newChunks[c] ?? index.location(of: c)?.pack, newChunks[c] != nil || storedPacks.contains(pack) else {
+                    throw CofferError.integrity(object: "\(e.path)", reason: "chunk \(c.short) is in no stored pack; nothing was committed")
+                }
+            }
+        }
         if !added.packs.isEmpty {
             var file = IndexFile()
             file.packs = added.packs

@@ -41,6 +41,9 @@ public final class Vault: @unchecked Sendable {
     var heldLock: HeldLock?
     /// Index files already read into `index`.
     var loadedIndexFiles = Set<String>()
+    /// Packs that index files name but storage does not hold (see ``forgetMissingPacks()``):
+    /// their entries are left out of `index`.
+    var missingPacks = Set<ObjectID>()
     /// Stale locks this vault object took over, one line each (for the command to print).
     public internal(set) var lockNotes: [String] = []
 
@@ -301,9 +304,30 @@ public final class Vault: @unchecked Sendable {
             let body = try Vault.readMeta(backend: backend, path: "index/" + name, expectedID: id, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
             let file: IndexFile
             do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: "index/" + name) }
-            for p in file.packs { index.add(pack: p.pack, entries: p.entries) }
+            for p in file.packs where !missingPacks.contains(p.pack) { index.add(pack: p.pack, entries: p.entries) }
             loadedIndexFiles.insert(name)
         }
+    }
+
+    /// Makes sure no chunk is taken as stored in a pack that storage does not hold, before a
+    /// writer deduplicates against the index: lists the packs once and, when an index file names
+    /// a pack that is not there (an old index file put back after prune, or a deleted pack), reads
+    /// the index again without those packs, so their chunks are stored anew. Returns the packs
+    /// that were missing (none in a sound vault; `check` reports them).
+    func forgetMissingPacks() throws -> (stored: Set<ObjectID>, missing: Set<ObjectID>) {
+        let stored = try storedPacks()
+        let missing = index.packs.subtracting(stored)
+        guard !missing.isEmpty else { return (stored, []) }
+        missingPacks.formUnion(missing)
+        index = ChunkIndex()
+        loadedIndexFiles = []
+        try loadNewIndexFiles()
+        return (stored, missing)
+    }
+
+    /// The packs storage holds (one listing).
+    func storedPacks() throws -> Set<ObjectID> {
+        Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
     }
 
     /// After taking the writer lock: catches up with changes another writer committed since this

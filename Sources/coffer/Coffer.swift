@@ -76,7 +76,8 @@ struct Coffer: ParsableCommand {
     /// Prints `coffer: <message>` on stderr and exits with the error's status.
     private static func fail(_ error: Error) -> Never {
         let (status, message) = FailureReport.describe(error)
-        if !message.isEmpty { Console.err("coffer: " + message) }
+        // One line, whatever names it holds (a newline in a file name prints as \x0a).
+        if !message.isEmpty { Console.err("coffer: " + Console.name(message)) }
         Foundation.exit(status.rawValue)
     }
 }

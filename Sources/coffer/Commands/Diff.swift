@@ -58,20 +58,20 @@ extension Coffer {
                 return
             }
             if output.quiet { return }
-            if let (x, y) = diff.renamedRoot { Console.out("comparing \(x) with \(y)") }
+            if let (x, y) = diff.renamedRoot { Console.out("comparing \(Console.name(x)) with \(Console.name(y))") }
             var added = 0, removed = 0, changed = 0
             for c in diff.changes {
                 switch c {
                 case .added(let e):
                     added += 1
-                    Console.out("+ \(e.path)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
+                    Console.out("+ \(Console.name(e.path))\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
                 case .removed(let e):
                     removed += 1
-                    Console.out("- \(e.path)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
+                    Console.out("- \(Console.name(e.path))\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
                 case .changed(let x, let y):
                     changed += 1
                     let delta = Int64(y.size) - Int64(x.size)
-                    Console.out("M \(y.path)  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(UInt64(abs(delta)))))")
+                    Console.out("M \(Console.name(y.path))  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(UInt64(abs(delta)))))")
                 }
             }
             Console.out("\(added) added, \(removed) removed, \(changed) changed, \(diff.unchanged) unchanged (\(a.short) → \(b.short))")
@@ -110,12 +110,12 @@ extension Coffer {
             if output.quiet { return }
             if files.isEmpty { Console.out("no CSV file changed (\(a.short) → \(b.short))") }
             for f in files {
-                Console.out(f.summary.text)
-                if let h = f.headerChange { Console.out("  header: \(h.description)") }
+                Console.out(Console.name(f.summary.text))
+                if let h = f.headerChange { Console.out("  header: \(Console.name(h.description))") }
                 for r in f.added { Console.out("  + \(Self.describe(r.row))") }
                 for r in f.removed { Console.out("  - \(Self.describe(r.row))") }
                 for c in f.changed {
-                    let cols = c.changedColumns.map { "\($0): \(c.before[$0] ?? "") → \(c.after[$0] ?? "")" }
+                    let cols = c.changedColumns.map { Console.name("\($0): \(c.before[$0] ?? "") → \(c.after[$0] ?? "")") }
                     Console.out("  ~ \(Self.label(c.row)): " + cols.joined(separator: "; "))
                 }
                 for r in f.agedOut { Console.out("  · aged out: \(Self.describe(r.row))") }
@@ -130,13 +130,13 @@ extension Coffer {
         /// A row as `Name, Company, …` (the first few non-empty values).
         static func describe(_ row: RecordFields) -> String {
             let values = row.values.filter { !$0.isEmpty }
-            let shown = values.prefix(5).map { $0.count > 60 ? String($0.prefix(57)) + "…" : $0 }
+            let shown = values.prefix(5).map { Console.name($0.count > 60 ? String($0.prefix(57)) + "…" : $0) }
             return shown.isEmpty ? "(blank row)" : shown.joined(separator: ", ") + (values.count > 5 ? ", …" : "")
         }
 
         /// A short name for a row: first and last name when present, else its first values.
         static func label(_ row: RecordFields) -> String {
-            if let f = row["First Name"], let l = row["Last Name"], !(f + l).isEmpty { return "\(f) \(l)" }
+            if let f = row["First Name"], let l = row["Last Name"], !(f + l).isEmpty { return Console.name("\(f) \(l)") }
             return describe(RecordFields(columns: Array(row.columns.prefix(2)), values: Array(row.values.prefix(2))))
         }
     }

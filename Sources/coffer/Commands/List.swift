@@ -40,8 +40,8 @@ extension Coffer {
             }
             let rows = chosen.map { (id, v) in
                 [
-                    id.short, v.name, Format.dateTime(v.time), String(v.stats.files), Format.bytes(v.stats.bytes),
-                    Format.bytes(v.stats.addedBytes), v.tags.joined(separator: ","),
+                    id.short, Console.name(v.name), Format.dateTime(v.time), String(v.stats.files), Format.bytes(v.stats.bytes),
+                    Format.bytes(v.stats.addedBytes), Console.name(v.tags.joined(separator: ",")),
                 ]
             }
             if !output.quiet {

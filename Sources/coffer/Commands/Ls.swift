@@ -44,7 +44,7 @@ extension Coffer {
                 row.append(e.type == .directory ? "-" : long ? String(e.size) : Format.bytes(e.size))
                 row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
                 if long { row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-") }
-                row.append(e.type == .symlink ? "\(e.path) -> \(e.linkTarget)" : e.path)
+                row.append(e.type == .symlink ? "\(Console.name(e.path)) -> \(Console.name(e.linkTarget))" : Console.name(e.path))
                 return row
             }
             let header = long ? ["MODE", "SIZE", "MODIFIED", "SHA-256", "PATH"] : ["MODE", "SIZE", "MODIFIED", "PATH"]

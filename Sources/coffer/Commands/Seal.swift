@@ -104,7 +104,7 @@ extension Coffer {
             if output.json {
                 try JSONOutput.print(SealJSON(result))
             } else {
-                var line = "Sealed \(result.id.short) \(v.name) (\(Format.dateTime(v.time))): "
+                var line = "Sealed \(result.id.short) \(Console.name(v.name)) (\(Format.dateTime(v.time))): "
                 line += "\(v.stats.files) file\(v.stats.files == 1 ? "" : "s"), \(Format.bytes(v.stats.bytesRead)) read"
                 if v.stats.unchangedFiles > 0 { line += " (\(v.stats.unchangedFiles) unchanged)" }
                 line += ", \(Format.bytes(v.stats.addedBytes)) added after dedup and compression, \(Format.duration(result.duration))"

@@ -3,19 +3,55 @@ import Foundation
 
 /// Writing to the standard streams.
 enum Console {
-    /// Writes `text` and a newline to stdout.
+    /// Writes `text` and a newline to stdout. Text printed for people goes through
+    /// ``TerminalText``: a file or member name holding ESC, BEL or a CSI sequence prints as
+    /// `\x1b`, `\x07`, `\xc2\x9b` and can neither move the cursor nor recolour the terminal.
+    /// The line breaks of multi-line text (tables) are kept; names are escaped where they are
+    /// put into the text (``Console/name(_:)``), so a newline inside a name prints as `\x0a`.
     static func out(_ text: String) {
-        writeAll(1, Array((text + "\n").utf8))
+        writeAll(1, Array((escapeLines(text) + "\n").utf8))
     }
 
-    /// Writes one line to stderr.
+    /// Writes a JSON document to stdout. The encoder escapes C0 controls itself; DEL and the C1
+    /// controls (U+0080–U+009F, which some terminals obey: U+009B is CSI) are written as `\u007f`
+    /// … `\u009f` too, which is the same JSON string, so the document stays exact.
+    static func outJSON(_ text: String) {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 1)
+        var bytes = text.utf8.makeIterator()
+        func escaped(_ v: UInt8) -> [UInt8] { Array(("\\u00" + (v < 0x10 ? "0" : "") + String(v, radix: 16)).utf8) }
+        while let b = bytes.next() {
+            if b == 0x7F {
+                out += escaped(b)
+            } else if b == 0xC2, let next = bytes.next() {
+                if (0x80...0x9F).contains(next) { out += escaped(next) } else { out += [b, next] }
+            } else {
+                out.append(b)
+            }
+        }
+        out.append(0x0A)
+        writeAll(1, out)
+    }
+
+    /// Writes a message to stderr, escaped like ``out(_:)``.
     static func err(_ text: String) {
-        writeAll(2, Array((text + "\n").utf8))
+        writeAll(2, Array((escapeLines(text) + "\n").utf8))
     }
 
-    /// Prints a warning line on stderr: `coffer: warning: <text>`.
+    /// Prints a warning line on stderr: `coffer: warning: <text>`, one line whatever it holds.
     static func warn(_ text: String) {
-        err("coffer: warning: " + text)
+        err("coffer: warning: " + name(text))
+    }
+
+    /// A name (path, member name, link target, tag) to put into human output: every control
+    /// character, newlines included, and every byte that is not UTF-8 escaped.
+    static func name(_ s: String) -> String { TerminalText.escape(s) }
+
+    /// Escapes each line of `text`, keeping its line breaks.
+    static func escapeLines(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A || $0 >= 0x7F }) else { return text }
+        return text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { TerminalText.escape(bytes: $0) }
+            .joined(separator: "\n")
     }
 
     /// Writes bytes to a file descriptor, retrying short writes.
@@ -155,7 +191,7 @@ enum JSONOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        Console.out(String(decoding: data, as: UTF8.self))
+        Console.outJSON(String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -401,11 +401,13 @@ enum Restorer {
     }
 }
 
-/// Open pack files shared by restore workers.
+/// Open pack files shared by restore workers. Packs are read in aligned windows, never in
+/// exact blob ranges (``WindowedReader``).
 final class PackReaders: @unchecked Sendable {
     private let vault: Vault
     private let lock = NSLock()
     private var open: [ObjectID: RandomAccessFile] = [:]
+    private let windows = WindowCache()
 
     init(vault: Vault) { self.vault = vault }
 
@@ -413,7 +415,7 @@ final class PackReaders: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let r = open[pack] { return r }
-        let r = try vault.packReader(pack)
+        let r = WindowedReader(base: try vault.packReader(pack), pack: pack, cache: windows)
         if open.count > 256 { open.removeAll() }
         open[pack] = r
         return r

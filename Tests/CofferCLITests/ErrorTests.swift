@@ -202,4 +202,36 @@ struct ErrorTests {
         let forced = try s.run(["seal", s.path("a.txt"), "--force"])
         #expect(forced.status == 0, "\(forced.stderr)")
     }
+
+    @Test("a fork served with one of its heads deleted: list warns and names the lost version, check and seal exit 14")
+    func forkWithDeletedHead() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("a.txt", "base")
+        try s.ok(["seal", s.path("a.txt")])
+        #expect(try Scratch.shell(["/bin/cp", "-a", s.vault, s.path("fork")]).status == 0)
+        try s.write("a.txt", "this machine's")
+        let mine = try s.ok(["seal", s.path("a.txt"), "--json"])
+        let mineID = try #require((try mine.json() as? [String: Any])?["short_id"] as? String)
+        // Another machine (its own state) seals twice into the older copy.
+        let other = ["XDG_STATE_HOME": s.path("other-state")]
+        for text in ["theirs 1", "theirs 2"] {
+            try s.write("a.txt", text)
+            #expect(try s.run(["seal", s.path("a.txt"), "--vault", s.path("fork")], environment: other).status == 0)
+        }
+        // Storage deletes the other machine's first new head and serves its copy here.
+        let heads = filesUnder(s.path("fork/heads")).sorted()
+        _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", s.path("fork")])
+        try FileManager.default.removeItem(atPath: s.path("fork/heads/" + heads[heads.count - 2]))
+        _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", s.vault])
+        try FileManager.default.removeItem(atPath: s.vault)
+        try FileManager.default.moveItem(atPath: s.path("fork"), toPath: s.vault)
+
+        let list = try s.run(["list"])
+        #expect(list.status == 0)
+        #expect(list.stderr.contains("warning: rollback detected"))
+        #expect(list.stderr.contains(mineID))
+        #expect(try s.run(["check"]).status == 14)
+        #expect(try s.run(["seal", s.path("a.txt")]).status == 14)
+    }
 }

@@ -144,8 +144,9 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
 
     public var description: String {
         var s = summary
-        // Versions already named as missing (a copy behind) are not named twice.
-        let named = Set(details.missing ?? [])
+        // Versions already named as missing (a copy behind, or diverged) are not named twice.
+        let listsMissing = brokenLink == nil && (diverged || rememberedGeneration > vaultGeneration)
+        let named = listsMissing ? Set(details.missing ?? []) : []
         let labels = (details.vanishedLabels ?? vanished.map(\.short)).filter { !named.contains($0) }
         if !labels.isEmpty {
             let shown = labels.prefix(8).joined(separator: ", ")

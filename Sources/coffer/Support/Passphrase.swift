@@ -221,6 +221,19 @@ extension PassphraseReader {
         }
     }
 
+    /// Reads another passphrase of the vault (`key remove --force`): the first line of `file`
+    /// when given (`--other-passphrase-file`), otherwise the terminal prompt, asked once.
+    static func readOther(file: String?, prompt: String) throws -> SecureBytes {
+        if let file { return try fromFile(file, label: "--other-passphrase-file \(file)") }
+        do {
+            return try read(from: .prompt, prompt: prompt, confirm: false)
+        } catch let failure as CommandFailure where failure.status == .usage {
+            throw CommandFailure.usage(
+                "removing the key slot in use needs another passphrase of the vault and there is no terminal to ask on: "
+                    + "pass --other-passphrase-file FILE")
+        }
+    }
+
     /// The Argon2id cost of a new key slot: `parameters`, or, in a debug build with
     /// `COFFER_TESTONLY_WEAK_KDF=1`, the test-only minimum (announced on stderr), as `init` does.
     static func newSlotParameters(_ parameters: KDFParameters) -> KDFParameters {

@@ -131,8 +131,10 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         // stderr is drained on another thread so neither pipe can fill up and block rclone.
         let errBox = DataBox()
         let group = DispatchGroup()
-        let errFD = err.fileHandleForReading.fileDescriptor
-        DispatchQueue.global().async(group: group) { errBox.set(Self.readTail(errFD, keeping: Self.stderrLimit)) }
+        // The closure holds the handle, so the descriptor stays open (and is not reused) until the
+        // reader is done, even when this run is abandoned below.
+        let errHandle = err.fileHandleForReading
+        DispatchQueue.global().async(group: group) { errBox.set(Self.readTail(errHandle.fileDescriptor, keeping: Self.stderrLimit)) }
         let outFD = out.fileHandleForReading.fileDescriptor
         var stdout: [UInt8] = []
         var overflow: CofferError?
@@ -158,6 +160,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             try? out.fileHandleForReading.close()
             process.waitUntilExit()
+            // A grandchild that still holds stderr open is not waited for long.
+            _ = group.wait(timeout: .now() + 5)
             throw overflow
         }
         group.wait()

@@ -33,10 +33,12 @@ let package = Package(
         // The command-line shell.
         // glibc allocator settings for the command (one inline function).
         .target(name: "CMalloc"),
+        // No core dumps, not dumpable (prctl, which Swift cannot call: it is variadic).
+        .target(name: "CProcessGuard"),
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports", "CMalloc",
+                "CofferCore", "CofferExports", "CMalloc", "CProcessGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Synthetic LinkedIn export series, for the demo, tests and measurements.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMalloc
+import CProcessGuard
 import CofferCore
 import Foundation
 
@@ -35,9 +36,12 @@ struct Coffer: ParsableCommand {
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit status.
     static func main() {
-        // No core dumps: a crash must not write keys or plaintext to disk.
-        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        // No core dumps and not dumpable: a crash must not write keys or plaintext to disk, and
+        // another process of the same user may not read this one's memory (ptrace, /proc/PID/mem).
+        _ = coffer_guard_process()
+        // The passphrase variables leave the environment before anything copies it
+        // (Support/SecretEnvironment.swift): no child process inherits them.
+        SecretEnvironment.capture()
         Interrupt.install()
         // glibc raises its mmap threshold after each large free, after which the 16–20 MiB pack
         // and batch buffers come from per-thread heaps that are not given back: seal's RSS grew

@@ -98,10 +98,45 @@ struct KeyCommandTests {
         try s.write("new.txt", "second\n")
         try s.ok(["key", "add", "--new-passphrase-file", s.path("new.txt")])
         let first = try #require(try Self.slots(s).first { $0["current"] as? Bool == true }?["id"] as? String)
-        let r = try s.run(["key", "remove", first, "--force"])
+        // No terminal and no --other-passphrase-file: a usage error, nothing removed.
+        let noOther = try s.run(["key", "remove", first, "--force"])
+        #expect(noOther.status == 64, "\(noOther.stderr)")
+        #expect(noOther.stderr.contains("--other-passphrase-file"))
+        #expect(try Self.slots(s).count == 2)
+        let r = try s.run(["key", "remove", first, "--force", "--other-passphrase-file", s.path("new.txt")])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try s.run(["list"]).status == 12)
         #expect(try s.run(["list"], passphrase: "second").status == 0)
+    }
+
+    @Test("a planted key slot that decodes does not let key remove --force take the only real slot")
+    func plantedSlot() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let real = try #require(try Self.slots(s).first?["id"] as? String)
+        // Another vault's slot, copied in: it decodes (its name is its hash), so key list shows it intact.
+        let other = try Scratch()
+        try other.initVault()
+        let copied = try #require(try Self.slots(other).first?["id"] as? String)
+        try s.write("vault/keys/" + copied, try other.read("vault/keys/" + copied))
+        let listed = try Self.slots(s)
+        #expect(listed.count == 2)
+        #expect(listed.allSatisfy { $0["damage"] == nil })
+
+        let plain = try s.run(["key", "remove", real])
+        #expect(plain.status == 1)
+        #expect(plain.stderr.contains("in use"))
+        // The copied slot's own passphrase (both scratch vaults use the same one) opens it in its
+        // own vault only: here its associated data names another vault.
+        let forcedNoOther = try s.run(["key", "remove", real, "--force"])
+        #expect(forcedNoOther.status == 64, "\(forcedNoOther.stderr)")
+        try s.write("other.txt", other.passphrase + "\n")
+        let forced = try s.run(["key", "remove", String(real.prefix(8)), "--force", "--other-passphrase-file", s.path("other.txt")])
+        #expect(forced.status == 1, "\(forced.stderr)")
+        #expect(forced.stderr.contains("opens none of the vault's other 1 key slot"), "\(forced.stderr)")
+        #expect(forced.stderr.split(separator: "\n").count == 1)
+        #expect(s.exists("vault/keys/" + real))
+        #expect(try s.run(["list"]).status == 0)
     }
 
     @Test("an empty or unreadable new-passphrase file changes nothing")

@@ -99,9 +99,50 @@ struct KeyManagementTests {
     @Test func removeCurrentWithForce() throws {
         let f = try T.vault()
         try f.vault.addKey(passphrase: T.secret("second"), parameters: .insecureTestOnly)
-        try f.vault.removeKey(id: f.vault.keySlotID, force: true)
+        // The slot that stays must be unlocked: force alone, or a wrong other passphrase, is refused.
+        #expect(Self.refusal { try f.vault.removeKey(id: f.vault.keySlotID, force: true) }?.contains("no other key slot was unlocked") == true)
+        #expect(
+            Self.refusal { try f.vault.removeKey(id: f.vault.keySlotID, force: true, otherPassphrase: T.secret("wrong")) }?
+                .contains("opens none of the vault's other 1 key slot") == true)
+        try f.vault.removeKey(id: f.vault.keySlotID, force: true, otherPassphrase: T.secret("second"))
         #expect(throws: CofferError.self) { try f.reopen("pw") }
         _ = try f.reopen("second")
+    }
+
+    /// A slot that decodes but was never unlocked does not count: one planted by whoever can write
+    /// to keys/ (wrapping another master key under the vault's id, or another vault's slot) must
+    /// not let the real slot go.
+    @Test func plantedSlotsDoNotCountAsKeys() throws {
+        let f = try T.vault()
+        let real = f.vault.keySlotID
+        // A slot of this vault's id around another master key, with a passphrase the attacker knows.
+        let foreign = try KeySlot.create(
+            masterKey: SecureBytes.random(count: 32), passphrase: T.secret("attacker"), parameters: .insecureTestOnly,
+            vaultID: f.vault.vaultID, created: 1_700_000_000, host: "planted")
+        let foreignBytes = foreign.encode()
+        let foreignID = ObjectID.hashing(foreignBytes).hex
+        try f.vault.backend.write("keys/" + foreignID, foreignBytes)
+        // Another vault's slot, copied in.
+        let other = try T.vault(passphrase: "other vault")
+        let copiedID = other.vault.keySlotID
+        try f.vault.backend.write("keys/" + copiedID, try other.vault.backend.read("keys/" + copiedID))
+        let slots = try f.vault.keySlots()
+        #expect(slots.count == 3)
+        #expect(slots.allSatisfy { $0.damage == nil }, "the planted slots decode")
+
+        #expect(Self.refusal { try f.vault.removeKey(id: real) }?.contains("in use") == true)
+        #expect(Self.refusal { try f.vault.removeKey(id: real, force: true) }?.contains("no other key slot was unlocked") == true)
+        for pass in ["attacker", "other vault", "pw"] {
+            #expect(
+                Self.refusal { try f.vault.removeKey(id: real, force: true, otherPassphrase: T.secret(pass)) }?
+                    .contains("opens none of the vault's other 2 key slots") == true, "with '\(pass)'")
+        }
+        #expect(try f.vault.backend.size("keys/" + real) != nil)
+        _ = try f.reopen("pw")
+        // The planted slots themselves can go: the slot in use stays.
+        try f.vault.removeKey(id: foreignID)
+        try f.vault.removeKey(id: copiedID)
+        #expect(try f.vault.keySlots().map(\.id) == [real])
     }
 
     /// The last *intact* slot counts as the last one: a damaged slot opens nothing.
@@ -111,7 +152,11 @@ struct KeyManagementTests {
         T.flip(f.path + "/keys/" + added.id, at: 20)
         let damaged = try f.vault.keySlots().first { $0.id == added.id }
         #expect(damaged?.damage != nil)
-        #expect(Self.refusal { try f.vault.removeKey(id: f.vault.keySlotID, force: true) }?.contains("last key slot") == true)
+        #expect(Self.refusal { try f.vault.removeKey(id: f.vault.keySlotID, force: true) }?.contains("no other key slot was unlocked") == true)
+        // Its passphrase does not unlock it any more.
+        #expect(
+            Self.refusal { try f.vault.removeKey(id: f.vault.keySlotID, force: true, otherPassphrase: T.secret("second")) }?
+                .contains("opens none") == true)
         // The damaged one can be removed.
         try f.vault.removeKey(id: added.id)
         #expect(try f.vault.keySlots().count == 1)

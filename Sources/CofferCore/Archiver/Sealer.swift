@@ -27,7 +27,7 @@ final class Sealer: @unchecked Sendable {
         var changed: Bool
     }
 
-    fileprivate struct Segment {
+    struct Segment {
         var file: Int
         /// Bytes read for this file in this batch (hashed into its SHA-256).
         var fresh: Range<Int>
@@ -36,17 +36,29 @@ final class Sealer: @unchecked Sendable {
         var expected: UInt64
     }
 
-    /// Bytes read from files and cut into chunks, on their way to the store stage.
-    fileprivate final class Batch: @unchecked Sendable {
+    /// Bytes read from files and cut into chunks, on their way to the store stage. The plaintext
+    /// is wiped (`sodium_memzero`) when the batch goes back to the free list and when it is freed.
+    final class Batch: @unchecked Sendable {
         let buffer: UnsafeMutableRawBufferPointer
-        var used = 0
+        var used = 0 { didSet { written = max(written, used) } }
+        /// The most bytes of `buffer` written since the last wipe.
+        private var written = 0
         var cuts: [Range<Int>] = []
         var segments: [Segment] = []
         /// Files that could not be read, in the order they failed.
         var failures: [(file: Int, error: CofferError)] = []
 
         init(capacity: Int) { buffer = .allocate(byteCount: capacity, alignment: 64) }
-        deinit { buffer.deallocate() }
+        deinit {
+            wipe()
+            buffer.deallocate()
+        }
+
+        /// Wipes the bytes written since the last wipe.
+        func wipe() {
+            if written > 0 { Sodium.wipe(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<written])) }
+            written = 0
+        }
 
         var isEmpty: Bool { segments.isEmpty && failures.isEmpty }
 
@@ -260,6 +272,7 @@ final class Sealer: @unchecked Sendable {
             if failureLock.withLock({ failure == nil }) {
                 do { try store(batch) } catch { failureLock.withLock { if failure == nil { failure = error } } }
             }
+            batch.wipe()
             freeLock.withLock { free.append(batch) }
             freeCount.signal()
         }

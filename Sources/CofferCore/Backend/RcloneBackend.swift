@@ -2,7 +2,7 @@ import Foundation
 
 /// A vault on any rclone remote (S3, B2, Google Drive, SFTP, WebDAV, a local folder, ...), reached
 /// by running the `rclone` program with the user's rclone configuration (its config file and
-/// `RCLONE_CONFIG_*` environment variables, which the child process inherits).
+/// `RCLONE_CONFIG_*` environment variables, which the child process is given).
 ///
 /// - Reads: `rclone cat` (ranges with `--offset` / `--count`). Packs opened for random access
 ///   are downloaded once to a private temporary file (`rclone copyto`), which is unlinked at once.
@@ -18,6 +18,13 @@ import Foundation
 ///   empty listing (a listing error read as "empty" is how restic #4612 lost data).
 /// - Sizes come from the last listing of the file's folder when there was one, else from
 ///   `rclone lsjson` of the file.
+/// - Bounded reads: a listed size is a claim, never an allocation. rclone's output is read
+///   incrementally; a whole-file read stops one byte past the listed size (a ranged read, past
+///   the range), rclone is ended by its pid, and the error names the remote path. A listing (or
+///   `hashsum` output) longer than ``listingLimit`` (64 MiB) fails the same way. Fewer bytes than
+///   listed is a truncated file.
+/// - rclone runs with Coffer's environment less the passphrase variables
+///   (``ChildEnvironment``), so neither rclone nor what it starts sees a passphrase.
 ///
 /// Every failure becomes ``CofferError/remote(location:reason:)`` naming the remote, with
 /// rclone's own last error line. A missing `rclone` program gives one clear line saying how to
@@ -85,8 +92,25 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         var isNotFound: Bool { status == 3 || status == 4 }
     }
 
-    /// Runs `rclone <arguments>` and collects its output.
-    func run(_ arguments: [String]) throws -> Run {
+    /// How much of rclone's standard output a run may print. Nothing a remote claims (a size in
+    /// a listing) sets how much is read: a read stops one byte past its limit.
+    enum OutputLimit {
+        /// Output that is used: more than `bytes` ends rclone (SIGKILL to its pid) and fails the
+        /// run with `error`.
+        case fail(bytes: Int, error: CofferError)
+        /// Output nobody reads (rclone is run with `--quiet`): the first 64 KiB are kept, the
+        /// rest is read and dropped so rclone never blocks on a full pipe.
+        case discard
+    }
+
+    /// The longest `lsjson` listing (or `hashsum` output) read: 64 MiB, about 400,000 vault
+    /// files (some 6 TB of packs). A listing that goes on past it fails with an error.
+    static let listingLimit = 64 << 20
+    /// How much of rclone's stderr is kept (the end of it, for the error message).
+    static let stderrLimit = 64 << 10
+
+    /// Runs `rclone <arguments>` and collects its output, reading at most what `limit` allows.
+    func run(_ arguments: [String], limit: OutputLimit = .discard) throws -> Run {
         guard let exe = executableOverride ?? Self.findExecutable() else {
             throw CofferError.remote(
                 location: location, reason: "rclone is not installed; install it with 'apt-get install rclone' or 'make deps'")
@@ -94,6 +118,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Self.commonOptions + arguments
+        // rclone, and whatever it runs (ssh, password commands), never sees a passphrase variable.
+        process.environment = ChildEnvironment.filtered()
         process.standardInput = FileHandle.nullDevice
         let out = Pipe()
         let err = Pipe()
@@ -105,13 +131,70 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         // stderr is drained on another thread so neither pipe can fill up and block rclone.
         let errBox = DataBox()
         let group = DispatchGroup()
+        // The closure holds the handle, so the descriptor stays open (and is not reused) until the
+        // reader is done, even when this run is abandoned below.
         let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async(group: group) { errBox.set(errHandle.readDataToEndOfFile()) }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async(group: group) { errBox.set(Self.readTail(errHandle.fileDescriptor, keeping: Self.stderrLimit)) }
+        let outFD = out.fileHandleForReading.fileDescriptor
+        var stdout: [UInt8] = []
+        var overflow: CofferError?
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(outFD, $0.baseAddress!, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            switch limit {
+            case .discard:
+                if stdout.count < 64 << 10 { stdout.append(contentsOf: chunk[0..<min(n, (64 << 10) - stdout.count)]) }
+            case .fail(let bytes, let error):
+                stdout.append(contentsOf: chunk[0..<min(n, bytes + 1 - stdout.count)])
+                if stdout.count > bytes { overflow = error }
+            }
+            if overflow != nil { break }
+        }
+        if let overflow {
+            // Stop rclone by its pid, and close the pipe so anything it started gets SIGPIPE.
+            kill(process.processIdentifier, SIGKILL)
+            try? out.fileHandleForReading.close()
+            process.waitUntilExit()
+            // A grandchild that still holds stderr open is not waited for long.
+            _ = group.wait(timeout: .now() + 5)
+            throw overflow
+        }
         group.wait()
         process.waitUntilExit()
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Run(status: status, stdout: Array(outData), stderr: String(decoding: errBox.get(), as: UTF8.self))
+        return Run(status: status, stdout: stdout, stderr: String(decoding: errBox.get(), as: UTF8.self))
+    }
+
+    /// Reads `fd` to its end and returns its last `keeping` bytes (at most twice that is held).
+    private static func readTail(_ fd: Int32, keeping: Int) -> Data {
+        var kept = Data()
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            kept.append(contentsOf: chunk[0..<n])
+            if kept.count > 2 * keeping { kept = kept.suffix(keeping) }
+        }
+        return kept.count > keeping ? kept.suffix(keeping) : kept
+    }
+
+    /// The limit of a listing run: past ``listingLimit`` bytes it fails naming `operation`.
+    func listingLimit(_ operation: String) -> OutputLimit {
+        .fail(
+            bytes: Self.listingLimit,
+            error: .remote(
+                location: location,
+                reason: "\(operation) failed: rclone's output went on past \(Self.listingLimit >> 20) MiB, more than any vault's listing; "
+                    + "stopped reading (the remote is not a Coffer vault, or not trustworthy)"))
     }
 
     /// Runs rclone and throws a clear error unless it succeeded.
@@ -164,17 +247,40 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
 
     // MARK: Backend
 
+    /// Reads a whole file: exactly the size the remote lists for it. rclone's output is read
+    /// incrementally and cut off one byte past that size (rclone is then ended), so a remote that
+    /// lists a small size and sends more cannot make the read unbounded; fewer bytes than listed
+    /// is a truncated file.
     public func read(_ path: String) throws -> [UInt8] {
         if let local = try mirrored(path), let bytes = FileManager.default.contents(atPath: local) { return Array(bytes) }
-        let r = try run(["cat", remotePath(path)])
+        // The remembered listing may predate a file another writer added since: ask once more.
+        let expected: Int?
+        if case .some(.some(let known)) = cachedSize(path) { expected = known } else { expected = try listedSize(path) }
+        guard let expected else { throw CofferError.integrity(object: path, reason: "missing") }
+        guard expected >= 0 else {
+            throw CofferError.remote(location: location, reason: "reading \(remotePath(path)) failed: the remote lists no size for it")
+        }
+        let r = try run(["cat", remotePath(path)], limit: .fail(bytes: expected, error: oversized(path, limit: expected, what: "its listed size")))
         if r.isNotFound { throw CofferError.integrity(object: path, reason: "missing") }
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
+        guard r.stdout.count == expected else {
+            throw CofferError.integrity(object: path, reason: "truncated: \(r.stdout.count) of the \(expected) bytes the remote lists")
+        }
         return r.stdout
+    }
+
+    /// The error for rclone output past `limit` bytes while reading `path`.
+    private func oversized(_ path: String, limit: Int, what: String) -> CofferError {
+        .remote(
+            location: location,
+            reason: "reading \(remotePath(path)) failed: the remote sent more than \(what) (\(limit) bytes); stopped reading and ended rclone")
     }
 
     public func read(_ path: String, offset: Int, length: Int) throws -> [UInt8] {
         if length == 0 { return [] }
-        let r = try run(["cat", "--offset", String(offset), "--count", String(length), remotePath(path)])
+        let r = try run(
+            ["cat", "--offset", String(offset), "--count", String(length), remotePath(path)],
+            limit: .fail(bytes: length, error: oversized(path, limit: length, what: "the range asked for")))
         if r.isNotFound { throw CofferError.integrity(object: path, reason: "missing") }
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
         guard r.stdout.count == length else {
@@ -213,7 +319,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     public func list(_ directory: String) throws -> [String] {
         var args = ["lsjson", "--files-only", "--no-mimetype", "--no-modtime"]
         if directory == "packs" { args += ["-R", "--max-depth", "2"] }
-        let r = try run(args + [remotePath(directory)])
+        let r = try run(args + [remotePath(directory)], limit: listingLimit("listing \(directory)/"))
         if r.isNotFound {
             lock.withLock { forget(folder: directory); listedFolders.insert(directory) }
             return []
@@ -254,13 +360,25 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     }
 
     public func size(_ path: String) throws -> Int? {
-        let cached: Int?? = lock.withLock {
+        if let cached = cachedSize(path) { return cached }
+        return try listedSize(path)
+    }
+
+    /// The size the last listing of `path`'s folder gave (`.some(nil)`: not in that listing), or
+    /// nil when there was no such listing.
+    private func cachedSize(_ path: String) -> Int?? {
+        lock.withLock {
             if let s = sizes[path] { return .some(s) }
             if listedFolders.contains(Self.listingFolder(of: path)) { return .some(nil) }
             return nil
         }
-        if let cached { return cached }
-        let r = try run(["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)])
+    }
+
+    /// The size `rclone lsjson` of `path` gives now (no remembered listing), or nil.
+    private func listedSize(_ path: String) throws -> Int? {
+        let r = try run(
+            ["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)],
+            limit: listingLimit("reading the size of \(path)"))
         if r.isNotFound { return nil }
         guard r.status == 0 else { throw failure(r, operation: "reading the size of \(path)") }
         let entries = try parseListing(r.stdout, operation: "reading the size of \(path)")
@@ -276,7 +394,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         unmirror(path)
         if r.status == 0 || r.isNotFound { return }
         // deletefile fails on a file that is already gone; that is not an error here.
-        let check = try run(["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)])
+        let check = try run(["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)], limit: listingLimit("removing \(path)"))
         if check.isNotFound { return }
         if check.status == 0, let entries = try? parseListing(check.stdout, operation: "removing \(path)"),
            !entries.contains(where: { $0.name == Paths.lastComponent(path) && !$0.isDir }) {
@@ -296,6 +414,11 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CofferError.io(path: file, operation: "open", errno: errno) }
+        var st = stat()
+        if case .some(.some(let listed)) = cachedSize(path), fstat(fd, &st) == 0, Int(st.st_size) != listed {
+            close(fd)
+            throw CofferError.integrity(object: path, reason: "downloaded \(st.st_size) bytes, the remote lists \(listed)")
+        }
         // The open descriptor keeps the data; the name goes with the scratch folder.
         return FileReader(fd: fd, path: path, displayPath: remotePath(path))
     }
@@ -338,7 +461,10 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             if parts.count == 1 { return path == "config" }
             return parts.count == 2 && ["keys", "index", "versions", "heads"].contains(String(parts[0]))
         }
-        guard !wanted.isEmpty, wanted.values.reduce(0, +) <= Self.mirrorLimit else { return }
+        // A listed size is only a claim: a negative one must not offset a huge one in the sum.
+        guard !wanted.isEmpty, wanted.values.allSatisfy({ (0...Self.mirrorLimit).contains($0) }),
+              wanted.values.reduce(0, +) <= Self.mirrorLimit
+        else { return }
         let scratch = try LocalScratch.make()
         let list = scratch.folder + "/.files"
         try LocalScratch.writeFile(list, Array((wanted.keys.sorted().joined(separator: "\n") + "\n").utf8))
@@ -369,7 +495,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     /// including names that start with `.`). A root that does not exist is empty; any other
     /// listing failure throws.
     public func listTree() throws -> [String: Int] {
-        let r = try run(["lsjson", "-R", "--files-only", "--no-mimetype", "--no-modtime", remote])
+        let r = try run(["lsjson", "-R", "--files-only", "--no-mimetype", "--no-modtime", remote], limit: listingLimit("listing"))
         if r.isNotFound { return [:] }
         guard r.status == 0 else { throw failure(r, operation: "listing") }
         var out: [String: Int] = [:]
@@ -411,7 +537,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         defer { local.remove() }
         let list = local.folder + "/files"
         try LocalScratch.writeFile(list, Array((paths.joined(separator: "\n") + "\n").utf8))
-        let r = try run(["hashsum", "sha256", "--download", "--files-from-raw", list, remote])
+        let r = try run(
+            ["hashsum", "sha256", "--download", "--files-from-raw", list, remote], limit: listingLimit("reading back \(paths.count) files"))
         var out: [String: [UInt8]] = [:]
         for line in String(decoding: r.stdout, as: UTF8.self).split(separator: "\n") {
             // "<64 hex>  <path>"

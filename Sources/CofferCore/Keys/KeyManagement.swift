@@ -105,15 +105,23 @@ extension Vault {
 
     /// Removes a key slot: its passphrase no longer opens the vault.
     ///
+    /// The slot is removed only when another slot is known to open the vault: one that was
+    /// unlocked in this process and gave this vault's master key. A slot that merely decodes does
+    /// not count (anyone who can write to `keys/` can plant one: another vault's slot, or a slot
+    /// wrapping some other key). Removing any slot but the current one keeps the current slot,
+    /// which opened this vault. Removing the current slot (`force`) needs `otherPassphrase`, which
+    /// must unlock one of the other slots to this vault's master key.
+    ///
     /// - Parameters:
     ///   - id: the slot's id or a unique prefix of it.
     ///   - force: allow removing the slot that opened this vault (the passphrase in use).
+    ///   - otherPassphrase: with `force`, the passphrase of a slot that stays.
     /// - Returns: the full id of the removed slot.
     /// - Throws: ``CofferError/invalidArgument(_:)`` when no slot or several slots match `id`,
-    ///   when it is the last intact slot (always refused: nothing could open the vault any
-    ///   more), or when it is the current slot and `force` is false.
+    ///   when it is the last key slot, when it is the current slot and `force` is false, or when
+    ///   no other slot was unlocked with `otherPassphrase`. Nothing is removed then.
     @discardableResult
-    public func removeKey(id: String, force: Bool = false, lockWait: Double = 0) throws -> String {
+    public func removeKey(id: String, force: Bool = false, otherPassphrase: SecureBytes? = nil, lockWait: Double = 0) throws -> String {
         try withWriterLock(wait: lockWait) {
             let names = try backend.list("keys")
             let prefix = id.lowercased()
@@ -129,8 +137,8 @@ extension Vault {
                     "'\(id)' matches \(matches.count) key slots (\(matches.map { String($0.prefix(8)) }.joined(separator: ", "))); give more of the id")
             }
             let target = matches[0]
-            let othersIntact = names.filter { $0 != target }.contains { if case .success = readSlot($0) { return true } else { return false } }
-            guard othersIntact else {
+            let others = names.filter { $0 != target }
+            guard !others.isEmpty else {
                 throw CofferError.invalidArgument(
                     "refusing to remove key slot \(target.prefix(8)): it is the vault's last key slot, and without it nothing in the vault "
                         + "could be opened again; add another passphrase with 'coffer key add' first")
@@ -140,9 +148,32 @@ extension Vault {
                     "refusing to remove key slot \(target.prefix(8)): it is the slot of the passphrase in use now; use 'coffer key passwd' "
                         + "to change that passphrase, or pass --force if another passphrase will open the vault")
             }
+            // The slot that will open the vault afterwards, unlocked in this process.
+            if !others.contains(keySlotID) {
+                guard let otherPassphrase else {
+                    throw CofferError.invalidArgument(
+                        "refusing to remove key slot \(target.prefix(8)): it is the slot of the passphrase in use, and no other key slot was "
+                            + "unlocked to show it opens the vault (a slot that merely exists does not count); give another passphrase of "
+                            + "this vault (--other-passphrase-file)")
+                }
+                guard others.contains(where: { opensThisVault($0, passphrase: otherPassphrase) }) else {
+                    throw CofferError.invalidArgument(
+                        "refusing to remove key slot \(target.prefix(8)): the other passphrase opens none of the vault's other "
+                            + "\(others.count) key slot\(others.count == 1 ? "" : "s"), so without this slot nothing might open the vault; "
+                            + "nothing was removed")
+                }
+            }
             try backend.remove("keys/" + target)
             return target
         }
+    }
+
+    /// Whether slot `name` unlocks with `passphrase` to this vault's master key.
+    private func opensThisVault(_ name: String, passphrase: SecureBytes) -> Bool {
+        guard case .success(let slot) = readSlot(name),
+              let master = try? slot.unlock(passphrase: passphrase, vaultID: vaultID)
+        else { return false }
+        return master.constantTimeEquals(keys.master)
     }
 
     // MARK: Helpers

@@ -175,22 +175,36 @@ enum BlobCrypto {
 }
 
 /// Working memory for sealing and opening blobs on one thread: four growable buffers, reused from
-/// chunk to chunk so the hot paths allocate nothing per chunk. Borrowed with ``with(_:)``.
+/// chunk to chunk so the hot paths allocate nothing per chunk. Borrowed with ``with(pool:_:)``.
+///
+/// Buffers 0 and 1 hold plaintext (compressed or not). They are wiped (`sodium_memzero`) up to
+/// the most handed out since the last wipe whenever the object goes back to its pool, before a
+/// buffer is replaced by a larger one, and when the object is freed; new buffers start zeroed. A
+/// pooled object's plaintext buffers are therefore all zeros. Buffers 2 and 3 hold ciphertext
+/// (envelopes, packs) and are not wiped.
 final class BlobScratch: @unchecked Sendable {
     /// 0: compressed output / decrypted payload, 1: decompressed plaintext, 2: an envelope read
     /// from a pack, 3: a whole pack under check.
     private var buffers = [UnsafeMutableRawBufferPointer](repeating: UnsafeMutableRawBufferPointer(start: nil, count: 0), count: 4)
+    /// The most bytes of each buffer handed out since it was last wiped.
+    private var dirty = [Int](repeating: 0, count: 4)
+    /// The buffers that hold plaintext.
+    private static let plaintext = 0...1
 
     deinit {
+        wipePlaintext()
         for b in buffers { b.deallocate() }
     }
 
     /// Buffer `i`, grown to at least `count` bytes, as exactly `count` bytes.
     private func buffer(_ i: Int, _ count: Int) -> UnsafeMutableRawBufferPointer {
         if buffers[i].count < count {
+            if Self.plaintext.contains(i) { wipe(i) }
             buffers[i].deallocate()
             buffers[i] = .allocate(byteCount: Self.rounded(count), alignment: 64)
+            if Self.plaintext.contains(i) { buffers[i].initializeMemory(as: UInt8.self, repeating: 0) }
         }
+        dirty[i] = max(dirty[i], count)
         return UnsafeMutableRawBufferPointer(rebasing: buffers[i][0..<count])
     }
 
@@ -205,13 +219,49 @@ final class BlobScratch: @unchecked Sendable {
 
     private static func rounded(_ n: Int) -> Int { max(64 << 10, (n + 0xFFFF) & ~0xFFFF) }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var pool: [BlobScratch] = []
+    /// Wipes what was written to buffer `i` since its last wipe.
+    private func wipe(_ i: Int) {
+        if dirty[i] > 0 { Sodium.wipe(UnsafeMutableRawBufferPointer(rebasing: buffers[i][0..<dirty[i]])) }
+        dirty[i] = 0
+    }
 
-    /// Runs `body` with a scratch object no other thread uses meanwhile.
-    static func with<R>(_ body: (BlobScratch) throws -> R) rethrows -> R {
-        let s = lock.withLock { pool.popLast() } ?? BlobScratch()
-        defer { lock.withLock { pool.append(s) } }
+    /// Wipes the plaintext buffers.
+    func wipePlaintext() {
+        for i in Self.plaintext { wipe(i) }
+    }
+
+    /// Test inspection: whether every byte of the plaintext buffers is zero, and how many bytes
+    /// they hold.
+    var plaintextState: (allZero: Bool, capacity: Int) {
+        var zero = true
+        var capacity = 0
+        for i in Self.plaintext {
+            capacity += buffers[i].count
+            if buffers[i].contains(where: { $0 != 0 }) { zero = false }
+        }
+        return (zero, capacity)
+    }
+
+    /// Idle scratch objects, reused by the next borrower.
+    final class Pool: @unchecked Sendable {
+        fileprivate let lock = NSLock()
+        fileprivate var idle: [BlobScratch] = []
+
+        /// Test inspection: runs `body` on the idle objects, which no borrower can take meanwhile.
+        func inspectIdle<R>(_ body: ([BlobScratch]) -> R) -> R { lock.withLock { body(idle) } }
+    }
+
+    /// The pool every caller shares.
+    static let shared = Pool()
+
+    /// Runs `body` with a scratch object no other thread uses meanwhile; its plaintext is wiped
+    /// before it goes back to `pool`.
+    static func with<R>(pool: Pool = shared, _ body: (BlobScratch) throws -> R) rethrows -> R {
+        let s = pool.lock.withLock { pool.idle.popLast() } ?? BlobScratch()
+        defer {
+            s.wipePlaintext()
+            pool.lock.withLock { pool.idle.append(s) }
+        }
         return try body(s)
     }
 }

@@ -51,7 +51,12 @@ extension Vault {
             if tree.files.isEmpty && tree.foreign.isEmpty { throw CofferError.noVault(path: backend.location) }
             throw CofferError.notAVault(path: backend.location, reason: "it has no config file")
         }
-        guard size <= 65536, (try? VaultConfig.peek(try backend.read("config"))) != nil else {
+        // A remote that fails the read (unreachable, or sending more than it lists) is reported as such.
+        let configBytes: [UInt8]?
+        do { configBytes = size <= 65536 ? try backend.read("config") : nil } catch let e as CofferError where e.isRemote {
+            throw e
+        } catch { configBytes = nil }
+        guard let configBytes, (try? VaultConfig.peek(configBytes)) != nil else {
             if tree.files.keys.contains(where: { $0.hasPrefix("keys/") }) {
                 throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
             }
@@ -98,4 +103,9 @@ extension Vault {
         let day = ISO8601DateFormatter.string(from: v.time, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])
         return "\(v.name)@\(day) (\(id.short))"
     }
+}
+
+extension CofferError {
+    /// A failure of the remote itself (``remote(location:reason:)``).
+    var isRemote: Bool { if case .remote = self { return true } else { return false } }
 }

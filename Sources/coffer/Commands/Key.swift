@@ -120,7 +120,10 @@ extension Coffer {
             abstract: "Remove a key slot: its passphrase no longer opens the vault.",
             discussion: """
                 ID is a slot id or a unique prefix of one ('coffer key list'). The last slot is \
-                never removed, and the slot of the passphrase in use only with --force.
+                never removed, and the slot of the passphrase in use only with --force and \
+                another passphrase of the vault (--other-passphrase-file FILE, else the terminal \
+                prompt): coffer removes a slot only when a slot that stays was unlocked in this \
+                run. A slot file that is merely present in keys/ does not count.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -129,15 +132,30 @@ extension Coffer {
         @Argument(help: ArgumentHelp("The key slot's id, or a unique prefix of it.", valueName: "id"))
         var id: String
 
-        @Flag(help: "Also remove the slot of the passphrase in use (another passphrase must open the vault).")
+        @Flag(help: "Also remove the slot of the passphrase in use; another passphrase of the vault must unlock a slot that stays.")
         var force = false
+
+        @Option(
+            help: ArgumentHelp(
+                "With --force: read another passphrase of the vault (one that stays) from the first line of this file. "
+                    + "Default: the terminal prompt.", valueName: "file"),
+            completion: .file())
+        var otherPassphraseFile: String?
 
         @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
         var lockWait: Double = 0
 
         func run() throws {
             let vault = try vaultArguments.open()
-            let removed = try vault.removeKey(id: id, force: force, lockWait: lockWait)
+            // Removing the slot in use: a slot that stays must be unlocked too, with its passphrase.
+            var other: SecureBytes?
+            let prefix = id.lowercased()
+            if let file = otherPassphraseFile {
+                other = try PassphraseReader.readOther(file: file, prompt: "")
+            } else if force, !prefix.isEmpty, vault.keySlotID.hasPrefix(prefix), try vault.keySlots().count > 1 {
+                other = try PassphraseReader.readOther(file: nil, prompt: "Another passphrase of vault \(vault.location) (one that stays): ")
+            }
+            let removed = try vault.removeKey(id: id, force: force, otherPassphrase: other, lockWait: lockWait)
             for note in vault.lockNotes { Console.warn(note) }
             if output.json {
                 try JSONOutput.print(["removed": removed])

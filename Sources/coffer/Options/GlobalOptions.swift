@@ -39,7 +39,7 @@ struct VaultArguments: ParsableArguments {
 
     /// The passphrase source these options and the environment select.
     var passphraseSource: PassphraseSource {
-        PassphraseSource.choose(file: passphraseFile, command: passphraseCommand, environment: ProcessInfo.processInfo.environment)
+        PassphraseSource.choose(file: passphraseFile, command: passphraseCommand)
     }
 
     /// Reads the passphrase from its source.

@@ -1,3 +1,4 @@
+import CProcessGuard
 import Foundation
 
 /// Benchmark instrumentation: the peak memory of a command *after* the Argon2id unlock.
@@ -12,7 +13,12 @@ enum BenchMemory {
     /// Resets the high-water mark; called once the vault is unlocked.
     static func afterUnlock() {
         guard file != nil else { return }
+        // A non-dumpable process's /proc files belong to root: unless coffer runs as root, it may
+        // write its own clear_refs only while dumpable, so the flag is lifted for that write alone.
+        let wasDumpable = coffer_is_dumpable() == 1
+        if !wasDumpable { _ = coffer_set_dumpable(1) }
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        if !wasDumpable { _ = coffer_set_dumpable(0) }
     }
 
     /// Writes the peak RSS since ``afterUnlock()`` (KiB) to the file.

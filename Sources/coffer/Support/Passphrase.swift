@@ -15,13 +15,14 @@ enum PassphraseSource: Equatable {
     case environment
     case prompt
 
-    /// Chooses the source from the options and the environment.
-    static func choose(file: String?, command: String?, environment: [String: String]) -> PassphraseSource {
+    /// Chooses the source from the options and the passphrase variables captured at start
+    /// (``SecretEnvironment``).
+    static func choose(file: String?, command: String?) -> PassphraseSource {
         if let command { return .command(command) }
         if let file { return .file(file, fromEnvironment: false) }
-        if let f = environment["COFFER_PASSPHRASE_FILE"], !f.isEmpty { return .file(f, fromEnvironment: true) }
-        if let p = environment["COFFER_PASSPHRASE"], !p.isEmpty { return .environment }
-        return .prompt
+        if let f = SecretEnvironment.passphraseFile { return .file(f, fromEnvironment: true) }
+        if case .unset = SecretEnvironment.passphrase { return .prompt }
+        return .environment
     }
 
     /// Names the source in messages.
@@ -66,12 +67,13 @@ enum PassphraseReader {
 
     // MARK: Sources
 
+    /// The value ``SecretEnvironment`` took out of the environment at start.
     private static func fromEnvironment() throws -> SecureBytes {
-        guard let value = getenv("COFFER_PASSPHRASE") else { throw CommandFailure(.failure, "COFFER_PASSPHRASE is not set") }
-        let n = strlen(value)
-        guard n > 0 else { throw empty("COFFER_PASSPHRASE") }
-        guard n <= maximumLength else { throw tooLong("COFFER_PASSPHRASE") }
-        return SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: n))
+        switch SecretEnvironment.passphrase {
+        case .unset: throw CommandFailure(.failure, "COFFER_PASSPHRASE is not set")
+        case .tooLong: throw tooLong("COFFER_PASSPHRASE")
+        case .value(let secret): return secret
+        }
     }
 
     private static func fromFile(_ path: String, label: String) throws -> SecureBytes {
@@ -89,6 +91,8 @@ enum PassphraseReader {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
+        // No passphrase variable reaches the command (nor what it runs).
+        process.environment = ChildEnvironment.filtered()
         let pipe = Pipe()
         process.standardOutput = pipe
         do { try process.run() } catch {
@@ -160,6 +164,8 @@ private struct LineBuffer {
     mutating func readFirstLine(from fd: Int32, source: String, drain: Bool = false) throws {
         var lineDone = false
         var discard: UInt8 = 0
+        // The bytes after the first line pass through `discard`; none stays behind.
+        defer { withUnsafeMutableBytes(of: &discard) { Sodium.wipe($0) } }
         while true {
             if lineDone && !drain { return }
             let n: Int
@@ -212,6 +218,19 @@ extension PassphraseReader {
             return try read(from: .prompt, prompt: prompt, confirm: true)
         } catch let failure as CommandFailure where failure.status == .usage {
             throw CommandFailure.usage("no new passphrase given and no terminal to ask on: pass --new-passphrase-file FILE")
+        }
+    }
+
+    /// Reads another passphrase of the vault (`key remove --force`): the first line of `file`
+    /// when given (`--other-passphrase-file`), otherwise the terminal prompt, asked once.
+    static func readOther(file: String?, prompt: String) throws -> SecureBytes {
+        if let file { return try fromFile(file, label: "--other-passphrase-file \(file)") }
+        do {
+            return try read(from: .prompt, prompt: prompt, confirm: false)
+        } catch let failure as CommandFailure where failure.status == .usage {
+            throw CommandFailure.usage(
+                "removing the key slot in use needs another passphrase of the vault and there is no terminal to ask on: "
+                    + "pass --other-passphrase-file FILE")
         }
     }
 

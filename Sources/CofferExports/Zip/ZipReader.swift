@@ -170,6 +170,25 @@ public final class ZipFileSource: ZipSource, Sendable {
 
     deinit { close(descriptor) }
 
+    /// Fills `buffer` with the bytes at `offset`, which lie within `0..<count`.
+    ///
+    /// - Throws: `ZipParseError.io` when the bytes cannot be read.
+    public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(ZipParseError) {
+        guard offset >= 0, offset <= count, buffer.count <= count - offset else {
+            throw .io("read \(buffer.count) bytes at \(offset) outside 0..<\(count) of \(path)")
+        }
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .io("read error in \(path): errno \(errno)")
+            }
+            if got == 0 { throw .io("\(path) shrank while being read") }
+            done += got
+        }
+    }
+
     public func read(_ range: Range<Int>) throws(ZipParseError) -> [UInt8] {
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw .io("read \(range) outside 0..<\(count) of \(path)")

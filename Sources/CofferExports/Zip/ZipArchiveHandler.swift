@@ -27,6 +27,12 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
     /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
     public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
+    /// What the parse may hold: every member's headers and the directory are kept in memory,
+    /// and each member costs the seal about 3.3 KiB (its part, its chunk list, its entry in the
+    /// version). At most 16,384 members and 16 MiB of container bytes (headers, directory,
+    /// unclaimed bytes such as a self-extractor stub); a zip over either is sealed as an
+    /// ordinary file, with a note.
+    public var parseLimits = ZipParseLimits(maxMembers: 16_384, maxContainerBytes: 16 << 20)
 
     public init() {}
 
@@ -36,7 +42,7 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let head = try source.read(0..<min(4, source.count))
         let tail = try source.read(max(0, source.count - 22)..<source.count)
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
-        let layout = try ZipLayout.parse(source)
+        let layout = try ZipLayout.parse(source, limits: parseLimits)
         var options = ZipAnalysisOptions()
         options.inflateBudget = inflateBudget
         options.maxInflatedMemberSize = .max  // nothing is held in memory: the budget bounds the work

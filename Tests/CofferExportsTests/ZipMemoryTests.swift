@@ -269,6 +269,35 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         #expect(plan.parts.contains { $0.kind == .transformed })
     }
 
+    @Test func aStreamThatDiffersOnlyAtItsEndCostsOneFullTrial() throws {
+        // 4 MiB of random bytes deflated by zlib at level 6, memLevel 9, with an extra sync
+        // flush before the end: every level of memLevel 9 agrees with it until the last bytes
+        // (as with Info-ZIP's own encoder on incompressible data), and none reproduces it.
+        let dir = try makeTemporaryDirectory("late")
+        defer { removeTemporaryDirectory(dir) }
+        let zip = dir.path + "/late.zip"
+        let script = """
+            import sys, zipfile, zlib, random, struct
+            data = random.Random(5).randbytes(4 << 20)
+            c = zlib.compressobj(6, zlib.DEFLATED, -15, 9)
+            stream = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH) + c.flush()
+            name = b"late.bin"
+            crc = zlib.crc32(data)
+            local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(stream), len(data), len(name), 0) + name
+            central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream), len(data), len(name), 0, 0, 0, 0, 0, 0) + name
+            end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(stream), 0)
+            open(sys.argv[1], "wb").write(local + stream + central + end)
+            """
+        let made = try runPython(script, [zip])
+        #expect(made.status == 0, "\(made.error)")
+        let source = try ZipFileSource(path: zip)
+        let analysis = try ZipReproduction.analyseStreaming(source, layout: try ZipLayout.parse(source))
+        #expect(analysis.encodings == [.raw(.noMatchingParameters)])
+        // memLevel 8 candidates stop at once; the first memLevel 9 one runs to the end, and ends the search.
+        #expect(analysis.inflatedBytes < 5 << 20, "inflated \(analysis.inflatedBytes) bytes")
+        #expect(analysis.deflateAttempts == 10)
+    }
+
     @Test func aZipThatChangesAfterItsAnalysisIsNotStoredAsAnalysed() throws {
         let dir = try makeTemporaryDirectory("changed")
         defer { removeTemporaryDirectory(dir) }

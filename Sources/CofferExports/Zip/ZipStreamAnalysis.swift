@@ -50,8 +50,8 @@ public struct ZipStreamedAnalysis: Sendable {
 enum ZipTrialOutcome: Equatable {
     /// The content re-deflates to the stored stream exactly (size and CRC-32 checked).
     case reproduced
-    /// The candidate's output differs from the stored stream.
-    case differs
+    /// The candidate's output differs from the stored stream, after `matched` equal bytes.
+    case differs(matched: Int)
     /// The data does not inflate to what the headers say.
     case invalid(String)
 }
@@ -67,6 +67,13 @@ extension ZipReproduction {
     static let streamPieceSize = 1 << 20
     /// Compressed bytes inflated at a time in a trial.
     static let trialInputSize = 64 * 1024
+    /// A candidate that matches this much of a stored stream before differing ends the search
+    /// for that member. Wrong settings differ within the first blocks (tens of KiB); a late
+    /// difference means an encoder that agrees with zlib block by block but not elsewhere
+    /// (Info-ZIP ends its streams differently), which no other candidate fixes, and on
+    /// incompressible data every level of a memLevel agrees until then: without this stop, a
+    /// 1 GiB random member made by Info-ZIP cost six full trials.
+    static let lateDifference = 1 << 20
 
     /// Analyses the archive in `source` with bounded memory (see the file comment) and checks
     /// that the plan rebuilds it.
@@ -140,7 +147,7 @@ extension ZipReproduction {
                 search.record(candidate, matched: outcome == .reproduced, fed: before - remaining)
                 switch outcome {
                 case .reproduced: return .deflate(candidate)
-                case .differs: continue
+                case .differs(let matched): if matched >= lateDifference { return .raw(.noMatchingParameters) }
                 case .invalid(let detail): return .raw(.inconsistent(detail))
                 }
             }
@@ -162,7 +169,7 @@ extension ZipReproduction {
         guard
             let deflater = try? DeflateStream(
                 level: parameters.level, memLevel: parameters.memLevel, strategy: parameters.strategy, windowBits: parameters.windowBits)
-        else { return .differs }
+        else { return .differs(matched: 0) }
         let data = member.dataRange
         var compared = 0  // bytes of the stored stream the candidate's output matched so far
         var crc: UInt32 = 0
@@ -173,8 +180,9 @@ extension ZipReproduction {
             guard !output.isEmpty else { return true }
             guard output.count <= data.count - compared else { return false }
             let original = try source.read((data.lowerBound + compared)..<(data.lowerBound + compared + output.count))
-            compared += output.count
-            return original.withUnsafeBytes { a in output.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, output.count) == 0 } }
+            let equal = original.withUnsafeBytes { a in output.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, output.count) == 0 } }
+            if equal { compared += output.count }
+            return equal
         }
         var position = data.lowerBound
         do {
@@ -196,12 +204,12 @@ extension ZipReproduction {
             }
             try inflater.finish()
         } catch is TrialDiffers {
-            return .differs
+            return .differs(matched: compared)
         } catch let error as DeflateError {
             return .invalid(error.description)
         }
         guard crc == member.crc32 else { return .invalid("CRC-32 mismatch") }
-        guard let tail = try? deflater.finish(), try agrees(tail), compared == data.count else { return .differs }
+        guard let tail = try? deflater.finish(), try agrees(tail), compared == data.count else { return .differs(matched: compared) }
         return .reproduced
     }
 

@@ -1,6 +1,7 @@
 // ZipRebuildTests.swift: deflate parameter search, rebuild plans, the streaming rebuilder, and
 // byte-exact round trips of archives from the generator, Python, Info-ZIP, 7-Zip and ZipWriter.
 
+import CofferCrypto
 import Foundation
 import Testing
 
@@ -38,6 +39,18 @@ func zrRoundTrip(_ archive: [UInt8], label: String, options: ZipAnalysisOptions 
     var fresh = analysis
     fresh.payloads = []
     try ZipReproduction.verify(fresh, against: ZipMemorySource(archive))
+
+    // The streaming analysis (what seal uses) keeps the same members as content, with the same
+    // settings, and its plan rebuilds the archive from payloads it never held.
+    let streaming = try ZipReproduction.analyseStreaming(ZipMemorySource(archive), layout: analysis.layout, options: options)
+    #expect(streaming.sha256 == SHA256.hash(archive), "\(label)", sourceLocation: sourceLocation)
+    for (index, (a, b)) in zip(streaming.encodings, analysis.encodings).enumerated() {
+        #expect(a.payloadIsContent == b.payloadIsContent && (!a.payloadIsContent || a == b),
+                "\(label): member #\(index): streaming \(a), in memory \(b)", sourceLocation: sourceLocation)
+    }
+    try ZipReproduction.verify(plan: streaming.plan, against: ZipMemorySource(archive)) { index in
+        try ZipReproduction.payload(of: analysis.layout.members[index], encoding: streaming.plan.members[index].encoding, in: ZipMemorySource(archive))
+    }
     return analysis
 }
 

@@ -4,7 +4,7 @@
 // `ZipReproduction.analyseAndVerify` holds the archive and every member's content in memory.
 // The streaming analysis reads the zip from a `ZipSource` through fixed-size buffers:
 //
-// - a stored member: its data is read once in 1 MiB pieces and CRC-checked;
+// - a stored member: nothing to search; its CRC-32 is checked in the last pass;
 // - a deflated member: each candidate parameter set (see `DeflateParameterSearch.order`) is a
 //   *trial*: the member's data is inflated 64 KiB at a time, each piece is re-deflated with
 //   the candidate and the output compared with the stored stream as it appears. A wrong
@@ -12,7 +12,7 @@
 //   one runs to the end, so its trial *is* the check that the content re-deflates to the
 //   member's exact bytes (size and CRC-32 checked too);
 // - the whole file is then read once more in order, container pieces compared with the
-//   plan's bytes, to record its SHA-256.
+//   plan's bytes, to record its SHA-256 (and check stored members' CRC-32).
 //
 // Every byte inflated (by every trial) counts against `ZipAnalysisOptions.inflateBudget`; an
 // archive whose members declare more than the budget is refused before anything is inflated.
@@ -104,9 +104,12 @@ extension ZipReproduction {
         } catch is InflateBudgetExhausted {
             throw ZipHandlerError.inflateBudgetExceeded(declared: nil, budget: options.inflateBudget)
         }
-        let plan = ZipRebuildPlan(layout: layout, encodings: encodings)
+        var plan = ZipRebuildPlan(layout: layout, encodings: encodings)
         try plan.validate()
-        let sha = try hashChecking(plan: plan, layout: layout, source: source)
+        let (sha, storedCRCs) = try hashChecking(plan: plan, layout: layout, source: source)
+        for (index, crc) in storedCRCs where crc != layout.members[index].crc32 {
+            plan.members[index].encoding = .raw(.inconsistent("CRC-32 mismatch"))
+        }
         return ZipStreamedAnalysis(
             layout: layout, plan: plan, sha256: sha, inflatedBytes: options.inflateBudget - remaining, deflateAttempts: search.attempts)
     }
@@ -128,14 +131,7 @@ extension ZipReproduction {
             guard member.uncompressedSize == member.compressedSize else {
                 return .raw(.inconsistent("stored member with different sizes"))
             }
-            var crc: UInt32 = 0
-            var position = member.dataRange.lowerBound
-            while position < member.dataRange.upperBound {
-                let end = min(position + streamPieceSize, member.dataRange.upperBound)
-                crc = Deflate.crc32(try source.read(position..<end), initial: crc)
-                position = end
-            }
-            return crc == member.crc32 ? .stored : .raw(.inconsistent("CRC-32 mismatch"))
+            return .stored  // its CRC-32 is checked by `hashChecking`, which reads it anyway
         case .deflated:
             guard member.uncompressedSize <= options.maxInflatedMemberSize else { return .raw(.tooLarge(member.uncompressedSize)) }
             guard inflates(member, options: options) else {
@@ -214,9 +210,12 @@ extension ZipReproduction {
     }
 
     /// Reads the whole input in order, checks each container piece against the plan's bytes,
-    /// and returns the input's SHA-256.
-    static func hashChecking<Source: ZipSource>(plan: ZipRebuildPlan, layout: ZipLayout, source: Source) throws -> [UInt8] {
+    /// and returns the input's SHA-256 and the CRC-32 of each `.stored` member's data.
+    static func hashChecking<Source: ZipSource>(
+        plan: ZipRebuildPlan, layout: ZipLayout, source: Source
+    ) throws -> (sha256: [UInt8], storedCRCs: [Int: UInt32]) {
         let sha = SHA256()
+        var crcs: [Int: UInt32] = [:]
         var position = 0
         for piece in plan.pieces {
             switch piece {
@@ -235,14 +234,19 @@ extension ZipReproduction {
             case .member(let index):
                 let range = layout.members[index].dataRange
                 guard range.lowerBound == position else { throw ZipRebuildError.outputMismatch(member: index, offset: UInt64(position)) }
+                let stored = plan.members[index].encoding == .stored
+                var crc: UInt32 = 0
                 while position < range.upperBound {
                     let end = min(position + streamPieceSize, range.upperBound)
-                    sha.update(try source.read(position..<end))
+                    let bytes = try source.read(position..<end)
+                    sha.update(bytes)
+                    if stored { crc = Deflate.crc32(bytes, initial: crc) }
                     position = end
                 }
+                if stored { crcs[index] = crc }
             }
         }
         guard position == source.count else { throw ZipRebuildError.outputMismatch(member: nil, offset: UInt64(position)) }
-        return sha.finalize()
+        return (sha.finalize(), crcs)
     }
 }

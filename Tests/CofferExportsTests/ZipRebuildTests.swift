@@ -51,7 +51,39 @@ func zrRoundTrip(_ archive: [UInt8], label: String, options: ZipAnalysisOptions 
     try ZipReproduction.verify(plan: streaming.plan, against: ZipMemorySource(archive)) { index in
         try ZipReproduction.payload(of: analysis.layout.members[index], encoding: streaming.plan.members[index].encoding, in: ZipMemorySource(archive))
     }
+    try zrHandlerRoundTrip(archive, label: label, sourceLocation: sourceLocation)
     return analysis
+}
+
+/// Seals `archive` as the zip handler does, without a vault: analyse the file, read every part
+/// through the content reader in 777-byte reads, re-encode transformed parts; the parts must
+/// give back the archive.
+func zrHandlerRoundTrip(_ archive: [UInt8], label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let dir = try makeTemporaryDirectory("handler")
+    defer { removeTemporaryDirectory(dir) }
+    let path = dir.path + "/a.zip"
+    try Data(archive).write(to: URL(fileURLWithPath: path))
+    let handler = ZipArchiveHandler()
+    guard let plan = try handler.analyse(path: path, size: UInt64(archive.count)) else {
+        Issue.record("\(label): not analysed", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(plan.sha256 == SHA256.hash(archive), sourceLocation: sourceLocation)
+    let reader = try handler.openContent(of: plan, path: path)
+    var rebuilt: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 777)
+    for (k, part) in plan.parts.enumerated() {
+        var content: [UInt8] = []
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try reader.read(part: k, into: $0) }
+            if n == 0 { break }
+            content += buffer[..<n]
+        }
+        #expect(UInt64(content.count) == part.contentSize, "\(label): part \(k)", sourceLocation: sourceLocation)
+        rebuilt += part.kind == .transformed ? try handler.encode(transform: part.transform, content: content) : content
+    }
+    try reader.finish()
+    #expect(rebuilt == archive, "\(label): the handler's parts do not rebuild the archive", sourceLocation: sourceLocation)
 }
 
 /// Checks every content payload against what Python's `zipfile` extracted, and every raw

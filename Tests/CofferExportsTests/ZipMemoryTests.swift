@@ -51,8 +51,8 @@ private final class MemoryLab: @unchecked Sendable {
             "COFFER_VAULT": vault, "COFFER_PASSPHRASE": Self.passphrase,
         ]
         let out = stdout ?? "/dev/null", err = home + "/err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: out)
         p.standardError = FileHandle(forWritingAtPath: err)
         p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
@@ -194,7 +194,7 @@ private func expectBounded(_ peaks: [String: Int], baseline: [String: Int], _ wh
         let plain = try lab.coffer(["seal", "--name", "plain", dir + "/random.bin"])
         #expect(plain.status == 0)
         let small = dir + "/small.zip"
-        FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data(repeating: 65, count: 1000))
+        _ = FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data(repeating: 65, count: 1000))
         #expect(try runProgram(zipTool, ["-q", "-j", small, dir + "/a.txt"]).status == 0)
         var baseline = try lab.cycle(name: "small", zip: small, member: "a.txt") { FileManager.default.contents(atPath: $0) == Data(repeating: 65, count: 1000) }
         baseline["seal"] = max(baseline["seal"]!, plain.peakKiB)

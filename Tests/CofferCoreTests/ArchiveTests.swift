@@ -29,13 +29,18 @@ struct ToyArchiveHandler: ArchiveHandler {
             sha256: SHA256.hash(bytes), size: UInt64(bytes.count), notes: ["toy archive"])
     }
 
-    func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] {
+    // The toy reverses whole parts, so it collects them (its archives are small).
+    func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard transform == [1] else { throw CofferError.invalidArgument("unknown toy transform") }
-        return content.reversed()
+        var all: [UInt8] = []
+        try content { all += $0 }
+        try Array(all.reversed()).withUnsafeBytes { try emit($0) }
     }
 
-    func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
-        Array(stored.prefix(Int(member.encoding.first ?? 0)))
+    func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var all: [UInt8] = []
+        try stored { all += $0 }
+        try Array(all.prefix(Int(member.encoding.first ?? 0))).withUnsafeBytes { try emit($0) }
     }
 }
 
@@ -191,8 +196,12 @@ final class CountingHandler: ArchiveHandler, @unchecked Sendable {
         lock.withLock { calls += 1 }
         return try inner.analyse(path: path, size: size)
     }
-    func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] { try inner.encode(transform: transform, content: content) }
-    func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] { try inner.decode(member: member, stored: stored) }
+    func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try inner.encode(transform: transform, content: content, into: emit)
+    }
+    func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try inner.decode(member: member, stored: stored, into: emit)
+    }
 }
 
 @Suite struct PreparedArchiveTests {

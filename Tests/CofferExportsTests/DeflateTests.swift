@@ -184,6 +184,77 @@ struct DeflateTests {
         #expect(Deflate.crc32(Self.fixture.reversed().reversed()) == 0x0360_a746)
     }
 
+    /// Inflates `compressed` fed in `feed`-byte pieces through an `InflateStream`.
+    static func inflateStreaming(_ compressed: [UInt8], feed: Int, expectedSize: UInt64?) throws -> (content: [UInt8], largestPiece: Int) {
+        let inflater = try InflateStream(expectedSize: expectedSize)
+        var content: [UInt8] = []
+        var largest = 0
+        var offset = 0
+        repeat {
+            let end = min(offset + feed, compressed.count)
+            try compressed[offset..<end].withUnsafeBytes { input in
+                try inflater.inflate(input) { piece in
+                    largest = max(largest, piece.count)
+                    content += piece
+                }
+            }
+            offset = end
+        } while offset < compressed.count
+        try inflater.finish()
+        return (content, largest)
+    }
+
+    @Test("streaming inflate: any feeding gives the content, in pieces of at most 64 KiB")
+    func streamingInflate() throws {
+        let big = [UInt8](repeating: 7, count: 5 << 20) + Self.fixture
+        let packed = try Deflate.compress(big)
+        for feed in [1, 7, 4096, packed.count] {
+            let (content, largest) = try Self.inflateStreaming(packed, feed: feed, expectedSize: UInt64(big.count))
+            #expect(content == big, "feed \(feed)")
+            #expect(largest <= InflateStream.pieceSize)
+        }
+        #expect(try Self.inflateStreaming(packed, feed: 1000, expectedSize: nil).content == big)
+        // Pulling into a small buffer of the caller's.
+        let inflater = try InflateStream(expectedSize: UInt64(big.count))
+        var out = [UInt8](repeating: 0, count: 1000)
+        var content: [UInt8] = []
+        var offset = 0
+        while !inflater.isAtEnd {
+            let (consumed, produced) = try packed[offset...].withUnsafeBytes { input in
+                try out.withUnsafeMutableBytes { try inflater.step(input: input, output: $0) }
+            }
+            offset += consumed
+            content += out[..<produced]
+            #expect(consumed > 0 || produced > 0)
+        }
+        try inflater.finish()
+        #expect(content == big && offset == packed.count)
+    }
+
+    @Test("streaming inflate is bounded and strict: a bomb stops one byte past its claimed size")
+    func streamingInflateIsBounded() throws {
+        let bomb = try Deflate.compress([UInt8](repeating: 0, count: 64 << 20))  // 64 KiB, 64 MiB inflated
+        var produced = 0
+        #expect(throws: DeflateError.outputLimitExceeded(limit: 1 << 20)) {
+            let inflater = try InflateStream(expectedSize: 1 << 20)
+            try bomb.withUnsafeBytes { try inflater.inflate($0) { produced += $0.count } }
+        }
+        #expect(produced <= (1 << 20) + 1)
+        let packed = try Deflate.compress(Self.fixture)
+        #expect(throws: DeflateError.sizeMismatch(expected: Self.fixture.count + 1, actual: Self.fixture.count)) {
+            _ = try Self.inflateStreaming(packed, feed: 100, expectedSize: UInt64(Self.fixture.count + 1))
+        }
+        #expect(throws: DeflateError.truncatedInput) {
+            _ = try Self.inflateStreaming(Array(packed.dropLast(10)), feed: 100, expectedSize: nil)
+        }
+        #expect(throws: DeflateError.trailingData(count: 2)) {
+            _ = try Self.inflateStreaming(packed + [1, 2], feed: packed.count + 2, expectedSize: nil)
+        }
+        #expect(throws: DeflateError.self) {
+            _ = try Self.inflateStreaming([0xFF, 0xFF, 0xFF, 0xFF], feed: 4, expectedSize: nil)
+        }
+    }
+
     @Test("the zlib version is reported")
     func version() {
         #expect(Deflate.zlibVersion.hasPrefix("1."))

@@ -1,6 +1,7 @@
 // ZipRebuildTests.swift: deflate parameter search, rebuild plans, the streaming rebuilder, and
 // byte-exact round trips of archives from the generator, Python, Info-ZIP, 7-Zip and ZipWriter.
 
+import CofferCrypto
 import Foundation
 import Testing
 
@@ -38,7 +39,51 @@ func zrRoundTrip(_ archive: [UInt8], label: String, options: ZipAnalysisOptions 
     var fresh = analysis
     fresh.payloads = []
     try ZipReproduction.verify(fresh, against: ZipMemorySource(archive))
+
+    // The streaming analysis (what seal uses) keeps the same members as content, with the same
+    // settings, and its plan rebuilds the archive from payloads it never held.
+    let streaming = try ZipReproduction.analyseStreaming(ZipMemorySource(archive), layout: analysis.layout, options: options)
+    #expect(streaming.sha256 == SHA256.hash(archive), "\(label)", sourceLocation: sourceLocation)
+    for (index, (a, b)) in zip(streaming.encodings, analysis.encodings).enumerated() {
+        #expect(a.payloadIsContent == b.payloadIsContent && (!a.payloadIsContent || a == b),
+                "\(label): member #\(index): streaming \(a), in memory \(b)", sourceLocation: sourceLocation)
+    }
+    try ZipReproduction.verify(plan: streaming.plan, against: ZipMemorySource(archive)) { index in
+        try ZipReproduction.payload(of: analysis.layout.members[index], encoding: streaming.plan.members[index].encoding, in: ZipMemorySource(archive))
+    }
+    try zrHandlerRoundTrip(archive, label: label, sourceLocation: sourceLocation)
     return analysis
+}
+
+/// Seals `archive` as the zip handler does, without a vault: analyse the file, read every part
+/// through the content reader in 777-byte reads, re-encode transformed parts; the parts must
+/// give back the archive.
+func zrHandlerRoundTrip(_ archive: [UInt8], label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let dir = try makeTemporaryDirectory("handler")
+    defer { removeTemporaryDirectory(dir) }
+    let path = dir.path + "/a.zip"
+    try Data(archive).write(to: URL(fileURLWithPath: path))
+    let handler = ZipArchiveHandler()
+    guard let plan = try handler.analyse(path: path, size: UInt64(archive.count)) else {
+        Issue.record("\(label): not analysed", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(plan.sha256 == SHA256.hash(archive), sourceLocation: sourceLocation)
+    let reader = try handler.openContent(of: plan, path: path)
+    var rebuilt: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 777)
+    for (k, part) in plan.parts.enumerated() {
+        var content: [UInt8] = []
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try reader.read(part: k, into: $0) }
+            if n == 0 { break }
+            content += buffer[..<n]
+        }
+        #expect(UInt64(content.count) == part.contentSize, "\(label): part \(k)", sourceLocation: sourceLocation)
+        rebuilt += part.kind == .transformed ? try handler.encode(transform: part.transform, content: content) : content
+    }
+    try reader.finish()
+    #expect(rebuilt == archive, "\(label): the handler's parts do not rebuild the archive", sourceLocation: sourceLocation)
 }
 
 /// Checks every content payload against what Python's `zipfile` extracted, and every raw

@@ -96,20 +96,35 @@ public struct ArchiveLayout: Sendable, Equatable {
     public static let zip: UInt8 = 1
 }
 
-/// What a handler found in an archive at seal time: its parts with their bytes in memory.
+/// What a handler found in an archive at seal time: its parts and members, without their bytes
+/// (a handler that keeps small parts in memory may hand them over in `Part.content`).
 public struct ArchivePlan: Sendable {
     public struct Part: Sendable {
         public var kind: ArchivePartKind
         public var transform: [UInt8]
         public var outputSize: UInt64
-        /// The bytes to store (the archive's bytes for `.stored`, the content for `.transformed`).
-        public var content: [UInt8]
+        /// Bytes to store for this part (the archive's bytes for `.stored`, the content for `.transformed`).
+        public var contentSize: UInt64
+        /// The bytes to store, when the handler holds them; nil: ``ArchiveHandler/openContent(of:path:)``
+        /// streams them from the file.
+        public var content: [UInt8]?
 
+        /// A part whose bytes the handler holds in memory.
         public init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, content: [UInt8]) {
             self.kind = kind
             self.transform = transform
             self.outputSize = outputSize
+            self.contentSize = UInt64(content.count)
             self.content = content
+        }
+
+        /// A part whose `contentSize` bytes the handler streams at storing time.
+        public init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, contentSize: UInt64) {
+            self.kind = kind
+            self.transform = transform
+            self.outputSize = outputSize
+            self.contentSize = contentSize
+            self.content = nil
         }
     }
 
@@ -123,31 +138,81 @@ public struct ArchivePlan: Sendable {
     public var size: UInt64
     /// Remarks for the version's notes (for example members kept as compressed bytes).
     public var notes: [String]
+    /// The handler's own record of the analysis, for ``ArchiveHandler/openContent(of:path:)``;
+    /// opaque to the core.
+    public var context: (any Sendable)?
 
-    public init(format: UInt8, parts: [Part], members: [ArchiveMember], sha256: [UInt8], size: UInt64, notes: [String]) {
+    public init(
+        format: UInt8, parts: [Part], members: [ArchiveMember], sha256: [UInt8], size: UInt64, notes: [String], context: (any Sendable)? = nil
+    ) {
         self.format = format
         self.parts = parts
         self.members = members
         self.sha256 = sha256
         self.size = size
         self.notes = notes
+        self.context = context
     }
 }
 
+/// Streams the bytes to store for an archive's parts, at seal time, from the archive file.
+/// The core reads the parts in order, each to its end, then calls `finish`. Used from one thread.
+public protocol ArchiveContentReader: AnyObject {
+    /// Reads the next bytes of part `part` into `buffer` (which is never empty) and returns how
+    /// many; 0 only once the part is complete.
+    func read(part: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+    /// Called after the last part: throws when the file did not read back as it was analysed
+    /// (it changed in between), in which case nothing stored from it may be used.
+    func finish() throws
+}
+
+/// A stream of bytes given chunk by chunk: calling it with a body calls the body with each
+/// chunk in order (each view valid only during its call), and throws what the body or the
+/// producer throws.
+public typealias ArchiveByteStream = ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
 /// Recognises archives at seal time and rebuilds them at restore time. Implemented outside the
 /// core (CofferExports' zip handler) and passed in through ``SealOptions`` and ``RestoreOptions``.
+///
+/// Every entry point streams: no part or member is ever held whole, so memory stays bounded
+/// whatever an archive holds.
 public protocol ArchiveHandler: Sendable {
     /// Analyses the file at `path`. Returns nil when it is not an archive this handler stores part
     /// by part (it is then sealed as an ordinary file). Throws when it looks like one but cannot be
-    /// parsed; the file is then sealed as an ordinary file with a note. The plan must rebuild the
-    /// file exactly: the handler checks this before returning it.
+    /// parsed or is over the handler's limits; the file is then sealed as an ordinary file with a
+    /// note. The plan must rebuild the file exactly: the handler checks this before returning it.
     func analyse(path: String, size: UInt64) throws -> ArchivePlan?
 
-    /// The archive bytes of a transformed part, from its content.
-    func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8]
+    /// Opens the file at `path` to stream the bytes of `plan`'s parts whose `content` is nil.
+    func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader
 
-    /// A member's content from its encoded bytes (for `.encoded` members).
-    func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8]
+    /// Emits the archive bytes of a transformed part, from its content.
+    func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// Emits a member's content from its encoded bytes (for `.encoded` members), and checks it.
+    func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
+}
+
+extension ArchiveHandler {
+    /// For handlers whose plans hold every part's bytes: there is nothing to stream.
+    public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
+        throw CofferError.invalidArgument("\(path): the archive handler gave a part without its bytes")
+    }
+
+    /// The archive bytes of a transformed part, in memory (for small parts and tests).
+    public func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try encode(transform: transform, content: { body in try content.withUnsafeBytes { try body($0) } }, into: { out += $0 })
+        return out
+    }
+
+    /// A member's content from its encoded bytes, in memory (for small members and tests).
+    public func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try decode(member: member, stored: { body in try stored.withUnsafeBytes { try body($0) } }, into: { out += $0 })
+        return out
+    }
 }
 
 extension ArchiveLayout {

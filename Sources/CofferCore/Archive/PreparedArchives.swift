@@ -2,11 +2,12 @@ import Foundation
 
 /// Archive analysis done ahead of time, while the vault unlocks.
 ///
-/// Analysing an export zip (parsing it, finding each member's deflate settings, rebuilding it in
-/// memory and comparing) needs no key, and the Argon2id unlock uses one core for about half a
+/// Analysing an export zip (parsing it, finding each member's deflate settings and checking that
+/// they rebuild it) needs no key, and the Argon2id unlock uses one core for about half a
 /// second; `coffer seal` runs the two side by side. A prepared plan is used only if the file
 /// still has the size, mtime, ctime, inode and device it had before *and* after the analysis;
-/// otherwise the file is analysed again when the seal reaches it.
+/// otherwise the file is analysed again when the seal reaches it. A plan holds no member's bytes
+/// (they are streamed from the file when stored), so keeping plans costs little memory.
 public final class PreparedArchiveHandler: ArchiveHandler, @unchecked Sendable {
     private struct Signature: Equatable {
         var size: Int64, mtime: timespec, ctime: timespec, inode: UInt64, device: UInt64
@@ -54,11 +55,15 @@ public final class PreparedArchiveHandler: ArchiveHandler, @unchecked Sendable {
         return try inner.analyse(path: path, size: size)
     }
 
-    public func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] {
-        try inner.encode(transform: transform, content: content)
+    public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
+        try inner.openContent(of: plan, path: path)
     }
 
-    public func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
-        try inner.decode(member: member, stored: stored)
+    public func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try inner.encode(transform: transform, content: content, into: emit)
+    }
+
+    public func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try inner.decode(member: member, stored: stored, into: emit)
     }
 }

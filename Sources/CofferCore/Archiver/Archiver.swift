@@ -129,14 +129,15 @@ extension Vault {
                 toRead.append((.file(item.source), e))
             }
         }
-        // Archives are analysed and stored one at a time, so only one is in memory.
+        // Archives are analysed, then stored one at a time; their parts are streamed from the file.
         var archiveEntries: [Int: VersionEntry] = [:]
         for i in archives {
             let item = walker.items[i]
             var e = item.entry
+            let handler = options.archiveHandler!
             let plan: ArchivePlan?
             do {
-                plan = try options.archiveHandler!.analyse(path: item.source, size: e.size)
+                plan = try handler.analyse(path: item.source, size: e.size)
             } catch {
                 notes.append("\(e.path): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
                 plan = nil
@@ -146,17 +147,45 @@ extension Vault {
                 toRead.append((.file(item.source), e))
                 continue
             }
-            let parts = plan.parts.enumerated().map { (k, p) in
-                (source: Sealer.Source.bytes(p.content), entry: VersionEntry(
-                    type: .file, path: "\(e.path) (part \(k))", mode: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, size: UInt64(p.content.count)))
-            }
-            let stored = try sealer.seal(files: parts)
+            // A part that cannot be stored (the file changed or became unreadable since the
+            // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
             var layoutParts: [ArchivePart] = []
-            for (k, r) in stored.enumerated() {
-                guard case .success(let f) = r else { throw CofferError.integrity(object: e.path, reason: "an archive part could not be stored") }
-                let p = plan.parts[k]
-                layoutParts.append(ArchivePart(
-                    kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks))
+            do {
+                var reader: ArchiveContentReader?
+                var parts: [(source: Sealer.Source, entry: VersionEntry)] = []
+                for (k, p) in plan.parts.enumerated() {
+                    let source: Sealer.Source
+                    if let content = p.content {
+                        source = .bytes(content)
+                    } else {
+                        if reader == nil { reader = try handler.openContent(of: plan, path: item.source) }
+                        source = .part(reader!, k)
+                    }
+                    parts.append((source, VersionEntry(
+                        type: .file, path: "\(e.path) (part \(k))", mode: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, size: p.contentSize)))
+                }
+                let stored = try sealer.seal(files: parts)
+                for (k, r) in stored.enumerated() {
+                    let f: Sealer.FileResult
+                    switch r {
+                    case .success(let s): f = s
+                    case .failure(.inputUnreadable(_, let reason)): throw ArchiveStoreFailure(reason: "part \(k): \(reason)")
+                    case .failure(let error): throw error
+                    }
+                    let p = plan.parts[k]
+                    guard f.size == p.contentSize else { throw ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)") }
+                    layoutParts.append(ArchivePart(
+                        kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks))
+                }
+                try reader?.finish()
+            } catch let error as CofferError {
+                throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
+            } catch {
+                let reason = (error as? ArchiveStoreFailure)?.reason ?? "\(error)"
+                notes.append("\(e.path): could not be stored as an archive (\(reason)); sealed as an ordinary file")
+                readIndex[i] = toRead.count
+                toRead.append((.file(item.source), e))
+                continue
             }
             e.type = .archive
             e.size = plan.size
@@ -231,6 +260,11 @@ extension Vault {
         try commitHead(live: head.live + [versionID], removed: head.removed)
         return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
     }
+}
+
+/// Why an archive's parts could not be stored (the archive is then sealed as an ordinary file).
+private struct ArchiveStoreFailure: Error {
+    var reason: String
 }
 
 /// Lists the inputs depth-first, names sorted, recording what it cannot list.

@@ -81,7 +81,7 @@ final class Sealer: @unchecked Sendable {
     private var free: [Batch]
     private let freeLock = NSLock()
     private let freeCount: DispatchSemaphore
-    /// Bytes read from files (not from in-memory archive parts).
+    /// Bytes read from files (not archive parts).
     private(set) var bytesRead: UInt64 = 0
 
     // Stage 2 (the store queue). Only touched on `stage`.
@@ -144,8 +144,10 @@ final class Sealer: @unchecked Sendable {
     enum Source {
         /// A file, opened without following a final symbolic link.
         case file(String)
-        /// Bytes already in memory (an archive part).
+        /// Bytes already in memory (an archive part the handler holds).
         case bytes([UInt8])
+        /// Part `index` of an archive, streamed by the handler's reader.
+        case part(ArchiveContentReader, Int)
     }
 
     /// Reads and stores `files`. A file that cannot be opened or read gets a failure
@@ -175,6 +177,8 @@ final class Sealer: @unchecked Sendable {
         var fd: Int32 = -1
         var memory: [UInt8] = []
         var memoryOffset = 0
+        var partReader: (reader: ArchiveContentReader, index: Int)?
+        var partFailure: String?
         switch source {
         case .file(let p):
             path = p
@@ -187,11 +191,24 @@ final class Sealer: @unchecked Sendable {
         case .bytes(let b):
             path = entry.path
             memory = b
+        case .part(let reader, let index):
+            path = entry.path
+            partReader = (reader, index)
         }
         defer { if fd >= 0 { close(fd) } }
-        /// Reads into the batch at `used`: from the file, or by copying from memory.
+        /// Reads into the batch at `used`: from the file, from the archive handler, or by copying from memory.
         func readMore(_ batch: Batch, _ max: Int) -> Int {
             if fd >= 0 { return read(fd, batch.buffer.baseAddress! + batch.used, max) }
+            if let partReader {
+                do {
+                    return try partReader.reader.read(
+                        part: partReader.index, into: UnsafeMutableRawBufferPointer(start: batch.buffer.baseAddress! + batch.used, count: max))
+                } catch {
+                    partFailure = "\(error)"
+                    errno = EIO
+                    return -1
+                }
+            }
             let n = min(max, memory.count - memoryOffset)
             if n > 0 {
                 memory.withUnsafeBytes { m in (batch.buffer.baseAddress! + batch.used).copyMemory(from: m.baseAddress! + memoryOffset, byteCount: n) }
@@ -211,7 +228,7 @@ final class Sealer: @unchecked Sendable {
             var failure: Int32 = 0
             while batch.used < capacity {
                 let n = readMore(batch, capacity - batch.used)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                if n < 0 { if errno == EINTR && partFailure == nil { continue }; failure = errno; break }
                 if n == 0 { eof = true; break }
                 batch.used += n
             }
@@ -221,12 +238,12 @@ final class Sealer: @unchecked Sendable {
                 batch.used = min(freshStart, uncut)
                 batch.segments.removeAll { $0.file == i }
                 batch.cuts.removeAll { $0.lowerBound >= batch.used }
-                batch.failures.append((i, .inputUnreadable(path: path, reason: String(cString: strerror(failure)))))
+                batch.failures.append((i, .inputUnreadable(path: path, reason: partFailure ?? String(cString: strerror(failure)))))
                 filesDone += 1
                 return
             }
             let n = batch.used - freshStart
-            if fd >= 0 { bytesRead += UInt64(n) }  // archive parts are already in memory
+            if fd >= 0 { bytesRead += UInt64(n) }  // archives are counted whole by the caller
             let firstCut = batch.cuts.count
             while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof, scanned: &scanned) {
                 batch.cuts.append(uncut..<uncut + c)

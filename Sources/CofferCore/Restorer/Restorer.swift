@@ -171,11 +171,7 @@ extension Vault {
             guard let m = e.archive?.members.first(where: { $0.name == name || $0.name == name + "/" }) else { continue }
             guard !m.isDirectory else { throw CofferError.invalidArgument("\(path) is a folder inside \(e.path), not a file") }
             let object = "\(trimmed) in version \(versionID.short)"
-            let content = try memberContent(m, of: e, readers: readers, handler: archiveHandler, object: object)
-            guard UInt64(content.count) == m.size else {
-                throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
-            }
-            try sink(content)
+            try streamMember(m, of: e, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
             return
         }
         throw CofferError.pathNotInVersion(path: path, version: versionID.short)
@@ -226,56 +222,7 @@ extension Vault {
             return
         }
         guard let layout = e.archive, let handler else { throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild") }
-        for (k, part) in layout.parts.enumerated() {
-            if isCancelled() { throw CofferError.interrupted }
-            switch part.kind {
-            case .stored:
-                try BlobScratch.with { scratch in
-                    for c in part.chunks { try emit(try readChunk(c, readers: readers, context: object, scratch: scratch)) }
-                }
-            case .transformed:
-                let content = try partContent(part, readers: readers, object: object)
-                let bytes: [UInt8]
-                do { bytes = try handler.encode(transform: part.transform, content: content) } catch {
-                    throw CofferError.integrity(object: object, reason: "part \(k) cannot be rebuilt: \(error)")
-                }
-                guard UInt64(bytes.count) == part.outputSize else {
-                    throw CofferError.integrity(object: object, reason: "part \(k) rebuilt to \(bytes.count) bytes, expected \(part.outputSize)")
-                }
-                try bytes.withUnsafeBytes { try emit($0) }
-            }
-        }
-    }
-
-    /// The stored bytes of an archive part, checked against their SHA-256.
-    func partContent(_ part: ArchivePart, readers: PackReaders, object: String) throws -> [UInt8] {
-        var content: [UInt8] = []
-        content.reserveCapacity(Int(part.contentSize))
-        try BlobScratch.with { scratch in
-            for c in part.chunks { content.append(contentsOf: try readChunk(c, readers: readers, context: object, scratch: scratch)) }
-        }
-        guard UInt64(content.count) == part.contentSize, SHA256.hash(content) == part.contentSHA256 else {
-            throw CofferError.integrity(object: object, reason: "an archive part does not match its SHA-256")
-        }
-        return content
-    }
-
-    /// A member's content.
-    func memberContent(_ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String) throws -> [UInt8] {
-        guard let layout = e.archive else { return [] }
-        guard let p = m.part else { return [] }
-        let stored = try partContent(layout.parts[p], readers: readers, object: object)
-        switch m.data {
-        case .content:
-            return stored
-        case .encoded:
-            guard let handler else { throw CofferError.invalidArgument("\(object): decoding a member needs an archive handler") }
-            do { return try handler.decode(member: m, stored: stored) } catch {
-                throw CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
-            }
-        case .opaque:
-            throw CofferError.invalidArgument("\(object): member \(m.name) is encrypted or uses an unknown compression method; restore the whole archive instead")
-        }
+        try streamArchive(layout, handler: handler, readers: readers, object: object, isCancelled: isCancelled, into: emit)
     }
 
     /// Restores an archive's members into a folder.
@@ -304,12 +251,10 @@ extension Vault {
                 notes.append("\(e.path): member '\(m.name)' not written: encrypted or an unknown compression method")
                 continue
             }
-            let content = try memberContent(m, of: e, readers: readers, handler: options.archiveHandler, object: object)
-            guard UInt64(content.count) == m.size else {
-                throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
-            }
-            try writeVerified(to: path, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: SHA256.hash(content), object: object) { emit in
-                try content.withUnsafeBytes { try emit($0) }
+            let handler = options.archiveHandler, cancelled = options.isCancelled
+            let sha256 = try memberSHA256(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
+            try writeVerified(to: path, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: sha256, object: object) { emit in
+                try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
             }
         }
         return notes

@@ -191,6 +191,11 @@ public enum Deflate {
         }
     }
 
+    /// The CRC-32 of the bytes in `buffer` (see `crc32(_:initial:)`).
+    public static func crc32(_ buffer: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        crc32(UnsafeBufferPointer(start: buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count: buffer.count), initial: initial)
+    }
+
     /// Runs `body` on contiguous storage holding `bytes`, copying only when the
     /// collection has no contiguous storage of its own.
     static func withContiguousBytes<Bytes: Collection<UInt8>, Result>(
@@ -253,6 +258,11 @@ public final class DeflateStream {
         return try result.get()
     }
 
+    /// Compresses the bytes in `chunk` (see `compress(_:)`).
+    public func compress(_ chunk: UnsafeRawBufferPointer) throws(DeflateError) -> [UInt8] {
+        try compress(UnsafeBufferPointer(start: chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), count: chunk.count))
+    }
+
     /// Ends the stream (`Z_FINISH`) and returns the remaining compressed output.
     ///
     /// - Throws: `DeflateError.streamFinished` when called twice.
@@ -260,6 +270,122 @@ public final class DeflateStream {
         guard !finished else { throw .streamFinished }
         finished = true
         return try stream.deflate(UnsafeBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+    }
+}
+
+/// An incremental raw-inflate decompressor with fixed-size buffers.
+///
+/// Push compressed bytes with `inflate(_:emit:)` and receive the content in pieces of at most
+/// 64 KiB (one reused buffer), or pull it into a buffer of the caller's with `step`. With an
+/// expected size, no more than that size plus one byte is ever produced, so a hostile stream
+/// costs no more memory than the buffers, whatever it claims or inflates to.
+///
+/// ```swift
+/// let inflater = try InflateStream(expectedSize: size)
+/// for chunk in compressedChunks { try inflater.inflate(chunk) { piece in consume(piece) } }
+/// try inflater.finish()   // the stream ended, with exactly `size` bytes
+/// ```
+///
+/// Not thread-safe; use one stream from one task at a time.
+public final class InflateStream {
+    private let stream: ZStream
+    private let expectedSize: UInt64?
+    private let scratch: UnsafeMutableRawBufferPointer
+    /// Content bytes produced so far.
+    public private(set) var totalOut: UInt64 = 0
+    /// Whether the deflate stream's final block has been inflated.
+    public private(set) var isAtEnd = false
+
+    /// Size of the buffer `inflate(_:emit:)` hands out.
+    public static let pieceSize = 64 * 1024
+
+    /// A decompressor for one stream.
+    ///
+    /// - Parameters:
+    ///   - expectedSize: the exact content size, when known: producing more throws
+    ///     `.outputLimitExceeded`, and `finish()` throws `.sizeMismatch` for fewer.
+    ///   - windowBits: as for `Deflate.decompress` (-15: raw deflate, as in zip).
+    public init(expectedSize: UInt64? = nil, windowBits: Int32 = -15) throws(DeflateError) {
+        stream = try ZStream(inflateWindowBits: windowBits)
+        self.expectedSize = expectedSize
+        scratch = .allocate(byteCount: Self.pieceSize, alignment: 16)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Inflates from `input` into `output`.
+    ///
+    /// - Returns: the compressed bytes consumed and the content bytes written. Both are 0 only
+    ///   when no progress is possible: the stream has ended, or it needs more input.
+    /// - Throws: `.corruptData`, `.outputLimitExceeded`, `.trailingData` (input after the end).
+    public func step(input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer) throws(DeflateError) -> (consumed: Int, produced: Int) {
+        if isAtEnd {
+            if !input.isEmpty { throw .trailingData(count: input.count) }
+            return (0, 0)
+        }
+        var room = min(output.count, 1 << 30)
+        if let expectedSize, expectedSize - min(expectedSize, totalOut) < UInt64(room) {
+            room = Int(expectedSize - min(expectedSize, totalOut)) + 1
+        }
+        let inCount = min(input.count, 1 << 30)
+        let z = stream.pointer
+        z.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        z.pointee.avail_in = uInt(inCount)
+        z.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        z.pointee.avail_out = uInt(room)
+        let code = CZlib.inflate(z, Z_NO_FLUSH)
+        let consumed = inCount - Int(z.pointee.avail_in)
+        let produced = room - Int(z.pointee.avail_out)
+        z.pointee.next_in = nil
+        z.pointee.avail_in = 0
+        z.pointee.next_out = nil
+        z.pointee.avail_out = 0
+        totalOut += UInt64(produced)
+        if let expectedSize, totalOut > expectedSize {
+            throw .outputLimitExceeded(limit: Int(clamping: expectedSize))
+        }
+        switch code {
+        case Z_STREAM_END:
+            isAtEnd = true
+            if consumed < input.count { throw .trailingData(count: input.count - consumed) }
+        case Z_OK, Z_BUF_ERROR:
+            break  // Z_BUF_ERROR: no progress possible with these buffers
+        case Z_DATA_ERROR:
+            throw .corruptData(message: stream.lastMessage)
+        case Z_NEED_DICT:
+            throw .corruptData(message: "the stream needs a preset dictionary")
+        case Z_MEM_ERROR:
+            throw .outOfMemory
+        default:
+            throw .zlib(code: code, message: stream.lastMessage)
+        }
+        return (consumed, produced)
+    }
+
+    /// Inflates all of `input`, handing the content to `emit` in pieces of at most
+    /// `pieceSize` bytes (valid only during the call).
+    ///
+    /// - Throws: the errors of `step`, and whatever `emit` throws.
+    public func inflate(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var offset = 0
+        while true {
+            let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+            let (consumed, produced) = try step(input: rest, output: scratch)
+            offset += consumed
+            if produced > 0 { try emit(UnsafeRawBufferPointer(rebasing: scratch[..<produced])) }
+            // Done when everything is consumed and zlib had room to spare (nothing held back).
+            if isAtEnd || (offset == input.count && produced < scratch.count) || (consumed == 0 && produced == 0) { break }
+        }
+    }
+
+    /// Checks that the stream has ended with the expected size.
+    ///
+    /// - Throws: `.truncatedInput` before the final block, `.sizeMismatch` for a short content.
+    public func finish() throws(DeflateError) {
+        guard isAtEnd else { throw .truncatedInput }
+        if let expectedSize, totalOut != expectedSize {
+            throw .sizeMismatch(expected: Int(clamping: expectedSize), actual: Int(clamping: totalOut))
+        }
     }
 }
 
@@ -327,6 +453,9 @@ final class ZStream {
         default: .zlib(code: code, message: "")
         }
     }
+
+    /// zlib's message for the last error, or "".
+    var lastMessage: String { message }
 
     private var message: String {
         guard let msg = pointer.pointee.msg else { return "" }

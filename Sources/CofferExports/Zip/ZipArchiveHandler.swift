@@ -4,9 +4,11 @@ import Foundation
 
 /// Stores zip files member by member in a vault (``ArchiveHandler`` for CofferCore).
 ///
-/// At seal time the zip is parsed (``ZipLayout``), each deflated member's parameters are searched
-/// (``DeflateParameterSearch``), a rebuild is compared with the input (``ZipReproduction``), and
-/// the result becomes an ``ArchivePlan``:
+/// At seal time the zip is parsed (``ZipLayout``) and analysed as a stream
+/// (``ZipReproduction/analyseStreaming(_:layout:options:)``: each deflated member's parameters
+/// are found by re-deflating it piece by piece against its stored bytes, which also proves the
+/// rebuild), and the result becomes an ``ArchivePlan`` whose parts are streamed from the file
+/// when they are stored (``ZipContentReader``):
 ///
 /// | piece | part kind | stored bytes | member data |
 /// |---|---|---|---|
@@ -17,9 +19,20 @@ import Foundation
 ///
 /// Transform bytes (5): `u8 version(1) || u8 level || u8 memLevel || u8 strategy || i8 windowBits`.
 /// Encoding bytes of an encoded member (5): `u8 method(8 = deflate) || u32le crc32`.
+///
+/// Memory is bounded whatever the zip holds: members go through fixed-size inflate and deflate
+/// buffers and are never held whole. A zip whose members inflate to more than `inflateBudget`
+/// is sealed as an ordinary file.
 public struct ZipArchiveHandler: ArchiveHandler {
-    /// Zips larger than this are sealed as ordinary files (the analysis holds one in memory).
-    public var maximumSize: UInt64 = 2 << 30
+    /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
+    /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
+    public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
+    /// What the parse may hold: every member's headers and the directory are kept in memory,
+    /// and each member costs the seal about 3.3 KiB (its part, its chunk list, its entry in the
+    /// version). At most 16,384 members and 16 MiB of container bytes (headers, directory,
+    /// unclaimed bytes such as a self-extractor stub); a zip over either is sealed as an
+    /// ordinary file, with a note.
+    public var parseLimits = ZipParseLimits(maxMembers: 16_384, maxContainerBytes: 16 << 20)
 
     public init() {}
 
@@ -29,34 +42,32 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let head = try source.read(0..<min(4, source.count))
         let tail = try source.read(max(0, source.count - 22)..<source.count)
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
-        guard size <= maximumSize else {
-            throw ZipHandlerError.tooLarge(size: size, limit: maximumSize)
-        }
-        let bytes = try source.read(0..<source.count)
-        let analysis = try ZipReproduction.analyseAndVerify(bytes)
-        guard analysis.verified else { throw ZipHandlerError.notReproduced }
+        let layout = try ZipLayout.parse(source, limits: parseLimits)
+        var options = ZipAnalysisOptions()
+        options.inflateBudget = inflateBudget
+        options.maxInflatedMemberSize = .max  // nothing is held in memory: the budget bounds the work
+        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
 
         var parts: [ArchivePlan.Part] = []
         var memberPart: [Int: Int] = [:]
         for piece in analysis.plan.pieces {
             switch piece {
             case .bytes(let b):
-                parts.append(.init(kind: .stored, transform: [], outputSize: UInt64(b.count), content: b))
+                parts.append(.init(kind: .stored, transform: [], outputSize: UInt64(b.count), contentSize: UInt64(b.count)))
             case .member(let i):
                 let recipe = analysis.plan.members[i]
                 memberPart[i] = parts.count
-                let payload = analysis.payloads[i]
                 switch recipe.encoding {
                 case .deflate(let p):
-                    parts.append(.init(kind: .transformed, transform: Self.transform(p), outputSize: recipe.compressedSize, content: payload))
+                    parts.append(.init(kind: .transformed, transform: Self.transform(p), outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
                 case .stored, .raw:
-                    parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, content: payload))
+                    parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, contentSize: recipe.compressedSize))
                 }
             }
         }
         var members: [ArchiveMember] = []
         var rawCount = 0
-        for (i, m) in analysis.layout.members.enumerated() {
+        for (i, m) in layout.members.enumerated() {
             let recipe = analysis.plan.members[i]
             var data = ArchiveMemberData.content
             var encoding: [UInt8] = []
@@ -77,23 +88,49 @@ public struct ZipArchiveHandler: ArchiveHandler {
         if rawCount > 0 {
             notes.append("\(rawCount) of \(members.count) members kept as compressed bytes (no deflate settings reproduce them); the zip still comes back byte for byte")
         }
-        let sha = SHA256.hash(bytes)
-        return ArchivePlan(format: ArchiveLayout.zip, parts: parts, members: members, sha256: sha, size: UInt64(bytes.count), notes: notes)
+        let context = ZipSealContext(plan: analysis.plan, dataRanges: layout.members.map(\.dataRange), sha256: analysis.sha256)
+        return ArchivePlan(
+            format: ArchiveLayout.zip, parts: parts, members: members, sha256: analysis.sha256, size: UInt64(layout.size), notes: notes,
+            context: context)
     }
 
-    public func encode(transform: [UInt8], content: [UInt8]) throws -> [UInt8] {
+    public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
+        guard let context = plan.context as? ZipSealContext, context.plan.pieces.count == plan.parts.count else {
+            throw ZipHandlerError.badTransform
+        }
+        return ZipContentReader(source: try ZipFileSource(path: path), context: context)
+    }
+
+    public func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let p = Self.parameters(transform) else { throw ZipHandlerError.badTransform }
-        return try Deflate.compress(content, level: p.level, memLevel: p.memLevel, strategy: p.strategy, windowBits: p.windowBits)
+        let stream = try DeflateStream(level: p.level, memLevel: p.memLevel, strategy: p.strategy, windowBits: p.windowBits)
+        try withoutActuallyEscaping(emit) { emit in
+            try content { chunk in
+                let output = try stream.compress(chunk)
+                if !output.isEmpty { try output.withUnsafeBytes { try emit($0) } }
+            }
+        }
+        let output = try stream.finish()
+        if !output.isEmpty { try output.withUnsafeBytes { try emit($0) } }
     }
 
-    public func decode(member: ArchiveMember, stored: [UInt8]) throws -> [UInt8] {
+    public func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard member.encoding.count == 5, member.encoding[0] == 8 else { throw ZipHandlerError.badTransform }
         let crc = UInt32(member.encoding[1]) | UInt32(member.encoding[2]) << 8 | UInt32(member.encoding[3]) << 16 | UInt32(member.encoding[4]) << 24
         // The size comes from a version file: one that no Int can hold is no size a zip member has.
-        guard let size = Int(exactly: member.size) else { throw ZipHandlerError.badSize(member: member.name, size: member.size) }
-        let content = try Deflate.decompress(stored, expectedSize: size)
-        guard Deflate.crc32(content) == crc else { throw ZipHandlerError.crcMismatch(member: member.name) }
-        return content
+        guard Int(exactly: member.size) != nil else { throw ZipHandlerError.badSize(member: member.name, size: member.size) }
+        let inflater = try InflateStream(expectedSize: member.size)
+        var running: UInt32 = 0
+        try withoutActuallyEscaping(emit) { emit in
+            try stored { chunk in
+                try inflater.inflate(chunk) { piece in
+                    running = Deflate.crc32(piece, initial: running)
+                    try emit(piece)
+                }
+            }
+        }
+        try inflater.finish()
+        guard running == crc else { throw ZipHandlerError.crcMismatch(member: member.name) }
     }
 
     static func transform(_ p: DeflateParameters) -> [UInt8] {
@@ -116,7 +153,11 @@ public struct ZipArchiveHandler: ArchiveHandler {
 
 /// Why a zip was sealed as an ordinary file.
 public enum ZipHandlerError: Error, CustomStringConvertible, Sendable {
-    case tooLarge(size: UInt64, limit: UInt64)
+    /// The members need more inflating than the budget: `declared` is what they claim, nil when
+    /// the search itself ran past the budget.
+    case inflateBudgetExceeded(declared: UInt64?, budget: UInt64)
+    /// The file changed between its analysis and its storing.
+    case changedWhileRead
     case notReproduced
     case badTransform
     case crcMismatch(member: String)
@@ -124,7 +165,12 @@ public enum ZipHandlerError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
-        case .tooLarge(let s, let l): return "the zip is \(s) bytes, above the \(l)-byte limit for member-by-member storage"
+        case .inflateBudgetExceeded(let declared, let budget):
+            if let declared {
+                return "its members inflate to \(declared) bytes, over the \(budget)-byte budget for analysing one zip"
+            }
+            return "analysing its members would inflate more than the \(budget)-byte budget for one zip"
+        case .changedWhileRead: return "it changed while it was being read"
         case .notReproduced: return "its rebuild did not match the original"
         case .badTransform: return "unknown zip member parameters"
         case .crcMismatch(let m): return "member \(m) does not match its CRC-32"

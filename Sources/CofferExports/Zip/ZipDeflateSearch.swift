@@ -121,6 +121,29 @@ public struct DeflateParameterSearch: Sendable {
     ///     compressor's setting (maximum, fast, super fast) and move matching levels forward.
     /// - Returns: `.reproducible` with the first matching parameters, or `.notReproducible`.
     public mutating func find(compressed: [UInt8], uncompressed: [UInt8], flags: UInt16? = nil) -> DeflateReproduction {
+        for candidate in order(flags: flags) {
+            attempts += 1
+            let (matched, fed) = Self.reproduces(candidate, compressed: compressed, uncompressed: uncompressed, chunkSize: chunkSize)
+            bytesDeflated += UInt64(fed)
+            if matched {
+                lastMatch = candidate
+                return .reproducible(candidate)
+            }
+        }
+        return .notReproducible
+    }
+
+    /// Records a candidate run outside `find` (a streaming search): `fed` input bytes, and
+    /// whether it matched (it is then tried first next time).
+    public mutating func record(_ candidate: DeflateParameters, matched: Bool, fed: UInt64) {
+        attempts += 1
+        bytesDeflated += fed
+        if matched { lastMatch = candidate }
+    }
+
+    /// The candidates in the order to try them for a member with general-purpose `flags`:
+    /// the last match, then the levels the flags suggest, then `candidates`; no repeats.
+    public func order(flags: UInt16? = nil) -> [DeflateParameters] {
         var order: [DeflateParameters] = []
         order.reserveCapacity(candidates.count + 1)
         if let lastMatch { order.append(lastMatch) }
@@ -141,16 +164,7 @@ public struct DeflateParameterSearch: Sendable {
         }
         order += candidates
         var tried = Set<DeflateParameters>()
-        for candidate in order where tried.insert(candidate).inserted {
-            attempts += 1
-            let (matched, fed) = Self.reproduces(candidate, compressed: compressed, uncompressed: uncompressed, chunkSize: chunkSize)
-            bytesDeflated += UInt64(fed)
-            if matched {
-                lastMatch = candidate
-                return .reproducible(candidate)
-            }
-        }
-        return .notReproducible
+        return order.filter { tried.insert($0).inserted }
     }
 
     /// Whether deflating `uncompressed` with `parameters` gives exactly `compressed`.

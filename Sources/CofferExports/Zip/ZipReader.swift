@@ -84,6 +84,8 @@ public enum ZipParseError: Error, CustomStringConvertible, Equatable, Sendable {
     case overlap(first: String, second: String, offset: Int)
     /// Reading the input failed.
     case io(String)
+    /// The archive is over a `ZipParseLimits` limit (too many members, too many container bytes).
+    case overLimit(String)
 
     public var description: String {
         switch self {
@@ -104,6 +106,7 @@ public enum ZipParseError: Error, CustomStringConvertible, Equatable, Sendable {
         case .badDataDescriptor(let member): "zip member #\(member): no valid data descriptor after its data"
         case .overlap(let first, let second, let offset): "zip \(first) and \(second) overlap at offset \(offset)"
         case .io(let message): "cannot read the zip: \(message)"
+        case .overLimit(let detail): "the zip is over a limit for member-by-member storage: \(detail)"
         }
     }
 }
@@ -169,6 +172,25 @@ public final class ZipFileSource: ZipSource, Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Fills `buffer` with the bytes at `offset`, which lie within `0..<count`.
+    ///
+    /// - Throws: `ZipParseError.io` when the bytes cannot be read.
+    public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(ZipParseError) {
+        guard offset >= 0, offset <= count, buffer.count <= count - offset else {
+            throw .io("read \(buffer.count) bytes at \(offset) outside 0..<\(count) of \(path)")
+        }
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .io("read error in \(path): errno \(errno)")
+            }
+            if got == 0 { throw .io("\(path) shrank while being read") }
+            done += got
+        }
+    }
 
     public func read(_ range: Range<Int>) throws(ZipParseError) -> [UInt8] {
         guard range.lowerBound >= 0, range.upperBound <= count else {
@@ -434,8 +456,8 @@ public struct ZipLayout: Sendable, Equatable {
     /// bounded by the source's size.
     ///
     /// - Throws: `ZipParseError` when the source is not a zip this parser accounts for exactly.
-    public static func parse<Source: ZipSource>(_ source: Source) throws(ZipParseError) -> ZipLayout {
-        var parser = ZipParser(source: source)
+    public static func parse<Source: ZipSource>(_ source: Source, limits: ZipParseLimits = .unlimited) throws(ZipParseError) -> ZipLayout {
+        var parser = ZipParser(source: source, limits: limits)
         return try parser.parse()
     }
 
@@ -518,14 +540,40 @@ private struct CentralEntry {
     var hasZip64: Bool
 }
 
+/// Bounds on what parsing an archive may hold in memory: everything but member data (headers,
+/// directory, gaps) is read and kept, so a caller that must stay small sets these.
+public struct ZipParseLimits: Sendable {
+    /// The most members (central directory entries) accepted.
+    public var maxMembers: UInt64
+    /// The most bytes the parser reads (container bytes, counted as read: a header claimed by
+    /// several entries counts each time).
+    public var maxContainerBytes: Int
+
+    public init(maxMembers: UInt64, maxContainerBytes: Int) {
+        self.maxMembers = maxMembers
+        self.maxContainerBytes = maxContainerBytes
+    }
+
+    /// No limits beyond the source's size.
+    public static let unlimited = ZipParseLimits(maxMembers: .max, maxContainerBytes: .max)
+}
+
+/// Bytes a parse has read so far.
+private final class ZipReadTally {
+    var bytes = 0
+}
+
 /// One parse of one source.
 private struct ZipParser<Source: ZipSource> {
     let source: Source
     let size: Int
+    let limits: ZipParseLimits
+    private let tally = ZipReadTally()
 
-    init(source: Source) {
+    init(source: Source, limits: ZipParseLimits) {
         self.source = source
         self.size = source.count
+        self.limits = limits
     }
 
     /// Reads `count` bytes at `offset`, or throws `truncated` naming `record`.
@@ -534,6 +582,10 @@ private struct ZipParser<Source: ZipSource> {
             throw .truncated(record: record, offset: offset)
         }
         if count == 0 { return [] }
+        guard count <= limits.maxContainerBytes - tally.bytes else {
+            throw .overLimit("more than \(limits.maxContainerBytes) bytes of headers, directory and unclaimed bytes")
+        }
+        tally.bytes += count
         return try source.read(offset..<(offset + count))
     }
 
@@ -610,6 +662,9 @@ private struct ZipParser<Source: ZipSource> {
         // Each entry takes at least 46 bytes: bounds the count before anything is allocated.
         guard entryCount <= centralSize / 46 else {
             throw .entryCountMismatch(expected: entryCount, found: Int(centralSize / 46))
+        }
+        guard entryCount <= limits.maxMembers else {
+            throw .overLimit("\(entryCount) members, more than \(limits.maxMembers)")
         }
         let declaredOffset = Int(centralOffset)
         let declaredSize = Int(centralSize)

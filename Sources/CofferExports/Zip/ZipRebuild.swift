@@ -422,9 +422,17 @@ private final class ZipComparisonState {
 
 /// Limits and choices for `ZipReproduction`.
 public struct ZipAnalysisOptions: Sendable {
-    /// Deflated members larger than this uncompressed are kept raw (their content would be
-    /// held in memory during the search). Default 1 GiB.
+    /// Deflated members larger than this uncompressed are kept raw. Default 1 GiB: the
+    /// in-memory analysis (`analyseAndVerify`) holds a member's content; the streaming one
+    /// (`analyseStreaming`) holds none and is bounded by `inflateBudget` instead.
     public var maxInflatedMemberSize: UInt64 = 1 << 30
+    /// The most bytes the streaming analysis inflates for one archive, over all members and
+    /// every candidate it tries (default 8 GiB). An archive whose members declare more, or
+    /// whose search runs past it, is refused with `ZipHandlerError.inflateBudgetExceeded`:
+    /// a zip bomb costs bounded time, and is sealed as an ordinary file.
+    public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
+    /// 8 GiB.
+    public static let defaultInflateBudget: UInt64 = 8 << 30
     /// The deflate parameter candidates, in order.
     public var candidates: [DeflateParameters] = DeflateParameters.searchOrder
     /// Keep every member's payload in `ZipAnalysis.payloads` (the in-memory path does).

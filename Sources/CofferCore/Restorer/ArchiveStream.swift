@@ -1,0 +1,139 @@
+import CofferCrypto
+
+/// Archives read back chunk by chunk.
+///
+/// A part's stored bytes go from their chunks through the handler (re-encoded for a transformed
+/// part, decoded for an encoded member) to the consumer one chunk at a time: nothing is held
+/// whole, so `restore`, `restore --expand` and `cat` cost the same memory whatever the archive
+/// holds. Each part's size and SHA-256 are checked as its last chunk goes through, so a consumer
+/// may already have received bytes when an integrity error is thrown: restore writes to a
+/// temporary file and renames it only once the whole file verified.
+extension Vault {
+    /// Emits the stored bytes of part `index`, chunk by chunk, then checks their size and SHA-256.
+    func streamPart(
+        _ part: ArchivePart, index: Int, readers: PackReaders, object: String, isCancelled: () -> Bool,
+        into emit: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let sha = SHA256()
+        var size: UInt64 = 0
+        try BlobScratch.with { scratch in
+            for c in part.chunks {
+                if isCancelled() { throw CofferError.interrupted }
+                let bytes = try readChunk(c, readers: readers, context: object, scratch: scratch)
+                size += UInt64(bytes.count)
+                guard size <= part.contentSize else {
+                    throw CofferError.integrity(object: object, reason: "archive part \(index) is longer than its recorded \(part.contentSize) bytes")
+                }
+                sha.update(bytes)
+                try emit(bytes)
+            }
+        }
+        guard size == part.contentSize, sha.finalize() == part.contentSHA256 else {
+            throw CofferError.integrity(object: object, reason: "archive part \(index) does not match its SHA-256")
+        }
+    }
+
+    /// Emits an archive's bytes, part by part: stored parts as they are, transformed parts
+    /// re-encoded by `handler` as their chunks come.
+    func streamArchive(
+        _ layout: ArchiveLayout, handler: ArchiveHandler, readers: PackReaders, object: String, isCancelled: () -> Bool,
+        into emit: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        for (k, part) in layout.parts.enumerated() {
+            if isCancelled() { throw CofferError.interrupted }
+            switch part.kind {
+            case .stored:
+                try streamPart(part, index: k, readers: readers, object: object, isCancelled: isCancelled, into: emit)
+            case .transformed:
+                var produced: UInt64 = 0
+                let pass = PassThrough()
+                do {
+                    try handler.encode(
+                        transform: part.transform,
+                        content: { body in
+                            try pass.run { try self.streamPart(part, index: k, readers: readers, object: object, isCancelled: isCancelled, into: body) }
+                        },
+                        into: { bytes in
+                            try pass.run {
+                                produced += UInt64(bytes.count)
+                                guard produced <= part.outputSize else {
+                                    throw CofferError.integrity(object: object, reason: "part \(k) rebuilds to more than \(part.outputSize) bytes")
+                                }
+                                try emit(bytes)
+                            }
+                        })
+                } catch {
+                    throw pass.error ?? CofferError.integrity(object: object, reason: "part \(k) cannot be rebuilt: \(error)")
+                }
+                guard produced == part.outputSize else {
+                    throw CofferError.integrity(object: object, reason: "part \(k) rebuilt to \(produced) bytes, expected \(part.outputSize)")
+                }
+            }
+        }
+    }
+
+    /// Emits a member's content, chunk by chunk, and checks its size (its part's SHA-256 is
+    /// checked on the way; an encoded member's check is the handler's, for zip its CRC-32).
+    func streamMember(
+        _ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool,
+        into emit: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard let layout = e.archive, let p = m.part else {
+            guard m.size == 0 else { throw CofferError.integrity(object: object, reason: "member has no data, expected \(m.size) bytes") }
+            return
+        }
+        let part = layout.parts[p]
+        var size: UInt64 = 0
+        func counted(_ bytes: UnsafeRawBufferPointer) throws {
+            size += UInt64(bytes.count)
+            guard size <= m.size else { throw CofferError.integrity(object: object, reason: "member has more than its \(m.size) bytes") }
+            try emit(bytes)
+        }
+        switch m.data {
+        case .content:
+            try streamPart(part, index: p, readers: readers, object: object, isCancelled: isCancelled, into: counted)
+        case .encoded:
+            guard let handler else { throw CofferError.invalidArgument("\(object): decoding a member needs an archive handler") }
+            let pass = PassThrough()
+            do {
+                try handler.decode(
+                    member: m,
+                    stored: { body in
+                        try pass.run { try self.streamPart(part, index: p, readers: readers, object: object, isCancelled: isCancelled, into: body) }
+                    },
+                    into: { bytes in try pass.run { try counted(bytes) } })
+            } catch {
+                throw pass.error ?? CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
+            }
+        case .opaque:
+            throw CofferError.invalidArgument(
+                "\(object): member \(m.name) is encrypted or uses an unknown compression method; restore the whole archive instead")
+        }
+        guard size == m.size else { throw CofferError.integrity(object: object, reason: "member has \(size) bytes, expected \(m.size)") }
+    }
+
+    /// The SHA-256 a member's content must have: its part's for a `.content` member; for an
+    /// encoded one, that of its decoded (and handler-checked) content, streamed once to hash it.
+    func memberSHA256(_ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool) throws -> [UInt8] {
+        if m.data == .content, let p = m.part, let layout = e.archive, layout.parts[p].contentSize == m.size {
+            return layout.parts[p].contentSHA256
+        }
+        let sha = SHA256()
+        try streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: isCancelled) { sha.update($0) }
+        return sha.finalize()
+    }
+}
+
+/// Records the errors of the vault's side of a handler call (reading chunks, writing the output,
+/// Ctrl-C), so they come out of the call as they are; the handler's own errors become integrity
+/// errors.
+private final class PassThrough {
+    private(set) var error: Error?
+
+    func run(_ body: () throws -> Void) throws {
+        do { try body() } catch {
+            self.error = error
+            throw error
+        }
+    }
+}

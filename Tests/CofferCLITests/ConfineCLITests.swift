@@ -34,7 +34,9 @@ struct ConfineCLITests {
         try craft(s) { payload in
             var e = payload
             e.path = "../\u{301}Q\u{600}/../.bash_profile"
-            return [e]
+            // Makes the helper folder home/\u{301}Q\u{600} (one component for a Character split).
+            let helper = VersionEntry(type: .directory, path: "../\u{301}Q\u{600}", mode: 0o755, mtimeSeconds: 1_700_000_000, mtimeNanoseconds: 0, size: 0)
+            return [helper, e]
         }
         try FileManager.default.createDirectory(atPath: s.path("home/restore"), withIntermediateDirectories: true)
         let r = try s.run(["restore", "crafted@latest", "--to", s.path("home/restore")])

@@ -74,9 +74,11 @@ private struct Lab {
         #expect(throws: CofferError.self) { try lab.vault.readFile(id, path: path) { _ in } }
     }
 
+    /// The folder entry makes the helper folder `home/\u{301}Q\u{600}` (Swift saw one component,
+    /// `../\u{301}Q\u{600}`); through it, the file lands in `home`.
     @Test func theReviewersAttackWouldHaveWrittenBashProfileNextToTheTarget() throws {
         let lab = try Lab()
-        let id = try lab.vault.commitCrafted([try lab.file("../\u{301}Q\u{600}/../.bash_profile")])
+        let id = try lab.vault.commitCrafted([.folder("../\u{301}Q\u{600}"), try lab.file("../\u{301}Q\u{600}/../.bash_profile")])
         #expect(throws: CofferError.self) { try lab.vault.restore(id, to: lab.target) }
         #expect(!exists(lab.home + "/.bash_profile"))
         #expect(!exists(lab.home + "/\u{301}Q\u{600}"), "the helper folder was created next to the target")

@@ -8,11 +8,6 @@ import Testing
 
 @testable import CofferExports
 
-private func exists(_ path: String) -> Bool {
-    var st = stat()
-    return lstat(path, &st) == 0
-}
-
 private func names(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
 }
@@ -25,13 +20,15 @@ private func tree(_ dir: String) -> [String] {
     return out.sorted()
 }
 
-/// A zip holding `ok.txt` and members named `names`, each with content "member".
-private func craftedZip(_ names: [String]) throws -> [UInt8] {
+/// A zip holding `ok.txt`, folder members `folders` and file members named `names`, each with
+/// content "member".
+private func craftedZip(_ names: [String], folders: [String] = []) throws -> [UInt8] {
     var options = ZipWriter.Options()
     options.allowDuplicateNames = true
     var w = ZipWriter(options: options)
     let time = try ZipWriter.DOSTimestamp(year: 2024, month: 3, day: 1)
     try w.addFile("ok.txt", contents: Array("fine".utf8), modified: time)
+    for f in folders { try w.addDirectory(f, modified: time) }
     for n in names { try w.addFile(n, contents: Array("member".utf8), modified: time) }
     return try w.finish()
 }
@@ -78,6 +75,15 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
         #expect(result.notes.count == Self.unsafeNames.count, "\(result.notes)")
         #expect(result.notes.allSatisfy { $0.contains("not written: its name is not a safe relative path") })
         #expect(!result.notes.joined().contains("\0"), "a NUL is shown escaped")
+    }
+
+    /// The folder member made the helper folder `restore/\u{301}Q\u{600}` (one component for
+    /// a Character split); through it, `x` landed next to the expansion folder.
+    @Test func aMemberHidingDotDotFromACharacterSplitStaysOut() throws {
+        let (home, result) = try sealAndExpand(try craftedZip(["../\u{301}Q\u{600}/../x"], folders: ["../\u{301}Q\u{600}"]))
+        defer { removeTemporaryDirectory(URL(fileURLWithPath: home).deletingLastPathComponent()) }
+        #expect(tree(home + "/restore") == ["Export", "Export/ok.txt"])
+        #expect(result.notes.count == 2, "\(result.notes)")
     }
 
     @Test func aBackslashSeparatesFoldersInMemberNames() throws {

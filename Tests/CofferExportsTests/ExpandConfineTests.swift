@@ -35,7 +35,7 @@ private func craftedZip(_ names: [String], folders: [String] = []) throws -> [UI
 
 /// Seals `zip` as `home/in/<zipName>` and restores it with --expand into `home/restore`.
 private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force: Bool = false, plant: ((String) -> Void)? = nil)
-    throws -> (home: String, result: RestoreResult)
+    throws -> (home: String, result: RestoreResult, sealNotes: [String])
 {
     let dir = try makeTemporaryDirectory("expandconfine")
     let home = dir.path + "/home"
@@ -55,7 +55,7 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
     ro.archiveHandler = ZipArchiveHandler()
     ro.expandArchives = true
     ro.force = force
-    return (home, try vault.restore(sealed.id, to: home + "/restore", options: ro))
+    return (home, try vault.restore(sealed.id, to: home + "/restore", options: ro), sealed.version.notes)
 }
 
 @Suite struct ExpandConfineTests {
@@ -68,26 +68,29 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
     ]
 
     @Test func unsafeMembersAreSkippedWithANoteAndNeverWritten() throws {
-        let (home, result) = try sealAndExpand(try craftedZip(Self.unsafeNames))
+        let (home, result, sealNotes) = try sealAndExpand(try craftedZip(Self.unsafeNames))
         defer { removeTemporaryDirectory(URL(fileURLWithPath: home).deletingLastPathComponent()) }
         #expect(names(home) == ["restore"])
         #expect(tree(home + "/restore") == ["Export", "Export/ok.txt"])
         #expect(result.notes.count == Self.unsafeNames.count, "\(result.notes)")
         #expect(result.notes.allSatisfy { $0.contains("not written: its name is not a safe relative path") })
         #expect(!result.notes.joined().contains("\0"), "a NUL is shown escaped")
+        #expect(result.notes.contains { $0.contains("member 'a\\x00b' not written") })
+        // The seal says so too.
+        #expect(sealNotes.contains { $0.hasPrefix("Export.zip: \(Self.unsafeNames.count) members ('") && $0.contains("restore --expand skips them") }, "\(sealNotes)")
     }
 
     /// The folder member made the helper folder `restore/\u{301}Q\u{600}` (one component for
     /// a Character split); through it, `x` landed next to the expansion folder.
     @Test func aMemberHidingDotDotFromACharacterSplitStaysOut() throws {
-        let (home, result) = try sealAndExpand(try craftedZip(["../\u{301}Q\u{600}/../x"], folders: ["../\u{301}Q\u{600}"]))
+        let (home, result, _) = try sealAndExpand(try craftedZip(["../\u{301}Q\u{600}/../x"], folders: ["../\u{301}Q\u{600}"]))
         defer { removeTemporaryDirectory(URL(fileURLWithPath: home).deletingLastPathComponent()) }
         #expect(tree(home + "/restore") == ["Export", "Export/ok.txt"])
         #expect(result.notes.count == 2, "\(result.notes)")
     }
 
     @Test func aBackslashSeparatesFoldersInMemberNames() throws {
-        let (home, result) = try sealAndExpand(try craftedZip(["docs\\a.txt", "docs\\sub\\b.txt"]))
+        let (home, result, _) = try sealAndExpand(try craftedZip(["docs\\a.txt", "docs\\sub\\b.txt"]))
         defer { removeTemporaryDirectory(URL(fileURLWithPath: home).deletingLastPathComponent()) }
         #expect(result.notes.isEmpty)
         #expect(tree(home + "/restore/Export") == ["docs", "docs/a.txt", "docs/sub", "docs/sub/b.txt", "ok.txt"])
@@ -97,7 +100,7 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
     /// landed next to the target.
     @Test(arguments: ["...zip", "..zip", ".zip"])
     func aZipWhoseNameWithoutZipIsDotOrDotDotExpandsBelowTheTarget(zipName: String) throws {
-        let (home, _) = try sealAndExpand(try craftedZip([]), zipName: zipName)
+        let (home, _, _) = try sealAndExpand(try craftedZip([]), zipName: zipName)
         defer { removeTemporaryDirectory(URL(fileURLWithPath: home).deletingLastPathComponent()) }
         #expect(names(home) == ["restore"])
         #expect(tree(home + "/restore") == [zipName + ".contents", zipName + ".contents/ok.txt"])
@@ -106,7 +109,7 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
     /// A link planted where the zip expands (`restore/Export -> outside`) is not followed, even
     /// with --force: the link is replaced by the folder.
     @Test func aLinkPlantedWhereTheZipExpandsIsNotFollowed() throws {
-        let (home, _) = try sealAndExpand(try craftedZip(["data/y.txt"]), force: true) { home in
+        let (home, _, _) = try sealAndExpand(try craftedZip(["data/y.txt"]), force: true) { home in
             try? FileManager.default.createDirectory(atPath: home + "/outside", withIntermediateDirectories: true)
             try? FileManager.default.createDirectory(atPath: home + "/restore", withIntermediateDirectories: true)
             symlink(home + "/outside", home + "/restore/Export")

@@ -302,6 +302,12 @@ private struct Lab {
         let underFile = RelativePath("a/file/x")!
         #expect(throws: CofferError.self) { _ = try folder.openFolder(underFile.components[...], create: true, for: underFile) }
         #expect(names(outside).isEmpty)
+        // openat2 (where the kernel has it) refuses the same link and opens the real folders.
+        if Openat2.available {
+            #expect(Openat2.openFolderBeneath(folder.fd, below.parentComponents) == nil)
+            let real = try #require(Openat2.openFolderBeneath(folder.fd, place.components[...]))
+            close(real)
+        }
         // With force, a link where the version has a folder is replaced (the link, not its target).
         let forced = try RestoreFolder(path: root + "/t", force: true, folders: [RelativePath("a/link")!], fastPath: false)
         close(try #require(try forced.openFolder(below.parentComponents, create: true, for: below)))

@@ -15,7 +15,7 @@ import Foundation
 /// (``CofferError/restoreRefused(path:reason:)``), or reported as existing
 /// (``CofferError/destinationExists(path:)``) when the version has a folder there and `force`
 /// is off.
-final class RestoreFolder: @unchecked Sendable {
+final class RestoreFolder: Sendable {
     /// The folder's absolute path, for messages.
     let root: String
     /// The open folder.

@@ -304,8 +304,12 @@ private struct Lab {
         #expect(names(outside).isEmpty)
         // openat2 (where the kernel has it) refuses the same link and opens the real folders.
         if Openat2.available {
-            #expect(Openat2.openFolderBeneath(folder.fd, below.parentComponents) == nil)
-            let real = try #require(Openat2.openFolderBeneath(folder.fd, place.components[...]))
+            #expect(Openat2.openFolderBeneath(folder.fd, below.parentComponents) == .walk)
+            #expect(Openat2.openFolderBeneath(folder.fd, RelativePath("a/missing")!.components[...]) == .missing)
+            guard case .opened(let real) = Openat2.openFolderBeneath(folder.fd, place.components[...]) else {
+                Issue.record("openat2 did not open a/b/c")
+                return
+            }
             close(real)
         }
         // With force, a link where the version has a folder is replaced (the link, not its target).

@@ -12,16 +12,27 @@ enum Openat2 {
         return ![ENOSYS, EPERM, EINVAL].contains(errno)
     }()
 
-    /// The folder below `dirfd`, or nil for the per-component walk to handle: openat2 missing,
-    /// a missing folder (to create), a link or a file in the way (to refuse or replace), or
-    /// any other error (reported by the walk).
-    static func openFolderBeneath(_ dirfd: Int32, _ components: ArraySlice<[UInt8]>) -> Int32? {
+    enum Outcome: Equatable {
+        case opened(Int32)
+        /// A folder on the way does not exist (with RESOLVE_NO_SYMLINKS a link gives ELOOP, so
+        /// ENOENT really means missing).
+        case missing
+        /// For the per-component walk to handle: a link or a file in the way (to refuse or
+        /// replace), or any other error (reported by the walk).
+        case walk
+    }
+
+    /// The folder `components` below `dirfd`, opened with one openat2 call.
+    static func openFolderBeneath(_ dirfd: Int32, _ components: ArraySlice<[UInt8]>) -> Outcome {
         let path = Array(components.joined(separator: [RelativePath.slash]))
         while true {
             let fd = path.withCName { coffer_open_folder_beneath(dirfd, $0) }
-            if fd >= 0 { return fd }
-            if errno == EINTR || errno == EAGAIN { continue }
-            return nil
+            if fd >= 0 { return .opened(fd) }
+            switch errno {
+            case EINTR, EAGAIN: continue
+            case ENOENT: return .missing
+            default: return .walk
+            }
         }
     }
 }

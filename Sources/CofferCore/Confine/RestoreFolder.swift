@@ -62,7 +62,13 @@ final class RestoreFolder: Sendable {
             guard d >= 0 else { throw CofferError.io(path: root, operation: "open folder", errno: errno) }
             return d
         }
-        if fastPath, let d = Openat2.openFolderBeneath(fd, components) { return d }
+        if fastPath {
+            switch Openat2.openFolderBeneath(fd, components) {
+            case .opened(let d): return d
+            case .missing: if !create { return nil }
+            case .walk: break
+            }
+        }
         var current = fd
         var owned = false
         defer { if owned { close(current) } }
@@ -137,26 +143,26 @@ final class RestoreFolder: Sendable {
 
     /// A new entry made by `make` under a fresh temporary name (`.coffer-` and 8 hex digits)
     /// in `dir`; returns the name. `make` returns what the call returns (-1 and errno on failure).
-    static func temporary(in dir: Int32, display: String, operation: String, _ make: (UnsafePointer<CChar>) -> Int32) throws -> (name: [UInt8], result: Int32) {
+    static func temporary(in dir: Int32, display: @autoclosure () -> String, operation: String, _ make: (UnsafePointer<CChar>) -> Int32) throws -> (name: [UInt8], result: Int32) {
         for _ in 0..<16 {
             let hex = String(UInt32.random(in: 0...UInt32.max), radix: 16)
             let name = Array((".coffer-" + String(repeating: "0", count: 8 - hex.count) + hex).utf8)
             let r = name.withCName(make)
             if r >= 0 { return (name, r) }
-            if errno != EEXIST { throw CofferError.fromErrno(errno, path: display, operation: operation) }
+            if errno != EEXIST { throw CofferError.fromErrno(errno, path: display(), operation: operation) }
         }
-        throw CofferError.fromErrno(EEXIST, path: display, operation: operation)
+        throw CofferError.fromErrno(EEXIST, path: display(), operation: operation)
     }
 
     /// Moves `temporary` onto `name` in `dir` (replacing a file or link there, never following
     /// one); refuses to replace a folder.
-    static func moveIntoPlace(in dir: Int32, from temporary: [UInt8], to name: [UInt8], display: String) throws {
+    static func moveIntoPlace(in dir: Int32, from temporary: [UInt8], to name: [UInt8], display: @autoclosure () -> String) throws {
         var st = stat()
         if name.withCName({ fstatat(dir, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 && st.st_mode & S_IFMT == S_IFDIR {
-            throw CofferError.destinationExists(path: display)
+            throw CofferError.destinationExists(path: display())
         }
         let r = temporary.withCName { from in name.withCName { to in renameat(dir, from, dir, to) } }
-        guard r == 0 else { throw CofferError.fromErrno(errno, path: display, operation: "rename") }
+        guard r == 0 else { throw CofferError.fromErrno(errno, path: display(), operation: "rename") }
     }
 }
 

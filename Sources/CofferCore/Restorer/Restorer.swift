@@ -240,7 +240,7 @@ extension Vault {
         let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
         defer { close(dir) }
         try writeVerified(
-            in: dir, name: place.name, shown: target.display(place), mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size,
+            in: dir, place: place, target: target, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size,
             sha256: e.sha256, object: object
         ) { emit in
             try self.stream(e, readers: readers, object: object, handler: options.archiveHandler, isCancelled: options.isCancelled, into: emit)
@@ -349,7 +349,7 @@ extension Vault {
                     throw CofferError.integrity(object: object, reason: "member has \(content.count) bytes, expected \(m.size)")
                 }
                 try writeVerified(
-                    in: dir, name: place.name, shown: target.display(place), mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size,
+                    in: dir, place: place, target: target, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size,
                     sha256: SHA256.hash(content), object: object
                 ) { emit in
                     try content.withUnsafeBytes { try emit($0) }
@@ -362,13 +362,13 @@ extension Vault {
     }
 
     /// Writes a file under a temporary name in the folder `dir`, checks its size and SHA-256,
-    /// sets mode and mtime, and renames it to `name`; nothing is left under the real name on
-    /// failure. `shown` is the file's path for messages.
+    /// sets mode and mtime, and renames it into place; nothing is left under the real name on
+    /// failure. `place` below `target` is where the file goes (for the name and for messages).
     private func writeVerified(
-        in dir: Int32, name: [UInt8], shown: String, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
+        in dir: Int32, place: RelativePath, target: RestoreFolder, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
         produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        let (tmp, fd) = try RestoreFolder.temporary(in: dir, display: shown, operation: "create") {
+        let (tmp, fd) = try RestoreFolder.temporary(in: dir, display: target.display(place), operation: "create") {
             openat(dir, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
         var keep = false
@@ -382,7 +382,7 @@ extension Vault {
                 sha.update(bytes)
                 size += UInt64(bytes.count)
                 let failure = LocalBackend.writeAll(fd, bytes)
-                if failure != 0 { throw CofferError.fromErrno(failure, path: shown, operation: "write") }
+                if failure != 0 { throw CofferError.fromErrno(failure, path: target.display(place), operation: "write") }
             }
             guard size == expected, sha.finalize() == sha256 else {
                 throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
@@ -394,8 +394,8 @@ extension Vault {
             close(fd)
             throw error
         }
-        guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: shown, operation: "close") }
-        try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: name, display: shown)
+        guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: target.display(place), operation: "close") }
+        try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: target.display(place))
         keep = true
     }
 

@@ -284,6 +284,16 @@ private struct Lab {
 
     // MARK: The descriptor walk alone (without openat2)
 
+    @Test(arguments: [false, true])
+    func deepFoldersAreCreatedInOneCall(fastPath: Bool) throws {
+        let root = T.scratch("deep")
+        let place = RelativePath((1...20).map { "level\($0)" }.joined(separator: "/"))!
+        let folder = try RestoreFolder(path: root, force: false, folders: [], fastPath: fastPath)
+        close(try #require(try folder.openFolder(place.components[...], create: true, for: place)))
+        var st = stat()
+        #expect(stat(root + "/" + place.description, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR)
+    }
+
     @Test func theWalkCreatesFoldersAndRefusesLinks() throws {
         let root = T.scratch("walk")
         let outside = T.scratch("walk-outside")

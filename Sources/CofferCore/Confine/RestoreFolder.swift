@@ -82,10 +82,13 @@ final class RestoreFolder: Sendable {
                 current = next
                 owned = true
                 i += 1
+                retries = 0
                 continue
             }
             let e = errno
             let prefix = components[components.startIndex...i]
+            // Per component: a missing folder is made and opened on the second try; more tries
+            // mean someone keeps replacing it.
             retries += 1
             guard retries <= 8 else {
                 throw CofferError.restoreRefused(path: display(entry), reason: "\(display(prefix)) keeps changing while the restore creates it")

@@ -6,7 +6,8 @@ public struct RestoreOptions: Sendable {
     /// Only entries whose path matches one of these shell patterns (`fnmatch`), or lies under a
     /// matching folder, are restored; empty means everything.
     public var include: [String] = []
-    /// Replace existing files and links at the destination instead of refusing.
+    /// Replace existing files and links at the destination instead of refusing (and a link or
+    /// file found where the version has a folder). A link is replaced, never followed.
     public var force = false
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: (@Sendable (_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)?

@@ -27,7 +27,9 @@ let package = Package(
         // The only importer of CSodium and CLibCrypto.
         .target(name: "CofferCrypto", dependencies: ["CSodium", "CLibCrypto"]),
         // Chunker, compression (the only importer of CZstd), packs, index, versions, heads, backends, vault.
-        .target(name: "CofferCore", dependencies: ["CofferCrypto", "CZstd"]),
+        .target(name: "CofferCore", dependencies: ["CofferCrypto", "CZstd", "COpenat2"]),
+        // openat2(2) for restore (syscall(2) is variadic: Swift cannot call it).
+        .target(name: "COpenat2"),
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
         // The command-line shell.

@@ -201,6 +201,66 @@ public enum Harness {
         expect(a == b || a &+ 1 == b || a &- 1 == b, "version: seconds \(a) came back as \(b)")
     }
 
+    // MARK: - fuzz-path
+
+    /// The path rules, on a reference that splits on the byte 0x2F: a path is accepted iff it is
+    /// not empty, holds no NUL, and no component between `/`s is empty, `.` or `..` (so none
+    /// starts with `/`).
+    static func referenceAccepts(_ b: [UInt8], separators: Set<UInt8> = [0x2F]) -> Bool {
+        guard !b.isEmpty, !b.contains(0) else { return false }
+        return b.split(omittingEmptySubsequences: false, whereSeparator: { separators.contains($0) }).allSatisfy {
+            !$0.isEmpty && !$0.elementsEqual([0x2E]) && !$0.elementsEqual([0x2E, 0x2E])
+        }
+    }
+
+    /// Input: a path's bytes.
+    /// - as bytes, and (when UTF-8) as a stored version path: accepted iff the reference accepts;
+    ///   the components, joined with `/`, are the input; `Version.decode` accepts a manifest
+    ///   holding the path iff the rules do;
+    /// - whatever is accepted, split on 0x2F, has no empty, `.` or `..` component, no NUL, no
+    ///   leading `/`;
+    /// - as a zip member name (UTF-8, invalid bytes replaced, as the zip reader decodes): what
+    ///   `restore --expand` would write follows the same invariant and holds no backslash; it is
+    ///   skipped iff the name, less trailing `/`s and split on `/` and `\`, breaks the rules;
+    /// - an expanded archive's folder is a valid path when the archive's path is.
+    public static func path(_ input: [UInt8]) {
+        func invariant(_ components: [[UInt8]], _ what: String) {
+            let joined = Array(components.joined(separator: [0x2F]))
+            expect(joined.first != 0x2F, "\(what): accepted a leading /")
+            expect(!joined.contains(0), "\(what): accepted a NUL")
+            for c in joined.split(separator: 0x2F, omittingEmptySubsequences: false) {
+                expect(!c.isEmpty && !c.elementsEqual([0x2E]) && !c.elementsEqual([0x2E, 0x2E]), "\(what): accepted component \(Array(c))")
+            }
+        }
+        let reference = referenceAccepts(input)
+        let asBytes = FuzzingEntryPoints.pathComponents(bytes: input)
+        expect((asBytes != nil) == reference, "path bytes: rules say \(asBytes != nil), reference \(reference)")
+        if let asBytes {
+            invariant(asBytes, "path bytes")
+            expect(Array(asBytes.joined(separator: [0x2F])) == input, "path bytes: components do not join to the input")
+        }
+        if let text = String(validating: input, as: UTF8.self) {
+            let (components, decodes) = FuzzingEntryPoints.versionPath(text)
+            expect((components != nil) == reference, "version path: rules say \(components != nil), reference \(reference)")
+            expect(decodes == reference, "version path: Version.decode says \(decodes), reference \(reference)")
+            if let components {
+                invariant(components, "version path")
+                if let folder = FuzzingEntryPoints.expandedFolder(text) { invariant(folder, "expanded folder") }
+                else { expect(false, "version path: no expanded folder for a valid path") }
+            }
+        }
+        let name = String(decoding: input, as: UTF8.self)
+        var trimmed = Array(name.utf8)
+        while trimmed.last == 0x2F { trimmed.removeLast() }
+        let member = FuzzingEntryPoints.zipMemberComponents(name)
+        let memberReference = referenceAccepts(trimmed, separators: [0x2F, 0x5C])
+        expect((member != nil) == memberReference, "zip member: rules say \(member != nil), reference \(memberReference)")
+        if let member {
+            invariant(member, "zip member")
+            expect(!member.joined().contains(0x5C), "zip member: a backslash left in a written name")
+        }
+    }
+
     // MARK: - fuzz-meta-envelope
 
     /// Input, first byte `k`:

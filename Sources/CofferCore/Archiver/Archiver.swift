@@ -73,6 +73,10 @@ extension Vault {
                 throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
             }
             let base = Walker.baseName(abs)
+            // A version only holds paths restore accepts (Version.decode refuses the rest).
+            guard RelativePath.isValid(base) else {
+                throw CofferError.invalidArgument("cannot seal '\(TerminalText.escape(p))': its name '\(TerminalText.escape(base))' cannot be restored safely")
+            }
             guard bases.insert(base).inserted else {
                 throw CofferError.invalidArgument("two inputs share the name '\(base)'; seal them separately or from a common parent folder")
             }
@@ -192,6 +196,12 @@ extension Vault {
             e.sha256 = plan.sha256
             e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
             notes += plan.notes.map { "\(e.path): \($0)" }
+            let unsafe = plan.members.filter { RelativePath.zipMember($0.name) == nil }
+            if let first = unsafe.first {
+                notes.append(
+                    "\(TerminalText.escape(e.path)): \(unsafe.count) member\(unsafe.count == 1 ? "" : "s") ('\(TerminalText.escape(first.name))'\(unsafe.count > 1 ? ", ..." : "")) "
+                        + "with a name that is not a safe relative path; restore --expand skips \(unsafe.count == 1 ? "it" : "them") (the archive itself comes back byte for byte)")
+            }
             archiveEntries[i] = e
         }
         let results = try sealer.seal(files: toRead)
@@ -291,6 +301,13 @@ struct Walker {
     }
 
     mutating func walk(_ path: String, relative: String, stat st: stat) {
+        // Names come from readdir (never `/`, NUL, `.` or `..`), so this only guards the rule
+        // restore relies on: a version never holds a path that Version.decode would refuse.
+        guard RelativePath.isValid(relative) else {
+            notes.append("\(TerminalText.escape(relative)): not sealed: its path cannot be restored safely")
+            unreadable.append(path)
+            return
+        }
         let fmt = st.st_mode & S_IFMT
         var e = VersionEntry(
             type: .file, path: relative, mode: UInt32(st.st_mode & 0o7777), mtimeSeconds: Int64(st.st_mtim.tv_sec),

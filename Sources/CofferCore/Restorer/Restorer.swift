@@ -6,7 +6,8 @@ public struct RestoreOptions: Sendable {
     /// Only entries whose path matches one of these shell patterns (`fnmatch`), or lies under a
     /// matching folder, are restored; empty means everything.
     public var include: [String] = []
-    /// Replace existing files and links at the destination instead of refusing.
+    /// Replace existing files and links at the destination instead of refusing (and a link or
+    /// file found where the version has a folder). A link is replaced, never followed.
     public var force = false
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: (@Sendable (_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)?
@@ -36,45 +37,63 @@ extension Vault {
     /// Each file is written under a temporary name in its folder and renamed only once it is
     /// complete and verified, so a failed or interrupted restore never leaves a partial or wrong
     /// file under a real name.
+    ///
+    /// Nothing is written outside `target`: the folder is opened once and everything below it is
+    /// reached from that descriptor without following a symbolic link (``RestoreFolder``). An
+    /// entry that lies below a symbolic link of the version, or below a link found in the
+    /// target, is refused (``CofferError/restoreRefused(path:reason:)``).
     @discardableResult
     public func restore(_ versionID: ObjectID, to destination: String, options: RestoreOptions = RestoreOptions()) throws -> RestoreResult {
         let version = try version(versionID)
         let selected = try select(version, include: options.include, versionID: versionID)
-        let root = Walker.absolute(destination)
-        try LocalBackend.makeDirectory(root, mode: 0o755)
-
-        // Refuse to overwrite unless forced: check every file and link first, write nothing yet.
         if selected.contains(where: { $0.type == .archive }) && options.archiveHandler == nil {
             throw CofferError.invalidArgument("version \(versionID.short) holds archives stored member by member; this program cannot rebuild them")
         }
-        func target(_ e: VersionEntry) -> String {
-            e.type == .archive && options.expandArchives ? root + "/" + Restorer.expandedName(e.path) : root + "/" + e.path
+        let root = Walker.absolute(destination)
+        // Where each entry goes below the target, checked byte by byte (decoding checked it too).
+        let places = try selected.map { e -> RelativePath in
+            guard let p = RelativePath(e.path) else {
+                throw CofferError.integrity(object: "versions/\(versionID.hex)", reason: "unsafe path '\(TerminalText.escape(e.path))'")
+            }
+            return e.type == .archive && options.expandArchives ? Restorer.expandedName(p) : p
         }
+        // Refused before anything is written: an entry below one of the version's own links.
+        var links = Set<RelativePath>()
+        for (i, e) in selected.enumerated() where e.type == .symlink { links.insert(places[i]) }
+        if !links.isEmpty {
+            for p in places {
+                for k in 1..<p.components.count {
+                    let above = RelativePath(validated: Array(p.components[..<k]))
+                    guard links.contains(above) else { continue }
+                    throw CofferError.restoreRefused(
+                        path: RestoreFolder.display(root: root, p.components),
+                        reason: "\(TerminalText.escape(bytes: above.bytes)) is a symbolic link in the version; restore never writes through a link")
+                }
+            }
+        }
+        var folders = Set<RelativePath>()
+        for (i, e) in selected.enumerated() where e.type == .directory || (e.type == .archive && options.expandArchives) {
+            folders.insert(places[i])
+        }
+        let target = try RestoreFolder(path: root, force: options.force, folders: folders)
+
+        // Refuse to overwrite unless forced: check every file and link first, write nothing yet.
         if !options.force {
-            for e in selected where e.type != .directory {
-                var st = stat()
-                if lstat(target(e), &st) == 0 { throw CofferError.destinationExists(path: target(e)) }
+            for (i, e) in selected.enumerated() {
+                guard let st = try target.existing(places[i]) else { continue }
+                if e.type == .directory && st.st_mode & S_IFMT == S_IFDIR { continue }
+                throw CofferError.destinationExists(path: target.display(places[i]))
             }
         }
         var result = RestoreResult()
-        let dirs = selected.filter { $0.type == .directory }
-        for d in dirs {
-            let p = root + "/" + d.path
-            var st = stat()
-            if lstat(p, &st) == 0 {
-                if st.st_mode & S_IFMT != S_IFDIR {
-                    guard options.force else { throw CofferError.destinationExists(path: p) }
-                    unlink(p)
-                }
-            }
-            try LocalBackend.makeDirectory(p, mode: 0o755)
+        for (i, d) in selected.enumerated() where d.type == .directory {
+            close(try target.openFolder(places[i].components[...], create: true, for: places[i])!)
             result.directories += 1
         }
-        for e in selected where e.type != .directory {
-            try LocalBackend.makeDirectory(Paths.parent(root + "/" + e.path), mode: 0o755)
-        }
 
-        let files = selected.filter { $0.type == .file || $0.type == .archive }
+        let fileIndices = selected.indices.filter { selected[$0].type == .file || selected[$0].type == .archive }
+        let files = fileIndices.map { selected[$0] }
+        let filePlaces = fileIndices.map { places[$0] }
         let total = files.reduce(UInt64(0)) { $0 + $1.size }
         let readers = PackReaders(vault: self)
         let progressLock = NSLock()
@@ -96,10 +115,10 @@ extension Vault {
                 do {
                     let e = files[i]
                     if e.type == .archive, options.expandArchives {
-                        let notes = try self.expandArchive(e, to: target(e), readers: readers, versionID: versionID, options: options)
+                        let notes = try self.expandArchive(e, into: filePlaces[i], target: target, readers: readers, versionID: versionID, options: options)
                         progressLock.withLock { noteList += notes }
                     } else {
-                        try self.restoreFile(e, to: root + "/" + e.path, readers: readers, versionID: versionID, options: options)
+                        try self.restoreFile(e, at: filePlaces[i], target: target, readers: readers, versionID: versionID, options: options)
                     }
                     progressLock.lock()
                     done += files[i].size
@@ -117,23 +136,29 @@ extension Vault {
         result.bytes = total
         result.notes = noteList
 
-        for l in selected where l.type == .symlink {
-            let p = root + "/" + l.path
-            let tmp = Restorer.temporaryName(for: p)
-            guard symlink(l.linkTarget, tmp) == 0 else { throw CofferError.fromErrno(errno, path: p, operation: "symlink") }
+        for (i, l) in selected.enumerated() where l.type == .symlink {
+            let place = places[i]
+            let shown = target.display(place)
+            let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
+            defer { close(dir) }
+            let (tmp, _) = try RestoreFolder.temporary(in: dir, display: shown, operation: "symlink") { symlinkat(l.linkTarget, dir, $0) }
             var times = [timespec(tv_sec: Int(l.mtimeSeconds), tv_nsec: Int(l.mtimeNanoseconds)),
                          timespec(tv_sec: Int(l.mtimeSeconds), tv_nsec: Int(l.mtimeNanoseconds))]
-            _ = utimensat(AT_FDCWD, tmp, &times, AT_SYMLINK_NOFOLLOW)
-            guard rename(tmp, p) == 0 else { let e = errno; unlink(tmp); throw CofferError.fromErrno(e, path: p, operation: "rename") }
+            _ = tmp.withCName { utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }
+            do { try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: shown) } catch {
+                _ = tmp.withCName { unlinkat(dir, $0, 0) }
+                throw error
+            }
             result.symlinks += 1
         }
         // Folder modes and times last, deepest first, so writing inside them does not change them.
-        for d in dirs.reversed() {
-            let p = root + "/" + d.path
-            _ = chmod(p, mode_t(d.mode))
+        for (i, d) in selected.enumerated().reversed() where d.type == .directory {
+            guard let fd = try? target.openFolder(places[i].components[...], create: false, for: places[i]) else { continue }
+            _ = fchmod(fd, mode_t(d.mode))
             var times = [timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds)),
                          timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds))]
-            _ = utimensat(AT_FDCWD, p, &times, 0)
+            _ = futimens(fd, &times)
+            close(fd)
         }
         return result
     }
@@ -146,9 +171,12 @@ extension Vault {
         _ versionID: ObjectID, path: String, archiveHandler: ArchiveHandler? = nil, into sink: ([UInt8]) throws -> Void
     ) throws {
         let version = try version(versionID)
-        let trimmed = path.split(separator: "/").joined(separator: "/")
+        // Paths are compared as bytes (never as Swift Characters), without empty components.
+        let slash = RelativePath.slash
+        let trimmedBytes = Array(Array(path.utf8).split(separator: slash).joined(separator: [slash]))
+        let trimmed = String(decoding: trimmedBytes, as: UTF8.self)
         let readers = PackReaders(vault: self)
-        if let e = version.entries.first(where: { $0.path == trimmed }) {
+        if let e = version.entries.first(where: { $0.path.utf8.elementsEqual(trimmedBytes) }) {
             guard e.type == .file || e.type == .archive else {
                 throw CofferError.invalidArgument("\(path) is a \(e.type == .directory ? "folder" : "symbolic link"), not a file")
             }
@@ -166,9 +194,11 @@ extension Vault {
             return
         }
         // A member of an archive?
-        for e in version.entries where e.type == .archive && trimmed.hasPrefix(e.path + "/") {
-            let name = String(trimmed.dropFirst(e.path.count + 1))
-            guard let m = e.archive?.members.first(where: { $0.name == name || $0.name == name + "/" }) else { continue }
+        for e in version.entries where e.type == .archive && trimmedBytes.starts(with: Array(e.path.utf8) + [slash]) {
+            let name = Array(trimmedBytes.dropFirst(e.path.utf8.count + 1))
+            guard let m = e.archive?.members.first(where: { $0.name.utf8.elementsEqual(name) || $0.name.utf8.elementsEqual(name + [slash]) }) else {
+                continue
+            }
             guard !m.isDirectory else { throw CofferError.invalidArgument("\(path) is a folder inside \(e.path), not a file") }
             let object = "\(trimmed) in version \(versionID.short)"
             try streamMember(m, of: e, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
@@ -200,9 +230,16 @@ extension Vault {
         try BlobScratch.with { Array(try readChunk(id, readers: readers, context: context, scratch: $0)) }
     }
 
-    private func restoreFile(_ e: VersionEntry, to path: String, readers: PackReaders, versionID: ObjectID, options: RestoreOptions) throws {
-        let object = "\(e.path) in version \(versionID.short)"
-        try writeVerified(to: path, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size, sha256: e.sha256, object: object) { emit in
+    private func restoreFile(
+        _ e: VersionEntry, at place: RelativePath, target: RestoreFolder, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
+    ) throws {
+        let object = "\(TerminalText.escape(e.path)) in version \(versionID.short)"
+        let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
+        defer { close(dir) }
+        try writeVerified(
+            in: dir, place: place, target: target, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size,
+            sha256: e.sha256, object: object
+        ) { emit in
             try self.stream(e, readers: readers, object: object, handler: options.archiveHandler, isCancelled: options.isCancelled, into: emit)
         }
     }
@@ -225,53 +262,64 @@ extension Vault {
         try streamArchive(layout, handler: handler, readers: readers, object: object, isCancelled: isCancelled, into: emit)
     }
 
-    /// Restores an archive's members into a folder.
+    /// Restores an archive's members into the folder `folder` below the target. A member whose
+    /// name is not a safe relative path (``RelativePath/zipMember(_:)``), or whose place is
+    /// refused (a link in the way), is not written and gets a note.
     private func expandArchive(
-        _ e: VersionEntry, to folder: String, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
+        _ e: VersionEntry, into folder: RelativePath, target: RestoreFolder, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
     ) throws -> [String] {
         guard let layout = e.archive else { return [] }
-        try LocalBackend.makeDirectory(folder, mode: 0o755)
+        close(try target.openFolder(folder.components[...], create: true, for: folder)!)
+        let shownEntry = TerminalText.escape(e.path)
         var notes: [String] = []
         for m in layout.members {
             if options.isCancelled() { throw CofferError.interrupted }
-            var name = m.name
-            while name.hasSuffix("/") { name.removeLast() }
-            guard Version.isValidPath(name) else {
-                notes.append("\(e.path): member '\(m.name)' not written: its name is not a safe relative path")
+            let shownMember = TerminalText.escape(m.name)
+            guard let relative = RelativePath.zipMember(m.name) else {
+                notes.append("\(shownEntry): member '\(shownMember)' not written: its name is not a safe relative path")
                 continue
             }
-            let path = folder + "/" + name
-            if m.isDirectory {
-                try LocalBackend.makeDirectory(path, mode: 0o755)
-                continue
-            }
-            try LocalBackend.makeDirectory(Paths.parent(path), mode: 0o755)
-            let object = "\(e.path)/\(m.name) in version \(versionID.short)"
-            if m.data == .opaque {
-                notes.append("\(e.path): member '\(m.name)' not written: encrypted or an unknown compression method")
-                continue
-            }
-            let handler = options.archiveHandler, cancelled = options.isCancelled
-            let sha256 = try memberSHA256(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
-            try writeVerified(to: path, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: sha256, object: object) { emit in
-                try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
+            let place = folder.appending(relative)
+            do {
+                if m.isDirectory {
+                    close(try target.openFolder(place.components[...], create: true, for: place)!)
+                    continue
+                }
+                let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
+                defer { close(dir) }
+                let object = "\(shownEntry)/\(shownMember) in version \(versionID.short)"
+                if m.data == .opaque {
+                    notes.append("\(shownEntry): member '\(shownMember)' not written: encrypted or an unknown compression method")
+                    continue
+                }
+                let handler = options.archiveHandler, cancelled = options.isCancelled
+                let sha256 = try memberSHA256(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
+                try writeVerified(
+                    in: dir, place: place, target: target, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: sha256,
+                    object: object
+                ) { emit in
+                    try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
+                }
+            } catch CofferError.restoreRefused(_, let reason) {
+                notes.append("\(shownEntry): member '\(shownMember)' not written: \(reason)")
             }
         }
         return notes
     }
 
-    /// Writes a file under a temporary name, checks its size and SHA-256, sets mode and mtime, and
-    /// renames it into place; nothing is left under the real name on failure.
+    /// Writes a file under a temporary name in the folder `dir`, checks its size and SHA-256,
+    /// sets mode and mtime, and renames it into place; nothing is left under the real name on
+    /// failure. `place` below `target` is where the file goes (for the name and for messages).
     private func writeVerified(
-        to path: String, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
+        in dir: Int32, place: RelativePath, target: RestoreFolder, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
         produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        let tmp = Restorer.temporaryName(for: path)
-        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CofferError.fromErrno(errno, path: path, operation: "create") }
+        let (tmp, fd) = try RestoreFolder.temporary(in: dir, display: target.display(place), operation: "create") {
+            openat(dir, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
         var keep = false
         defer {
-            if !keep { unlink(tmp) }
+            if !keep { _ = tmp.withCName { unlinkat(dir, $0, 0) } }
         }
         do {
             let sha = SHA256()
@@ -280,7 +328,7 @@ extension Vault {
                 sha.update(bytes)
                 size += UInt64(bytes.count)
                 let failure = LocalBackend.writeAll(fd, bytes)
-                if failure != 0 { throw CofferError.fromErrno(failure, path: path, operation: "write") }
+                if failure != 0 { throw CofferError.fromErrno(failure, path: target.display(place), operation: "write") }
             }
             guard size == expected, sha.finalize() == sha256 else {
                 throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
@@ -292,57 +340,64 @@ extension Vault {
             close(fd)
             throw error
         }
-        guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: path, operation: "close") }
-        var st = stat()
-        if lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
-            throw CofferError.destinationExists(path: path)
-        }
-        guard rename(tmp, path) == 0 else { throw CofferError.fromErrno(errno, path: path, operation: "rename") }
+        guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: target.display(place), operation: "close") }
+        try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: target.display(place))
         keep = true
     }
 
     /// The entries to restore: those matching `include` (or under a matching folder), plus the
-    /// folders that contain them.
+    /// folders that contain them. Paths are split and compared as bytes.
     func select(_ version: Version, include: [String], versionID: ObjectID) throws -> [VersionEntry] {
         guard !include.isEmpty else { return version.entries }
-        let patterns = include.map { $0.split(separator: "/").joined(separator: "/") }
-        var chosen = Set<String>()
+        let slash = RelativePath.slash
+        // NUL-terminated for fnmatch, without empty components.
+        let patterns = include.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) + [0] }
+        var chosen = Set<[UInt8]>()
         for e in version.entries {
-            let matches = patterns.contains { pat in
-                var prefix = ""
-                for comp in e.path.split(separator: "/") {
-                    prefix = prefix.isEmpty ? String(comp) : prefix + "/" + comp
-                    if fnmatch(pat, prefix, 0) == 0 { return true }
+            let components = Array(e.path.utf8).split(separator: slash, omittingEmptySubsequences: false)
+            let matches = patterns.contains { pattern in
+                var prefix: [UInt8] = []
+                for comp in components {
+                    if !prefix.isEmpty { prefix.append(slash) }
+                    prefix += comp
+                    let hit = pattern.withUnsafeBufferPointer { p in
+                        (prefix + [0]).withUnsafeBufferPointer { s in
+                            p.withMemoryRebound(to: CChar.self) { p in
+                                s.withMemoryRebound(to: CChar.self) { s in fnmatch(p.baseAddress!, s.baseAddress!, 0) == 0 }
+                            }
+                        }
+                    }
+                    if hit { return true }
                 }
                 return false
             }
             if matches {
-                chosen.insert(e.path)
-                var parent = Paths.parent(e.path)
-                while !parent.isEmpty { chosen.insert(parent); parent = Paths.parent(parent) }
+                for k in 1...components.count { chosen.insert(Array(components[..<k].joined(separator: [slash]))) }
             }
         }
         guard !chosen.isEmpty else {
             throw CofferError.pathNotInVersion(path: include.joined(separator: ", "), version: versionID.short)
         }
-        return version.entries.filter { chosen.contains($0.path) }
+        return version.entries.filter { chosen.contains(Array($0.path.utf8)) }
     }
 }
 
 enum Restorer {
-    /// The folder an expanded archive goes to: its name without `.zip` (or with `.contents` added).
-    static func expandedName(_ path: String) -> String {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".zip") && path.count > 4 && !Paths.lastComponent(path).lowercased().elementsEqual(".zip") {
-            return String(path.dropLast(4))
+    /// The folder an expanded archive goes to: its name without `.zip` (any case), or with
+    /// `.contents` added when that would leave an empty, `.` or `..` name.
+    static func expandedName(_ path: RelativePath) -> RelativePath {
+        var components = path.components
+        let last = components[components.count - 1]
+        let suffix = Array(".zip".utf8)
+        if last.count > suffix.count, last.suffix(suffix.count).map({ $0 | (($0 >= 0x41 && $0 <= 0x5A) ? 0x20 : 0) }) == suffix {
+            let stem = Array(last.dropLast(suffix.count))
+            if stem != [RelativePath.dot] && stem != [RelativePath.dot, RelativePath.dot] {
+                components[components.count - 1] = stem
+                return RelativePath(validated: components)
+            }
         }
-        return path + ".contents"
-    }
-
-    static func temporaryName(for path: String) -> String {
-        let dir = Paths.parent(path)
-        let base = Paths.lastComponent(path)
-        return dir + "/.coffer-restore-" + String(UInt32.random(in: 0...UInt32.max), radix: 16) + "-" + base
+        components[components.count - 1] = last + Array(".contents".utf8)
+        return RelativePath(validated: components)
     }
 }
 

@@ -37,6 +37,9 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
     case pathNotInVersion(path: String, version: String)
     /// Restore would overwrite an existing file or folder.
     case destinationExists(path: String)
+    /// Restore refused to write `path`: reaching it would go through a symbolic link (one in the
+    /// version, or one found in the target folder), so it could land outside the target.
+    case restoreRefused(path: String, reason: String)
     /// A caller-supplied value is invalid.
     case invalidArgument(String)
     /// Another writer changed the vault while this one was writing (its head moved). Nothing
@@ -71,6 +74,7 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
         case .ambiguousVersion(let s, let c): return "'\(s)' matches several versions: \(c.joined(separator: ", ")); give more of the id"
         case .pathNotInVersion(let p, let v): return "\(p) is not in version \(v) (see 'coffer ls \(v)')"
         case .destinationExists(let p): return "\(p) already exists; restore elsewhere or pass --force to overwrite"
+        case .restoreRefused(let p, let r): return "\(p): not restored: \(r)"
         case .invalidArgument(let m): return m
         case .concurrentWriter(let v):
             return "vault \(v) was changed by another writer while this command ran; nothing was lost — run the command again"

@@ -1,4 +1,5 @@
 import CofferCrypto
+import Foundation
 
 /// Entry points for the libFuzzer targets in `Fuzz/` (see Fuzz/README.md). Not part of the
 /// library's API: `@_spi(Fuzzing)` hides them from every client that does not write
@@ -153,6 +154,28 @@ public enum FuzzingEntryPoints {
         guard abs(v.time.timeIntervalSince1970) < 0x1p53 else { return (v, nil) }
         return (v, v.encode())
     }
+
+    // MARK: Paths
+
+    /// The components of `path` as a stored version path (``RelativePath``), or nil if the rules
+    /// refuse it; and whether `Version.decode` accepts a manifest holding one folder at `path`
+    /// (it must agree).
+    public static func versionPath(_ path: String) -> (components: [[UInt8]]?, decodes: Bool) {
+        let v = Version(
+            name: "fuzz", time: Date(timeIntervalSince1970: 0), host: "", tags: [], paths: [], parent: nil, stats: VersionStats(),
+            notes: [], entries: [VersionEntry(type: .directory, path: path, mode: 0o755, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)])
+        let decodes = (try? Version.decode(v.encode())) != nil
+        return (RelativePath(path)?.components, decodes)
+    }
+
+    /// The components of arbitrary bytes (not necessarily UTF-8) under the same rules.
+    public static func pathComponents(bytes: [UInt8]) -> [[UInt8]]? { RelativePath(bytes: bytes)?.components }
+
+    /// Where `restore --expand` writes a zip member of this name (components), or nil if it skips it.
+    public static func zipMemberComponents(_ name: String) -> [[UInt8]]? { RelativePath.zipMember(name)?.components }
+
+    /// The folder `restore --expand` writes an archive at `path` into.
+    public static func expandedFolder(_ path: String) -> [[UInt8]]? { RelativePath(path).map { Restorer.expandedName($0).components } }
 }
 
 extension Vault {

@@ -189,7 +189,7 @@ public struct Version: Sendable {
             var e = VersionEntry(
                 type: type, path: try r.string(max: 65536), mode: try r.u32(), mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.u32(),
                 size: try r.u64())
-            guard Version.isValidPath(e.path) else { throw FormatError("unsafe path '\(e.path)'") }
+            guard Version.isValidPath(e.path) else { throw FormatError("unsafe path '\(TerminalText.escape(e.path))'") }
             switch type {
             case .file:
                 e.sha256 = try r.raw(32); e.inode = try r.u64(); e.device = try r.u64(); e.ctimeSeconds = try r.i64(); e.ctimeNanoseconds = try r.u32()
@@ -233,9 +233,10 @@ public struct Version: Sendable {
             out.append(e)
             guard e.type == .archive, let layout = e.archive else { continue }
             for m in layout.members {
-                var name = m.name
-                while name.hasSuffix("/") { name.removeLast() }
-                guard !name.isEmpty else { continue }
+                var nameBytes = Array(m.name.utf8)
+                while nameBytes.last == UInt8(ascii: "/") { nameBytes.removeLast() }
+                guard !nameBytes.isEmpty else { continue }
+                let name = String(decoding: nameBytes, as: UTF8.self)
                 var v = VersionEntry(
                     type: m.isDirectory ? .directory : .file, path: e.path + "/" + name, mode: m.isDirectory ? 0o755 : 0o644,
                     mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0, size: m.isDirectory ? 0 : m.size)
@@ -249,13 +250,8 @@ public struct Version: Sendable {
         return out
     }
 
-    /// A stored path must be relative, non-empty, without `.`/`..` components or NUL, so a
-    /// hostile manifest cannot make restore write outside its target folder.
-    static func isValidPath(_ p: String) -> Bool {
-        if p.isEmpty || p.hasPrefix("/") || p.contains("\0") { return false }
-        for c in p.split(separator: "/", omittingEmptySubsequences: false) where c.isEmpty || c == "." || c == ".." {
-            return false
-        }
-        return true
-    }
+    /// A stored path must be relative, non-empty, without empty, `.` or `..` components or NUL,
+    /// checked on its bytes (``RelativePath``), so a hostile manifest cannot make restore write
+    /// outside its target folder.
+    static func isValidPath(_ p: String) -> Bool { RelativePath.isValid(p) }
 }

@@ -60,7 +60,8 @@ enum ExitStatus: Int32, CaseIterable {
         case .concurrentWriter, .locked: self = .locked
         case .interrupted: self = .interrupted
         case .vaultExists, .unsupportedFormat, .inputNotFound, .inputUnreadable, .inputChanged, .io, .diskFull,
-             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .invalidArgument, .remote:
+             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .restoreRefused, .invalidArgument,
+             .remote:
             self = .failure
         }
     }

@@ -352,6 +352,8 @@ struct TamperTally {
         #expect(tally.problems.isEmpty, "\(tally.problems.count) mutations had an unexpected outcome")
         #expect(tally.total.wrong == 0)
         #expect(tally.total.tried == plan.count)
-        #expect(plan.count >= (Self.full ? 20_000 : 500))
+        // The count follows the vault's size, which moves by a few hundred bytes from vault to vault
+        // (each vault's keyed chunker cuts differently): 19,975 to 20,087 were seen.
+        #expect(plan.count >= (Self.full ? 19_000 : 500))
     }
 }

@@ -160,7 +160,8 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
         if let brokenLink {
             return "this copy's history (head generation \(vaultGeneration)) cannot be followed back to head \(rememberedHead.short) "
                 + "(generation \(rememberedGeneration)) that this machine saw: the head of generation \(brokenLink.generation) "
-                + "\(brokenLink.reason); heads were deleted or withheld, or the history was replaced"
+                + "\(brokenLink.reason). If a sync into this copy was interrupted, run it again; otherwise heads were deleted "
+                + "or withheld, or the history was replaced"
         }
         if !diverged && rememberedGeneration <= vaultGeneration && !vanished.isEmpty {
             return "this copy's head (generation \(vaultGeneration)) follows the one this machine saw but dropped versions without forgetting them"

@@ -52,6 +52,15 @@ private func snapshot(_ path: String) -> [String: [UInt8]] {
     return out
 }
 
+/// A copy of a vault as it was at `snap`, opened by another machine (a rollback state of its own).
+private func anotherMachinesCopy(of snap: [String: [UInt8]]) throws -> (path: String, vault: Vault) {
+    let other = T.scratch("other")
+    let copy = other + "/vault"
+    try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+    putBack(copy, snap)
+    return (copy, try Vault.open(at: copy, passphrase: T.secret("pw"), state: RollbackState(directory: other + "/state")))
+}
+
 private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
     for f in T.files(in: path) where snap[f] == nil { chmod(path + "/" + f, 0o600); unlink(path + "/" + f) }
     for (f, b) in snap {
@@ -162,12 +171,7 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         T.write(dir + "/a.txt", Array("ours".utf8))
         _ = try f.vault.seal([dir])
         // Someone else sealed into an older copy, which now comes back with the same generation.
-        let other = T.scratch("other")
-        let copy = other + "/vault"
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        putBack(copy, fork)
-        let otherState = RollbackState(directory: other + "/state")
-        let theirs = try Vault.open(at: copy, passphrase: T.secret("pw"), state: otherState)
+        let (copy, theirs) = try anotherMachinesCopy(of: fork)
         T.write(dir + "/a.txt", Array("theirs".utf8))
         _ = try theirs.seal([dir])
         let mine = try Vault.open(at: copy, passphrase: T.secret("pw"), state: f.state)
@@ -186,11 +190,7 @@ private func putBack(_ path: String, _ snap: [String: [UInt8]]) {
         T.write(dir + "/a.txt", Array("A's".utf8))
         let mine = try f.vault.seal([dir])
 
-        let other = T.scratch("other")
-        let copy = other + "/vault"
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        putBack(copy, fork)
-        let theirs = try Vault.open(at: copy, passphrase: T.secret("pw"), state: RollbackState(directory: other + "/state"))
+        let (copy, theirs) = try anotherMachinesCopy(of: fork)
         T.write(dir + "/a.txt", Array("B's first".utf8))
         _ = try theirs.seal([dir])
         let firstHead = Head.fileName(generation: theirs.head.generation, id: theirs.headID)

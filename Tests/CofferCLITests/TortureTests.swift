@@ -288,13 +288,24 @@ struct TortureTests {
 
         /// `check --read-data` is clean apart from reclaimable leftovers, and every file under a
         /// content-addressed name hashes to it (nothing torn or empty is there).
-        func checkClean(vault: String? = nil, environment: [String: String] = [:], _ context: String) throws {
+        ///
+        /// With `interruptedSync`, the copy of a sync killed after it wrote the newest head and
+        /// before the older ones may also show a broken head chain to a machine that saw it
+        /// older (exit 14, no error, the message saying to run the sync again): the chain cannot
+        /// be shown to lead back to what that machine saw until the re-run fills the gap.
+        func checkClean(vault: String? = nil, environment: [String: String] = [:], interruptedSync: Bool = false, _ context: String) throws {
             var args = ["check", "--read-data", "--json"]
             if let vault { args += ["--vault", vault] }
             let r = try s.run(args, environment: environment, timeout: 300)
             checks += 1
             let obj = (try? r.json() as? [String: Any]) ?? [:]
-            #expect(r.status == 0 && (obj["errors"] as? [Any])?.isEmpty == true, "\(context): check exited \(r.status): \(r.stdout) \(r.stderr)")
+            let noErrors = (obj["errors"] as? [Any])?.isEmpty == true
+            if interruptedSync && r.status == 14 && noErrors,
+               let rollback = obj["rollback"] as? String, rollback.contains("If a sync into this copy was interrupted, run it again") {
+                tally.add("sync", "copy showed a broken chain until the re-run")
+            } else {
+                #expect(r.status == 0 && noErrors, "\(context): check exited \(r.status): \(r.stdout) \(r.stderr)")
+            }
             try namesMatchContent(vault ?? s.vault, context)
         }
 
@@ -465,7 +476,7 @@ struct TortureTests {
                     : (now.subtracting(copyFilesBefore).isEmpty ? "before commit: nothing copied" : "before commit: files copied")
                 run.tally.add("sync", phase)
             }
-            try run.checkClean(vault: run.dest, environment: copyEnv, context + ", the copy after sync")
+            try run.checkClean(vault: run.dest, environment: copyEnv, interruptedSync: syncKilled, context + ", the copy after sync")
             try run.restoreAll(vault: run.dest, environment: copyEnv, context + ", the copy after sync")
             count()
             try run.complete("sync", ["sync", run.dest, "--delete"], anchors: [copyGrows], context + ", sync re-run")

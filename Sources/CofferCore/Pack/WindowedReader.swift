@@ -8,8 +8,8 @@ import Foundation
 /// sizes to anyone watching the reads (a network mount, an object store's access log). So every
 /// read of storage covers whole windows of ``size`` bytes, aligned to multiples of it (the last
 /// window of a pack ends at the pack's end, whose size storage knows anyway), and blobs are cut
-/// out of the windows in memory. Windows stay in a small shared cache, so the blobs of one
-/// window cost one read.
+/// out of the windows in memory. Windows a blob covers only in part stay in a small shared
+/// cache, so the blobs of one window cost one read.
 final class WindowedReader: RandomAccessFile, @unchecked Sendable {
     /// Bytes per window. 256 KiB: the largest chunk of the small-file tier is 128 KiB, so a small
     /// chunk touches at most two windows.
@@ -34,37 +34,34 @@ final class WindowedReader: RandomAccessFile, @unchecked Sendable {
             throw CofferError.integrity(object: PackFormat.path(pack), reason: "truncated: no data at offset \(min(max(offset, 0), size))")
         }
         let w = WindowedReader.size
+        // Windows the range covers whole are read straight into the buffer, in one read; no other
+        // blob lies in them. The window the range starts in and the one it ends in, when it
+        // covers them only in part, come through the cache: their other bytes belong to
+        // neighbouring blobs, likely read next.
         let first = offset / w
         let last = (end - 1) / w
-        // Windows not cached are read together: one aligned read for a run of missing windows.
-        var windows = [[UInt8]?](repeating: nil, count: last - first + 1)
-        for k in first...last { windows[k - first] = cache.window(pack: pack, index: k) }
-        var k = first
-        while k <= last {
-            guard windows[k - first] == nil else { k += 1; continue }
-            var runEnd = k
-            while runEnd < last && windows[runEnd + 1 - first] == nil { runEnd += 1 }
-            let start = k * w
-            let stop = min((runEnd + 1) * w, size)
-            var bytes = [UInt8](repeating: 0, count: stop - start)
-            try bytes.withUnsafeMutableBytes { try base.read(into: $0, at: start) }
-            for j in k...runEnd {
-                let window = Array(bytes[(j * w - start)..<(min((j + 1) * w, size) - start)])
-                windows[j - first] = window
-                cache.store(window, pack: pack, index: j)
-            }
-            k = runEnd + 1
+        let covered = (first...last).filter { k in k * w >= offset && min((k + 1) * w, size) <= end }
+        if let from = covered.first, let to = covered.last {
+            let start = from * w, stop = min((to + 1) * w, size)
+            try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[(start - offset)..<(stop - offset)]), at: start)
         }
-        var done = 0
-        for j in first...last {
-            let window = windows[j - first]!
-            let from = j == first ? offset - j * w : 0
-            let count = min(window.count - from, buffer.count - done)
+        for k in Set([first, last]) where !covered.contains(k) {
+            let window = try self.window(k)
+            let from = max(offset, k * w), to = min(end, k * w + window.count)
             window.withUnsafeBytes { src in
-                (buffer.baseAddress! + done).copyMemory(from: src.baseAddress! + from, byteCount: count)
+                (buffer.baseAddress! + (from - offset)).copyMemory(from: src.baseAddress! + (from - k * w), byteCount: to - from)
             }
-            done += count
         }
+    }
+
+    /// Window `k` of the pack, from the cache or read whole.
+    private func window(_ k: Int) throws -> [UInt8] {
+        if let cached = cache.window(pack: pack, index: k) { return cached }
+        let w = WindowedReader.size
+        var bytes = [UInt8](repeating: 0, count: min((k + 1) * w, size) - k * w)
+        try bytes.withUnsafeMutableBytes { try base.read(into: $0, at: k * w) }
+        cache.store(bytes, pack: pack, index: k)
+        return bytes
     }
 }
 

@@ -215,7 +215,7 @@ extension Vault {
         guard loc.envelopeLength <= Zstd.bound(ChunkSizes.formatMaximum) + AEAD.overhead else {
             throw CofferError.integrity(object: context, reason: "chunk \(id.short) has an impossible length in the index")
         }
-        let packPath = PackFormat.path(loc.pack)
+        let packPath = VaultFile.pack(loc.pack).path
         let reader = try readers.reader(for: loc.pack)
         let env = scratch.third(loc.envelopeLength)
         try reader.read(into: env, at: loc.offset)

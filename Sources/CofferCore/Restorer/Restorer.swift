@@ -53,7 +53,7 @@ extension Vault {
         // Where each entry goes below the target, checked byte by byte (decoding checked it too).
         let places = try selected.map { e -> RelativePath in
             guard let p = RelativePath(e.path) else {
-                throw CofferError.integrity(object: "versions/\(versionID.hex)", reason: "unsafe path '\(TerminalText.escape(e.path))'")
+                throw CofferError.integrity(object: VaultFile.version(versionID).path, reason: "unsafe path '\(TerminalText.escape(e.path))'")
             }
             return e.type == .archive && options.expandArchives ? Restorer.expandedName(p) : p
         }

@@ -333,9 +333,11 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// The head files present, by generation.
-    static func listHeads(backend: Backend) throws -> [(generation: UInt64, id: ObjectID, name: String)] {
-        try backend.list(.heads).compactMap { name in Head.parseFileName(name).map { ($0.generation, $0.id, name) } }
-            .sorted { $0.generation < $1.generation }
+    static func listHeads(backend: Backend) throws -> [(generation: UInt64, id: ObjectID)] {
+        try backend.files(in: .heads).compactMap { file -> (generation: UInt64, id: ObjectID)? in
+            guard case .head(let generation, let id) = file else { return nil }
+            return (generation, id)
+        }.sorted { $0.generation < $1.generation }
     }
 
     static func loadHead(backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> (Head, ObjectID) {

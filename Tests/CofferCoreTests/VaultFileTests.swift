@@ -181,6 +181,35 @@ import Testing
         #expect(answers(f.path) == ["ok", "ok", "ok"])
     }
 
+    @Test("an rclone remote gets the answers a folder gets")
+    func remoteAnswersAsAFolder() throws {
+        guard S.rclone != nil else {
+            Issue.record("rclone is not installed (apt-get install rclone); rclone tests not run")
+            return
+        }
+        let root = T.scratch("idr")
+        let f = try T.vault()
+        let slot = try #require(try f.vault.backend.list(.keys).first)
+        let slotBytes = try f.vault.backend.read(.keySlot(slot))
+        T.write(root + "/photos/cat.jpg", [1, 2, 3])
+        T.write(root + "/fake/config", Array("not a config at all".utf8))
+        T.write(root + "/slots/keys/" + slot, slotBytes)
+        T.write(root + "/damaged/keys/" + slot, slotBytes)
+        T.write(root + "/damaged/config", Array("not a config at all".utf8))
+        try FileManager.default.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
+        func outcome(_ body: () throws -> Void) -> String {
+            do { try body(); return "ok" } catch { return "\(error)" }
+        }
+        for path in [root + "/nothing", root + "/empty", root + "/photos", root + "/fake", root + "/slots", root + "/damaged", f.path] {
+            let remote = RcloneBackend(remote: ":local:" + path)
+            let folder = outcome { try Vault.probe(at: path) }
+            let viaRclone = outcome { try Vault.probe(backend: remote) }.replacingOccurrences(of: remote.location, with: path)
+            #expect(viaRclone == folder, "\(path)")
+        }
+        let opened = try Vault.open(backend: RcloneBackend(remote: ":local:" + f.path), passphrase: T.secret("pw"), state: nil)
+        #expect(opened.vaultID == f.vault.vaultID)
+    }
+
     @Test("a config of format 0 is refused before a passphrase is asked")
     func formatZero() throws {
         let f = try T.vault()

@@ -24,6 +24,9 @@ extension Vault {
             guard FileManager.default.fileExists(atPath: local.root, isDirectory: &isDir) else { throw CofferError.noVault(path: local.root) }
             guard isDir.boolValue else { throw CofferError.notAVault(path: local.root, reason: "it is a file, not a folder") }
         }
+        // A remote is listed once, whole: the sizes asked below are then known without a run each,
+        // and a remote that cannot be listed fails here, as a listing.
+        if let remote = backend as? RcloneBackend { _ = try remote.listTree() }
         guard let size = try backend.size(.config) else { throw try noConfig(backend) }
         guard size <= maximumConfigSize else { throw notAConfig(backend) }
         let bytes: [UInt8]

@@ -83,7 +83,7 @@ import Testing
         let v = try f.reopen()
         let live = try v.version(ids[3]).entries.flatMap(\.storedChunks)
         let pack = try #require(v.index.location(of: live[0])?.pack)
-        let path = f.path + "/" + PackFormat.path(pack)
+        let path = f.path + "/" + VaultFile.pack(pack).path
         chmod(path, 0o600)
         unlink(path)
         let before = T.files(in: f.path)

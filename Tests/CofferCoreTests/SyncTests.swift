@@ -409,7 +409,14 @@ struct RcloneBackendTests {
         let b = RcloneBackend(remote: ":local:" + dir)
         #expect(try b.list("packs").isEmpty)
         #expect(try b.size("config") == nil)
-        #expect { try b.read("config") } throws: { T.isIntegrity($0) }
+        #expect { try b.read(.config) } throws: { e in
+            guard case CofferError.notFound(let path) = e else { return false }
+            return path == "config"
+        }
+        #expect { _ = try b.openRandomAccess(.pack(ObjectID.hashing([1]))) } throws: { e in
+            guard case CofferError.notFound(let path) = e else { return false }
+            return path == VaultFile.pack(ObjectID.hashing([1])).path
+        }
         let data = T.bytes(100_000, seed: 20)
         let id = ObjectID.hashing(data)
         try b.write("packs/" + String(id.hex.prefix(2)) + "/" + id.hex, data)

@@ -161,7 +161,7 @@ final class CraftedVault: @unchecked Sendable {
         var out: [(pack: ObjectID, entries: [PackEntry])] = []
         for f in files("index") {
             let body = try Vault.readMeta(
-                backend: vault.backend, path: f, expectedID: ObjectID(hex: f.dropFirst(6)), kind: .index, vaultID: vault.vaultID, keys: vault.keys,
+                backend: vault.backend, file: try #require(VaultFile(path: f)), kind: .index, vaultID: vault.vaultID, keys: vault.keys,
                 zstd: vault.zstd)
             out += try IndexFile.decode(body).packs
         }
@@ -246,7 +246,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
             // plaintext itself. (A head's plaintext always ends in zero padding, which zstd
             // shortens: that chunk is stored compressed, and forging is harder still.)
             if kind == .version { #expect(loc.flags == 0 && loc.plainLength == plain.count, "stored uncompressed") }
-            let env = try vault.backend.read(PackFormat.path(loc.pack), offset: loc.offset, length: loc.envelopeLength)
+            let env = try vault.backend.read(VaultFile.pack(loc.pack).path, offset: loc.offset, length: loc.envelopeLength)
             // Control: the blob envelope really holds the plaintext.
             #expect(try BlobCrypto.open(env, type: .data, flags: loc.flags, id: chunk, plainLength: plain.count, keys: vault.keys, zstd: vault.zstd, object: "x") == plain)
             // Separation by key alone, and by associated data alone.
@@ -318,7 +318,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         // nothing under its name; the other file comes back exactly.
         let packBytes = env + [UInt8](repeating: 0, count: 2000)
         let pack = ObjectID.hashing(packBytes)
-        c.put(PackFormat.path(pack), packBytes)
+        c.put(VaultFile.pack(pack).path, packBytes)
         var index = IndexFile()
         for (p, entries) in try c.indexEntries() {
             index.packs.append((p, entries.filter { $0.id != target }))

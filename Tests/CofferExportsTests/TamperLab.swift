@@ -106,7 +106,7 @@ func cofferExitStatus(_ error: Error) -> Int32 {
     case .noVault, .notAVault: return 10
     case .concurrentWriter, .locked: return 11
     case .wrongPassphrase: return 12
-    case .integrity, .keySlotRefused: return 13
+    case .integrity, .notFound, .keySlotRefused: return 13
     case .rollback: return 14
     case .interrupted: return 130
     default: return 1

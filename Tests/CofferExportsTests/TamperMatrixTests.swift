@@ -136,7 +136,7 @@ enum TamperPlan {
             let targets: [(String, String, TamperExpectation)] = [
                 ("index", "index/" + hash.hex, .detected),
                 ("versions", "versions/" + hash.hex, .reclaimable(TamperWhy.unreferenced)),
-                ("packs", PackFormat.path(hash), .reclaimable(TamperWhy.unreferenced)),
+                ("packs", VaultFile.pack(hash).path, .reclaimable(TamperWhy.unreferenced)),
                 ("heads", "heads/" + Head.fileName(generation: nextGeneration, id: hash), .detected),
                 ("keys", "keys/" + hash.hex, .detected),
                 ("locks", "locks/" + String(hash.hex.prefix(32)), .detected),

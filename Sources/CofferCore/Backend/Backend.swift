@@ -8,10 +8,11 @@ public protocol Backend: AnyObject, Sendable {
     var location: String { get }
 
     /// Reads a whole file.
-    /// - Throws: ``CofferError/integrity(object:reason:)`` with reason "missing" when it does not exist.
+    /// - Throws: ``CofferError/notFound(path:)`` when it does not exist.
     func read(_ path: String) throws -> [UInt8]
 
-    /// Reads `length` bytes at `offset`; fewer bytes than asked is an integrity error (truncated file).
+    /// Reads `length` bytes at `offset`; fewer bytes than asked is an integrity error (truncated
+    /// file), a file that does not exist ``CofferError/notFound(path:)``.
     func read(_ path: String, offset: Int, length: Int) throws -> [UInt8]
 
     /// Writes a whole file atomically and durably: after a crash either the complete file is
@@ -33,7 +34,8 @@ public protocol Backend: AnyObject, Sendable {
     /// Removes a file; removing a missing file is not an error.
     func remove(_ path: String) throws
 
-    /// Opens a file for repeated positional reads (packs during restore and check).
+    /// Opens a file for repeated positional reads (packs during restore and check); a file that
+    /// does not exist is ``CofferError/notFound(path:)``.
     func openRandomAccess(_ path: String) throws -> RandomAccessFile
 }
 

@@ -47,7 +47,7 @@ public final class LocalBackend: Backend {
         let fd = open(fullPath(path), O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let e = errno
-            if e == ENOENT { throw CofferError.integrity(object: path, reason: "missing") }
+            if e == ENOENT { throw CofferError.notFound(path: path) }
             throw CofferError.io(path: fullPath(path), operation: "open", errno: e)
         }
         return fd
@@ -122,7 +122,7 @@ public final class LocalBackend: Backend {
 
     public func list(_ directory: String) throws -> [String] {
         let dir = fullPath(directory)
-        if directory == "packs" {
+        if directory == VaultFolder.packs.rawValue {
             var out: [String] = []
             for sub in try entries(of: dir) where sub.count == 2 {
                 for name in try entries(of: dir + "/" + sub) { out.append(sub + "/" + name) }

@@ -256,12 +256,12 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         // The remembered listing may predate a file another writer added since: ask once more.
         let expected: Int?
         if case .some(.some(let known)) = cachedSize(path) { expected = known } else { expected = try listedSize(path) }
-        guard let expected else { throw CofferError.integrity(object: path, reason: "missing") }
+        guard let expected else { throw CofferError.notFound(path: path) }
         guard expected >= 0 else {
             throw CofferError.remote(location: location, reason: "reading \(remotePath(path)) failed: the remote lists no size for it")
         }
         let r = try run(["cat", remotePath(path)], limit: .fail(bytes: expected, error: oversized(path, limit: expected, what: "its listed size")))
-        if r.isNotFound { throw CofferError.integrity(object: path, reason: "missing") }
+        if r.isNotFound { throw CofferError.notFound(path: path) }
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
         guard r.stdout.count == expected else {
             throw CofferError.integrity(object: path, reason: "truncated: \(r.stdout.count) of the \(expected) bytes the remote lists")
@@ -281,7 +281,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         let r = try run(
             ["cat", "--offset", String(offset), "--count", String(length), remotePath(path)],
             limit: .fail(bytes: length, error: oversized(path, limit: length, what: "the range asked for")))
-        if r.isNotFound { throw CofferError.integrity(object: path, reason: "missing") }
+        if r.isNotFound { throw CofferError.notFound(path: path) }
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
         guard r.stdout.count == length else {
             throw CofferError.integrity(object: path, reason: "truncated: \(r.stdout.count) of \(length) bytes at offset \(offset)")
@@ -318,7 +318,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
 
     public func list(_ directory: String) throws -> [String] {
         var args = ["lsjson", "--files-only", "--no-mimetype", "--no-modtime"]
-        if directory == "packs" { args += ["-R", "--max-depth", "2"] }
+        let packs = directory == VaultFolder.packs.rawValue
+        if packs { args += ["-R", "--max-depth", "2"] }
         let r = try run(args + [remotePath(directory)], limit: listingLimit("listing \(directory)/"))
         if r.isNotFound {
             lock.withLock { forget(folder: directory); listedFolders.insert(directory) }
@@ -331,7 +332,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         for e in entries where !e.isDir {
             let parts = e.path.split(separator: "/", omittingEmptySubsequences: false)
             if parts.contains(where: { $0.hasPrefix(".") || $0.isEmpty }) { continue }
-            if directory == "packs" {
+            if packs {
                 guard parts.count == 2, parts[0].count == 2 else { continue }
             } else if parts.count != 1 {
                 continue
@@ -355,7 +356,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
 
     /// The folder whose listing covers `path` (`packs` for `packs/ab/<id>`).
     private static func listingFolder(of path: String) -> String {
-        if path.hasPrefix("packs/") { return "packs" }
+        if path.hasPrefix(VaultFolder.packs.rawValue + "/") { return VaultFolder.packs.rawValue }
         return Paths.parent(path)
     }
 
@@ -409,7 +410,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         let file = local.folder + "/download"
         let r = try run(["copyto", remotePath(path), file])
         if r.isNotFound || (r.status == 0 && !FileManager.default.fileExists(atPath: file)) {
-            throw CofferError.integrity(object: path, reason: "missing")
+            throw CofferError.notFound(path: path)
         }
         guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
         let fd = open(file, O_RDONLY | O_CLOEXEC)
@@ -439,9 +440,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     /// once, so a copy fetched moments earlier is the file; a file written or removed through
     /// this backend since is read from the remote again. Skipped above ``mirrorLimit``.
     private func mirrored(_ path: String) throws -> String? {
-        guard path == "config" || path.hasPrefix("keys/") || path.hasPrefix("index/") || path.hasPrefix("versions/")
-            || path.hasPrefix("heads/")
-        else { return nil }
+        guard Self.isMetadata(path) else { return nil }
         return try mirrorLock.withLock { () throws -> String? in
             if !mirrorState.tried {
                 mirrorState.tried = true
@@ -452,15 +451,21 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         }
     }
 
+    /// Whether `path` is one of the metadata files the mirror holds: `config`, or a name directly
+    /// in `keys/`, `index/`, `versions/` or `heads/` that does not start with `.` (a stray name
+    /// too, so that opening the vault reads it as it reads the others).
+    static func isMetadata(_ path: String) -> Bool {
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard !parts.contains(where: { $0.first == UInt8(ascii: ".") || $0.isEmpty }) else { return false }
+        if parts.count == 1 { return parts[0].elementsEqual(VaultFile.config.path.utf8) }
+        guard parts.count == 2, let folder = VaultFolder(name: parts[0]) else { return false }
+        return [VaultFolder.keys, .index, .versions, .heads].contains(folder)
+    }
+
     /// Copies every metadata file to a private local folder (mirror lock held).
     private func fetchMetadata() throws {
         let tree = try listTree()
-        let wanted = tree.filter { path, _ in
-            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-            guard !parts.contains(where: { $0.hasPrefix(".") || $0.isEmpty }) else { return false }
-            if parts.count == 1 { return path == "config" }
-            return parts.count == 2 && ["keys", "index", "versions", "heads"].contains(String(parts[0]))
-        }
+        let wanted = tree.filter { path, _ in Self.isMetadata(path) }
         // A listed size is only a claim: a negative one must not offset a huge one in the sum.
         guard !wanted.isEmpty, wanted.values.allSatisfy({ (0...Self.mirrorLimit).contains($0) }),
               wanted.values.reduce(0, +) <= Self.mirrorLimit
@@ -502,7 +507,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         for e in try parseListing(r.stdout, operation: "listing") where !e.isDir { out[e.path] = e.size }
         lock.withLock {
             sizes = out
-            listedFolders = ["", "config", "keys", "packs", "index", "versions", "heads", "locks"]
+            listedFolders = Set([""]).union(SyncTree.layoutNames)
         }
         return out
     }

@@ -34,30 +34,34 @@ extension Vault {
         report.rollback = rollback
 
         // Key slots.
-        for name in try backend.list("keys") {
+        for name in try backend.list(.keys) {
+            let file = VaultFile.keySlot(name)
             do {
-                if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
-                    report.errors.append("keys/\(name): \(size) bytes, larger than a key slot may be")
+                if let size = try backend.size(file), size > KeySlot.maximumFileSize {
+                    report.errors.append("\(file.path): \(size) bytes, larger than a key slot may be")
                     continue
                 }
-                let bytes = try backend.read("keys/" + name)
-                if ObjectID.hashing(bytes).hex != name { report.errors.append("keys/\(name): content does not match its name") }
+                let bytes = try backend.read(file)
+                if ObjectID.hashing(bytes).hex != name { report.errors.append("\(file.path): content does not match its name") }
                 else {
                     // A slot whose Argon2id parameters are refused on open can never open the vault.
                     do { try KeySlot.decode(bytes).parameters.validate() } catch let e as CryptoError {
-                        report.errors.append("keys/\(name): refused: \(e)")
+                        report.errors.append("\(file.path): refused: \(e)")
                     }
                 }
-            } catch { report.errors.append("keys/\(name): \(error)") }
+            } catch { report.errors.append("\(file.path): \((error as? CofferError)?.missingAsIntegrity ?? error)") }
         }
 
         // Heads: names, contents, one per generation, the chain links that are still stored.
         var heads: [UInt64: [(ObjectID, Head)]] = [:]
-        for name in try backend.list("heads") {
-            guard let parsed = Head.parseFileName(name) else { report.errors.append("heads/\(name): not a head file name"); continue }
+        for name in try backend.list(.heads) {
+            guard case .head(let generation, let id)? = VaultFile(path: VaultFolder.heads.rawValue + "/" + name) else {
+                report.errors.append("heads/\(name): not a head file name")
+                continue
+            }
             do {
-                let h = try Vault.readHead(backend: backend, name: name, vaultID: vaultID, keys: keys, zstd: zstd)
-                heads[parsed.generation, default: []].append((parsed.id, h))
+                let h = try Vault.readHead(backend: backend, generation: generation, id: id, vaultID: vaultID, keys: keys, zstd: zstd)
+                heads[generation, default: []].append((id, h))
             } catch { report.errors.append("\(error)") }
         }
         for (g, hs) in heads where hs.count > 1 { report.errors.append("heads/: \(hs.count) heads share generation \(g)") }
@@ -83,19 +87,19 @@ extension Vault {
 
         // Lock files: a damaged one makes every writer wait for it, and coffer unlock cannot remove it.
         for (name, info) in try locks() where info == nil {
-            guard try backend.size("locks/" + name) != nil else { continue }  // removed meanwhile (a refresh)
-            report.errors.append("locks/\(name): a damaged lock file (it does not authenticate or decode); writers wait for it until it is deleted by hand")
+            guard try backend.size(.lock(name)) != nil else { continue }  // removed meanwhile (a refresh)
+            report.errors.append("\(VaultFile.lock(name).path): a damaged lock file (it does not authenticate or decode); writers wait for it until it is deleted by hand")
         }
 
         // Stray names: not vault files (a sync tool's conflict copy, an editor's backup).
-        for dir in ["index", "versions", "keys"] {
-            for name in try backend.list(dir) where ObjectID(hex: name) == nil {
-                report.errors.append("\(dir)/\(name): not a vault file name (a stray or renamed file)")
+        for dir: VaultFolder in [.index, .versions, .keys] {
+            for name in try backend.list(dir) where VaultFile(path: dir.rawValue + "/" + name) == nil {
+                report.errors.append("\(dir.rawValue)/\(name): not a vault file name (a stray or renamed file)")
             }
         }
 
         // Versions.
-        let listed = Set(try backend.list("versions").compactMap { ObjectID(hex: $0) })
+        let listed = Set(try backend.ids(in: .versions))
         var usedChunks = Set<ObjectID>()
         for vid in head.live {
             report.versionsChecked += 1
@@ -121,20 +125,20 @@ extension Vault {
         report.unreferencedVersions = listed.filter { !live.contains($0) && !removed.contains($0) }.sorted()
 
         // Packs: presence and headers agree with the index.
-        let stored = Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
+        let stored = Set(try backend.ids(in: .packs))
         var byPack: [ObjectID: [(ObjectID, ChunkLocation)]] = [:]
         for (id, loc) in index.locations { byPack[loc.pack, default: []].append((id, loc)) }
         var badPacks = Set<ObjectID>()
         for pack in index.packs.sorted() {
             report.packsChecked += 1
             guard stored.contains(pack) else {
-                report.errors.append("\(PackFormat.path(pack)): missing")
+                report.errors.append("\(VaultFile.pack(pack).path): missing")
                 badPacks.insert(pack)
                 continue
             }
             do {
                 let reader = try packReader(pack)
-                let entries = try PackFormat.readHeader(packSize: reader.size, object: PackFormat.path(pack), vaultID: vaultID, keys: keys) { off, len in
+                let entries = try PackFormat.readHeader(packSize: reader.size, object: VaultFile.pack(pack).path, vaultID: vaultID, keys: keys) { off, len in
                     var b = [UInt8](repeating: 0, count: len)
                     try b.withUnsafeMutableBytes { try reader.read(into: $0, at: off) }
                     return b
@@ -144,7 +148,7 @@ extension Vault {
                 for (id, loc) in byPack[pack] ?? [] {
                     guard let e = inHeader[id], e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
                           e.plainLength == loc.plainLength, e.flags == loc.flags else {
-                        report.errors.append("\(PackFormat.path(pack)): index entry for chunk \(id.short) disagrees with the pack header")
+                        report.errors.append("\(VaultFile.pack(pack).path): index entry for chunk \(id.short) disagrees with the pack header")
                         badPacks.insert(pack)
                         continue
                     }
@@ -200,7 +204,7 @@ extension Vault {
     /// Reads a whole pack: its hash against its name, its header, and every blob. The pack is
     /// read into reused per-thread memory, so checking allocates nothing per pack or blob.
     func verifyPack(_ pack: ObjectID, parallelBlobs: Bool = true) throws -> UInt64 {
-        let path = PackFormat.path(pack)
+        let path = VaultFile.pack(pack).path
         let reader = try packReader(pack)
         let size = reader.size
         guard size <= PackFormat.maximumSize(target: config.packTargetSize) else {

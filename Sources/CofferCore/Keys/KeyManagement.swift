@@ -32,7 +32,7 @@ extension Vault {
     /// The key slots in `keys/`, oldest first (then by id). A damaged slot is listed with
     /// ``KeySlotInfo/damage`` set.
     public func keySlots() throws -> [KeySlotInfo] {
-        try backend.list("keys").map { name in
+        try backend.list(.keys).map { name in
             switch readSlot(name) {
             case .success(let slot):
                 return KeySlotInfo(
@@ -86,7 +86,7 @@ extension Vault {
             let id = try writeSlot(passphrase: passphrase, parameters: parameters, host: host)
             if keySlotID != id {
                 do {
-                    try backend.remove("keys/" + keySlotID)
+                    try backend.remove(.keySlot(keySlotID))
                 } catch {
                     let code: Int32
                     switch error as? CofferError {
@@ -123,7 +123,7 @@ extension Vault {
     @discardableResult
     public func removeKey(id: String, force: Bool = false, otherPassphrase: SecureBytes? = nil, lockWait: Double = 0) throws -> String {
         try withWriterLock(wait: lockWait) {
-            let names = try backend.list("keys")
+            let names = try backend.list(.keys)
             let prefix = id.lowercased()
             guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else {
                 throw CofferError.invalidArgument("'\(id)' is not a key slot id; 'coffer key list' shows the ids")
@@ -163,7 +163,7 @@ extension Vault {
                             + "nothing was removed")
                 }
             }
-            try backend.remove("keys/" + target)
+            try backend.remove(.keySlot(target))
             return target
         }
     }
@@ -183,10 +183,10 @@ extension Vault {
     /// Reads, checks the name of and decodes one slot (no unlocking).
     private func readSlot(_ name: String) -> Result<KeySlot, SlotDamage> {
         do {
-            if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
+            if let size = try backend.size(.keySlot(name)), size > KeySlot.maximumFileSize {
                 return .failure(SlotDamage(reason: "\(size) bytes, larger than a key slot may be"))
             }
-            let bytes = try backend.read("keys/" + name)
+            let bytes = try backend.read(.keySlot(name))
             guard ObjectID.hashing(bytes).hex == name else { return .failure(SlotDamage(reason: "content does not match its name")) }
             return .success(try KeySlot.decode(bytes))
         } catch {
@@ -197,7 +197,7 @@ extension Vault {
     /// Writes a new slot for this vault's master key (caller holds the writer lock), reads it
     /// back and unlocks it. Returns its id.
     private func writeSlot(passphrase: SecureBytes, parameters: KDFParameters, host: String) throws -> String {
-        let count = try backend.list("keys").count
+        let count = try backend.list(.keys).count
         guard count < Vault.maximumKeySlots else {
             throw CofferError.invalidArgument(
                 "vault \(location) already has \(count) key slots, the most a vault may have; remove one with 'coffer key remove ID' first")
@@ -214,14 +214,16 @@ extension Vault {
         }
         let bytes = slot.encode()
         let id = ObjectID.hashing(bytes).hex
-        try backend.write("keys/" + id, bytes)
+        let file = VaultFile.keySlot(id)
+        try backend.write(file, bytes)
         // Read it back: the old slot is only removed once the new one is known to open.
-        let stored = try backend.read("keys/" + id)
+        let stored: [UInt8]
+        do { stored = try backend.read(file) } catch let e as CofferError { throw e.missingAsIntegrity }
         guard stored == bytes, let reread = try? KeySlot.decode(stored),
               let master = try? reread.unlock(passphrase: passphrase, vaultID: vaultID), master.constantTimeEquals(keys.master)
         else {
-            try? backend.remove("keys/" + id)
-            throw CofferError.integrity(object: "keys/" + id, reason: "the new key slot did not read back as written and was removed; no old slot was touched")
+            try? backend.remove(file)
+            throw CofferError.integrity(object: file.path, reason: "the new key slot did not read back as written and was removed; no old slot was touched")
         }
         return id
     }

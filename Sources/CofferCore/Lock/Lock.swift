@@ -82,7 +82,7 @@ final class HeldLock: @unchecked Sendable {
         next.refreshed = Int64(Date().timeIntervalSince1970)
         next.name = Hex.encode(Sodium.randomBytes(count: 16))
         guard (try? vault.writeLock(next)) != nil else { return }
-        try? vault.backend.remove("locks/" + info.name)
+        try? vault.backend.remove(.lock(info.name))
         info = next
     }
 
@@ -91,7 +91,7 @@ final class HeldLock: @unchecked Sendable {
     /// top of a prune that believed it had stopped.
     func verify() throws {
         let name = lock.withLock { info.name }
-        guard try vault.backend.size("locks/" + name) != nil else {
+        guard try vault.backend.size(.lock(name)) != nil else {
             throw CofferError.locked(vault: vault.location, holder: "another process: this process's lock was removed as stale while it worked; nothing was committed")
         }
     }
@@ -101,7 +101,7 @@ final class HeldLock: @unchecked Sendable {
         timer = nil
         lock.lock()
         defer { lock.unlock() }
-        try? vault.backend.remove("locks/" + info.name)
+        try? vault.backend.remove(.lock(info.name))
     }
 }
 
@@ -124,10 +124,11 @@ extension Vault {
 
     /// The locks present, decoded; unreadable lock files are reported by name with a nil info.
     public func locks() throws -> [(name: String, info: LockInfo?)] {
-        try backend.list("locks").filter { $0.count == 32 && $0.allSatisfy(\.isHexDigit) }.map { name in
+        try backend.files(in: .locks).compactMap { file in
+            guard case .lock(let name) = file else { return nil }
             // A lock file is about 1 KiB; a larger one is not read (a planted huge file must not be allocated).
-            let size = (try? backend.size("locks/" + name)) ?? nil
-            let bytes = size.map { $0 <= LockInfo.maximumFileSize } == true ? (try? backend.read("locks/" + name)) ?? [] : []
+            let size = (try? backend.size(file)) ?? nil
+            let bytes = size.map { $0 <= LockInfo.maximumFileSize } == true ? (try? backend.read(file)) ?? [] : []
             let body = try? MetaObject.open(bytes, kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
             return (name, body.flatMap { try? LockInfo.decode($0, name: name) })
         }
@@ -140,7 +141,7 @@ extension Vault {
         var removed: [String] = []
         for (name, info) in try locks() {
             guard let info, let why = info.staleReason(now: now, host: Vault.hostName) else { continue }
-            try backend.remove("locks/" + name)
+            try backend.remove(.lock(name))
             removed.append("removed the stale lock of \(info) (\(why))")
         }
         return removed
@@ -148,7 +149,7 @@ extension Vault {
 
     func writeLock(_ info: LockInfo) throws {
         let file = MetaObject.seal(info.encode(), kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
-        try backend.write("locks/" + info.name, file)
+        try backend.write(.lock(info.name), file)
     }
 
     private func acquireLock(wait: Double) throws -> HeldLock {
@@ -163,10 +164,10 @@ extension Vault {
                 try writeLock(mine)
                 if try locks().allSatisfy({ $0.name == mine.name }) { return HeldLock(vault: self, info: mine) }
                 // Another writer locked at the same moment: both back off and try again.
-                try backend.remove("locks/" + mine.name)
+                try backend.remove(.lock(mine.name))
             }
             if Date() >= deadline {
-                let holder = present.first.map { $0.info?.description ?? "an unreadable lock file (locks/\($0.name))" }
+                let holder = present.first.map { $0.info?.description ?? "an unreadable lock file (\(VaultFile.lock($0.name).path))" }
                     ?? "another writer that locked at the same moment"
                 throw CofferError.locked(vault: location, holder: holder)
             }

@@ -44,11 +44,6 @@ enum PackFormat {
 
     static func headerEnvelopeLength(entries n: Int) -> Int { 4 + PackEntry.encodedSize * bucket(n) + AEAD.overhead }
 
-    static func path(_ id: ObjectID) -> String {
-        let h = id.hex
-        return "packs/" + h.prefix(2) + "/" + h
-    }
-
     /// Decrypts and validates the header at the end of a pack of `packSize` bytes.
     /// `readTail(offset, length)` returns bytes of the pack.
     static func readHeader(
@@ -228,7 +223,7 @@ final class PackBuilder: @unchecked Sendable {
     /// and empties the builder. Returns the pack's id, size and data entries.
     func write(to backend: Backend, vaultID: ObjectID, keys: VaultKeys) throws -> (id: ObjectID, size: Int, entries: [PackEntry]) {
         let l = try layout(vaultID: vaultID, keys: keys)
-        try withParts(l.order, l.tail) { try backend.write(PackFormat.path(l.id), parts: $0) }
+        try withParts(l.order, l.tail) { try backend.write(.pack(l.id), parts: $0) }
         pending = []
         data = []
         return (l.id, l.size, l.entries)

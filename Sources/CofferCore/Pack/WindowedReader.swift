@@ -33,7 +33,7 @@ final class WindowedReader: RandomAccessFile, @unchecked Sendable {
         guard buffer.count > 0 else { return }
         let end = offset + buffer.count
         guard offset >= 0, end <= size else {
-            throw CofferError.integrity(object: PackFormat.path(pack), reason: "truncated: no data at offset \(min(max(offset, 0), size))")
+            throw CofferError.integrity(object: VaultFile.pack(pack).path, reason: "truncated: no data at offset \(min(max(offset, 0), size))")
         }
         let w = WindowedReader.size
         // Windows the range covers whole are read straight into the buffer, in one read; no other

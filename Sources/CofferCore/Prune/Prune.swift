@@ -56,20 +56,20 @@ extension Vault {
         let missing = used.filter { !index.contains($0) }
         guard missing.isEmpty else {
             throw CofferError.integrity(
-                object: "index", reason: "\(missing.count) chunks used by live versions are not in the index; prune stopped without deleting anything (run coffer check)")
+                object: VaultFolder.index.rawValue, reason: "\(missing.count) chunks used by live versions are not in the index; prune stopped without deleting anything (run coffer check)")
         }
         // 2. What is stored (a listing error stops prune: never treat it as empty).
-        let storedPacks = Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
+        let storedPacks = Set(try backend.ids(in: .packs))
         var byPack: [ObjectID: [(ObjectID, ChunkLocation)]] = [:]
         for (id, loc) in index.locations { byPack[loc.pack, default: []].append((id, loc)) }
         var sizes: [ObjectID: Int] = [:]
-        for pack in storedPacks { sizes[pack] = try backend.size(PackFormat.path(pack)) ?? 0 }
+        for pack in storedPacks { sizes[pack] = try backend.size(.pack(pack)) ?? 0 }
         report.packsBefore = storedPacks.count
         report.bytesBefore = sizes.values.reduce(0) { $0 + UInt64($1) }
         for pack in index.packs where !storedPacks.contains(pack) {
             if byPack[pack]?.contains(where: { used.contains($0.0) }) == true {
                 throw CofferError.integrity(
-                    object: PackFormat.path(pack), reason: "missing, and live versions use it; prune stopped without deleting anything (run coffer check)")
+                    object: VaultFile.pack(pack).path, reason: "missing, and live versions use it; prune stopped without deleting anything (run coffer check)")
             }
         }
 
@@ -91,7 +91,7 @@ extension Vault {
         }
         let unreferenced = storedPacks.subtracting(index.packs)
         let liveSet = Set(head.live)
-        let strayVersions = try backend.list("versions").compactMap(ObjectID.init(hex:)).filter { !liveSet.contains($0) }
+        let strayVersions = try backend.ids(in: .versions).filter { !liveSet.contains($0) }
         report.packsDeleted = delete.count
         report.packsRepacked = repack.count
         report.unreferencedPacksDeleted = unreferenced.count
@@ -118,13 +118,14 @@ extension Vault {
         func flush() throws {
             guard !builder.isEmpty else { return }
             let (id, bytes, entries) = try builder.finish(vaultID: vaultID, keys: keys)
-            try backend.write(PackFormat.path(id), bytes)
+            try backend.write(.pack(id), bytes)
             written.append((id, entries))
             builder = PackBuilder()
         }
         for pack in repack {
-            let path = PackFormat.path(pack)
-            let bytes = try backend.read(path)
+            let path = VaultFile.pack(pack).path
+            let bytes: [UInt8]
+            do { bytes = try backend.read(.pack(pack)) } catch let e as CofferError { throw e.missingAsIntegrity }
             guard ObjectID.hashing(bytes) == pack else {
                 throw CofferError.integrity(object: path, reason: "content does not match its name; prune stopped before deleting anything")
             }
@@ -158,18 +159,18 @@ extension Vault {
         }
         file.packs = grouped.keys.sorted().map { ($0, grouped[$0]!.sorted { $0.offset < $1.offset }) }
         let newIndexID = try writeMeta(file.encode(), kind: .index)
-        let oldIndexFiles = try backend.list("index").filter { $0 != newIndexID.hex && ObjectID(hex: $0) != nil }
-        for name in oldIndexFiles { try backend.remove("index/" + name) }
+        let oldIndexFiles = try backend.files(in: .index).filter { $0 != .index(newIndexID) }
+        for file in oldIndexFiles { try backend.remove(file) }
         report.indexFilesReplaced = oldIndexFiles.count
         index = newIndex
         loadedIndexFiles = [newIndexID.hex]
 
         // 6. Packs no index refers to any more, then version files no head lists.
         for pack in delete + repack + Array(unreferenced) where !newIndex.packs.contains(pack) {
-            try backend.remove(PackFormat.path(pack))
+            try backend.remove(.pack(pack))
         }
-        for v in strayVersions { try backend.remove("versions/" + v.hex) }
-        report.bytesAfter = try backend.list("packs").reduce(UInt64(0)) { $0 + UInt64(try backend.size("packs/" + $1) ?? 0) }
+        for v in strayVersions { try backend.remove(.version(v)) }
+        report.bytesAfter = try backend.list(.packs).reduce(UInt64(0)) { $0 + UInt64(try backend.size(VaultFolder.packs.rawValue + "/" + $1) ?? 0) }
         return report
     }
 }

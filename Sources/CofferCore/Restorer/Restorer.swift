@@ -53,7 +53,7 @@ extension Vault {
         // Where each entry goes below the target, checked byte by byte (decoding checked it too).
         let places = try selected.map { e -> RelativePath in
             guard let p = RelativePath(e.path) else {
-                throw CofferError.integrity(object: "versions/\(versionID.hex)", reason: "unsafe path '\(TerminalText.escape(e.path))'")
+                throw CofferError.integrity(object: VaultFile.version(versionID).path, reason: "unsafe path '\(TerminalText.escape(e.path))'")
             }
             return e.type == .archive && options.expandArchives ? Restorer.expandedName(p) : p
         }
@@ -215,7 +215,7 @@ extension Vault {
         guard loc.envelopeLength <= Zstd.bound(ChunkSizes.formatMaximum) + AEAD.overhead else {
             throw CofferError.integrity(object: context, reason: "chunk \(id.short) has an impossible length in the index")
         }
-        let packPath = PackFormat.path(loc.pack)
+        let packPath = VaultFile.pack(loc.pack).path
         let reader = try readers.reader(for: loc.pack)
         let env = scratch.third(loc.envelopeLength)
         try reader.read(into: env, at: loc.offset)

@@ -17,6 +17,10 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
     case keySlotRefused(slot: String, reason: String)
     /// A vault file failed authentication, was truncated, is missing, or contradicts another.
     case integrity(object: String, reason: String)
+    /// A backend has no file at `path` (a vault path, relative to its root). The vault layer
+    /// reports a vault file it needs and does not find as ``integrity(object:reason:)``
+    /// "missing"; see ``missingAsIntegrity``.
+    case notFound(path: String)
     /// The vault's head is older than one this machine has already seen, or its chain does not contain it.
     case rollback(vault: String, reason: String)
     /// An input path given to seal does not exist.
@@ -63,6 +67,7 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
         case .wrongPassphrase(let v): return "wrong passphrase for vault \(v)"
         case .keySlotRefused(let s, let r): return "key slot \(s) refused: \(r)"
         case .integrity(let o, let r): return "integrity error in \(o): \(r)"
+        case .notFound(let p): return "integrity error in \(p): missing"
         case .rollback(let v, let r): return "rollback detected in vault \(v): \(r)"
         case .inputNotFound(let p): return "\(p): no such file or folder"
         case .inputUnreadable(let p, let r): return "\(p): cannot read: \(r)"
@@ -84,6 +89,19 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
         case .remote(let l, let r): return "\(l): \(r)"
         }
     }
+
+    /// ``notFound(path:)`` as the integrity error a missing vault file is ("missing"); any other
+    /// error unchanged.
+    public var missingAsIntegrity: CofferError {
+        if case .notFound(let p) = self { return .integrity(object: p, reason: "missing") }
+        return self
+    }
+
+    /// Whether this is ``integrity(object:reason:)``.
+    var isIntegrity: Bool { if case .integrity = self { return true } else { return false } }
+
+    /// Whether this is ``notFound(path:)``.
+    public var isNotFound: Bool { if case .notFound = self { return true } else { return false } }
 
     /// Maps an `errno` from a write to `.diskFull` or `.io`.
     static func fromErrno(_ e: Int32, path: String, operation: String) -> CofferError {

@@ -7,15 +7,6 @@ enum MetaKind: UInt8, Sendable {
     case version = 2
     case head = 3
     case lock = 4
-
-    var folder: String {
-        switch self {
-        case .index: return "index"
-        case .version: return "versions"
-        case .head: return "heads"
-        case .lock: return "locks"
-        }
-    }
 }
 
 /// The envelope shared by index, version and head files.

@@ -177,26 +177,27 @@ final class SyncEngine: @unchecked Sendable {
         // The source's files: everything listed, except heads newer than the one this vault
         // opened (another writer's, copied next time) and a second head of the same generation.
         var srcFiles = srcTree.files.filter { path, _ in
-            guard path.hasPrefix("heads/"), let h = Head.parseFileName(Paths.lastComponent(path)) else { return true }
-            return h.generation < head.generation || (h.generation == head.generation && h.id == headID)
+            guard case .head(let generation, let id)? = VaultFile(path: path) else { return true }
+            return generation < head.generation || (generation == head.generation && id == headID)
         }
-        let topPath = "heads/" + Head.fileName(generation: head.generation, id: headID)
+        let topPath = VaultFile.head(generation: head.generation, id: headID).path
+        let configPath = VaultFile.config.path
         if srcFiles[topPath] == nil {
             // Listed before a concurrent change, or a backend that lists lazily: the open head is authoritative.
             srcFiles[topPath] = try source.size(topPath)
         }
-        guard srcFiles[topPath] != nil, srcFiles["config"] != nil else {
-            throw CofferError.integrity(object: "source " + (srcFiles["config"] == nil ? "config" : topPath), reason: "missing from the source's listing")
+        guard srcFiles[topPath] != nil, srcFiles[configPath] != nil else {
+            throw CofferError.integrity(object: "source " + (srcFiles[configPath] == nil ? configPath : topPath), reason: "missing from the source's listing")
         }
         report.totalFiles = srcFiles.count
         report.totalBytes = srcFiles.values.reduce(0) { $0 + UInt64(max(0, $1)) }
         report.strays = dstTree.strays
 
         // 2. Is the destination a copy of this vault, and where is its head?
-        let srcHeadNames = Set(srcFiles.keys.filter { $0.hasPrefix("heads/") })
+        let srcHeadNames = Set(srcFiles.keys.filter { VaultFile(path: $0)?.folder == .heads })
         let dstHeads = dstTree.files.keys.compactMap { path -> (generation: UInt64, id: ObjectID, path: String)? in
-            guard path.hasPrefix("heads/"), let h = Head.parseFileName(Paths.lastComponent(path)) else { return nil }
-            return (h.generation, h.id, path)
+            guard case .head(let generation, let id)? = VaultFile(path: path) else { return nil }
+            return (generation, id, path)
         }.sorted { ($0.generation, $0.path) < ($1.generation, $1.path) }
         var repairs = Set<String>()
         try checkIdentity(srcFiles: srcFiles, dstTree: dstTree, srcHeadNames: srcHeadNames, dstHeads: dstHeads.map(\.path), repairs: &repairs)
@@ -233,7 +234,7 @@ final class SyncEngine: @unchecked Sendable {
                 report.skippedFiles += 1
                 continue
             }
-            if path.hasPrefix("heads/") { heads.append(path) } else { plain.append(path) }
+            if VaultFile(path: path)?.folder == .heads { heads.append(path) } else { plain.append(path) }
         }
         plain.sort { (Self.rank($0), $0) < (Self.rank($1), $1) }
         heads.sort { lhs, rhs in
@@ -250,7 +251,7 @@ final class SyncEngine: @unchecked Sendable {
             }
         }()
         var toDelete: [String] = []
-        let extra = dstTree.files.keys.filter { srcFiles[$0] == nil && $0 != "config" && !divergedHeads.contains($0) }.sorted()
+        let extra = dstTree.files.keys.filter { srcFiles[$0] == nil && $0 != configPath && !divergedHeads.contains($0) }.sorted()
         if options.delete { toDelete = extra } else { report.extra = extra }
         report.copied = plain + heads
         report.copiedFiles = plain.count + heads.count
@@ -330,12 +331,14 @@ final class SyncEngine: @unchecked Sendable {
 
     /// Copy order: config, key slots, packs, index, versions, heads.
     static func rank(_ path: String) -> Int {
-        if path == "config" { return 0 }
-        if path.hasPrefix("keys/") { return 1 }
-        if path.hasPrefix("packs/") { return 2 }
-        if path.hasPrefix("index/") { return 3 }
-        if path.hasPrefix("versions/") { return 4 }
-        return 5
+        switch VaultFile(path: path) {
+        case .config: return 0
+        case .keySlot: return 1
+        case .pack: return 2
+        case .index: return 3
+        case .version: return 4
+        default: return 5
+        }
     }
 
     // MARK: Checks
@@ -370,23 +373,24 @@ final class SyncEngine: @unchecked Sendable {
         // A head of this vault at the destination proves it is a copy: heads are named by the
         // hash of their content, which is authenticated under this vault's key and id.
         let sharesAHead = dstHeads.contains { srcHeadNames.contains($0) }
-        guard let dstConfigSize = dstTree.files["config"] else {
+        let configPath = VaultFile.config.path
+        guard let dstConfigSize = dstTree.files[configPath] else {
             if sharesAHead && dstHeads.allSatisfy({ srcHeadNames.contains($0) }) { return }  // a copy that lost its config
             throw CofferError.remote(
                 location: destName,
                 reason: "is not empty and is not a Coffer vault (it has no config; it holds \(Self.sample(Array(dstTree.files.keys) + dstTree.foreign))); "
                     + "sync to an empty folder or to an existing copy of this vault")
         }
-        if sharesAHead && dstConfigSize == srcFiles["config"] && !options.verify { return }
+        if sharesAHead && dstConfigSize == srcFiles[configPath] && !options.verify { return }
         let bytes: [UInt8]
-        do { bytes = try dest.read("config") } catch CofferError.integrity {
-            if sharesAHead { repairs.insert("config"); return }
+        do { bytes = try dest.read(.config) } catch let e as CofferError where e.isNotFound || e.isIntegrity {
+            if sharesAHead { repairs.insert(configPath); return }
             throw CofferError.remote(location: destName, reason: "its config file cannot be read; it is not a usable vault")
         }
         let own = try sourceConfigBytes()
         if bytes == own { return }
         let peek = dstConfigSize <= 65536 ? try? VaultConfig.peek(bytes) : nil
-        if sharesAHead { repairs.insert("config"); return }
+        if sharesAHead { repairs.insert(configPath); return }
         guard let peek else {
             throw CofferError.remote(
                 location: destName, reason: "is not a copy of this vault: its config file is not a Coffer config; sync to an empty folder or to an existing copy")
@@ -398,7 +402,7 @@ final class SyncEngine: @unchecked Sendable {
                     + "sync to an empty folder or to an existing copy of this vault")
         }
         // Same vault id, other bytes: a damaged config (it is never rewritten), replaced below.
-        repairs.insert("config")
+        repairs.insert(configPath)
     }
 
     static func sample(_ names: [String]) -> String {
@@ -409,9 +413,10 @@ final class SyncEngine: @unchecked Sendable {
 
     func sourceConfigBytes() throws -> [UInt8] {
         if let sourceConfig { return sourceConfig }
-        let bytes = try source.read("config")
+        let bytes: [UInt8]
+        do { bytes = try source.read(.config) } catch let e as CofferError { throw e.missingAsIntegrity }
         guard VaultConfig.macIsValid(bytes, macKey: vault.keys.config) else {
-            throw CofferError.integrity(object: "config", reason: "the source's config does not match its MAC; run coffer check on the source")
+            throw CofferError.integrity(object: VaultFile.config.path, reason: "the source's config does not match its MAC; run coffer check on the source")
         }
         sourceConfig = bytes
         return bytes
@@ -443,14 +448,23 @@ final class SyncEngine: @unchecked Sendable {
     }
 
     func readDestHead(_ path: String) throws -> Head {
-        try Vault.readHead(backend: dest, name: Paths.lastComponent(path), vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
+        try Self.readHead(path, on: dest, vault: vault)
+    }
+
+    /// The head at `path` (a `heads/` path) read from `backend`; a path that is not a head's is
+    /// an integrity error.
+    static func readHead(_ path: String, on backend: Backend, vault: Vault) throws -> Head {
+        guard case .head(let generation, let id)? = VaultFile(path: path) else {
+            throw CofferError.integrity(object: path, reason: "bad name")
+        }
+        return try Vault.readHead(backend: backend, generation: generation, id: id, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
     }
 
     /// `name@YYYY-MM-DD (short id)` for a version read from `backend`, else the short id.
     func label(_ id: ObjectID, on backend: Backend) -> String {
         if backend === source, let v = try? vault.version(id) { return Self.label(v, id) }
         if let body = try? Vault.readMeta(
-            backend: backend, path: "versions/" + id.hex, expectedID: id, kind: .version, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd),
+            backend: backend, file: .version(id), kind: .version, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd),
            let v = try? Version.decode(body) {
             return Self.label(v, id)
         }
@@ -517,7 +531,7 @@ final class SyncEngine: @unchecked Sendable {
         case .new: return vault.head.live
         case .behind:
             guard let top = dstHeads.last,
-                  let h = try? Vault.readHead(backend: source, name: Paths.lastComponent(top.path), vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
+                  let h = try? Self.readHead(top.path, on: source, vault: vault)
             else { return vault.head.live }
             let there = Set(h.live)
             return vault.head.live.filter { !there.contains($0) }
@@ -549,7 +563,7 @@ final class SyncEngine: @unchecked Sendable {
                 self.countVerified(bytes: UInt64(bytes.count))
             } catch let e as CofferError {
                 switch e {
-                case .integrity, .io: ok = false
+                case .integrity, .notFound, .io: ok = false
                 default: throw e
                 }
             }
@@ -588,15 +602,16 @@ final class SyncEngine: @unchecked Sendable {
     /// Whether `bytes` are the right content for `path`: the hash named by it, or for `config`
     /// the source's config.
     static func matches(_ path: String, _ bytes: [UInt8], config: [UInt8]) -> Bool {
-        if path == "config" { return bytes == config }
+        if path == VaultFile.config.path { return bytes == config }
         guard let id = SyncTree.expectedID(path) else { return false }
         return ObjectID.hashing(bytes) == id
     }
 
     /// A source file, checked against its name (the config against its MAC).
     func readSource(_ path: String) throws -> [UInt8] {
-        if path == "config" { return try sourceConfigBytes() }
-        let bytes = try source.read(path)
+        if path == VaultFile.config.path { return try sourceConfigBytes() }
+        let bytes: [UInt8]
+        do { bytes = try source.read(path) } catch let e as CofferError { throw e.missingAsIntegrity }
         guard let id = SyncTree.expectedID(path), ObjectID.hashing(bytes) == id else {
             throw CofferError.integrity(
                 object: path, reason: "the source's copy does not match its name; nothing referring to it was synced — run coffer check on the source")
@@ -630,9 +645,9 @@ final class SyncEngine: @unchecked Sendable {
     func verifyCopy(_ path: String, _ bytes: [UInt8]) throws -> Bool {
         guard try dest.size(path) == bytes.count else { return false }
         let back: [UInt8]
-        do { back = try dest.read(path) } catch CofferError.integrity { return false }
+        do { back = try dest.read(path) } catch let e as CofferError where e.isNotFound || e.isIntegrity { return false }
         guard back.count == bytes.count else { return false }
-        let ok = path == "config" ? back == bytes : ObjectID.hashing(back) == SyncTree.expectedID(path)
+        let ok = path == VaultFile.config.path ? back == bytes : ObjectID.hashing(back) == SyncTree.expectedID(path)
         if ok { countVerified(bytes: UInt64(back.count)) }
         return ok
     }
@@ -664,7 +679,11 @@ final class SyncEngine: @unchecked Sendable {
             batch = []
         }
         for path in paths {
-            let loadedOnOpen = path == "config" || path.hasPrefix("keys/") || path.hasPrefix("index/")
+            let loadedOnOpen: Bool
+            switch VaultFile(path: path) {
+            case .config, .keySlot, .index: loadedOnOpen = true
+            default: loadedOnOpen = false
+            }
             if atomic && loadedOnOpen {
                 try flush()
                 try checkCancelled()

@@ -16,33 +16,21 @@ struct SyncTree: Sendable {
     var foreign: [String] = []
 
     /// The folders of a vault; `locks/` holds no data and is neither listed nor copied.
-    static let vaultFolders: Set<String> = ["keys", "packs", "index", "versions", "heads"]
-    static let layoutNames: Set<String> = ["config", "keys", "packs", "index", "versions", "heads", "locks"]
+    static let vaultFolders: Set<String> = Set(VaultFolder.data.map(\.rawValue))
+    static let layoutNames: Set<String> = Set([VaultFile.config.path] + VaultFolder.allCases.map(\.rawValue))
 
-    /// Whether `path` is a well-formed vault file name (its content can then be checked
-    /// against its name, except for `config`).
-    static func isVaultFile(_ path: String) -> Bool {
-        if path == "config" { return true }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.first {
-        case "keys", "index", "versions":
-            return parts.count == 2 && ObjectID(hex: parts[1]) != nil
-        case "heads":
-            return parts.count == 2 && Head.parseFileName(String(parts[1])) != nil
-        case "packs":
-            return parts.count == 3 && parts[1].count == 2 && ObjectID(hex: parts[2]) != nil && parts[2].hasPrefix(parts[1])
-        default:
-            return false
-        }
+    /// The vault file sync copies at `path`: a well-formed vault file name (``VaultFile/init(path:)``;
+    /// its content can then be checked against its name, except for `config`) that is not a lock.
+    static func dataFile(_ path: String) -> VaultFile? {
+        guard let file = VaultFile(path: path), file.folder != .locks else { return nil }
+        return file
     }
+
+    /// Whether `path` is a vault file sync copies (``dataFile(_:)``).
+    static func isVaultFile(_ path: String) -> Bool { dataFile(path) != nil }
 
     /// The id a vault file's content must hash to (nil for `config`).
-    static func expectedID(_ path: String) -> ObjectID? {
-        let name = Paths.lastComponent(path)
-        if path.hasPrefix("heads/") { return Head.parseFileName(name)?.id }
-        if path == "config" { return nil }
-        return ObjectID(hex: name)
-    }
+    static func expectedID(_ path: String) -> ObjectID? { dataFile(path)?.contentID }
 
     /// Sorts a path into the tree.
     mutating func add(_ path: String, size: Int) {
@@ -52,7 +40,7 @@ struct SyncTree: Sendable {
             files[path] = size
         } else if Self.vaultFolders.contains(String(top)) {
             strays.append(path)
-        } else if top == "locks" {
+        } else if top == Substring(VaultFolder.locks.rawValue) {
             return
         } else if !foreign.contains(String(top)) {
             foreign.append(String(top))
@@ -74,7 +62,7 @@ struct SyncTree: Sendable {
         if let local = backend as? LocalBackend { return try listLocal(local.root) }
         if let remote = backend as? RcloneBackend { return SyncTree(classifying: try remote.listTree()) }
         var tree = SyncTree()
-        if let s = try backend.size("config") { tree.files["config"] = s }
+        if let s = try backend.size(.config) { tree.files[VaultFile.config.path] = s }
         for dir in vaultFolders.sorted() {
             for name in try backend.list(dir) {
                 let path = dir + "/" + name
@@ -102,25 +90,27 @@ struct SyncTree: Sendable {
         }
         for name in try entries(root) {
             let full = root + "/" + name
-            switch name {
-            case "config":
-                tree.files["config"] = try fileSize(full)
-            case "keys", "index", "versions", "heads":
+            if name.utf8.elementsEqual(VaultFile.config.path.utf8) {
+                tree.files[name] = try fileSize(full)
+                continue
+            }
+            switch VaultFolder(name: name.utf8) {
+            case .keys, .index, .versions, .heads:
                 for child in try entries(full) {
                     let path = name + "/" + child
                     if isVaultFile(path), let s = try fileSize(full + "/" + child) { tree.files[path] = s } else { tree.strays.append(path) }
                 }
-            case "packs":
+            case .packs:
                 for sub in try entries(full) {
-                    guard sub.count == 2, (try? isDirectory(full + "/" + sub)) == true else { tree.strays.append("packs/" + sub); continue }
+                    guard sub.utf8.count == 2, (try? isDirectory(full + "/" + sub)) == true else { tree.strays.append(name + "/" + sub); continue }
                     for child in try entries(full + "/" + sub) {
-                        let path = "packs/" + sub + "/" + child
+                        let path = name + "/" + sub + "/" + child
                         if isVaultFile(path), let s = try fileSize(full + "/" + sub + "/" + child) { tree.files[path] = s } else { tree.strays.append(path) }
                     }
                 }
-            case "locks":
+            case .locks:
                 continue
-            default:
+            case nil:
                 tree.foreign.append(name)
             }
         }

@@ -98,14 +98,14 @@ public final class Vault: @unchecked Sendable {
         let slotBytes = slot.encode()
         let slotID = ObjectID.hashing(slotBytes).hex
         // Order: key slot, first head, then config — a folder without config is not yet a vault.
-        try backend.write("keys/" + slotID, slotBytes)
+        try backend.write(.keySlot(slotID), slotBytes)
         let zstd = Zstd(level: Int32(config.compressionLevel))
         let head = Head(generation: 1, previous: .zero, time: now, live: [], removed: [])
         let headFile = MetaObject.seal(head.encode(), kind: .head, vaultID: config.vaultID, key: keys.meta, zstd: zstd)
         let headID = ObjectID.hashing(headFile)
-        try backend.write("heads/" + Head.fileName(generation: 1, id: headID), headFile)
-        for dir in ["packs", "index", "versions", "locks"] { try LocalBackend.makeDirectory(backend.fullPath(dir)) }
-        try backend.write("config", config.encode(macKey: keys.config))
+        try backend.write(.head(generation: 1, id: headID), headFile)
+        for dir: VaultFolder in [.packs, .index, .versions, .locks] { try LocalBackend.makeDirectory(backend.fullPath(dir.rawValue)) }
+        try backend.write(.config, config.encode(macKey: keys.config))
         state?.remember(vaultID: config.vaultID, generation: 1, head: headID)
         return Vault(
             backend: backend, config: config, keys: keys, head: head, headID: headID, index: ChunkIndex(), keySlotID: slotID,
@@ -121,62 +121,25 @@ public final class Vault: @unchecked Sendable {
     public static func open(
         at path: String, passphrase: SecureBytes, state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory)
     ) throws -> Vault {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CofferError.noVault(path: path) }
-        guard isDir.boolValue else { throw CofferError.notAVault(path: path, reason: "it is a file, not a folder") }
-        return try open(backend: LocalBackend(root: path), passphrase: passphrase, state: state)
+        try open(backend: LocalBackend(root: path), passphrase: passphrase, state: state)
     }
 
     /// Checks, without a passphrase, that `path` holds a vault this build can read, so a wrong
-    /// path is reported before asking for one.
+    /// path is reported before asking for one (``identify(backend:)``).
     /// - Throws: ``CofferError/noVault(path:)``, ``CofferError/notAVault(path:reason:)``, or
     ///   ``CofferError/integrity(object:reason:)`` for a damaged config.
     public static func probe(at path: String) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CofferError.noVault(path: path) }
-        guard isDir.boolValue else { throw CofferError.notAVault(path: path, reason: "it is a file, not a folder") }
-        let backend = LocalBackend(root: path)
-        guard let size = try backend.size("config") else {
-            if (try? backend.list("keys"))?.isEmpty == false {
-                throw CofferError.integrity(object: "config", reason: "missing (the vault has key slots but no config)")
-            }
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            if entries.isEmpty { throw CofferError.noVault(path: path) }
-            throw CofferError.notAVault(path: path, reason: "it has no config file")
-        }
-        guard size <= 65536, (try? VaultConfig.peek(try backend.read("config"))) != nil else {
-            if (try? backend.list("keys"))?.isEmpty == false {
-                throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
-            }
-            throw CofferError.notAVault(path: path, reason: "its config file is not a Coffer config")
-        }
+        _ = try identify(backend: LocalBackend(root: path))
     }
 
     /// Opens a vault on any backend.
     public static func open(backend: Backend, passphrase: SecureBytes, state: RollbackState?) throws -> Vault {
-        let configBytes: [UInt8]
-        if let size = try backend.size("config"), size > 65536 {
-            throw CofferError.notAVault(path: backend.location, reason: "its config file is \(size) bytes, not a Coffer config")
-        }
-        do { configBytes = try backend.read("config") } catch CofferError.integrity {
-            let any = (try? backend.list("keys"))?.isEmpty == false
-            if any { throw CofferError.integrity(object: "config", reason: "missing (the vault has key slots but no config)") }
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: backend.location)) ?? []
-            if entries.isEmpty { throw CofferError.noVault(path: backend.location) }
-            throw CofferError.notAVault(path: backend.location, reason: "it has no config file")
-        }
-        let peek: (format: Int, vaultID: ObjectID)
-        do { peek = try VaultConfig.peek(configBytes) } catch {
-            if (try? backend.list("keys"))?.isEmpty == false {
-                throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
-            }
-            throw CofferError.notAVault(path: backend.location, reason: "its config file is not a Coffer config")
-        }
-        guard peek.format >= 1 else { throw CofferError.integrity(object: "config", reason: "format version 0") }
+        let (configBytes, format, configVaultID) = try identify(backend: backend)
+        let peek = (format: format, vaultID: configVaultID)
         let newer = peek.format > VaultConfig.currentFormat
 
         // Unlock: try each key slot. A slot whose content does not match its name is damaged.
-        let slotNames = try backend.list("keys")
+        let slotNames = try backend.list(.keys)
         guard !slotNames.isEmpty else { throw CofferError.integrity(object: "keys/", reason: "the vault has no key slot") }
         // Each slot costs one Argon2id run: a hostile store must not be able to add hundreds.
         guard slotNames.count <= Vault.maximumKeySlots else {
@@ -186,18 +149,20 @@ public final class Vault: @unchecked Sendable {
         var usedSlot = ""
         var refusals: [CofferError] = []
         for name in slotNames {
-            if let size = try backend.size("keys/" + name), size > KeySlot.maximumFileSize {
-                refusals.append(.integrity(object: "keys/" + name, reason: "\(size) bytes, larger than a key slot may be"))
+            let file = VaultFile.keySlot(name)
+            if let size = try backend.size(file), size > KeySlot.maximumFileSize {
+                refusals.append(.integrity(object: file.path, reason: "\(size) bytes, larger than a key slot may be"))
                 continue
             }
-            let bytes = try backend.read("keys/" + name)
+            let bytes: [UInt8]
+            do { bytes = try backend.read(file) } catch let e as CofferError { throw e.missingAsIntegrity }
             guard ObjectID.hashing(bytes).hex == name else {
-                refusals.append(.integrity(object: "keys/" + name, reason: "content does not match its name"))
+                refusals.append(.integrity(object: file.path, reason: "content does not match its name"))
                 continue
             }
             let slot: KeySlot
             do { slot = try KeySlot.decode(bytes) } catch {
-                refusals.append(.integrity(object: "keys/" + name, reason: "\(error)"))
+                refusals.append(.integrity(object: file.path, reason: "\(error)"))
                 continue
             }
             do {
@@ -211,7 +176,7 @@ public final class Vault: @unchecked Sendable {
                 case .kdfParametersTooHigh, .kdfParametersInvalid, .kdfOutOfMemory:
                     refusals.append(.keySlotRefused(slot: name, reason: e.description))
                 default:
-                    refusals.append(.integrity(object: "keys/" + name, reason: e.description))
+                    refusals.append(.integrity(object: file.path, reason: e.description))
                 }
             }
         }
@@ -224,13 +189,13 @@ public final class Vault: @unchecked Sendable {
         if newer {
             // A format number we do not know: a newer vault if the MAC holds, damage otherwise.
             guard VaultConfig.macIsValid(configBytes, macKey: keys.config) else {
-                throw CofferError.integrity(object: "config", reason: "config MAC does not match (altered config)")
+                throw CofferError.integrity(object: VaultFile.config.path, reason: "config MAC does not match (altered config)")
             }
             throw CofferError.unsupportedFormat(path: backend.location, found: peek.format, supported: VaultConfig.currentFormat)
         }
         let config: VaultConfig
         do { config = try VaultConfig.decode(configBytes, macKey: keys.config) } catch {
-            throw CofferError.integrity(object: "config", reason: "\(error)")
+            throw CofferError.integrity(object: VaultFile.config.path, reason: "\(error)")
         }
 
         let zstd = Zstd(level: Int32(config.compressionLevel))
@@ -299,11 +264,11 @@ public final class Vault: @unchecked Sendable {
     /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
     /// "conflicted copy", a stray file) are not vault files; check reports them.
     func loadNewIndexFiles() throws {
-        for name in try backend.list("index") where !loadedIndexFiles.contains(name) {
-            guard let id = ObjectID(hex: name) else { continue }
-            let body = try Vault.readMeta(backend: backend, path: "index/" + name, expectedID: id, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
+        for name in try backend.list(.index) where !loadedIndexFiles.contains(name) {
+            guard let vaultFile = VaultFile(path: VaultFolder.index.rawValue + "/" + name) else { continue }
+            let body = try Vault.readMeta(backend: backend, file: vaultFile, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
             let file: IndexFile
-            do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: "index/" + name) }
+            do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: vaultFile.path) }
             for p in file.packs where !missingPacks.contains(p.pack) { index.add(pack: p.pack, entries: p.entries) }
             loadedIndexFiles.insert(name)
         }
@@ -327,7 +292,7 @@ public final class Vault: @unchecked Sendable {
 
     /// The packs storage holds (one listing).
     func storedPacks() throws -> Set<ObjectID> {
-        Set(try backend.list("packs").compactMap { ObjectID(hex: Paths.lastComponent($0)) })
+        Set(try backend.ids(in: .packs))
     }
 
     /// After taking the writer lock: catches up with changes another writer committed since this
@@ -348,14 +313,17 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Reads, checks the name of, decrypts and unpads one metadata file.
+    /// A file that is not there is an integrity error "missing".
     static func readMeta(
-        backend: Backend, path: String, expectedID: ObjectID?, kind: MetaKind, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
+        backend: Backend, file: VaultFile, kind: MetaKind, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd
     ) throws -> [UInt8] {
-        guard let expectedID else { throw CofferError.integrity(object: path, reason: "its name is not a vault file name") }
-        if let size = try backend.size(path), size > MetaObject.maximumFile {
+        let path = file.path
+        guard let expectedID = file.contentID else { throw CofferError.integrity(object: path, reason: "its name is not a vault file name") }
+        if let size = try backend.size(file), size > MetaObject.maximumFile {
             throw CofferError.integrity(object: path, reason: "\(size) bytes, larger than any metadata file may be")
         }
-        let bytes = try backend.read(path)
+        let bytes: [UInt8]
+        do { bytes = try backend.read(file) } catch let e as CofferError { throw e.missingAsIntegrity }
         guard ObjectID.hashing(bytes) == expectedID else {
             throw CofferError.integrity(object: path, reason: "content does not match its name")
         }
@@ -365,9 +333,11 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// The head files present, by generation.
-    static func listHeads(backend: Backend) throws -> [(generation: UInt64, id: ObjectID, name: String)] {
-        try backend.list("heads").compactMap { name in Head.parseFileName(name).map { ($0.generation, $0.id, name) } }
-            .sorted { $0.generation < $1.generation }
+    static func listHeads(backend: Backend) throws -> [(generation: UInt64, id: ObjectID)] {
+        try backend.files(in: .heads).compactMap { file -> (generation: UInt64, id: ObjectID)? in
+            guard case .head(let generation, let id) = file else { return nil }
+            return (generation, id)
+        }.sorted { $0.generation < $1.generation }
     }
 
     static func loadHead(backend: Backend, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> (Head, ObjectID) {
@@ -378,17 +348,26 @@ public final class Vault: @unchecked Sendable {
             throw CofferError.integrity(
                 object: "heads/", reason: "\(tied.count) heads share generation \(top.generation) (two writers at once); run coffer check")
         }
-        let head = try readHead(backend: backend, name: top.name, vaultID: vaultID, keys: keys, zstd: zstd)
+        let head = try readHead(backend: backend, generation: top.generation, id: top.id, vaultID: vaultID, keys: keys, zstd: zstd)
         return (head, top.id)
     }
 
+    /// Reads the head file `name` (in `heads/`); a name that is not a head's is an integrity error.
     static func readHead(backend: Backend, name: String, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> Head {
-        guard let parsed = Head.parseFileName(name) else { throw CofferError.integrity(object: "heads/" + name, reason: "bad name") }
-        let body = try readMeta(backend: backend, path: "heads/" + name, expectedID: parsed.id, kind: .head, vaultID: vaultID, keys: keys, zstd: zstd)
+        guard case .head(let g, let id)? = VaultFile(path: VaultFolder.heads.rawValue + "/" + name) else {
+            throw CofferError.integrity(object: VaultFolder.heads.rawValue + "/" + name, reason: "bad name")
+        }
+        return try readHead(backend: backend, generation: g, id: id, vaultID: vaultID, keys: keys, zstd: zstd)
+    }
+
+    /// Reads the head of `generation` named `id`, and checks it holds that generation.
+    static func readHead(backend: Backend, generation: UInt64, id: ObjectID, vaultID: ObjectID, keys: VaultKeys, zstd: Zstd) throws -> Head {
+        let file = VaultFile.head(generation: generation, id: id)
+        let body = try readMeta(backend: backend, file: file, kind: .head, vaultID: vaultID, keys: keys, zstd: zstd)
         let head: Head
-        do { head = try Head.decode(body) } catch { throw CofferError.decoding(error, object: "heads/" + name) }
-        guard head.generation == parsed.generation else {
-            throw CofferError.integrity(object: "heads/" + name, reason: "holds generation \(head.generation), its name says \(parsed.generation)")
+        do { head = try Head.decode(body) } catch { throw CofferError.decoding(error, object: file.path) }
+        guard head.generation == generation else {
+            throw CofferError.integrity(object: file.path, reason: "holds generation \(head.generation), its name says \(generation)")
         }
         return head
     }
@@ -400,10 +379,10 @@ public final class Vault: @unchecked Sendable {
         var current = head
         var currentID = id
         while current.generation > generation {
-            let prevName = Head.fileName(generation: current.generation - 1, id: current.previous)
-            guard try backend.size("heads/" + prevName) != nil else { return nil }
-            current = try readHead(backend: backend, name: prevName, vaultID: vaultID, keys: keys, zstd: zstd)
-            currentID = ObjectID.hashing(try backend.read("heads/" + prevName))
+            let prev = VaultFile.head(generation: current.generation - 1, id: current.previous)
+            guard try backend.size(prev) != nil else { return nil }
+            current = try readHead(backend: backend, generation: current.generation - 1, id: current.previous, vaultID: vaultID, keys: keys, zstd: zstd)
+            currentID = ObjectID.hashing(try backend.read(prev))
         }
         return currentID
     }
@@ -425,12 +404,12 @@ public final class Vault: @unchecked Sendable {
         var currentID = id
         while current.generation > generation {
             let g = current.generation - 1
-            let prevName = Head.fileName(generation: g, id: current.previous)
+            let prev = VaultFile.head(generation: g, id: current.previous)
             do {
-                guard try backend.size("heads/" + prevName) != nil else { return .broken(generation: g, reason: "is missing") }
-                let bytes = try backend.read("heads/" + prevName)
+                guard try backend.size(prev) != nil else { return .broken(generation: g, reason: "is missing") }
+                let bytes = try backend.read(prev)
                 currentID = ObjectID.hashing(bytes)
-                current = try readHead(backend: backend, name: prevName, vaultID: vaultID, keys: keys, zstd: zstd)
+                current = try readHead(backend: backend, generation: g, id: current.previous, vaultID: vaultID, keys: keys, zstd: zstd)
             } catch {
                 return .broken(generation: g, reason: "cannot be read (\(error))")
             }
@@ -443,9 +422,10 @@ public final class Vault: @unchecked Sendable {
     /// Loads a version manifest (cached).
     public func version(_ id: ObjectID) throws -> Version {
         if let v = versionCache[id] { return v }
-        let body = try Vault.readMeta(backend: backend, path: "versions/" + id.hex, expectedID: id, kind: .version, vaultID: vaultID, keys: keys, zstd: zstd)
+        let file = VaultFile.version(id)
+        let body = try Vault.readMeta(backend: backend, file: file, kind: .version, vaultID: vaultID, keys: keys, zstd: zstd)
         let v: Version
-        do { v = try Version.decode(body) } catch { throw CofferError.decoding(error, object: "versions/" + id.hex) }
+        do { v = try Version.decode(body) } catch { throw CofferError.decoding(error, object: file.path) }
         versionCache[id] = v
         return v
     }
@@ -467,7 +447,7 @@ public final class Vault: @unchecked Sendable {
             generation: head.generation + 1, previous: headID, time: Int64(Date().timeIntervalSince1970), live: live, removed: removed)
         let file = MetaObject.seal(next.encode(), kind: .head, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
-        try backend.write("heads/" + Head.fileName(generation: next.generation, id: id), file)
+        try backend.write(.head(generation: next.generation, id: id), file)
         head = next
         headID = id
         rememberCommittedHead()
@@ -490,13 +470,19 @@ public final class Vault: @unchecked Sendable {
         if kind == .index { try heldLock?.verify() }
         let file = MetaObject.seal(body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
-        try backend.write(kind.folder + "/" + id.hex, file)
+        let target: VaultFile
+        switch kind {
+        case .index: target = .index(id)
+        case .version: target = .version(id)
+        case .head, .lock: preconditionFailure("heads and locks are not written here (their names are not only their id)")
+        }
+        try backend.write(target, file)
         if kind == .index { loadedIndexFiles.insert(id.hex) }
         return id
     }
 
     func packReader(_ pack: ObjectID) throws -> RandomAccessFile {
-        try backend.openRandomAccess(PackFormat.path(pack))
+        do { return try backend.openRandomAccess(.pack(pack)) } catch let e as CofferError { throw e.missingAsIntegrity }
     }
 
     /// The most key slots a vault may have (each one is tried with Argon2id when opening).
@@ -516,14 +502,14 @@ extension Vault {
         var files = 0
         var bytes: UInt64 = 0
         var packs = 0
-        for dir in ["packs", "index", "versions", "heads", "keys"] {
+        for dir: VaultFolder in [.packs, .index, .versions, .heads, .keys] {
             for name in try backend.list(dir) {
                 files += 1
-                if dir == "packs" { packs += 1 }
-                bytes += UInt64(try backend.size(dir + "/" + name) ?? 0)
+                if dir == .packs { packs += 1 }
+                bytes += UInt64(try backend.size(dir.rawValue + "/" + name) ?? 0)
             }
         }
-        bytes += UInt64(try backend.size("config") ?? 0)
+        bytes += UInt64(try backend.size(.config) ?? 0)
         return (files + 1, bytes, packs)
     }
 }

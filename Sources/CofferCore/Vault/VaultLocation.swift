@@ -16,9 +16,7 @@ extension Vault {
         case .folder(let path):
             vault = try open(at: path, passphrase: passphrase, state: state)
         case .rclone:
-            let backend = parsed.backend()
-            try probe(backend: backend)
-            vault = try open(backend: backend, passphrase: passphrase, state: state)
+            vault = try open(backend: parsed.backend(), passphrase: passphrase, state: state)
         }
         vault.afterOpen()
         return vault
@@ -36,32 +34,9 @@ extension Vault {
         }
     }
 
-    /// ``probe(at:)`` for any backend: one listing of the root, then the config's first bytes.
+    /// ``probe(at:)`` for any backend (``identify(backend:)``).
     static func probe(backend: Backend) throws {
-        let tree: SyncTree
-        if let remote = backend as? RcloneBackend {
-            tree = SyncTree(classifying: try remote.listTree())
-        } else {
-            tree = try SyncTree.list(backend)
-        }
-        guard let size = tree.files["config"] else {
-            if tree.files.keys.contains(where: { $0.hasPrefix("keys/") }) {
-                throw CofferError.integrity(object: "config", reason: "missing (the vault has key slots but no config)")
-            }
-            if tree.files.isEmpty && tree.foreign.isEmpty { throw CofferError.noVault(path: backend.location) }
-            throw CofferError.notAVault(path: backend.location, reason: "it has no config file")
-        }
-        // A remote that fails the read (unreachable, or sending more than it lists) is reported as such.
-        let configBytes: [UInt8]?
-        do { configBytes = size <= 65536 ? try backend.read("config") : nil } catch let e as CofferError where e.isRemote {
-            throw e
-        } catch { configBytes = nil }
-        guard let configBytes, (try? VaultConfig.peek(configBytes)) != nil else {
-            if tree.files.keys.contains(where: { $0.hasPrefix("keys/") }) {
-                throw CofferError.integrity(object: "config", reason: "not a valid config (damaged)")
-            }
-            throw CofferError.notAVault(path: backend.location, reason: "its config file is not a Coffer config")
-        }
+        _ = try identify(backend: backend)
     }
 
     /// Remembers the live list of a head this machine accepts, and explains a rollback finding.
@@ -84,9 +59,9 @@ extension Vault {
            known.head == finding.rememberedHead {
             rememberedLive = known.live
         } else {
-            let name = Head.fileName(generation: finding.rememberedGeneration, id: finding.rememberedHead)
-            if (try? backend.size("heads/" + name)) != nil,
-               let h = try? Vault.readHead(backend: backend, name: name, vaultID: vaultID, keys: keys, zstd: zstd) {
+            let (g, id) = (finding.rememberedGeneration, finding.rememberedHead)
+            if (try? backend.size(.head(generation: g, id: id))) != nil,
+               let h = try? Vault.readHead(backend: backend, generation: g, id: id, vaultID: vaultID, keys: keys, zstd: zstd) {
                 rememberedLive = h.live
             }
         }
@@ -97,7 +72,7 @@ extension Vault {
 
     /// `name@YYYY-MM-DD (short id)` when the version file can be read here, else the short id.
     func versionLabel(_ id: ObjectID) -> String {
-        guard (try? backend.size("versions/" + id.hex)) != nil, let v = try? version(id) else {
+        guard (try? backend.size(.version(id))) != nil, let v = try? version(id) else {
             return id.short + " (not in this copy)"
         }
         let day = ISO8601DateFormatter.string(from: v.time, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])

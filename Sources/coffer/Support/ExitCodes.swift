@@ -55,7 +55,8 @@ enum ExitStatus: Int32, CaseIterable {
         switch error {
         case .noVault, .notAVault: self = .noVault
         case .wrongPassphrase: self = .wrongPassphrase
-        case .integrity, .keySlotRefused: self = .integrity
+        // A vault file a command needs and does not find is damage, as the library reports it.
+        case .integrity, .notFound, .keySlotRefused: self = .integrity
         case .rollback: self = .rollback
         case .concurrentWriter, .locked: self = .locked
         case .interrupted: self = .interrupted
@@ -102,7 +103,7 @@ enum FailureReport {
         switch error {
         case .wrongPassphrase:
             return error.description + " (check the passphrase source: prompt, COFFER_PASSPHRASE, --passphrase-file, --passphrase-command)"
-        case .integrity, .keySlotRefused:
+        case .integrity, .notFound, .keySlotRefused:
             return error.description + " — the vault data is damaged or was altered; use another copy of the vault"
         case .rollback:
             return error.description + " (seal refuses; 'coffer seal --force' writes anyway)"

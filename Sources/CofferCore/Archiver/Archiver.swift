@@ -153,34 +153,35 @@ extension Vault {
             }
             // A part that cannot be stored (the file changed or became unreadable since the
             // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
+            // Each part's result goes straight into its compact layout record as it is stored:
+            // nothing per part is kept besides (a zip holds about two parts per member).
+            let collected = ArchivePartResults(count: plan.parts.count)
             var layoutParts: [ArchivePart] = []
             do {
-                var reader: ArchiveContentReader?
-                var parts: [(source: Sealer.Source, entry: VersionEntry)] = []
-                for (k, p) in plan.parts.enumerated() {
-                    let source: Sealer.Source
-                    if let content = p.content {
-                        source = .bytes(content)
-                    } else {
-                        if reader == nil { reader = try handler.openContent(of: plan, path: item.source) }
-                        source = .part(reader!, k)
-                    }
-                    parts.append((source, VersionEntry(
-                        type: .file, path: "\(e.path) (part \(k))", mode: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, size: p.contentSize)))
-                }
-                let stored = try sealer.seal(files: parts)
-                for (k, r) in stored.enumerated() {
-                    let f: Sealer.FileResult
-                    switch r {
-                    case .success(let s): f = s
-                    case .failure(.inputUnreadable(_, let reason)): throw ArchiveStoreFailure(reason: "part \(k): \(reason)")
-                    case .failure(let error): throw error
-                    }
+                let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: item.source) : nil
+                try sealer.seal(count: plan.parts.count, input: { k in
                     let p = plan.parts[k]
-                    guard f.size == p.contentSize else { throw ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)") }
-                    layoutParts.append(ArchivePart(
-                        kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks))
+                    return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
+                }) { k, r in
+                    let p = plan.parts[k]
+                    switch r {
+                    case .success(let f) where f.size == p.contentSize:
+                        collected.parts[k] = ArchivePart(
+                            kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
+                        collected.stored += 1
+                    case .success(let f):
+                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)")
+                    case .failure(.inputUnreadable(_, let reason)):
+                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k): \(reason)")
+                    case .failure(let error):
+                        collected.error = collected.error ?? error
+                    }
                 }
+                if let error = collected.error { throw error }
+                if let failure = collected.failure { throw failure }
+                guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
+                layoutParts = collected.parts
+                collected.parts = []
                 try reader?.finish()
             } catch let error as CofferError {
                 throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
@@ -269,6 +270,17 @@ extension Vault {
         let versionID = try writeMeta(version.encode(), kind: .version)
         try commitHead(live: head.live + [versionID], removed: head.removed)
         return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
+    }
+}
+
+/// Results of an archive's parts, filled by the sealer's store stage as each is stored.
+private final class ArchivePartResults: @unchecked Sendable {
+    var parts: [ArchivePart]
+    var stored = 0
+    var failure: ArchiveStoreFailure?
+    var error: CofferError?
+    init(count: Int) {
+        parts = Array(repeating: ArchivePart(kind: .stored, transform: [], outputSize: 0, contentSize: 0, digest: .zero, chunks: .none), count: count)
     }
 }
 

@@ -32,7 +32,7 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// version). At most 16,384 members and 16 MiB of container bytes (headers, directory,
     /// unclaimed bytes such as a self-extractor stub); a zip over either is sealed as an
     /// ordinary file, with a note.
-    public var parseLimits = ZipParseLimits(maxMembers: 16_384, maxContainerBytes: 16 << 20)
+    public var parseLimits = ZipParseLimits(maxMembers: 131_072, maxContainerBytes: 48 << 20)
 
     public init() {}
 
@@ -49,7 +49,10 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
 
         var parts: [ArchivePlan.Part] = []
-        var memberPart: [Int: Int] = [:]
+        parts.reserveCapacity(analysis.plan.pieces.count)
+        var memberPart = [Int?](repeating: nil, count: layout.members.count)
+        // One transform array per distinct parameter set, shared by every part that uses it.
+        var transforms: [DeflateParameters: [UInt8]] = [:]
         for piece in analysis.plan.pieces {
             switch piece {
             case .bytes(let b):
@@ -59,13 +62,16 @@ public struct ZipArchiveHandler: ArchiveHandler {
                 memberPart[i] = parts.count
                 switch recipe.encoding {
                 case .deflate(let p):
-                    parts.append(.init(kind: .transformed, transform: Self.transform(p), outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
+                    let transform = transforms[p] ?? Self.transform(p)
+                    transforms[p] = transform
+                    parts.append(.init(kind: .transformed, transform: transform, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
                 case .stored, .raw:
                     parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, contentSize: recipe.compressedSize))
                 }
             }
         }
         var members: [ArchiveMember] = []
+        members.reserveCapacity(layout.members.count)
         var rawCount = 0
         for (i, m) in layout.members.enumerated() {
             let recipe = analysis.plan.members[i]
@@ -88,14 +94,14 @@ public struct ZipArchiveHandler: ArchiveHandler {
         if rawCount > 0 {
             notes.append("\(rawCount) of \(members.count) members kept as compressed bytes (no deflate settings reproduce them); the zip still comes back byte for byte")
         }
-        let context = ZipSealContext(plan: analysis.plan, dataRanges: layout.members.map(\.dataRange), sha256: analysis.sha256)
+        let context = ZipSealContext(plan: analysis.plan, layout: layout, sha256: analysis.sha256)
         return ArchivePlan(
             format: ArchiveLayout.zip, parts: parts, members: members, sha256: analysis.sha256, size: UInt64(layout.size), notes: notes,
             context: context)
     }
 
     public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
-        guard let context = plan.context as? ZipSealContext, context.plan.pieces.count == plan.parts.count else {
+        guard let context = plan.context as? ZipSealContext, context.pieces.count == plan.parts.count else {
             throw ZipHandlerError.badTransform
         }
         return ZipContentReader(source: try ZipFileSource(path: path), context: context)

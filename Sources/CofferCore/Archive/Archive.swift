@@ -26,7 +26,6 @@ public enum ArchivePartKind: UInt8, Sendable {
 /// with one chunk: the digest and a single chunk are kept inline (no allocation per part), and
 /// decoding shares equal transforms, so a part costs about 120 bytes in memory.
 public struct ArchivePart: Sendable, Equatable {
-    public var kind: ArchivePartKind
     /// Opaque to the core (at most 4096 bytes); for zip, the deflate parameters.
     public var transform: [UInt8]
     /// Bytes this part contributes to the archive.
@@ -37,6 +36,8 @@ public struct ArchivePart: Sendable, Equatable {
     private var digest: ObjectID
     private var otherDigest: [UInt8]?
     private var chunkList: ChunkList
+    // Last, so it packs after the chunk list's tag instead of padding a word of its own.
+    public var kind: ArchivePartKind
 
     enum ChunkList: Sendable, Equatable {
         case none
@@ -290,6 +291,14 @@ extension ArchiveHandler {
 }
 
 extension ArchiveLayout {
+    /// Bytes `encode` writes.
+    var encodedSize: Int {
+        var n = 1 + 4 + 4
+        for p in parts { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
+        for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 }
+        return n
+    }
+
     func encode(into w: inout ByteWriter) {
         w.u8(format)
         w.u32(UInt32(parts.count))

@@ -249,20 +249,28 @@ extension Vault {
         // 4. Commit: index (packs are already durable), version, head. The version may refer only
         // to packs listed at the start (under the writer lock, which prune also takes) or written
         // and verified by this seal.
-        var newChunks: [ObjectID: ObjectID] = [:]
-        for p in added.packs { for c in p.entries where c.type == .data { newChunks[c.id] = p.pack } }
-        for e in entries {
-            for c in e.storedChunks {
-                guard let pack = newChunks[c] ?? index.location(of: c)?.pack, newChunks[c] != nil || storedPacks.contains(pack) else {
-                    throw CofferError.integrity(object: "\(e.path)", reason: "chunk \(c.short) is in no stored pack; nothing was committed")
-                }
+        var batch = ChunkIndex.Batch()
+        for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
+        var newChunks = ChunkIndex()
+        newChunks.add(batch)
+        func check(_ c: ObjectID, _ e: VersionEntry) throws {
+            guard newChunks.contains(c) || index.location(of: c).map({ storedPacks.contains($0.pack) }) == true else {
+                throw CofferError.integrity(object: "\(e.path)", reason: "chunk \(c.short) is in no stored pack; nothing was committed")
             }
         }
+        for e in entries {
+            if e.type == .archive, let layout = e.archive {
+                for p in layout.parts { try p.forEachChunk { try check($0, e) } }
+            } else {
+                for c in e.storedChunks { try check(c, e) }
+            }
+        }
+        newChunks = ChunkIndex()
         if !added.packs.isEmpty {
             var file = IndexFile()
             file.packs = added.packs
             _ = try writeMeta(file.encode(), kind: .index)
-            for p in added.packs { index.add(pack: p.pack, entries: p.entries) }
+            index.add(batch)
         }
         let version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,

@@ -299,14 +299,18 @@ public final class Vault: @unchecked Sendable {
     /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
     /// "conflicted copy", a stray file) are not vault files; check reports them.
     func loadNewIndexFiles() throws {
+        var batch = ChunkIndex.Batch()  // merged into the index once
+        var names: [String] = []
         for name in try backend.list("index") where !loadedIndexFiles.contains(name) {
             guard let id = ObjectID(hex: name) else { continue }
             let body = try Vault.readMeta(backend: backend, path: "index/" + name, expectedID: id, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
             let file: IndexFile
             do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: "index/" + name) }
-            for p in file.packs where !missingPacks.contains(p.pack) { index.add(pack: p.pack, entries: p.entries) }
-            loadedIndexFiles.insert(name)
+            for p in file.packs where !missingPacks.contains(p.pack) { batch.append(pack: p.pack, entries: p.entries) }
+            names.append(name)
         }
+        index.add(batch)
+        loadedIndexFiles.formUnion(names)
     }
 
     /// Makes sure no chunk is taken as stored in a pack that storage does not hold, before a

@@ -133,16 +133,17 @@ public enum ArchiveMemberData: UInt8, Sendable {
 public struct ArchiveMember: Sendable, Equatable {
     /// The member's name in the archive (`/`-separated).
     public var name: String
-    public var isDirectory: Bool
     /// Uncompressed size.
     public var size: UInt64
     /// Modification time (seconds since 1970, UTC).
     public var mtimeSeconds: Int64
-    /// The part holding the member's data, or nil (folders, empty members).
-    public var part: Int?
-    public var data: ArchiveMemberData
     /// Opaque to the core (at most 4096 bytes); what `decode` needs (for zip: method, CRC-32).
     public var encoding: [UInt8]
+    /// The part holding the member's data, or nil (folders, empty members).
+    public var part: Int?
+    // The one-byte fields last, packed together (56 bytes a member, besides a long name).
+    public var isDirectory: Bool
+    public var data: ArchiveMemberData
 
     public init(name: String, isDirectory: Bool, size: UInt64, mtimeSeconds: Int64, part: Int?, data: ArchiveMemberData, encoding: [UInt8]) {
         self.name = name

@@ -240,7 +240,7 @@ extension Vault {
             }
             entries.append(e)
         }
-        let added = try sealer.finish()
+        var added = try sealer.finish()
         stats.bytesRead += sealer.bytesRead  // plus the archives, counted above as they were read whole
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes
@@ -272,6 +272,8 @@ extension Vault {
             _ = try writeMeta(file.encode(), kind: .index)
             index.add(batch)
         }
+        batch = ChunkIndex.Batch()
+        added.packs = []
         let version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
             parent: parentID, stats: stats, notes: notes, entries: entries)

@@ -440,6 +440,13 @@ final class Sealer: @unchecked Sendable {
     /// one pack, so the last pack of a small seal does not show the size of a few chunks on their own.
     func finish() throws -> (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64) {
         try stage.sync {
+            // Nothing more is stored: the batches and this seal's chunk ids go before the last
+            // packs are laid out and the version is written (for tiny chunks, both cost memory).
+            pending = []
+            arena.deallocate()
+            arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            freeLock.withLock { free = [] }
+            current = Batch(capacity: 0)
             let open = openPacks.filter { !$0.isEmpty }
             if let first = open.first {
                 for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {

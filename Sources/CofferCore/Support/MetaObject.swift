@@ -35,7 +35,7 @@ enum MetaObject {
     /// No metadata file may exceed this.
     static var maximumFile: Int { 2 + AEAD.overhead + Int(Padme.padded(UInt64(9 + Zstd.bound(maximumBody)))) }
 
-    static func seal(_ body: [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
+    static func seal(_ body: consuming [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
         // Two buffers besides the body: the padded plaintext, which the body is compressed
         // straight into (its unused capacity is never touched), and the file. A large version
         // (a zip of many members) costs no more copies than that.
@@ -56,6 +56,7 @@ enum MetaObject {
             withUnsafeBytes(of: UInt32(stored).littleEndian) { raw.baseAddress!.advanced(by: 5).copyMemory(from: $0.baseAddress!, byteCount: 4) }
             count = 9 + stored
         }
+        _ = consume body  // compressed: not needed while encrypting
         let padded = Int(Padme.padded(UInt64(plain.count)))
         plain.append(contentsOf: repeatElement(0, count: padded - plain.count))
         let associated = ad(kind, vaultID)

@@ -490,9 +490,9 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Writes an encrypted metadata file and returns its id.
-    func writeMeta(_ body: [UInt8], kind: MetaKind) throws -> ObjectID {
+    func writeMeta(_ body: consuming [UInt8], kind: MetaKind) throws -> ObjectID {
         if kind == .index { try heldLock?.verify() }
-        let file = MetaObject.seal(body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        let file = MetaObject.seal(consume body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
         try backend.write(kind.folder + "/" + id.hex, file)
         if kind == .index { loadedIndexFiles.insert(id.hex) }

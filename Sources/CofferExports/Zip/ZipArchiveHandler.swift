@@ -27,12 +27,16 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
     /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
     public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
-    /// What the parse may hold: every member's headers and the directory are kept in memory,
-    /// and each member costs the seal about 3.3 KiB (its part, its chunk list, its entry in the
-    /// version). At most 16,384 members and 16 MiB of container bytes (headers, directory,
-    /// unclaimed bytes such as a self-extractor stub); a zip over either is sealed as an
-    /// ordinary file, with a note.
-    public var parseLimits = ZipParseLimits(maxMembers: 131_072, maxContainerBytes: 48 << 20)
+    /// What the parse may hold: every member's headers and the directory are kept in memory
+    /// while the zip is analysed, and each member costs the seal about 1.5 KiB until the version
+    /// is written (its parts and its record in the layout, its chunks' entries in the open packs
+    /// and in the seal's set of new chunks; release build) and a restore, `--expand` or `cat`
+    /// about 0.65 KiB (the version's layout, decoded and as read, and two chunks in the index).
+    /// At most 32,768 members, which keeps the seal within 64 MiB of a small zip's with room for
+    /// longer names (40,000 members with 46-byte names reach 60 MiB more), and 16 MiB of
+    /// container bytes (headers, directory, unclaimed bytes such as a self-extractor stub: about
+    /// 500 bytes a member); a zip over either is sealed as an ordinary file, with a note.
+    public var parseLimits = ZipParseLimits(maxMembers: 32_768, maxContainerBytes: 16 << 20)
 
     public init() {}
 

@@ -33,7 +33,7 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// and in the seal's set of new chunks; release build) and a restore, `--expand` or `cat`
     /// about 0.65 KiB (the version's layout, decoded and as read, and two chunks in the index).
     /// At most 32,768 members, which keeps the seal within 64 MiB of a small zip's with room for
-    /// longer names (40,000 members with 46-byte names reach 60 MiB more), and 16 MiB of
+    /// longer names (40,000 members with 46-byte names came to 59 MiB more), and 16 MiB of
     /// container bytes (headers, directory, unclaimed bytes such as a self-extractor stub: about
     /// 500 bytes a member); a zip over either is sealed as an ordinary file, with a note.
     public var parseLimits = ZipParseLimits(maxMembers: 32_768, maxContainerBytes: 16 << 20)

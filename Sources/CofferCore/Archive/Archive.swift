@@ -21,26 +21,101 @@ public enum ArchivePartKind: UInt8, Sendable {
 }
 
 /// One part of an archive, in archive order.
+///
+/// A zip with many members has about two parts per member, most of them a few hundred bytes
+/// with one chunk: the digest and a single chunk are kept inline (no allocation per part), and
+/// decoding shares equal transforms, so a part costs about 120 bytes in memory.
 public struct ArchivePart: Sendable, Equatable {
-    public var kind: ArchivePartKind
     /// Opaque to the core (at most 4096 bytes); for zip, the deflate parameters.
     public var transform: [UInt8]
     /// Bytes this part contributes to the archive.
     public var outputSize: UInt64
     /// Bytes stored for this part (its content).
     public var contentSize: UInt64
+    /// The SHA-256 when it has 32 bytes (always, but for hand-made parts in tests).
+    private var digest: ObjectID
+    private var otherDigest: [UInt8]?
+    private var chunkList: ChunkList
+    // Last, so it packs after the chunk list's tag instead of padding a word of its own.
+    public var kind: ArchivePartKind
+
+    enum ChunkList: Sendable, Equatable {
+        case none
+        case one(ObjectID)
+        case many([ObjectID])
+
+        init(_ chunks: [ObjectID]) {
+            switch chunks.count {
+            case 0: self = .none
+            case 1: self = .one(chunks[0])
+            default: self = .many(chunks)
+            }
+        }
+    }
+
     /// SHA-256 of the stored bytes.
-    public var contentSHA256: [UInt8]
+    public var contentSHA256: [UInt8] {
+        get { otherDigest ?? digest.bytes }
+        set {
+            if newValue.count == 32 {
+                digest = ObjectID(bytes: newValue)
+                otherDigest = nil
+            } else {
+                digest = .zero
+                otherDigest = newValue
+            }
+        }
+    }
+
     /// Chunks of the stored bytes, in order.
-    public var chunks: [ObjectID]
+    public var chunks: [ObjectID] {
+        get {
+            switch chunkList {
+            case .none: return []
+            case .one(let id): return [id]
+            case .many(let ids): return ids
+            }
+        }
+        set { chunkList = ChunkList(newValue) }
+    }
+
+    /// How many chunks the part has.
+    public var chunkCount: Int {
+        switch chunkList {
+        case .none: return 0
+        case .one: return 1
+        case .many(let ids): return ids.count
+        }
+    }
+
+    /// Calls `body` with each chunk, in order (without building an array).
+    public func forEachChunk(_ body: (ObjectID) throws -> Void) rethrows {
+        switch chunkList {
+        case .none: break
+        case .one(let id): try body(id)
+        case .many(let ids): for id in ids { try body(id) }
+        }
+    }
 
     public init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, contentSize: UInt64, contentSHA256: [UInt8], chunks: [ObjectID]) {
         self.kind = kind
         self.transform = transform
         self.outputSize = outputSize
         self.contentSize = contentSize
+        self.digest = .zero
+        self.otherDigest = nil
+        self.chunkList = ChunkList(chunks)
         self.contentSHA256 = contentSHA256
-        self.chunks = chunks
+    }
+
+    init(kind: ArchivePartKind, transform: [UInt8], outputSize: UInt64, contentSize: UInt64, digest: ObjectID, chunks: ChunkList) {
+        self.kind = kind
+        self.transform = transform
+        self.outputSize = outputSize
+        self.contentSize = contentSize
+        self.digest = digest
+        self.otherDigest = nil
+        self.chunkList = chunks
     }
 }
 
@@ -58,16 +133,17 @@ public enum ArchiveMemberData: UInt8, Sendable {
 public struct ArchiveMember: Sendable, Equatable {
     /// The member's name in the archive (`/`-separated).
     public var name: String
-    public var isDirectory: Bool
     /// Uncompressed size.
     public var size: UInt64
     /// Modification time (seconds since 1970, UTC).
     public var mtimeSeconds: Int64
-    /// The part holding the member's data, or nil (folders, empty members).
-    public var part: Int?
-    public var data: ArchiveMemberData
     /// Opaque to the core (at most 4096 bytes); what `decode` needs (for zip: method, CRC-32).
     public var encoding: [UInt8]
+    /// The part holding the member's data, or nil (folders, empty members).
+    public var part: Int?
+    // The one-byte fields last, packed together (56 bytes a member, besides a long name).
+    public var isDirectory: Bool
+    public var data: ArchiveMemberData
 
     public init(name: String, isDirectory: Bool, size: UInt64, mtimeSeconds: Int64, part: Int?, data: ArchiveMemberData, encoding: [UInt8]) {
         self.name = name
@@ -216,12 +292,20 @@ extension ArchiveHandler {
 }
 
 extension ArchiveLayout {
+    /// Bytes `encode` writes.
+    var encodedSize: Int {
+        var n = 1 + 4 + 4
+        for p in parts { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
+        for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 }
+        return n
+    }
+
     func encode(into w: inout ByteWriter) {
         w.u8(format)
         w.u32(UInt32(parts.count))
         for p in parts {
             w.u8(p.kind.rawValue); w.blob(p.transform); w.u64(p.outputSize); w.u64(p.contentSize); w.raw(p.contentSHA256)
-            w.u32(UInt32(p.chunks.count)); p.chunks.forEach { w.id($0) }
+            w.u32(UInt32(p.chunkCount)); p.forEachChunk { w.id($0) }
         }
         w.u32(UInt32(members.count))
         for m in members {
@@ -233,23 +317,37 @@ extension ArchiveLayout {
     static func decode(_ r: inout ByteReader) throws -> ArchiveLayout {
         let format = try r.u8()
         guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
+        let partCount = try r.count(minimumElementSize: 1 + 4 + 16 + 32 + 4)
         var parts: [ArchivePart] = []
-        for _ in 0..<(try r.count(minimumElementSize: 1 + 4 + 16 + 32 + 4)) {
+        parts.reserveCapacity(partCount)
+        // Parts share few distinct transforms (a zip's deflate settings): one copy of each.
+        var transforms: [[UInt8]: [UInt8]] = [:]
+        for _ in 0..<partCount {
             guard let kind = ArchivePartKind(rawValue: try r.u8()) else { throw FormatError("unknown archive part kind") }
-            let transform = try r.blob(max: 4096)
+            var transform = try r.blob(max: 4096)
+            if let shared = transforms[transform] { transform = shared } else if transforms.count < 64 { transforms[transform] = transform }
             let out = try r.u64(), content = try r.u64()
-            let sha = try r.raw(32)
+            let sha = try r.id()
             let n = try r.count(minimumElementSize: 32)
-            var chunks: [ObjectID] = []
-            chunks.reserveCapacity(n)
-            for _ in 0..<n { chunks.append(try r.id()) }
+            let chunks: ArchivePart.ChunkList
+            switch n {
+            case 0: chunks = .none
+            case 1: chunks = .one(try r.id())
+            default:
+                var ids: [ObjectID] = []
+                ids.reserveCapacity(n)
+                for _ in 0..<n { ids.append(try r.id()) }
+                chunks = .many(ids)
+            }
             guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
             // Restore reserves content_size bytes for a part: no more than its chunks can hold.
             guard content <= UInt64(n) * UInt64(ChunkSizes.formatMaximum) else { throw FormatError("part content larger than its chunks can hold") }
-            parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, contentSHA256: sha, chunks: chunks))
+            parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, digest: sha, chunks: chunks))
         }
+        let memberCount = try r.count(minimumElementSize: 4 + 2 + 4 + 20)
         var members: [ArchiveMember] = []
-        for _ in 0..<(try r.count(minimumElementSize: 4 + 2 + 4 + 20)) {
+        members.reserveCapacity(memberCount)
+        for _ in 0..<memberCount {
             let name = try r.string(max: 65536)
             let flags = try r.u8()
             guard flags <= 1 else { throw FormatError("member \(name) has unknown flags \(flags)") }

@@ -153,34 +153,35 @@ extension Vault {
             }
             // A part that cannot be stored (the file changed or became unreadable since the
             // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
+            // Each part's result goes straight into its compact layout record as it is stored:
+            // nothing per part is kept besides (a zip holds about two parts per member).
+            let collected = ArchivePartResults(count: plan.parts.count)
             var layoutParts: [ArchivePart] = []
             do {
-                var reader: ArchiveContentReader?
-                var parts: [(source: Sealer.Source, entry: VersionEntry)] = []
-                for (k, p) in plan.parts.enumerated() {
-                    let source: Sealer.Source
-                    if let content = p.content {
-                        source = .bytes(content)
-                    } else {
-                        if reader == nil { reader = try handler.openContent(of: plan, path: item.source) }
-                        source = .part(reader!, k)
-                    }
-                    parts.append((source, VersionEntry(
-                        type: .file, path: "\(e.path) (part \(k))", mode: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, size: p.contentSize)))
-                }
-                let stored = try sealer.seal(files: parts)
-                for (k, r) in stored.enumerated() {
-                    let f: Sealer.FileResult
-                    switch r {
-                    case .success(let s): f = s
-                    case .failure(.inputUnreadable(_, let reason)): throw ArchiveStoreFailure(reason: "part \(k): \(reason)")
-                    case .failure(let error): throw error
-                    }
+                let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: item.source) : nil
+                try sealer.seal(count: plan.parts.count, input: { k in
                     let p = plan.parts[k]
-                    guard f.size == p.contentSize else { throw ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)") }
-                    layoutParts.append(ArchivePart(
-                        kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks))
+                    return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
+                }) { k, r in
+                    let p = plan.parts[k]
+                    switch r {
+                    case .success(let f) where f.size == p.contentSize:
+                        collected.parts[k] = ArchivePart(
+                            kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
+                        collected.stored += 1
+                    case .success(let f):
+                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)")
+                    case .failure(.inputUnreadable(_, let reason)):
+                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k): \(reason)")
+                    case .failure(let error):
+                        collected.error = collected.error ?? error
+                    }
                 }
+                if let error = collected.error { throw error }
+                if let failure = collected.failure { throw failure }
+                guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
+                layoutParts = collected.parts
+                collected.parts = []
                 try reader?.finish()
             } catch let error as CofferError {
                 throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
@@ -239,7 +240,7 @@ extension Vault {
             }
             entries.append(e)
         }
-        let added = try sealer.finish()
+        var added = try sealer.finish()
         stats.bytesRead += sealer.bytesRead  // plus the archives, counted above as they were read whole
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes
@@ -248,27 +249,48 @@ extension Vault {
         // 4. Commit: index (packs are already durable), version, head. The version may refer only
         // to packs listed at the start (under the writer lock, which prune also takes) or written
         // and verified by this seal.
-        var newChunks: [ObjectID: ObjectID] = [:]
-        for p in added.packs { for c in p.entries where c.type == .data { newChunks[c.id] = p.pack } }
-        for e in entries {
-            for c in e.storedChunks {
-                guard let pack = newChunks[c] ?? index.location(of: c)?.pack, newChunks[c] != nil || storedPacks.contains(pack) else {
-                    throw CofferError.integrity(object: "\(e.path)", reason: "chunk \(c.short) is in no stored pack; nothing was committed")
-                }
+        var batch = ChunkIndex.Batch()
+        for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
+        var newChunks = ChunkIndex()
+        newChunks.add(batch)
+        func check(_ c: ObjectID, _ e: VersionEntry) throws {
+            guard newChunks.contains(c) || index.location(of: c).map({ storedPacks.contains($0.pack) }) == true else {
+                throw CofferError.integrity(object: "\(e.path)", reason: "chunk \(c.short) is in no stored pack; nothing was committed")
             }
         }
+        for e in entries {
+            if e.type == .archive, let layout = e.archive {
+                for p in layout.parts { try p.forEachChunk { try check($0, e) } }
+            } else {
+                for c in e.storedChunks { try check(c, e) }
+            }
+        }
+        newChunks = ChunkIndex()
         if !added.packs.isEmpty {
             var file = IndexFile()
             file.packs = added.packs
             _ = try writeMeta(file.encode(), kind: .index)
-            for p in added.packs { index.add(pack: p.pack, entries: p.entries) }
+            index.add(batch)
         }
+        batch = ChunkIndex.Batch()
+        added.packs = []
         let version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
             parent: parentID, stats: stats, notes: notes, entries: entries)
         let versionID = try writeMeta(version.encode(), kind: .version)
         try commitHead(live: head.live + [versionID], removed: head.removed)
         return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
+    }
+}
+
+/// Results of an archive's parts, filled by the sealer's store stage as each is stored.
+private final class ArchivePartResults: @unchecked Sendable {
+    var parts: [ArchivePart]
+    var stored = 0
+    var failure: ArchiveStoreFailure?
+    var error: CofferError?
+    init(count: Int) {
+        parts = Array(repeating: ArchivePart(kind: .stored, transform: [], outputSize: 0, contentSize: 0, digest: .zero, chunks: .none), count: count)
     }
 }
 

@@ -19,6 +19,9 @@ import Foundation
 /// Every buffer is bounded and reused, so memory stays flat however much is sealed.
 final class Sealer: @unchecked Sendable {
     static let blockSize = 4 << 20
+    /// The most files (segments) one batch holds: bounds the per-file state of a batch in flight
+    /// (hashes, chunk lists, sealed envelopes) when the files are tiny.
+    static let maxSegments = 2048
 
     struct FileResult: Sendable {
         var sha256: [UInt8]
@@ -93,7 +96,8 @@ final class Sealer: @unchecked Sendable {
     private var hashers: [Int: SHA256] = [:]
     private var chunkLists: [Int: [ObjectID]] = [:]
     private var sizes: [Int: UInt64] = [:]
-    private var results: [Int: Result<FileResult, CofferError>] = [:]
+    /// Where results go, during ``seal(count:input:deliver:)``.
+    private var deliver: ((Int, Result<FileResult, CofferError>) -> Void)?
     private var arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private let failureLock = NSLock()
     private var failure: Error?
@@ -153,11 +157,41 @@ final class Sealer: @unchecked Sendable {
     /// Reads and stores `files`. A file that cannot be opened or read gets a failure
     /// (``CofferError/inputUnreadable(path:reason:)``) and the others go on; any other error stops the seal.
     func seal(files: [(source: Source, entry: VersionEntry)]) throws -> [Result<FileResult, CofferError>] {
-        stage.sync { results = [:] }
+        let collected = ResultList(count: files.count)
+        try seal(count: files.count, input: { i in Input(source: files[i].source, path: files[i].entry.path, size: files[i].entry.size) }) {
+            collected.results[$0] = $1
+        }
+        return collected.results.map { $0! }
+    }
+
+    /// What to store for one stream of ``seal(count:input:deliver:)``.
+    struct Input {
+        var source: Source
+        /// For progress and errors.
+        var path: String
+        /// The size expected (a file that reads to another size is `changed`).
+        var size: UInt64
+    }
+
+    /// Results of ``seal(files:)``, filled on the store stage.
+    private final class ResultList: @unchecked Sendable {
+        var results: [Result<FileResult, CofferError>?]
+        init(count: Int) { results = Array(repeating: nil, count: count) }
+    }
+
+    /// Reads and stores `count` streams, asking `input` for each in turn, and hands each result
+    /// to `deliver` as soon as it is known (on the store stage, one call at a time, before this
+    /// returns), so a caller storing many small streams (an archive's parts) keeps only what it
+    /// needs of each. A stream that cannot be read gets a failure and the others go on; any other
+    /// error stops the seal.
+    func seal(count: Int, input: (Int) -> Input, deliver: @escaping (Int, Result<FileResult, CofferError>) -> Void) throws {
+        stage.sync { self.deliver = deliver }
+        defer { stage.sync { self.deliver = nil } }
         do {
-            for (i, f) in files.enumerated() {
+            for i in 0..<count {
                 if options.isCancelled() { throw CofferError.interrupted }
-                try sealFile(i, from: f.source, entry: f.entry)
+                let f = input(i)
+                try sealFile(i, from: f.source, path: f.path, size: f.size)
             }
             try submit()
         } catch {
@@ -167,12 +201,15 @@ final class Sealer: @unchecked Sendable {
         }
         stage.sync {}
         try rethrow()
-        return stage.sync { files.indices.map { results[$0]! } }
     }
 
-    private func sealFile(_ i: Int, from source: Source, entry: VersionEntry) throws {
-        // Keep small files whole in one batch when the buffer is short of room.
-        if capacity - current.used < min(Int(entry.size) + 1, Sealer.blockSize) { try submit() }
+    private func sealFile(_ i: Int, from source: Source, path entryPath: String, size entrySize: UInt64) throws {
+        // Keep small files whole in one batch when the buffer is short of room; and hand a batch
+        // on once it holds `maxSegments` files, so many tiny files (an archive's parts) cost
+        // bounded bookkeeping per batch.
+        if capacity - current.used < min(Int(clamping: entrySize) + 1, Sealer.blockSize) || current.segments.count >= Sealer.maxSegments {
+            try submit()
+        }
         let path: String
         var fd: Int32 = -1
         var memory: [UInt8] = []
@@ -189,10 +226,10 @@ final class Sealer: @unchecked Sendable {
                 return
             }
         case .bytes(let b):
-            path = entry.path
+            path = entryPath
             memory = b
         case .part(let reader, let index):
-            path = entry.path
+            path = entryPath
             partReader = (reader, index)
         }
         defer { if fd >= 0 { close(fd) } }
@@ -216,7 +253,7 @@ final class Sealer: @unchecked Sendable {
             }
             return n
         }
-        let chunker = Chunker(sizes: vault.config.tier(forFileSize: entry.size), table: vault.gear)
+        let chunker = Chunker(sizes: vault.config.tier(forFileSize: entrySize), table: vault.gear)
         var uncut = current.used  // start of this file's bytes not yet cut
         var scanned = 0  // bytes after `uncut` the chunker has already looked at
         var eof = false
@@ -249,7 +286,7 @@ final class Sealer: @unchecked Sendable {
                 batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }
-            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entry.size))
+            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entrySize))
             if !eof {
                 // The buffer is full: hand it on and carry this file's uncut tail over.
                 let next = try takeBatch()
@@ -263,7 +300,7 @@ final class Sealer: @unchecked Sendable {
                 try submit()
             }
             bytesDone += UInt64(n)
-            report(entry.path, force: false)
+            report(entryPath, force: false)
         }
         filesDone += 1
     }
@@ -382,15 +419,15 @@ final class Sealer: @unchecked Sendable {
             sizes[s.file]! += UInt64(s.fresh.count)
             if s.last {
                 let size = sizes[s.file]!
-                results[s.file] = .success(FileResult(
-                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != s.expected))
+                deliver?(s.file, .success(FileResult(
+                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != s.expected)))
                 hashers[s.file] = nil
                 chunkLists[s.file] = nil
                 sizes[s.file] = nil
             }
         }
         for (file, error) in batch.failures {
-            results[file] = .failure(error)
+            deliver?(file, .failure(error))
             hashers[file] = nil
             chunkLists[file] = nil
             sizes[file] = nil
@@ -403,6 +440,13 @@ final class Sealer: @unchecked Sendable {
     /// one pack, so the last pack of a small seal does not show the size of a few chunks on their own.
     func finish() throws -> (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64) {
         try stage.sync {
+            // Nothing more is stored: the batches and this seal's chunk ids go before the last
+            // packs are laid out and the version is written (for tiny chunks, both cost memory).
+            pending = []
+            arena.deallocate()
+            arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            freeLock.withLock { free = [] }
+            current = Batch(capacity: 0)
             let open = openPacks.filter { !$0.isEmpty }
             if let first = open.first {
                 for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {

@@ -65,23 +65,118 @@ struct IndexFile: Sendable {
 }
 
 /// The in-memory index of every chunk in the vault: chunk id → location.
+///
+/// Kept compact, since every command loads it whole: one 56-byte record per chunk in an array
+/// sorted by chunk id (found by binary search), packs numbered, instead of a dictionary (about
+/// 250 bytes per chunk with its load factor). Packs are added in batches (``add(_:)``), each
+/// merged in once.
 struct ChunkIndex: Sendable {
-    private(set) var locations: [ObjectID: ChunkLocation] = [:]
+    private struct Record: Sendable {
+        var id: ObjectID
+        var pack: UInt32
+        var offset: UInt32
+        var envelopeLength: UInt32
+        var plainLength: UInt32
+        var flags: UInt8
+    }
+
+    /// Sorted by id, one record per id.
+    private var records: [Record] = []
+    /// Pack ids by number.
+    private var packIDs: [ObjectID] = []
+    private var packNumbers: [ObjectID: UInt32] = [:]
     /// Every pack the index refers to.
     private(set) var packs: Set<ObjectID> = []
 
-    var count: Int { locations.count }
+    var count: Int { records.count }
 
-    func location(of id: ObjectID) -> ChunkLocation? { locations[id] }
-    func contains(_ id: ObjectID) -> Bool { locations[id] != nil }
+    func location(of id: ObjectID) -> ChunkLocation? { find(id).map { location(records[$0]) } }
+    func contains(_ id: ObjectID) -> Bool { find(id) != nil }
+
+    /// Every chunk and its location (built on demand: for check and prune, which go through all).
+    var locations: [ObjectID: ChunkLocation] {
+        var out: [ObjectID: ChunkLocation] = [:]
+        out.reserveCapacity(records.count)
+        for r in records { out[r.id] = location(r) }
+        return out
+    }
+
+    private func location(_ r: Record) -> ChunkLocation {
+        ChunkLocation(
+            pack: packIDs[Int(r.pack)], flags: r.flags, offset: Int(r.offset), envelopeLength: Int(r.envelopeLength), plainLength: Int(r.plainLength))
+    }
+
+    /// The order of `records` (any total order will do: this one needs no byte swapping).
+    private static func precedes(_ a: ObjectID, _ b: ObjectID) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+
+    private func find(_ id: ObjectID) -> Int? {
+        var low = 0, high = records.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Self.precedes(records[mid].id, id) { low = mid + 1 } else { high = mid }
+        }
+        return low < records.count && records[low].id == id ? low : nil
+    }
 
     mutating func add(pack: ObjectID, entries: [PackEntry]) {
-        packs.insert(pack)
-        for e in entries where e.type == .data {
-            // The first location wins; a chunk stored twice (two interrupted seals) is harmless.
-            if locations[e.id] == nil {
-                locations[e.id] = ChunkLocation(pack: pack, flags: e.flags, offset: e.offset, envelopeLength: e.envelopeLength, plainLength: e.plainLength)
+        var batch = Batch()
+        batch.append(pack: pack, entries: entries)
+        add(batch)
+    }
+
+    /// Packs to add to an index in one merge.
+    struct Batch {
+        fileprivate var packs: [ObjectID] = []
+        fileprivate var records: [(packSlot: Int, offset: UInt32, envelopeLength: UInt32, plainLength: UInt32, flags: UInt8, id: ObjectID)] = []
+
+        mutating func append(pack: ObjectID, entries list: [PackEntry]) {
+            packs.append(pack)
+            // Lengths and offsets are u32 in index files (IndexFile), and packs are far smaller.
+            for e in list where e.type == .data {
+                records.append((packs.count - 1, UInt32(e.offset), UInt32(e.envelopeLength), UInt32(e.plainLength), e.flags, e.id))
             }
         }
+    }
+
+    /// Adds a batch of packs. The first location of a chunk wins (a chunk stored twice, by two
+    /// interrupted seals, is harmless): one already in the index, then the first in the batch.
+    mutating func add(_ batch: Batch) {
+        var numbers: [UInt32] = []
+        numbers.reserveCapacity(batch.packs.count)
+        for pack in batch.packs {
+            packs.insert(pack)
+            if let n = packNumbers[pack] {
+                numbers.append(n)
+            } else {
+                let n = UInt32(packIDs.count)
+                packIDs.append(pack)
+                packNumbers[pack] = n
+                numbers.append(n)
+            }
+        }
+        guard !batch.records.isEmpty else { return }
+        var fresh = batch.records.map {
+            Record(id: $0.id, pack: numbers[$0.packSlot], offset: $0.offset, envelopeLength: $0.envelopeLength, plainLength: $0.plainLength, flags: $0.flags)
+        }
+        fresh.sort { Self.precedes($0.id, $1.id) }  // stable: the first of equal ids stays first
+        var merged: [Record] = []
+        merged.reserveCapacity(records.count + fresh.count)
+        var i = 0, j = 0
+        while i < records.count || j < fresh.count {
+            if j == fresh.count || (i < records.count && !Self.precedes(fresh[j].id, records[i].id)) {
+                let id = records[i].id
+                merged.append(records[i])
+                i += 1
+                while j < fresh.count && fresh[j].id == id { j += 1 }
+            } else {
+                let id = fresh[j].id
+                merged.append(fresh[j])
+                j += 1
+                while j < fresh.count && fresh[j].id == id { j += 1 }
+            }
+        }
+        records = merged
     }
 }

@@ -137,7 +137,14 @@ final class PackBuilder: @unchecked Sendable {
     /// Moves every blob of `other` into this pack.
     func absorb(_ other: PackBuilder) {
         let shift = data.count
-        pending += other.pending.map { var e = $0; e.offset += shift; return e }
+        // Grown once to the exact size (not doubled): a seal of many tiny chunks absorbs packs of
+        // over 100,000 entries.
+        pending.reserveCapacity(pending.count + other.pending.count)
+        for var e in other.pending {
+            e.offset += shift
+            pending.append(e)
+        }
+        data.reserveCapacity(data.count + other.data.count)
         data += other.data
         other.pending = []
         other.data = []
@@ -159,7 +166,11 @@ final class PackBuilder: @unchecked Sendable {
     func layout(vaultID: ObjectID, keys: VaultKeys) throws -> Layout {
         precondition(!pending.isEmpty)
         // Fisher–Yates with the system CSPRNG: blob order carries no information about file order.
-        var order = pending
+        // (Positions are shuffled, not entries: 4 bytes per blob instead of a copy of each entry.)
+        var order = [UInt32](unsafeUninitializedCapacity: pending.count) { buffer, count in
+            for i in 0..<pending.count { buffer[i] = UInt32(i) }
+            count = pending.count
+        }
         if order.count > 1 {
             for i in stride(from: order.count - 1, to: 0, by: -1) {
                 let j = Int(Sodium.randomUniform(UInt32(i + 1)))
@@ -176,7 +187,8 @@ final class PackBuilder: @unchecked Sendable {
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(order.count)
         var offset = 0
-        for var e in order {
+        for k in order {
+            var e = pending[Int(k)]
             ranges.append(e.offset..<e.offset + e.envelopeLength)
             e.offset = offset
             offset += e.envelopeLength
@@ -185,16 +197,18 @@ final class PackBuilder: @unchecked Sendable {
         let zeros = [UInt8](repeating: 0, count: padPlain)
         var tail = AEAD.seal(zeros, ad: BlobCrypto.ad(type: .padding, flags: 0, id: .zero, plainLength: padPlain), key: keys.data)
         entries.append(PackEntry(type: .padding, flags: 0, id: .zero, offset: offset, envelopeLength: tail.count, plainLength: padPlain))
-        var w = ByteWriter(capacity: headerEnvLen)
+        let headerLength = 4 + PackEntry.encodedSize * PackFormat.bucket(n)
+        var w = ByteWriter(capacity: headerLength)
         w.u32(UInt32(n))
         for e in entries {
             w.u8(e.type.rawValue); w.u8(e.flags); w.id(e.id)
             w.u32(UInt32(e.offset)); w.u32(UInt32(e.envelopeLength)); w.u32(UInt32(e.plainLength))
         }
-        var header = w.bytes
-        header += [UInt8](repeating: 0, count: 4 + PackEntry.encodedSize * PackFormat.bucket(n) - header.count)
-        let headerEnv = AEAD.seal(header, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+        w.raw(repeatElement(0, count: headerLength - w.bytes.count))
+        let headerEnv = AEAD.seal(w.bytes, ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+        w = ByteWriter(capacity: 0)
         precondition(headerEnv.count == headerEnvLen)
+        tail.reserveCapacity(tail.count + headerEnv.count + 4)
         tail += headerEnv
         tail += withUnsafeBytes(of: UInt32(headerEnv.count).littleEndian) { Array($0) }
         precondition(byteCount + tail.count == total)
@@ -207,7 +221,9 @@ final class PackBuilder: @unchecked Sendable {
         guard check == entries else { throw CofferError.integrity(object: "new pack", reason: "header verification before write failed") }
         var id = ObjectID.zero
         withParts(ranges, tail) { parts in withUnsafeMutableBytes(of: &id) { Blake2b.hash(parts: parts, into: $0) } }
-        return Layout(id: id, order: ranges, tail: tail, size: total, entries: entries.filter { $0.type == .data })
+        entries.removeLast()  // the padding blob
+        entries.removeAll { $0.type != .data }
+        return Layout(id: id, order: ranges, tail: tail, size: total, entries: entries)
     }
 
     /// Runs `body` with the finished pack as a list of buffers, in file order.

@@ -108,11 +108,13 @@ extension Vault {
 
         // 4. Repack: copy the used, verified blobs of partly used packs into new packs.
         var newIndex = ChunkIndex()
+        var kept = ChunkIndex.Batch()
         for pack in keep {
-            newIndex.add(pack: pack, entries: (byPack[pack] ?? []).map { id, loc in
+            kept.append(pack: pack, entries: (byPack[pack] ?? []).map { id, loc in
                 PackEntry(type: .data, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength)
             })
         }
+        newIndex.add(kept)
         var builder = PackBuilder()
         var written: [(ObjectID, [PackEntry])] = []
         func flush() throws {
@@ -147,7 +149,9 @@ extension Vault {
             }
         }
         try flush()
-        for (id, entries) in written { newIndex.add(pack: id, entries: entries) }
+        var repacked = ChunkIndex.Batch()
+        for (id, entries) in written { repacked.append(pack: id, entries: entries) }
+        newIndex.add(repacked)
         report.packsWritten = written.count
 
         // 5. One new index with every kept chunk, then the old index files go.

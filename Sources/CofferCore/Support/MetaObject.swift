@@ -26,27 +26,41 @@ enum MetaObject {
     /// No metadata file may exceed this.
     static var maximumFile: Int { 2 + AEAD.overhead + Int(Padme.padded(UInt64(9 + Zstd.bound(maximumBody)))) }
 
-    static func seal(_ body: [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
-        var payload = body
-        var flags: UInt8 = 0
-        if body.count > 64 {
-            var out = [UInt8](repeating: 0, count: Zstd.bound(body.count))
-            let n = body.withUnsafeBytes { b in out.withUnsafeMutableBytes { zstd.compress(b, into: $0) } }
-            if let n {
-                out.removeSubrange(n...)
-                payload = out
+    static func seal(_ body: consuming [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
+        // Two buffers besides the body: the padded plaintext, which the body is compressed
+        // straight into (its unused capacity is never touched), and the file. A large version
+        // (a zip of many members) costs no more copies than that.
+        let room = body.count > 64 ? max(Zstd.bound(body.count), body.count) : body.count
+        var plain = [UInt8](unsafeUninitializedCapacity: Int(Padme.padded(UInt64(9 + room)))) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            let payload = UnsafeMutableRawBufferPointer(rebasing: raw[9...])
+            var flags: UInt8 = 0
+            var stored = body.count
+            if body.count > 64, let n = body.withUnsafeBytes({ zstd.compress($0, into: payload) }) {
                 flags = 1
+                stored = n
+            } else if !body.isEmpty {
+                body.withUnsafeBytes { payload.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: body.count) }
             }
+            raw[0] = flags
+            withUnsafeBytes(of: UInt32(body.count).littleEndian) { raw.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+            withUnsafeBytes(of: UInt32(stored).littleEndian) { raw.baseAddress!.advanced(by: 5).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+            count = 9 + stored
         }
-        var w = ByteWriter(capacity: payload.count + 16)
-        w.u8(flags)
-        w.u32(UInt32(body.count))
-        w.u32(UInt32(payload.count))
-        w.raw(payload)
-        var plain = w.bytes
+        _ = consume body  // compressed: not needed while encrypting
         let padded = Int(Padme.padded(UInt64(plain.count)))
-        plain += [UInt8](repeating: 0, count: padded - plain.count)
-        return [kind.rawValue, envelopeVersion] + AEAD.seal(plain, ad: ad(kind, vaultID), key: key)
+        plain.append(contentsOf: repeatElement(0, count: padded - plain.count))
+        let associated = ad(kind, vaultID)
+        return [UInt8](unsafeUninitializedCapacity: 2 + plain.count + AEAD.overhead) { buffer, count in
+            buffer[0] = kind.rawValue
+            buffer[1] = envelopeVersion
+            plain.withUnsafeBytes { p in
+                associated.withUnsafeBytes { a in
+                    AEAD.seal(p, ad: a, key: key, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[2...]))
+                }
+            }
+            count = 2 + plain.count + AEAD.overhead
+        }
     }
 
     static func open(_ file: [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) throws -> [UInt8] {
@@ -57,22 +71,35 @@ enum MetaObject {
             // format that changes the envelope raises `config`'s format (Docs/FORMAT.md).
             throw FormatError("unknown envelope version \(file[1])")
         }
+        // Decrypted straight from the file, and decompressed straight from the plaintext: a large
+        // version (a zip of many members) costs the file, its plaintext and its body, no copies.
         let plain: [UInt8]
-        do { plain = try AEAD.open(Array(file[2...]), ad: ad(kind, vaultID), key: key) } catch {
+        let associated = ad(kind, vaultID)
+        do {
+            plain = try file.withUnsafeBytes { f in
+                let envelope = UnsafeRawBufferPointer(rebasing: f[2...])
+                return try [UInt8](unsafeUninitializedCapacity: envelope.count - AEAD.overhead) { buffer, count in
+                    try associated.withUnsafeBytes { a in try AEAD.open(envelope, ad: a, key: key, into: UnsafeMutableRawBufferPointer(buffer)) }
+                    count = envelope.count - AEAD.overhead
+                }
+            }
+        } catch {
             throw FormatError("does not authenticate (altered, truncated, or from another vault)")
         }
         var r = ByteReader(plain)
         let flags = try r.u8()
         let bodyLen = Int(try r.u32())
         guard bodyLen <= maximumBody else { throw FormatError("body length \(bodyLen) above the limit") }
-        let stored = try r.blob()
-        guard Int(Padme.padded(UInt64(plain.count))) == plain.count, plain[r.offset...].allSatisfy({ $0 == 0 }) else {
+        let storedLen = Int(try r.u32())
+        guard storedLen <= r.remaining else { throw FormatError("truncated: needed \(storedLen) bytes, \(r.remaining) left") }
+        let stored = plain[r.offset..<(r.offset + storedLen)]
+        guard Int(Padme.padded(UInt64(plain.count))) == plain.count, plain[(r.offset + storedLen)...].allSatisfy({ $0 == 0 }) else {
             throw FormatError("bad padding")
         }
         switch flags {
         case 0:
             guard stored.count == bodyLen else { throw FormatError("body length mismatch") }
-            return stored
+            return Array(stored)
         case 1:
             // A zstd block takes at least 4 bytes and yields at most 128 KiB, so `stored` cannot
             // decompress to more than 32 KiB per byte: a larger claim is refused before the body

@@ -264,14 +264,18 @@ public final class Vault: @unchecked Sendable {
     /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
     /// "conflicted copy", a stray file) are not vault files; check reports them.
     func loadNewIndexFiles() throws {
+        var batch = ChunkIndex.Batch()  // merged into the index once
+        var names: [String] = []
         for name in try backend.list(.index) where !loadedIndexFiles.contains(name) {
             guard let vaultFile = VaultFile(path: VaultFolder.index.rawValue + "/" + name) else { continue }
             let body = try Vault.readMeta(backend: backend, file: vaultFile, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
             let file: IndexFile
             do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: vaultFile.path) }
-            for p in file.packs where !missingPacks.contains(p.pack) { index.add(pack: p.pack, entries: p.entries) }
-            loadedIndexFiles.insert(name)
+            for p in file.packs where !missingPacks.contains(p.pack) { batch.append(pack: p.pack, entries: p.entries) }
+            names.append(name)
         }
+        index.add(batch)
+        loadedIndexFiles.formUnion(names)
     }
 
     /// Makes sure no chunk is taken as stored in a pack that storage does not hold, before a
@@ -466,9 +470,9 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Writes an encrypted metadata file and returns its id.
-    func writeMeta(_ body: [UInt8], kind: MetaKind) throws -> ObjectID {
+    func writeMeta(_ body: consuming [UInt8], kind: MetaKind) throws -> ObjectID {
         if kind == .index { try heldLock?.verify() }
-        let file = MetaObject.seal(body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        let file = MetaObject.seal(consume body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
         let target: VaultFile
         switch kind {

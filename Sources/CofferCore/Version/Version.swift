@@ -124,7 +124,9 @@ public struct Version: Sendable {
     public var entries: [VersionEntry]
 
     func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 256 + entries.count * 96)
+        // Archives with many members make large bodies: reserved once, not grown by doubling.
+        let archiveBytes = entries.reduce(0) { $0 + ($1.archive?.encodedSize ?? 0) }
+        var w = ByteWriter(capacity: 256 + entries.count * 96 + notes.reduce(0) { $0 + 4 + $1.utf8.count } + archiveBytes)
         w.u8(entries.contains { $0.type == .archive } ? 2 : 1)
         w.string(name)
         let t = time.timeIntervalSince1970

@@ -27,12 +27,16 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
     /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
     public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
-    /// What the parse may hold: every member's headers and the directory are kept in memory,
-    /// and each member costs the seal about 3.3 KiB (its part, its chunk list, its entry in the
-    /// version). At most 16,384 members and 16 MiB of container bytes (headers, directory,
-    /// unclaimed bytes such as a self-extractor stub); a zip over either is sealed as an
-    /// ordinary file, with a note.
-    public var parseLimits = ZipParseLimits(maxMembers: 16_384, maxContainerBytes: 16 << 20)
+    /// What the parse may hold: every member's headers and the directory are kept in memory
+    /// while the zip is analysed, and each member costs the seal about 1.5 KiB until the version
+    /// is written (its parts and its record in the layout, its chunks' entries in the open packs
+    /// and in the seal's set of new chunks; release build) and a restore, `--expand` or `cat`
+    /// about 0.65 KiB (the version's layout, decoded and as read, and two chunks in the index).
+    /// At most 32,768 members, which keeps the seal within 64 MiB of a small zip's with room for
+    /// longer names (40,000 members with 46-byte names came to 59 MiB more), and 16 MiB of
+    /// container bytes (headers, directory, unclaimed bytes such as a self-extractor stub: about
+    /// 500 bytes a member); a zip over either is sealed as an ordinary file, with a note.
+    public var parseLimits = ZipParseLimits(maxMembers: 32_768, maxContainerBytes: 16 << 20)
 
     public init() {}
 
@@ -49,7 +53,10 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
 
         var parts: [ArchivePlan.Part] = []
-        var memberPart: [Int: Int] = [:]
+        parts.reserveCapacity(analysis.plan.pieces.count)
+        var memberPart = [Int?](repeating: nil, count: layout.members.count)
+        // One transform array per distinct parameter set, shared by every part that uses it.
+        var transforms: [DeflateParameters: [UInt8]] = [:]
         for piece in analysis.plan.pieces {
             switch piece {
             case .bytes(let b):
@@ -59,13 +66,16 @@ public struct ZipArchiveHandler: ArchiveHandler {
                 memberPart[i] = parts.count
                 switch recipe.encoding {
                 case .deflate(let p):
-                    parts.append(.init(kind: .transformed, transform: Self.transform(p), outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
+                    let transform = transforms[p] ?? Self.transform(p)
+                    transforms[p] = transform
+                    parts.append(.init(kind: .transformed, transform: transform, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
                 case .stored, .raw:
                     parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, contentSize: recipe.compressedSize))
                 }
             }
         }
         var members: [ArchiveMember] = []
+        members.reserveCapacity(layout.members.count)
         var rawCount = 0
         for (i, m) in layout.members.enumerated() {
             let recipe = analysis.plan.members[i]
@@ -88,14 +98,14 @@ public struct ZipArchiveHandler: ArchiveHandler {
         if rawCount > 0 {
             notes.append("\(rawCount) of \(members.count) members kept as compressed bytes (no deflate settings reproduce them); the zip still comes back byte for byte")
         }
-        let context = ZipSealContext(plan: analysis.plan, dataRanges: layout.members.map(\.dataRange), sha256: analysis.sha256)
+        let context = ZipSealContext(plan: analysis.plan, layout: layout, sha256: analysis.sha256)
         return ArchivePlan(
             format: ArchiveLayout.zip, parts: parts, members: members, sha256: analysis.sha256, size: UInt64(layout.size), notes: notes,
             context: context)
     }
 
     public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
-        guard let context = plan.context as? ZipSealContext, context.plan.pieces.count == plan.parts.count else {
+        guard let context = plan.context as? ZipSealContext, context.pieces.count == plan.parts.count else {
             throw ZipHandlerError.badTransform
         }
         return ZipContentReader(source: try ZipFileSource(path: path), context: context)

@@ -1,18 +1,51 @@
 import CofferCore
 import CofferCrypto
 
-/// What `ZipArchiveHandler.analyse` leaves in `ArchivePlan.context` for storing the parts.
+/// What `ZipArchiveHandler.analyse` leaves in `ArchivePlan.context` for storing the parts:
+/// where each part is in the file and how each member is kept, without the container bytes
+/// (they are read from the file again, and the whole file's SHA-256 is checked at the end), so
+/// a zip of many small members costs about 40 bytes per part here.
 struct ZipSealContext: Sendable {
-    /// The verified rebuild plan; its pieces are the plan's parts, in order.
-    let plan: ZipRebuildPlan
+    /// One per part, in order.
+    enum Piece: Sendable {
+        /// Container bytes: this range of the file.
+        case container(Range<Int>)
+        /// Member `index`'s data.
+        case member(Int)
+    }
+
+    let pieces: [Piece]
+    /// How each member is kept (central-directory order).
+    let members: [ZipMemberRecipe]
     /// Each member's compressed data in the file (central-directory order).
     let dataRanges: [Range<Int>]
     /// The file's SHA-256 as analysed.
     let sha256: [UInt8]
+
+    /// The context for a verified `plan` of `layout`.
+    init(plan: ZipRebuildPlan, layout: ZipLayout, sha256: [UInt8]) {
+        var pieces: [Piece] = []
+        pieces.reserveCapacity(plan.pieces.count)
+        var position = 0
+        for piece in plan.pieces {
+            switch piece {
+            case .bytes(let b):
+                pieces.append(.container(position..<(position + b.count)))
+                position += b.count
+            case .member(let i):
+                pieces.append(.member(i))
+                position += layout.members[i].dataRange.count
+            }
+        }
+        self.pieces = pieces
+        self.members = plan.members
+        self.dataRanges = layout.members.map(\.dataRange)
+        self.sha256 = sha256
+    }
 }
 
 /// Streams the parts of an analysed zip from its file, in order, through fixed-size buffers:
-/// container bytes from the plan, stored and raw members' bytes as they are, deflated members'
+/// container bytes as they are, stored and raw members' bytes as they are, deflated members'
 /// content inflated straight into the caller's buffer (size and CRC-32 checked at each member's
 /// end). Every byte of the file is hashed on the way; `finish` compares the SHA-256 with the
 /// analysis's, so a zip that changed since its analysis is never recorded as analysed.
@@ -43,18 +76,19 @@ final class ZipContentReader: ArchiveContentReader {
 
     func read(part: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if current?.part != part {
-            guard current == nil, part == nextPart, part < context.plan.pieces.count else {
+            guard current == nil, part == nextPart, part < context.pieces.count else {
                 throw ZipRebuildError.misuse("part \(part) asked for, part \(current?.part ?? nextPart) expected")
             }
             current = try start(part)
         }
         let n: Int
-        switch context.plan.pieces[part] {
-        case .bytes(let bytes):
-            n = min(buffer.count, bytes.count - current!.position)
+        switch context.pieces[part] {
+        case .container(let range):
+            n = min(buffer.count, range.upperBound - current!.position)
             if n > 0 {
-                let at = current!.position
-                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
+                let view = UnsafeMutableRawBufferPointer(rebasing: buffer[..<n])
+                try source.read(at: current!.position, into: view)
+                sha.update(UnsafeRawBufferPointer(view))
             }
             current!.position += n
         case .member(let index):
@@ -68,19 +102,18 @@ final class ZipContentReader: ArchiveContentReader {
     }
 
     func finish() throws {
-        guard current == nil, nextPart == context.plan.pieces.count else {
+        guard current == nil, nextPart == context.pieces.count else {
             throw ZipRebuildError.misuse("the zip's parts were not all read")
         }
         guard sha.finalize() == context.sha256 else { throw ZipHandlerError.changedWhileRead }
     }
 
     private func start(_ part: Int) throws -> Current {
-        switch context.plan.pieces[part] {
-        case .bytes(let bytes):
-            sha.update(bytes)
-            return Current(part: part, position: 0)
+        switch context.pieces[part] {
+        case .container(let range):
+            return Current(part: part, position: range.lowerBound)
         case .member(let index):
-            let recipe = context.plan.members[index]
+            let recipe = context.members[index]
             var inflater: InflateStream?
             if case .deflate = recipe.encoding { inflater = try InflateStream(expectedSize: recipe.uncompressedSize) }
             inputStart = 0
@@ -91,7 +124,7 @@ final class ZipContentReader: ArchiveContentReader {
 
     /// The next bytes of member `index`'s payload; 0 at its end, once checked.
     private func readMember(_ index: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let recipe = context.plan.members[index]
+        let recipe = context.members[index]
         let end = context.dataRanges[index].upperBound
         guard let inflater = current!.inflater else {
             // Stored and raw members: the file's bytes as they are.

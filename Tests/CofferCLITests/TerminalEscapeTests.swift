@@ -48,6 +48,15 @@ struct TerminalEscapeTests {
         #expect(!Self.hasControl(Data(again.stderr.utf8)))
         #expect(again.stderr.split(separator: "\n").count == 1)
 
+        // A name that starts with a combining mark is under its folder: `ls VERSION docs` lists
+        // it (a character-wise prefix test saw `/` + U+0301 as no separator).
+        try s.write("docs/\u{301}mark.txt", "four")
+        try s.ok(["seal", s.path("docs"), "--name", "docs"])
+        let under = try s.ok(["ls", "docs@latest", "docs", "--json"])
+        let underDoc = try #require(try under.json() as? [String: Any])
+        let underPaths = (underDoc["entries"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        #expect(underPaths.contains { Array($0.utf8) == Array("docs/\u{301}mark.txt".utf8) })
+
         // JSON is exact: the encoder escapes control characters itself.
         let json = try s.ok(["ls", "docs@latest", "--json"])
         #expect(!Self.hasControl(json.stdoutData))

@@ -259,6 +259,36 @@ private struct Lab {
         #expect(Paths.lastComponent("Q\u{600}/x") == "x")
     }
 
+    @Test func pathPrefixesAndSuffixesCompareBytes() {
+        // A name starting with a combining mark is still below `d` for the kernel.
+        #expect(Paths.isSelfOrDescendant("d/\u{301}x", of: "d"))
+        #expect(Paths.isSelfOrDescendant("d", of: "d"))
+        #expect(!Paths.isSelfOrDescendant("dd/x", of: "d"))
+        // Unicode-equivalent spellings are different names.
+        #expect(!Paths.isSelfOrDescendant("e\u{301}/x", of: "\u{e9}"))
+        #expect(Paths.endsWithComponents("Export.zip/\u{301}Connections.csv", "\u{301}Connections.csv"))
+        #expect(!Paths.endsWithComponents("a/xConnections.csv", "Connections.csv"))
+        #expect(!Paths.endsWithComponents("a/e\u{301}.csv", "\u{e9}.csv"))
+        #expect(Paths.normalized("/a//\u{301}b/") == "a/\u{301}b")
+        #expect(Paths.firstComponent("\u{600}/x") == "\u{600}")
+        #expect(Paths.replacingAncestor("old", with: "new", in: "old/\u{301}x") == "new/\u{301}x")
+    }
+
+    /// Two files whose names differ only in Unicode normalization are two files: the diff
+    /// reports each, instead of merging them into one entry.
+    @Test func diffKeepsUnicodeEquivalentNamesApart() throws {
+        let lab = try Lab()
+        let before = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt")])
+        let after = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt"), try lab.file("src/e\u{301}.txt")])
+        let diff = VersionDiff(from: try lab.vault.version(before), to: try lab.vault.version(after))
+        let added = diff.changes.compactMap { c -> [UInt8]? in
+            if case .added(let e) = c { return Array(e.path.utf8) }
+            return nil
+        }
+        #expect(added == [Array("src/e\u{301}.txt".utf8)])
+        #expect(diff.unchanged == 2)
+    }
+
     @Test func expandedFolderNamesStayBelowTheTarget() {
         func expanded(_ p: String) -> String { Restorer.expandedName(RelativePath(p)!).description }
         #expect(expanded("Export.zip") == "Export")

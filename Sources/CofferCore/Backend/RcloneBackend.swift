@@ -330,7 +330,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         var names: [String] = []
         var found: [String: Int] = [:]
         for e in entries where !e.isDir {
-            let parts = e.path.split(separator: "/", omittingEmptySubsequences: false)
+            let parts = e.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
             if parts.contains(where: { $0.hasPrefix(".") || $0.isEmpty }) { continue }
             if packs {
                 guard parts.count == 2, parts[0].count == 2 else { continue }

@@ -28,22 +28,26 @@ public struct VersionDiff: Sendable {
     public var renamedRoot: (before: String, after: String)?
 
     public init(from before: Version, to after: Version) {
-        let roots = { (v: Version) in Set(v.entries.map { String($0.path.split(separator: "/").first ?? "") }) }
+        // Names are compared as bytes throughout: Unicode-equivalent spellings (`é`, `e` + U+0301)
+        // are different files to the kernel, so they are different entries here.
+        let roots = { (v: Version) in Set(v.entries.map { Array(Paths.firstComponent($0.path).utf8) }) }
         let rb = roots(before), ra = roots(after)
         var rename: (String, String)?
-        if rb.count == 1, ra.count == 1, let b = rb.first, let a = ra.first, a != b { rename = (b, a) }
+        if rb.count == 1, ra.count == 1, let b = rb.first, let a = ra.first, a != b {
+            rename = (String(decoding: b, as: UTF8.self), String(decoding: a, as: UTF8.self))
+        }
         self.renamedRoot = rename
-        func mapped(_ e: VersionEntry) -> (String, VersionEntry) {
-            guard let (b, a) = rename, e.path == b || e.path.hasPrefix(b + "/") else { return (e.path, e) }
+        func mapped(_ e: VersionEntry) -> ([UInt8], VersionEntry) {
+            guard let (b, a) = rename, Paths.isSelfOrDescendant(e.path, of: b) else { return (Array(e.path.utf8), e) }
             var m = e
-            m.path = a + e.path.dropFirst(b.count)
-            return (m.path, m)
+            m.path = Paths.replacingAncestor(b, with: a, in: e.path)
+            return (Array(m.path.utf8), m)
         }
         let old = Dictionary(before.expandedEntries.map(mapped), uniquingKeysWith: { a, _ in a })
-        let new = Dictionary(after.expandedEntries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(after.expandedEntries.map { (Array($0.path.utf8), $0) }, uniquingKeysWith: { a, _ in a })
         var changes: [Change] = []
         var unchanged = 0
-        for path in Set(old.keys).union(new.keys).sorted() {
+        for path in Set(old.keys).union(new.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             switch (old[path], new[path]) {
             case (nil, let a?): changes.append(.added(a))
             case (let b?, nil): changes.append(.removed(b))
@@ -58,8 +62,8 @@ public struct VersionDiff: Sendable {
 
     /// The path, as stored in the older version, of an entry reported under `path`.
     public func pathInBefore(_ path: String) -> String {
-        guard let (b, a) = renamedRoot, path == a || path.hasPrefix(a + "/") else { return path }
-        return b + path.dropFirst(a.count)
+        guard let (b, a) = renamedRoot, Paths.isSelfOrDescendant(path, of: a) else { return path }
+        return Paths.replacingAncestor(a, with: b, in: path)
     }
 
     static func sameContent(_ a: VersionEntry, _ b: VersionEntry) -> Bool {

@@ -20,6 +20,34 @@ public enum Paths {
         return String(decoding: p[..<slashIndex], as: UTF8.self)
     }
 
+    /// The components between `/` bytes, empty ones left out (`a//b/` is `a`, `b`).
+    public static func components(_ path: String) -> [Substring] {
+        path.utf8.split(separator: slash).map { Substring($0) }
+    }
+
+    /// The path with empty components dropped: `/a//b/` is `a/b`.
+    public static func normalized(_ path: String) -> String { components(path).joined(separator: "/") }
+
+    /// The first component ("" for an empty path).
+    public static func firstComponent(_ path: String) -> String { components(path).first.map(String.init) ?? "" }
+
+    /// Whether `path` is `ancestor` or lies below it, comparing bytes (not Unicode-equivalent
+    /// spellings: `é` and `e` + U+0301 are different names to the kernel).
+    public static func isSelfOrDescendant(_ path: String, of ancestor: String) -> Bool {
+        path.utf8.elementsEqual(ancestor.utf8) || path.utf8.starts(with: Array(ancestor.utf8) + [slash])
+    }
+
+    /// Whether `path` is `suffix` or ends with `/` followed by it, comparing bytes.
+    public static func endsWithComponents(_ path: String, _ suffix: String) -> Bool {
+        path.utf8.elementsEqual(suffix.utf8) || path.utf8.reversed().starts(with: ([slash] + Array(suffix.utf8)).reversed())
+    }
+
+    /// `path` with its leading `ancestor` (which ``isSelfOrDescendant(_:of:)`` holds for)
+    /// replaced by `replacement`.
+    public static func replacingAncestor(_ ancestor: String, with replacement: String, in path: String) -> String {
+        replacement + String(decoding: path.utf8.dropFirst(ancestor.utf8.count), as: UTF8.self)
+    }
+
     /// The last component, ignoring trailing slashes.
     public static func lastComponent(_ path: String) -> String {
         let p = trimmed(path)

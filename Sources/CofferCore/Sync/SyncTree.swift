@@ -34,7 +34,7 @@ struct SyncTree: Sendable {
 
     /// Sorts a path into the tree.
     mutating func add(_ path: String, size: Int) {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         guard let top = parts.first, !parts.contains(where: { $0.hasPrefix(".") || $0.isEmpty }) else { return }
         if Self.isVaultFile(path) {
             files[path] = size

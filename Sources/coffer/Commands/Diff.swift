@@ -83,13 +83,12 @@ extension Coffer {
             for c in diff.changes {
                 guard case .changed(_, let y) = c, y.type == .file, Self.isTable(y.path) else { continue }
                 if let path {
-                    let p = path.split(separator: "/").joined(separator: "/")
-                    guard y.path == p || y.path.hasSuffix("/" + p) else { continue }
+                    guard Paths.endsWithComponents(y.path, Paths.normalized(path)) else { continue }
                 }
                 pairs.append((diff.pathInBefore(y.path), y.path))
             }
             if let path, pairs.isEmpty {
-                let known = try vault.version(b).expandedEntries.contains { $0.path == path || $0.path.hasSuffix("/" + path) }
+                let known = try vault.version(b).expandedEntries.contains { Paths.endsWithComponents($0.path, Paths.normalized(path)) }
                 guard known else { throw CofferError.pathNotInVersion(path: path, version: b.short) }
             }
             var files: [FileRecordDiff] = []

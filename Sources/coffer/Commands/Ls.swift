@@ -28,9 +28,9 @@ extension Coffer {
             // Archives (zips) list their members under the archive's name.
             var entries = v.expandedEntries
             if let path {
-                let prefix = path.split(separator: "/").joined(separator: "/")
+                let prefix = Paths.normalized(path)
                 if !prefix.isEmpty {
-                    entries = entries.filter { $0.path == prefix || $0.path.hasPrefix(prefix + "/") }
+                    entries = entries.filter { Paths.isSelfOrDescendant($0.path, of: prefix) }
                     if entries.isEmpty { throw CofferError.pathNotInVersion(path: path, version: id.short) }
                 }
             }

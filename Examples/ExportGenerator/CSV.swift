@@ -1,6 +1,6 @@
 // CSV.swift: LinkedIn's CSV serialisation.
 //
-// Minimal RFC 4180 (linkedin-export.md §2.4): a field is quoted only when it holds a comma,
+// Minimal RFC 4180: a field is quoted only when it holds a comma,
 // a quote, CR or LF, and inner quotes are doubled. Header lines are written verbatim
 // (Learning.csv's ends with a comma). Line endings and the final newline are per file:
 // Connections.csv, Company Follows.csv and Email Addresses.csv end without one.

@@ -110,7 +110,7 @@ extension Int64 {
     }
 }
 
-/// The date and number formats of the LinkedIn export files (linkedin-export.md §2.2).
+/// The date and number formats of the LinkedIn export files.
 enum Format {
     static let shortMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     static let longMonths = [

@@ -1,7 +1,7 @@
 // Invitations.swift: sent and received invitations, and Invitations.csv's rolling window.
 //
-// Invitations.csv holds only about the last 7–10 months and is mostly newest first
-// (§3.2): old rows fall off the bottom at every export without being "removed".
+// Invitations.csv holds only about the last 7–10 months and is mostly newest first:
+// old rows fall off the bottom at every export without being "removed".
 
 /// One invitation.
 struct Invitation: Sendable {

@@ -28,9 +28,9 @@ final class LinkedInSimulation {
     var invitations: [Invitation] = []
     var profile = OwnerProfile()
 
-    /// Share of blank (hidden) rows at the first export: 1.2–2.6% (§2.3: about 1–3%).
+    /// Share of blank (hidden) rows at the first export: 1.2–2.6% (real exports: about 1–3%).
     let hiddenRate: Double
-    /// Share of rows with an e-mail: 0.5–3.5% (§2.3: 0–3.6%).
+    /// Share of rows with an e-mail: 0.5–3.5% (real exports: 0–3.6%).
     let emailRate: Double
     let initialConnectionCount: Int
     let accountAgeDays: Double

@@ -1,9 +1,9 @@
 // Messages.swift: conversations and messages.csv.
 //
 // messages.csv is grouped by conversation, conversations ordered by their latest message
-// and messages inside a block newest first (§3.2), so a new message in an old thread moves
-// the whole block to the top (§3.3). CONTENT never holds a newline: line breaks come out
-// as spaces (often doubled); a few rows hold raw HTML, `&amp;` entities or U+00A0 (§2.4).
+// and messages inside a block newest first, so a new message in an old thread moves
+// the whole block to the top. CONTENT never holds a newline: line breaks come out
+// as spaces (often doubled); a few rows hold raw HTML, `&amp;` entities or U+00A0.
 
 /// One message.
 struct ChatMessage: Sendable {
@@ -56,7 +56,7 @@ extension LinkedInSimulation {
         return out
     }
 
-    /// A conversation id: `2-` + base64 of a random UUID4 and a 3-digit suffix (§2.4).
+    /// A conversation id: `2-` + base64 of a random UUID4 and a 3-digit suffix.
     func makeConversationID() -> String {
         let hex = Array("0123456789abcdef")
         var uuid = ""

@@ -3,7 +3,7 @@
 // All names are common given names and surnames combined at random, and all companies,
 // schools and products are invented: nothing here is real personal data. About a fifth
 // of the given names and surnames are non-ASCII, so that roughly a third of the rows
-// carry non-ASCII text, as in real exports (linkedin-export.md §2.3).
+// carry non-ASCII text, as in real exports.
 
 /// A name as displayed, and an ASCII form used to build URL slugs and e-mail addresses.
 struct NameEntry: Sendable, Hashable {

@@ -1,7 +1,7 @@
 // Network.swift: the account owner's connections and how they change between exports.
 //
-// Connections.csv is newest first by the hidden exact connection time (§3.2). Between two
-// exports (§3.3): new connections are prepended, a few rows disappear from the middle,
+// Connections.csv is newest first by the hidden exact connection time. Between two
+// exports: new connections are prepended, a few rows disappear from the middle,
 // 5–20 connections change jobs (Company/Position rewritten in place), some members hide
 // or close their account (their row becomes `,,,,,,date`) and some e-mails appear or vanish.
 

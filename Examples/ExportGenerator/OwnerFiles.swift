@@ -1,7 +1,7 @@
 // OwnerFiles.swift: the account owner's own data, the small files of a Basic export.
 //
 // Profile, positions, skills, endorsements, follows, learning, saved jobs, rich media,
-// ad targeting... Each evolves a little between exports the way §3.3 describes: social
+// ad targeting... Each evolves a little between exports the way real exports do: social
 // lists grow at the top, Saved Jobs grows at the bottom (it is oldest first), the
 // Ad_Targeting row churns, and every Rich_Media link is re-signed at every export.
 
@@ -266,7 +266,7 @@ extension LinkedInSimulation {
     }
 
     func makeLearning(at time: Moment) -> LearningItem {
-        // Descriptions are multi-line; some use CRLF inside the quoted field (§2.4).
+        // Descriptions are multi-line; some use CRLF inside the quoted field.
         let lineBreak = rng.chance(0.3) ? "\r\n" : "\n"
         let description = TextGenerator.courseDescription(&rng, lineBreak: lineBreak)
         return LearningItem(
@@ -459,7 +459,7 @@ extension LinkedInSimulation {
     }
 
     /// Rich_Media.csv: every link is a freshly signed URL (`e=<expiry>&t=<token>`), so the
-    /// file changes at every export even when nothing else does (§2.4).
+    /// file changes at every export even when nothing else does.
     func renderRichMedia(schema: Schema, now: Moment, exportIndex: Int) -> [UInt8] {
         var signer = SeededRandom(seed: seed, stream: "rich-media", index: UInt64(exportIndex))
         let tokenAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -14,7 +14,7 @@ struct Person: Sendable {
     /// The address shown when the member lets connections see it.
     let email: String
 
-    /// `https://www.linkedin.com/in/<slug>`: no trailing slash, no query (§2.3).
+    /// `https://www.linkedin.com/in/<slug>`: no trailing slash, no query.
     var url: String { "https://www.linkedin.com/in/" + slug }
     /// `urn:li:member:<n>`.
     var urn: String { "urn:li:member:\(memberNumber)" }

@@ -1,6 +1,6 @@
 // Schema.swift: file names, exact header lines and member order, versioned by export date.
 //
-// Headers are copied from linkedin-export.md §1.3 (exact). Where LinkedIn changed a file
+// Headers are copied exactly from real exports. Where LinkedIn changed a file
 // over the years, the export date picks the variant: Invitations.csv switched from member
 // URNs to profile URLs in 2024, `Rich Media.csv` became `Rich_Media.csv`, messages.csv
 // gained draft columns (2024-12) and then ATTACHMENTS (2026-04), Ad_Targeting.csv grew
@@ -43,7 +43,7 @@ struct Schema: Sendable, Equatable {
 
     // MARK: Connections
 
-    /// The `Notes:` preamble, byte-identical 2022–2026: 375 bytes, SHA-256 `32d8ef7e1ba59f80…` (§2.1).
+    /// The `Notes:` preamble, byte-identical 2022–2026: 375 bytes, SHA-256 `32d8ef7e1ba59f80…`.
     static let connectionsPreamble =
         "Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are "
         + "missing. You will only see email addresses for connections who have allowed their connections to see "
@@ -135,11 +135,11 @@ struct Schema: Sendable, Equatable {
         "learning_coach_messages.csv": messagesBaseHeader,
     ]
 
-    /// Files written without a final newline (§2.4); every other file ends with `\n`.
+    /// Files written without a final newline; every other file ends with `\n`.
     static let noTrailingNewline: Set<String> = ["Connections.csv", "Company Follows.csv", "Email Addresses.csv"]
 
     /// Member order inside the zip: not sorted. The first five are those observed in the
-    /// original 2023 Basic zip (§4); the rest of the order is a fixed guess.
+    /// original 2023 Basic zip; the rest of the order is a fixed guess.
     var memberOrder: [String] {
         [
             "Connections.csv", "Job Applicant Saved Screening Question Responses.csv", "Education.csv",

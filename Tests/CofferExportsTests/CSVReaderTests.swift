@@ -1,4 +1,4 @@
-// CSVReaderTests.swift: the CSV reader against the quirks of real exports (linkedin-export.md §2).
+// CSVReaderTests.swift: the CSV reader against the quirks of real exports (seen in real LinkedIn files).
 
 import Testing
 
@@ -14,7 +14,7 @@ func utf16LEBytes(_ text: String, bom: Bool = true) -> [UInt8] {
     return bytes
 }
 
-/// The 375-byte `Notes:` preamble of Connections.csv, as linkedin-export.md §2.1 gives it.
+/// The 375-byte `Notes:` preamble of Connections.csv, as real exports have it.
 let linkedInNotesPreamble =
     "Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are missing. You will only see email addresses for connections who have allowed their connections to see or download their email address using this setting https://www.linkedin.com/psettings/privacy/email. You can learn more here https://www.linkedin.com/help/linkedin/answer/261\"\n\n"
 
@@ -71,7 +71,7 @@ struct CSVReaderTests {
             "\"2022/08/30 14:02:11 UTC\"\t\"Swift\"\t\"Zoë\"\t\"Ørsted, PhD\"\t\"ACCEPTED\"\t\"VISIBLE\"",
             "\"2022/07/01 09:00:00 UTC\"\t\"Data \"\"portability\"\"\"\t\"李\"\t\"😀 Smile\"\t\"ACCEPTED\"\t\"\"",
         ]
-        // The UTF-16 files have no final newline (§2.4).
+        // The UTF-16 files have no final newline.
         let bytes = utf16LEBytes(([header] + rows).joined(separator: "\r\n"))
         let table = try CSVReader.read(bytes)
         #expect(table.encoding == .utf16LittleEndian && table.hadByteOrderMark)

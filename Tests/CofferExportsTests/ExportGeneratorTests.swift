@@ -1,5 +1,5 @@
-// ExportGeneratorTests.swift: the synthetic LinkedIn exports against the reference
-// (linkedin-export.md): bytes, headers, ordering, rates, change between months, zip layout.
+// ExportGeneratorTests.swift: the synthetic LinkedIn exports against the layout of
+// real LinkedIn exports: bytes, headers, ordering, rates, change between months, zip layout.
 
 import Foundation
 import Testing
@@ -56,11 +56,11 @@ func connectedDay(_ text: String) -> Int? {
 
 @Suite("Export generator")
 struct ExportGeneratorTests {
-    /// The preamble, literally as linkedin-export.md §2.1 gives it.
+    /// The preamble, literally as real exports have it.
     static let preamble =
         "Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are missing. You will only see email addresses for connections who have allowed their connections to see or download their email address using this setting https://www.linkedin.com/psettings/privacy/email. You can learn more here https://www.linkedin.com/help/linkedin/answer/261\"\n\n"
 
-    /// Exact header lines from linkedin-export.md §1.3, for an export dated 2025.
+    /// Exact header lines of real exports, for an export dated 2025.
     static let headers: [String: String] = [
         "Connections.csv": "First Name,Last Name,URL,Email Address,Company,Position,Connected On",
         "Invitations.csv": "From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl",
@@ -93,7 +93,7 @@ struct ExportGeneratorTests {
         "Ad_Targeting.csv": "Member Age,Buyer Groups,Company Names,Company Names,Company Follower of,Company Names,Company Category,Company Size,Degrees,degreeClass,Member Schools,Company Growth Rate,Fields of Study,Company Connections,Function By Size,Job Functions,Member Gender,Graduation Year,Member Groups,Company Industries,Member Interests,Interface Locales,interfaceLocale,Member Traits,Profile Locations,Company Revenue,Job Seniorities,Member Skills,Job Titles,Job Titles,Job Titles,Years of Experience",
     ]
 
-    /// The zip member order: the first five as observed in the real 2023 zip (§4).
+    /// The zip member order: the first five as observed in the real 2023 zip.
     static let memberOrder = [
         "Connections.csv", "Job Applicant Saved Screening Question Responses.csv", "Education.csv", "Rich_Media.csv",
         "Profile.csv", "Endorsement_Received_Info.csv", "Certifications.csv", "Languages.csv", "Invitations.csv",

@@ -25,7 +25,7 @@ struct NameCase: Sendable, CustomTestStringConvertible {
 @Suite("Export names")
 struct ExportNameTests {
     static let cases: [NameCase] = [
-        // LinkedIn: MM-DD-YYYY (§1.1).
+        // LinkedIn: MM-DD-YYYY.
         NameCase(name: "Basic_LinkedInDataExport_07-11-2023.zip",
                  expected: .init(platform: .linkedIn, series: "Basic_LinkedInDataExport", date: [2023, 7, 11])),
         NameCase(name: "Complete_LinkedInDataExport_07-11-2023.zip",
@@ -50,7 +50,7 @@ struct ExportNameTests {
         NameCase(name: "Abhishek-Mathur-Complete_LinkedInDataExport_11-04-2018", expected: nil),
         NameCase(name: "Basic_LinkedInDataExport_2023-07-11.zip", expected: nil),
 
-        // Google Takeout (§5): parts share the timestamp.
+        // Google Takeout: parts share the timestamp.
         NameCase(name: "takeout-20240315T101530Z-001.zip",
                  expected: .init(platform: .googleTakeout, series: "takeout", date: [2024, 3, 15, 10, 15, 30], part: 1)),
         NameCase(name: "takeout-20250206T053943Z-016.zip",
@@ -71,14 +71,14 @@ struct ExportNameTests {
         NameCase(name: "takeout-20240315T101530Z-1.zip", expected: nil),  // part is three digits
         NameCase(name: "Takeout", expected: nil),
 
-        // Facebook and Instagram (§5 gives no confirmed pattern; see ExportName.swift).
+        // Facebook and Instagram (no confirmed pattern; see ExportName.swift).
         NameCase(name: "facebook-jane.doe92-15_03_2024-AbCd1234.zip",
                  expected: .init(platform: .facebook, series: "facebook-jane.doe92", date: [2024, 3, 15])),
         NameCase(name: "facebook-janedoe-01_12_2023-Xy9",
                  expected: .init(platform: .facebook, series: "facebook-janedoe", date: [2023, 12, 1], isArchive: false)),
         NameCase(name: "facebook-janedoe-31_02_2024-AbCd1234.zip", expected: nil),  // 31 February
         NameCase(name: "facebook-janedoe-15_13_2024-AbCd1234.zip", expected: nil),  // 13th month
-        NameCase(name: "facebook-me-2026.zip", expected: nil),  // the synthetic name §5 saw; no full date
+        NameCase(name: "facebook-me-2026.zip", expected: nil),  // a name without a full date
         NameCase(name: "instagram-jane_doe-2026-01-01",
                  expected: .init(platform: .instagram, series: "instagram-jane_doe", date: [2026, 1, 1], isArchive: false)),
         NameCase(name: "instagram-jane_doe-2026-01-01-Qw12.zip",

@@ -1,17 +1,19 @@
 // ExportName.swift: the series and the date a platform puts in an export's file name.
 //
-// - LinkedIn (linkedin-export.md §1.1): `Basic_LinkedInDataExport_MM-DD-YYYY.zip` and
+// - LinkedIn: `Basic_LinkedInDataExport_MM-DD-YYYY.zip` and
 //   `Complete_LinkedInDataExport_MM-DD-YYYY.zip`; the date is US month-day-year.
-// - Google Takeout (§5): `takeout-YYYYMMDDTHHMMSSZ-NNN.zip` (or `.tgz`), NNN the part; a newer
+// - Google Takeout: `takeout-YYYYMMDDTHHMMSSZ-NNN.zip` (or `.tgz`), NNN the part; a newer
 //   form `takeout-…Z-G-NNN.zip` carries an extra group number G. All parts of one export
 //   share the timestamp, so they seal together as one version.
-// - Facebook (§5 says the exact form is a guess; this follows the brief's
+// - Facebook (the exact form is not confirmed; this follows the commonly reported
 //   `facebook-<username>-<DD>_<MM>_<YYYY>-<random>.zip`): series `facebook-<username>`.
-//   Instagram (§5 saw only `instagram-<user>-YYYY-MM-DD/`): `instagram-<username>-YYYY-MM-DD`
+//   Instagram (only `instagram-<user>-YYYY-MM-DD/` has been seen): `instagram-<username>-YYYY-MM-DD`
 //   with an optional `-<random>` suffix; series `instagram-<username>`.
 // The same names without the extension (an unpacked export folder) parse too, and so does a
 // browser's duplicate suffix (`… (1).zip`). Anything else is nil: the caller keeps its own
 // base-name rule.
+
+import CofferCore
 
 /// The series, date and part an export's file or folder name carries.
 ///
@@ -95,10 +97,8 @@ public struct ExportName: Sendable, Hashable {
     ///
     /// `fileName` is a file or folder name; a path is reduced to its last component.
     public static func parse(fileName: String) -> ExportName? {
-        var name = Substring(fileName)
-        while name.hasSuffix("/") { name = name.dropLast() }
-        if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
-        guard !name.isEmpty else { return nil }
+        let name = Substring(Paths.lastComponent(fileName))
+        guard !name.isEmpty, name != "/" else { return nil }
 
         var stem = name
         var extensionFound: String?

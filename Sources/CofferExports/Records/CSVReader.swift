@@ -1,6 +1,6 @@
 // CSVReader.swift: reads the CSV files of platform exports into rows of fields.
 //
-// RFC 4180 plus what real LinkedIn exports do (linkedin-export.md §2):
+// RFC 4180 plus what real LinkedIn exports do:
 // - quoted fields with delimiters, doubled quotes and embedded CR, LF or CRLF (kept as is);
 // - records ending in LF, CRLF or a lone CR, and a last record without a line ending;
 // - UTF-8 with or without a BOM, and UTF-16 (LE or BE, with a BOM; LE also without one);
@@ -214,7 +214,7 @@ public struct CSVReader: Sendable {
     // MARK: - Preamble and delimiter
 
     /// LinkedIn's Connections.csv preamble: a first line `Notes:`, a quoted notice, an empty
-    /// line, then the header (§2.1). Returns where the header starts, or nil when the first line
+    /// line, then the header. Returns where the header starts, or nil when the first line
     /// is not `Notes:`. Without the empty line, the header is the first record after `Notes:`
     /// with more than one field. Looks at no more than 32 records.
     static func findPreambleEnd(_ buffer: UnsafeBufferPointer<UInt8>) throws(CSVError) -> (offset: Int, line: Int)? {

@@ -1,6 +1,6 @@
 // RecordDate.swift: the date formats of export CSV columns, as comparable instants.
 //
-// LinkedIn writes dates differently in nearly every file (linkedin-export.md §2.2). The record
+// LinkedIn writes dates differently in nearly every file. The record
 // diff only needs to order them (Invitations.csv's rolling window), so every supported shape
 // becomes seconds since 1970-01-01 in the time zone the text gives or, without one, as if UTC.
 

@@ -1,6 +1,6 @@
 // RecordDiff.swift: row-level differences between two versions of one CSV file.
 //
-// Rows are matched by a natural key (linkedin-export.md §3.3):
+// Rows are matched by a natural key:
 // - a header with `URL` (LinkedIn Connections): the URL; a row whose URL is empty (a hidden or
 //   closed account, `,,,,,,date`) is keyed by its whole content;
 // - a header with `CONVERSATION ID`, `DATE` and `FROM` (LinkedIn messages): those three;
@@ -15,6 +15,8 @@
 // they are older than the oldest row still present are "aged out", not removed.
 //
 // Cost: linear in the two files (one hash lookup per row).
+
+import CofferCore
 
 /// How rows of one file are matched between two versions.
 public enum RecordKey: Sendable, Equatable, CustomStringConvertible {
@@ -578,7 +580,7 @@ public enum RecordDiff {
     }
 
     static func fileKind(path: String, columns: [String]) -> RecordFileKind {
-        let name = (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
+        let name = Paths.lastComponent(path).lowercased()
         let set = Set(columns)
         if name == "connections.csv"
             || (["First Name", "Last Name", "Connected On"].allSatisfy(set.contains) && set.contains("Company"))

@@ -1,7 +1,7 @@
 // ZipWriter.swift: writes zip archives byte by byte, with every layout choice explicit.
 //
 // The defaults reproduce the container LinkedIn serves its data exports in (observed on a
-// real 2023 Basic export, see linkedin-export.md §4): deflate (method 8), general-purpose
+// real 2023 Basic export): deflate (method 8), general-purpose
 // flags 0x0808 (bit 3: data descriptor; bit 11: UTF-8 names), a data descriptor with its
 // signature after each member, version made-by = version needed = 2.0 on host 0 (MS-DOS),
 // no extra fields, no comments, external attributes 0, no directory entries. That is also

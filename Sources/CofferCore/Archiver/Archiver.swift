@@ -60,6 +60,7 @@ extension Vault {
         let started = Date()
         if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
         guard !paths.isEmpty else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
+        if format >= 2 { return try sealTrees(paths, options: options, started: started) }
 
         // 1. Walk the inputs (nothing is written before every given path is known to exist).
         var walker = Walker()
@@ -137,73 +138,12 @@ extension Vault {
         var archiveEntries: [Int: VersionEntry] = [:]
         for i in archives {
             let item = walker.items[i]
-            var e = item.entry
-            let handler = options.archiveHandler!
-            let plan: ArchivePlan?
-            do {
-                plan = try handler.analyse(path: item.source, size: e.size)
-            } catch {
-                notes.append("\(e.path): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
-                plan = nil
-            }
-            guard let plan else {
+            if let e = try sealArchive(path: item.source, entry: item.entry, handler: options.archiveHandler!, sealer: sealer, notes: &notes) {
+                archiveEntries[i] = e
+            } else {
                 readIndex[i] = toRead.count
-                toRead.append((.file(item.source), e))
-                continue
+                toRead.append((.file(item.source), item.entry))
             }
-            // A part that cannot be stored (the file changed or became unreadable since the
-            // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
-            // Each part's result goes straight into its compact layout record as it is stored:
-            // nothing per part is kept besides (a zip holds about two parts per member).
-            let collected = ArchivePartResults(count: plan.parts.count)
-            var layoutParts: [ArchivePart] = []
-            do {
-                let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: item.source) : nil
-                try sealer.seal(count: plan.parts.count, input: { k in
-                    let p = plan.parts[k]
-                    return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
-                }) { k, r in
-                    let p = plan.parts[k]
-                    switch r {
-                    case .success(let f) where f.size == p.contentSize:
-                        collected.parts[k] = ArchivePart(
-                            kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
-                        collected.stored += 1
-                    case .success(let f):
-                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)")
-                    case .failure(.inputUnreadable(_, let reason)):
-                        collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k): \(reason)")
-                    case .failure(let error):
-                        collected.error = collected.error ?? error
-                    }
-                }
-                if let error = collected.error { throw error }
-                if let failure = collected.failure { throw failure }
-                guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
-                layoutParts = collected.parts
-                collected.parts = []
-                try reader?.finish()
-            } catch let error as CofferError {
-                throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
-            } catch {
-                let reason = (error as? ArchiveStoreFailure)?.reason ?? "\(error)"
-                notes.append("\(e.path): could not be stored as an archive (\(reason)); sealed as an ordinary file")
-                readIndex[i] = toRead.count
-                toRead.append((.file(item.source), e))
-                continue
-            }
-            e.type = .archive
-            e.size = plan.size
-            e.sha256 = plan.sha256
-            e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
-            notes += plan.notes.map { "\(e.path): \($0)" }
-            let unsafe = plan.members.filter { RelativePath.zipMember($0.name) == nil }
-            if let first = unsafe.first {
-                notes.append(
-                    "\(TerminalText.escape(e.path)): \(unsafe.count) member\(unsafe.count == 1 ? "" : "s") ('\(TerminalText.escape(first.name))'\(unsafe.count > 1 ? ", ..." : "")) "
-                        + "with a name that is not a safe relative path; restore --expand skips \(unsafe.count == 1 ? "it" : "them") (the archive itself comes back byte for byte)")
-            }
-            archiveEntries[i] = e
         }
         let results = try sealer.seal(files: toRead)
         for (i, item) in walker.items.enumerated() {
@@ -284,7 +224,7 @@ extension Vault {
 }
 
 /// Results of an archive's parts, filled by the sealer's store stage as each is stored.
-private final class ArchivePartResults: @unchecked Sendable {
+final class ArchivePartResults: @unchecked Sendable {
     var parts: [ArchivePart]
     var stored = 0
     var failure: ArchiveStoreFailure?
@@ -295,7 +235,7 @@ private final class ArchivePartResults: @unchecked Sendable {
 }
 
 /// Why an archive's parts could not be stored (the archive is then sealed as an ordinary file).
-private struct ArchiveStoreFailure: Error {
+struct ArchiveStoreFailure: Error {
     var reason: String
 }
 
@@ -366,7 +306,13 @@ struct Walker {
             }
             var names: [String] = []
             while let de = readdir(d) {
-                let name = withUnsafeBytes(of: de.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let bytes = withUnsafeBytes(of: de.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+                // A format-1 version holds UTF-8 paths only (format 2 holds any bytes).
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    notes.append("\(relative)/\(TerminalText.escape(bytes: bytes)): not sealed: its name is not UTF-8, which a format-1 vault cannot hold")
+                    unreadable.append(path + "/" + String(decoding: bytes, as: UTF8.self))
+                    continue
+                }
                 if name != "." && name != ".." { names.append(name) }
             }
             closedir(d)

@@ -148,6 +148,9 @@ final class Sealer: @unchecked Sendable {
     enum Source {
         /// A file, opened without following a final symbolic link.
         case file(String)
+        /// The file `name` (raw bytes) in the open folder `folder`, opened without following a
+        /// symbolic link; the folder must stay open until the file is submitted.
+        case at(folder: Int32, name: [UInt8])
         /// Bytes already in memory (an archive part the handler holds).
         case bytes([UInt8])
         /// Part `index` of an archive, streamed by the handler's reader.
@@ -185,8 +188,10 @@ final class Sealer: @unchecked Sendable {
     /// needs of each. A stream that cannot be read gets a failure and the others go on; any other
     /// error stops the seal.
     func seal(count: Int, input: (Int) -> Input, deliver: @escaping (Int, Result<FileResult, CofferError>) -> Void) throws {
+        // A stream (``beginStream(deliver:)``) flushed before this call gets its receiver back after.
+        let saved = stage.sync { self.deliver }
         stage.sync { self.deliver = deliver }
-        defer { stage.sync { self.deliver = nil } }
+        defer { stage.sync { self.deliver = saved } }
         do {
             for i in 0..<count {
                 if options.isCancelled() { throw CofferError.interrupted }
@@ -201,6 +206,45 @@ final class Sealer: @unchecked Sendable {
         }
         stage.sync {}
         try rethrow()
+    }
+
+    // MARK: Streaming
+
+    /// Starts a stream of files submitted one at a time (``stream(_:_:)``) from a walk that does
+    /// not know them in advance. Results go to `deliver` on the store stage as they are known;
+    /// they may come out of submission order (a failure is reported after the successes of its
+    /// batch): the caller orders them by their number.
+    func beginStream(deliver: @escaping (Int, Result<FileResult, CofferError>) -> Void) {
+        stage.sync { self.deliver = deliver }
+    }
+
+    /// Reads stream `i` now (cut into the current batch; small files of many folders share
+    /// batches, so the pipeline stays full). Its result follows once its batch is stored.
+    func stream(_ i: Int, _ f: Input) throws {
+        do {
+            if options.isCancelled() { throw CofferError.interrupted }
+            try sealFile(i, from: f.source, path: f.path, size: f.size)
+        } catch {
+            stage.sync {}
+            writer.waitForWrites()
+            throw error
+        }
+    }
+
+    /// Hands the current batch on and waits until every result submitted so far is delivered.
+    func flush() throws {
+        do { try submit() } catch {
+            stage.sync {}
+            writer.waitForWrites()
+            throw error
+        }
+        stage.sync {}
+        try rethrow()
+    }
+
+    /// Ends the stream (after ``flush()``).
+    func endStream() {
+        stage.sync { self.deliver = nil }
     }
 
     private func sealFile(_ i: Int, from source: Source, path entryPath: String, size entrySize: UInt64) throws {
@@ -220,6 +264,14 @@ final class Sealer: @unchecked Sendable {
         case .file(let p):
             path = p
             fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                current.failures.append((i, .inputUnreadable(path: path, reason: String(cString: strerror(errno)))))
+                filesDone += 1
+                return
+            }
+        case .at(let folder, let name):
+            path = entryPath
+            fd = (name + [0]).withUnsafeBytes { openat(folder, $0.baseAddress!.assumingMemoryBound(to: CChar.self), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
             guard fd >= 0 else {
                 current.failures.append((i, .inputUnreadable(path: path, reason: String(cString: strerror(errno)))))
                 filesDone += 1
@@ -434,6 +486,41 @@ final class Sealer: @unchecked Sendable {
         }
         let open = openPacks.reduce(UInt64(0)) { $0 + UInt64($1.byteCount) }
         failureLock.withLock { openBytes = open }
+    }
+
+    // MARK: Tree and layout pieces
+
+    /// Tree and layout pieces stored (new to the vault) and their plaintext bytes. Read after ``finish()``.
+    private(set) var addedPieces: UInt64 = 0
+    private(set) var addedPiecePlain: UInt64 = 0
+
+    /// Stores a tree or layout piece in this seal's packs, unless the vault or this seal already
+    /// holds it; returns its id (keyed BLAKE2b-256 under K_tree). The piece is sealed on the store
+    /// stage, after the batches handed on before it.
+    func storePiece(_ plaintext: [UInt8], type: BlobType) throws -> ObjectID {
+        precondition(type == .tree || type == .layout)
+        try rethrow()
+        let id = vault.keys.treeID(of: plaintext)
+        stage.async { [self] in
+            guard failureLock.withLock({ failure == nil }) else { return }
+            do { try storeOne(plaintext, id: id, type: type) } catch { failureLock.withLock { if failure == nil { failure = error } } }
+        }
+        return id
+    }
+
+    /// Runs on `stage`.
+    private func storeOne(_ plain: [UInt8], id: ObjectID, type: BlobType) throws {
+        guard !vault.index.contains(id), !pending.contains(id) else { return }
+        pending.insert(id)
+        let (flags, envelope) = try plain.withUnsafeBytes { try BlobCrypto.seal($0, id: id, type: type, keys: vault.keys, zstd: vault.zstd) }
+        let pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
+        if openPacks[pick].isFull(before: envelope.count, target: vault.config.packTargetSize) {
+            try writer.write(openPacks[pick], vault: vault)
+            openPacks[pick] = PackBuilder(capacity: packCapacity)
+        }
+        openPacks[pick].add(type: type, flags: flags, id: id, plainLength: plain.count, envelope: envelope)
+        addedPieces += 1
+        addedPiecePlain += UInt64(plain.count)
     }
 
     /// Writes the packs still open and waits for every pack write. Small leftovers are merged into

@@ -144,7 +144,7 @@ extension Vault {
                     return b
                 }
                 var inHeader: [ObjectID: PackEntry] = [:]
-                for e in entries where e.type == .data { inHeader[e.id] = e }
+                for e in entries where e.type != .padding { inHeader[e.id] = e }
                 for (id, loc) in byPack[pack] ?? [] {
                     guard let e = inHeader[id], e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
                           e.plainLength == loc.plainLength, e.flags == loc.flags else {
@@ -227,7 +227,7 @@ extension Vault {
                         try BlobScratch.with { scratch in
                             let plain = try BlobCrypto.open(
                                 UnsafeRawBufferPointer(rebasing: all[e.offset..<e.offset + e.envelopeLength]), type: e.type, flags: e.flags, id: e.id,
-                                plainLength: e.plainLength, keys: self.keys, zstd: e.type == .data ? self.zstd : nil, object: path, verifyID: true,
+                                plainLength: e.plainLength, keys: self.keys, zstd: e.type != .padding ? self.zstd : nil, object: path, verifyID: true,
                                 scratch: scratch)
                             if e.type == .padding && !plain.allSatisfy({ $0 == 0 }) {
                                 eBase[i] = CofferError.integrity(object: path, reason: "padding is not zeros")

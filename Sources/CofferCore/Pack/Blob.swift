@@ -7,6 +7,10 @@ public enum BlobType: UInt8, Sendable {
     case data = 1
     /// Encrypted zeros that pad a pack to its Padmé size.
     case padding = 2
+    /// A tree piece: a directory listing or a slice of one (format 2).
+    case tree = 3
+    /// A layout piece: a slice of an archive's encoded layout (format 2).
+    case layout = 4
 }
 
 /// Blob flags (stored in the pack header and in the blob's associated data).
@@ -79,7 +83,7 @@ enum BlobCrypto {
                 AEAD.seal(payload, ad: ad, key: keys.data, into: env)
             }
             // Verify before write: the envelope must open and give back exactly `plain`.
-            if type == .data {
+            if type != .padding {
                 let same: Bool
                 do {
                     let back = try open(
@@ -150,8 +154,8 @@ enum BlobCrypto {
         default:
             throw CofferError.integrity(object: object, reason: "chunk \(id.short) has unknown flags \(flags)")
         }
-        if type == .data && verifyID {
-            guard keys.chunkID(of: plain) == id else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) content does not match its id") }
+        if type != .padding && verifyID {
+            guard keys.blobID(of: plain, type: type) == id else { throw CofferError.integrity(object: object, reason: "chunk \(id.short) content does not match its id") }
         }
         return plain
     }

@@ -222,7 +222,7 @@ final class PackBuilder: @unchecked Sendable {
         var id = ObjectID.zero
         withParts(ranges, tail) { parts in withUnsafeMutableBytes(of: &id) { Blake2b.hash(parts: parts, into: $0) } }
         entries.removeLast()  // the padding blob
-        entries.removeAll { $0.type != .data }
+        entries.removeAll { $0.type == .padding }
         return Layout(id: id, order: ranges, tail: tail, size: total, entries: entries)
     }
 

@@ -49,6 +49,8 @@ public final class Vault: @unchecked Sendable {
 
     public var vaultID: ObjectID { config.vaultID }
     public var location: String { backend.location }
+    /// The vault's format (`config`'s): 1 or 2. Format 2 seals versions as trees (body_version 3).
+    public var format: Int { config.format }
 
     private init(
         backend: Backend, config: VaultConfig, keys: VaultKeys, head: Head, headID: ObjectID, index: ChunkIndex, keySlotID: String,
@@ -69,12 +71,16 @@ public final class Vault: @unchecked Sendable {
 
     // MARK: Create
 
-    /// Creates a vault in `path` (a new or empty folder) protected by `passphrase`.
+    /// Creates a vault in `path` (a new or empty folder) protected by `passphrase`, in vault
+    /// `format` 1 or 2.
     public static func create(
         at path: String, passphrase: SecureBytes, options: VaultOptions = VaultOptions(), host: String = Vault.hostName,
-        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory)
+        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory), format: Int = 1
     ) throws -> Vault {
         for t in options.tiers { try wrapFormat("options") { try t.sizes.validate() } }
+        guard (1...VaultConfig.currentFormat).contains(format) else {
+            throw CofferError.invalidArgument("vault format \(format) is not one this coffer writes (1 to \(VaultConfig.currentFormat))")
+        }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
@@ -86,7 +92,7 @@ public final class Vault: @unchecked Sendable {
         let keys = VaultKeys(master: master)
         let now = Int64(Date().timeIntervalSince1970)
         let config = VaultConfig(
-            format: VaultConfig.currentFormat, vaultID: ObjectID(bytes: Sodium.randomBytes(count: 32)), created: now,
+            format: format, vaultID: ObjectID(bytes: Sodium.randomBytes(count: 32)), created: now,
             chunkerAlgorithm: VaultConfig.gearFastCDC, tiers: options.tiers, compression: VaultConfig.zstdCompression,
             compressionLevel: options.compressionLevel, packTargetSize: options.packTargetSize, openPacks: options.openPacks)
         let slot: KeySlot

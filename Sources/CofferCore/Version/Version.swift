@@ -167,6 +167,28 @@ public struct VersionStats: Sendable, Equatable {
     public var addedBytes: UInt64 = 0
     /// Files reused from the previous version without reading (size, mtime, ctime, inode unchanged).
     public var unchangedFiles: UInt64 = 0
+    // Format 2 (body_version 3) only.
+    /// Fifos and devices.
+    public var specialFiles: UInt64 = 0
+    /// Hard links (second and later names of an inode).
+    public var hardlinks: UInt64 = 0
+    /// Tree and layout pieces this version stored (new to the vault).
+    public var addedTreePieces: UInt64 = 0
+    /// Plaintext bytes of those pieces.
+    public var addedTreePlainBytes: UInt64 = 0
+
+    /// The counters in the order body_version 3 writes them (extensible: readers take the ones they know).
+    var allCounters: [UInt64] {
+        [files, directories, symlinks, bytes, bytesRead, addedChunks, addedPlainBytes, addedBytes, unchangedFiles,
+         specialFiles, hardlinks, addedTreePieces, addedTreePlainBytes]
+    }
+
+    init(counters c: [UInt64]) {
+        func at(_ i: Int) -> UInt64 { i < c.count ? c[i] : 0 }
+        files = at(0); directories = at(1); symlinks = at(2); bytes = at(3); bytesRead = at(4); addedChunks = at(5)
+        addedPlainBytes = at(6); addedBytes = at(7); unchangedFiles = at(8); specialFiles = at(9); hardlinks = at(10)
+        addedTreePieces = at(11); addedTreePlainBytes = at(12)
+    }
 
     public init() {}
 }
@@ -209,6 +231,7 @@ public struct Version: Sendable {
     public var rootTree: [ObjectID]? = nil
 
     func encode() -> [UInt8] {
+        if let rootTree { return encodeTreeVersion(rootTree) }
         // Archives with many members make large bodies: reserved once, not grown by doubling.
         let archiveBytes = entries.reduce(0) { $0 + ($1.archive?.encodedSize ?? 0) }
         var w = ByteWriter(capacity: 256 + entries.count * 96 + notes.reduce(0) { $0 + 4 + $1.utf8.count } + archiveBytes)
@@ -247,6 +270,7 @@ public struct Version: Sendable {
     static func decode(_ body: [UInt8]) throws -> Version {
         var r = ByteReader(body)
         let bv = try r.u8()
+        if bv == 3 { return try decodeTreeVersion(&r) }
         guard bv == 1 || bv == 2 else { throw bv > 2 ? FormatError.newer("version body", bv) : FormatError("unknown version body version") }
         let name = try r.string()
         let secs = try r.i64()

@@ -147,10 +147,13 @@ extension Vault {
 
     /// A walker over the entries of `version`, whose id is `id`.
     public func walker(for version: Version, id: ObjectID, expandArchives: Bool = false) throws -> VersionWalker {
-        guard version.rootTree == nil else {
-            throw CofferError.integrity(object: VaultFile.version(id).path, reason: "format-2 trees cannot be read by this build")
+        let source: VersionWalker.Source
+        if let root = version.rootTree {
+            source = TreeSource(vault: self, root: root, object: VaultFile.version(id).path)
+        } else {
+            source = ListedEntries(version.entries)
         }
-        return VersionWalker(source: ListedEntries(version.entries), expandArchives: expandArchives) { [unowned self] e in
+        return VersionWalker(source: source, expandArchives: expandArchives) { [unowned self] e in
             try self.archiveLayout(of: e)
         }
     }
@@ -159,6 +162,6 @@ extension Vault {
     public func archiveLayout(of entry: VersionEntry) throws -> ArchiveLayout? {
         if let a = entry.archive { return a }
         guard entry.type == .archive else { return nil }
-        throw CofferError.integrity(object: entry.displayPath, reason: "archive layout pieces cannot be read by this build")
+        return try layoutFromPieces(of: entry)
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+
+extension Vault {
+    /// Analyses the file at `path` with `handler` and stores it part by part through `sealer`.
+    /// Returns the entry as an archive (type, size, SHA-256 and layout set), or nil when it is to
+    /// be stored as an ordinary file: not an archive, or one that could not be read or stored as
+    /// such (a note says why). The vault's own errors (a full disk, Ctrl-C) stop the seal.
+    func sealArchive(path: String, entry: VersionEntry, handler: ArchiveHandler, sealer: Sealer, notes: inout [String]) throws -> VersionEntry? {
+        var e = entry
+        let plan: ArchivePlan?
+        do {
+            plan = try handler.analyse(path: path, size: e.size)
+        } catch {
+            notes.append("\(e.displayPath): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
+            plan = nil
+        }
+        guard let plan else { return nil }
+        // A part that cannot be stored (the file changed or became unreadable since the
+        // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
+        // Each part's result goes straight into its compact layout record as it is stored:
+        // nothing per part is kept besides (a zip holds about two parts per member).
+        let collected = ArchivePartResults(count: plan.parts.count)
+        var layoutParts: [ArchivePart] = []
+        do {
+            let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: path) : nil
+            try sealer.seal(count: plan.parts.count, input: { k in
+                let p = plan.parts[k]
+                return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
+            }) { k, r in
+                let p = plan.parts[k]
+                switch r {
+                case .success(let f) where f.size == p.contentSize:
+                    collected.parts[k] = ArchivePart(
+                        kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
+                    collected.stored += 1
+                case .success(let f):
+                    collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)")
+                case .failure(.inputUnreadable(_, let reason)):
+                    collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k): \(reason)")
+                case .failure(let error):
+                    collected.error = collected.error ?? error
+                }
+            }
+            if let error = collected.error { throw error }
+            if let failure = collected.failure { throw failure }
+            guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
+            layoutParts = collected.parts
+            collected.parts = []
+            try reader?.finish()
+        } catch let error as CofferError {
+            throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
+        } catch {
+            let reason = (error as? ArchiveStoreFailure)?.reason ?? "\(error)"
+            notes.append("\(e.displayPath): could not be stored as an archive (\(reason)); sealed as an ordinary file")
+            return nil
+        }
+        e.type = .archive
+        e.size = plan.size
+        e.sha256 = plan.sha256
+        e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
+        notes += plan.notes.map { "\(e.displayPath): \($0)" }
+        let unsafe = plan.members.filter { RelativePath.zipMember($0.name) == nil }
+        if let first = unsafe.first {
+            notes.append(
+                "\(e.displayPath): \(unsafe.count) member\(unsafe.count == 1 ? "" : "s") ('\(TerminalText.escape(first.name))'\(unsafe.count > 1 ? ", ..." : "")) "
+                    + "with a name that is not a safe relative path; restore --expand skips \(unsafe.count == 1 ? "it" : "them") (the archive itself comes back byte for byte)")
+        }
+        return e
+    }
+}

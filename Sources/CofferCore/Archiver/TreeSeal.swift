@@ -1,0 +1,406 @@
+import CofferCrypto
+import Foundation
+
+extension Sealer: TreeBlobSink {}
+
+extension Vault {
+    /// The format-2 seal: a streaming walk that never holds the whole listing.
+    ///
+    /// The inputs are walked depth-first, each folder read through a descriptor (`openat`,
+    /// `fstatat`: names are raw bytes, sorted by bytes), one listing per level of depth. The
+    /// parent version is walked in lockstep (``VersionWalker``, skipping the folders this walk
+    /// does not reach), so a file whose size, mtime, ctime, inode and device are unchanged, and
+    /// whose chunks are still stored, takes its chunks, SHA-256 and holes from there without
+    /// being read; its metadata (mode, owner, times) is always taken fresh. Changed files stream
+    /// into the sealer one after the other, small files of many folders sharing its batches.
+    /// Entries leave in walk order, each once its content is stored, into a ``TreeBuilder`` whose
+    /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head.
+    func sealTrees(_ paths: [String], options: SealOptions, started: Date) throws -> SealResult {
+        // 1. The inputs: each given path is stored under its base name (nothing is written before
+        // every one is known to exist).
+        struct Input {
+            var given: String
+            var absolute: String
+            var name: [UInt8]
+            var stat: stat
+        }
+        var inputs: [Input] = []
+        for p in paths {
+            let abs = Walker.absolute(p)
+            var st = stat()
+            if lstat(abs, &st) != 0 {
+                if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: p) }
+                throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
+            }
+            let base = Array(Walker.baseName(abs).utf8)
+            guard TreeCodec.isValidName(base) else {
+                throw CofferError.invalidArgument("cannot seal '\(TerminalText.escape(p))': its name '\(TerminalText.escape(bytes: base))' cannot be restored safely")
+            }
+            guard !inputs.contains(where: { $0.name == base }) else {
+                throw CofferError.invalidArgument("two inputs share the name '\(TerminalText.escape(bytes: base))'; seal them separately or from a common parent folder")
+            }
+            inputs.append(Input(given: p, absolute: abs, name: base, stat: st))
+        }
+        let name = options.name ?? Walker.baseName(inputs[0].absolute)
+        guard !name.isEmpty, !name.contains("@") else { throw CofferError.invalidArgument("invalid version name '\(name)' (it may not be empty or contain '@')") }
+        let absolutes = inputs.map(\.absolute)
+        inputs.sort { TreeCodec.precedes($0.name, $1.name) }
+
+        let (storedPacks, missing) = try forgetMissingPacks()
+        var notes: [String] = []
+        if !missing.isEmpty {
+            notes.append(
+                "the index names \(missing.count) pack\(missing.count == 1 ? "" : "s") that storage does not hold "
+                    + "(\(missing.sorted().prefix(3).map(\.short).joined(separator: ", "))\(missing.count > 3 ? ", ..." : "")); "
+                    + "their chunks were stored again. Run coffer check")
+        }
+
+        // 2. The previous version of the same name, walked in lockstep; its stats are the progress estimate.
+        let parent = try versions().last { $0.version.name == name }
+        let sealer = Sealer(
+            vault: self, options: options, totalFiles: Int(clamping: parent?.version.stats.files ?? 0), totalBytes: parent?.version.stats.bytes ?? 0)
+        let walk = TreeSealWalk(
+            vault: self, options: options, sealer: sealer, storedPacks: storedPacks,
+            parent: try parent.map { try walker(for: $0.version, id: $0.id) })
+        walk.notes = notes
+
+        // 3. Walk, read, chunk and store.
+        for input in inputs {
+            try walk.sealInput(absolute: input.absolute, name: input.name, stat: input.stat)
+        }
+        let root = try walk.finish()
+        var stats = walk.stats
+        let added = try sealer.finish()
+        stats.bytesRead += sealer.bytesRead
+        stats.addedChunks = added.chunks
+        stats.addedPlainBytes = added.plainBytes
+        stats.addedBytes = added.storedBytes
+        stats.addedTreePieces = sealer.addedPieces
+        stats.addedTreePlainBytes = sealer.addedPiecePlain
+
+        // 4. Commit: index (packs are already durable), version, head. Every reused chunk and
+        // piece was found in a pack listed at the start (under the writer lock, which prune also
+        // takes); new ones are in the packs just written.
+        if !added.packs.isEmpty {
+            var batch = ChunkIndex.Batch()
+            for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
+            var file = IndexFile()
+            file.packs = added.packs
+            _ = try writeMeta(file.encode(), kind: .index)
+            index.add(batch)
+        }
+        var version = Version(
+            name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
+            parent: parent?.id, stats: stats, notes: walk.notes, entries: [])
+        version.rootTree = root
+        let versionID = try writeMeta(version.encode(), kind: .version)
+        try commitHead(live: head.live + [versionID], removed: head.removed)
+        return SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
+    }
+}
+
+/// The state of one format-2 seal's walk (see ``Vault/sealTrees(_:options:started:)``).
+final class TreeSealWalk {
+    private let vault: Vault
+    private let options: SealOptions
+    private let sealer: Sealer
+    private let storedPacks: Set<ObjectID>
+    private let builder: TreeBuilder
+    var notes: [String] = []
+    var unreadable: [String] = []
+    var stats = VersionStats()
+
+    // The parent version, in lockstep.
+    private var parent: VersionWalker?
+    private var peeked: VersionEntry?
+
+    /// Entries in walk order waiting for their content (files being stored) or for those before them.
+    private var queue: [(entry: VersionEntry, stream: Int?, source: String)] = []
+    private var queueHead = 0
+    private var nextStream = 0
+    private let results = StreamResults()
+
+    init(vault: Vault, options: SealOptions, sealer: Sealer, storedPacks: Set<ObjectID>, parent: VersionWalker?) {
+        self.vault = vault
+        self.options = options
+        self.sealer = sealer
+        self.storedPacks = storedPacks
+        self.parent = parent
+        builder = TreeBuilder(sink: sealer, keys: vault.keys)
+        let results = self.results
+        sealer.beginStream { i, r in results.put(i, r) }
+    }
+
+    /// Stream results, filled on the sealer's store stage.
+    private final class StreamResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [Int: Result<Sealer.FileResult, CofferError>] = [:]
+        func put(_ i: Int, _ r: Result<Sealer.FileResult, CofferError>) { lock.withLock { results[i] = r } }
+        func take(_ i: Int) -> Result<Sealer.FileResult, CofferError>? { lock.withLock { results.removeValue(forKey: i) } }
+    }
+
+    /// Seals one given path (a file, folder, link or special file) under `name`.
+    func sealInput(absolute: String, name: [UInt8], stat st: stat) throws {
+        if absolute == "/" {
+            let fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { throw CofferError.inputUnreadable(path: absolute, reason: String(cString: strerror(errno))) }
+            defer { close(fd) }
+            try visit(folder: fd, name: Array(".".utf8), stat: st, path: name, absolute: Array(absolute.utf8))
+            return
+        }
+        let parentPath = String(absolute[..<(absolute.lastIndex(of: "/") ?? absolute.startIndex)])
+        let fd = open(parentPath.isEmpty ? "/" : parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw CofferError.inputUnreadable(path: absolute, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        try visit(folder: fd, name: Array(Paths.lastComponent(absolute).utf8), stat: st, path: name, absolute: Array(absolute.utf8))
+    }
+
+    /// Ends the walk: waits for the last files, feeds the last entries, closes the trees.
+    func finish() throws -> [ObjectID] {
+        try sealer.flush()
+        try drain()
+        sealer.endStream()
+        precondition(queueHead == queue.count, "entries left waiting after the last file was stored")
+        return try builder.finish()
+    }
+
+    // MARK: Walk
+
+    private func note(_ path: [UInt8], _ text: String) {
+        notes.append("\(TerminalText.escape(bytes: path)): \(text)")
+    }
+
+    /// One entry: `name` in the open folder `folder`, stored at `path`.
+    private func visit(folder: Int32, name: [UInt8], stat st: stat, path: [UInt8], absolute: [UInt8]) throws {
+        if options.isCancelled() { throw CofferError.interrupted }
+        guard path.count <= TreeCodec.maximumPath else {
+            note(path.prefix(200) + Array("...".utf8), "not sealed: its path is longer than \(TreeCodec.maximumPath) bytes")
+            unreadable.append(String(decoding: absolute, as: UTF8.self))
+            return
+        }
+        var e = TreeSealWalk.entry(from: st, path: path)
+        let old = try parentEntry(for: path)
+        let source = String(decoding: absolute, as: UTF8.self)
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            try sealFile(e, old: old, folder: folder, name: name, absolute: absolute)
+        case S_IFDIR:
+            try enqueue(e, source: source)
+            let fd = name.withNulTerminated { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else {
+                note(path, "contents not sealed: \(String(cString: strerror(errno)))")
+                unreadable.append(source)
+                return
+            }
+            defer { close(fd) }
+            try walkFolder(fd, path: path, absolute: absolute)
+        case S_IFLNK:
+            var buf = [UInt8](repeating: 0, count: TreeCodec.maximumLinkTarget + 1)
+            let n = name.withNulTerminated { n in buf.withUnsafeMutableBytes { readlinkat(folder, n, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) } }
+            guard n >= 0, n <= TreeCodec.maximumLinkTarget else {
+                note(path, n < 0 ? "not sealed: cannot read link: \(String(cString: strerror(errno)))" : "not sealed: its link target is longer than 64 KiB")
+                unreadable.append(source)
+                return
+            }
+            e.type = .symlink
+            e.linkTargetBytes = Array(buf[0..<n])
+            e.size = UInt64(n)
+            try enqueue(e, source: source)
+        case S_IFIFO:
+            e.type = .fifo
+            try enqueue(e, source: source)
+        case S_IFCHR, S_IFBLK:
+            e.type = st.st_mode & S_IFMT == S_IFCHR ? .charDevice : .blockDevice
+            e.rdev = UInt64(st.st_rdev)
+            try enqueue(e, source: source)
+        default:
+            note(path, "skipped (a socket: not a file, folder, link, fifo or device)")
+        }
+    }
+
+    /// The entry's fields that `stat` gives. Owner names and extended attributes are left empty
+    /// (the seam for the metadata capture), so are hard links (each name is sealed on its own).
+    static func entry(from st: stat, path: [UInt8]) -> VersionEntry {
+        var e = VersionEntry(
+            type: .directory, pathBytes: path, mode: UInt32(st.st_mode & 0o7777), mtimeSeconds: Int64(st.st_mtim.tv_sec),
+            mtimeNanoseconds: UInt32(st.st_mtim.tv_nsec), size: 0, inode: UInt64(st.st_ino), device: UInt64(st.st_dev),
+            ctimeSeconds: Int64(st.st_ctim.tv_sec), ctimeNanoseconds: UInt32(st.st_ctim.tv_nsec))
+        e.uid = UInt32(st.st_uid)
+        e.gid = UInt32(st.st_gid)
+        if st.st_mode & S_IFMT == S_IFREG {
+            e.type = .file
+            e.size = UInt64(st.st_size)
+        }
+        return e
+    }
+
+    /// Lists an open folder (names as bytes, sorted), then visits each child.
+    private func walkFolder(_ fd: Int32, path: [UInt8], absolute: [UInt8]) throws {
+        let listFD = dup(fd)
+        guard listFD >= 0, let d = fdopendir(listFD) else {
+            if listFD >= 0 { close(listFD) }
+            note(path, "contents not sealed: \(String(cString: strerror(errno)))")
+            unreadable.append(String(decoding: absolute, as: UTF8.self))
+            return
+        }
+        var names: [[UInt8]] = []
+        while let de = readdir(d) {
+            let n = withUnsafeBytes(of: de.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if n != [0x2E] && n != [0x2E, 0x2E] { names.append(n) }
+        }
+        closedir(d)
+        names.sort { TreeCodec.precedes($0, $1) }
+        let slash = UInt8(ascii: "/")
+        for n in names {
+            let childPath = path + [slash] + n
+            let childAbsolute = (absolute == [slash] ? [] : absolute) + [slash] + n
+            var st = stat()
+            let rc = n.withNulTerminated { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }
+            guard rc == 0 else {
+                note(childPath, "not sealed: \(String(cString: strerror(errno)))")
+                unreadable.append(String(decoding: childAbsolute, as: UTF8.self))
+                continue
+            }
+            try visit(folder: fd, name: n, stat: st, path: childPath, absolute: childAbsolute)
+        }
+    }
+
+    // MARK: Files
+
+    private func sealFile(_ entry: VersionEntry, old: VersionEntry?, folder: Int32, name: [UInt8], absolute: [UInt8]) throws {
+        var e = entry
+        let source = String(decoding: absolute, as: UTF8.self)
+        if let old, let reused = try reuse(old, for: e) {
+            stats.unchangedFiles += 1
+            sealer.skip(bytes: e.size, path: e.path)
+            try enqueue(reused, source: source)
+            return
+        }
+        // An archive is analysed from its path (which must then be text) and stored part by
+        // part; the stream is flushed first, as the archive's parts take the sealer's batches.
+        if let handler = options.archiveHandler, e.size >= 22, let path = String(validating: absolute, as: UTF8.self) {
+            try sealer.flush()
+            try drain()
+            if var a = try vault.sealArchive(path: path, entry: e, handler: handler, sealer: sealer, notes: &notes) {
+                a.layoutIDs = try a.archive!.storePieces(sink: sealer, vault: vault)
+                a.archive = nil
+                stats.bytesRead += a.size
+                try enqueue(a, source: source)
+                return
+            }
+        }
+        e.type = .file
+        let i = nextStream
+        nextStream += 1
+        queue.append((e, i, source))
+        try sealer.stream(i, Sealer.Input(source: .at(folder: folder, name: name), path: e.displayPath, size: e.size))
+        try drain()
+    }
+
+    /// The parent's content for an unchanged file, with this seal's metadata; nil when the file
+    /// changed or its content is no longer stored.
+    private func reuse(_ old: VersionEntry, for e: VersionEntry) throws -> VersionEntry? {
+        guard old.type == .file || (old.type == .archive && options.archiveHandler != nil),
+              old.size == e.size, old.mtimeSeconds == e.mtimeSeconds, old.mtimeNanoseconds == e.mtimeNanoseconds,
+              old.ctimeSeconds == e.ctimeSeconds, old.ctimeNanoseconds == e.ctimeNanoseconds, old.inode == e.inode, old.device == e.device
+        else { return nil }
+        func stored(_ id: ObjectID) -> Bool { vault.index.location(of: id).map { storedPacks.contains($0.pack) } == true }
+        var r = e
+        r.type = old.type
+        r.sha256 = old.sha256
+        if old.type == .file {
+            guard old.chunks.allSatisfy(stored) else { return nil }
+            r.chunks = old.chunks
+            r.holes = old.holes
+            return r
+        }
+        // An archive: its layout (read from its pieces, or the format-1 parent's own) and every part's chunks.
+        if !old.layoutIDs.isEmpty && !old.layoutIDs.allSatisfy(stored) { return nil }
+        guard let layout = try vault.archiveLayout(of: old) else { return nil }
+        for p in layout.parts {
+            var ok = true
+            p.forEachChunk { if !stored($0) { ok = false } }
+            guard ok else { return nil }
+        }
+        r.layoutIDs = old.layoutIDs.isEmpty ? try layout.storePieces(sink: sealer, vault: vault) : old.layoutIDs
+        return r
+    }
+
+    /// The parent version's entry at `path`, walking the parent forward (and past the folders
+    /// this walk does not enter).
+    private func parentEntry(for path: [UInt8]) throws -> VersionEntry? {
+        guard let walker = parent else { return nil }
+        while true {
+            if peeked == nil {
+                peeked = try walker.next()
+                if peeked == nil {
+                    parent = nil
+                    return nil
+                }
+            }
+            let p = peeked!
+            let c = VersionWalker.compare(p.pathBytes, path)
+            if c == 0 { return p }
+            if c > 0 { return nil }
+            if p.type == .directory && !ListedEntries.isBelow(path, p.pathBytes) { walker.skipChildren() }
+            peeked = nil
+        }
+    }
+
+    // MARK: In order into the trees
+
+    private func enqueue(_ e: VersionEntry, source: String) throws {
+        queue.append((e, nil, source))
+        try drain()
+    }
+
+    /// Feeds the entries at the front of the queue whose content is known to the tree builder.
+    private func drain() throws {
+        while queueHead < queue.count {
+            var (e, stream, source) = queue[queueHead]
+            if let stream {
+                guard let r = results.take(stream) else { break }
+                switch r {
+                case .success(let f):
+                    e.sha256 = f.sha256
+                    e.chunks = f.chunks
+                    e.size = f.size
+                    if f.changed { note(e.pathBytes, "changed while it was being read") }
+                case .failure(let err):
+                    queueHead += 1
+                    unreadable.append(source)
+                    if case .inputUnreadable(_, let reason) = err { note(e.pathBytes, "not sealed: \(reason)") }
+                    else { note(e.pathBytes, "not sealed: \(err)") }
+                    continue
+                }
+            }
+            queueHead += 1
+            if e.type != .directory, let reason = TreeCodec.refusal(e, name: Array(e.pathBytes.split(separator: UInt8(ascii: "/")).last ?? [])) {
+                note(e.pathBytes, "not sealed: \(reason)")
+                unreadable.append(source)
+                continue
+            }
+            switch e.type {
+            case .directory: stats.directories += 1
+            case .symlink: stats.symlinks += 1
+            case .fifo, .charDevice, .blockDevice: stats.specialFiles += 1
+            case .hardlink: stats.hardlinks += 1
+            case .file, .archive:
+                stats.files += 1
+                stats.bytes += e.size
+            }
+            try builder.add(e)
+        }
+        if queueHead > 4096 && queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Runs `body` with the bytes as a NUL-terminated C string.
+    func withNulTerminated<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        try (self + [0]).withUnsafeBytes { try body($0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+    }
+}

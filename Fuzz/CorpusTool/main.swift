@@ -65,6 +65,7 @@ for (vaultName, passphrase) in [("v1", "golden vault passphrase"), ("v1-archive"
     }
 }
 
+write("tree", "every-kind", FuzzingEntryPoints.treeSeed())
 write("keyslot", "test-key-unlockable", try FuzzingEntryPoints.keySlotSeed(host: "fuzz-host"))
 let lock = [1] + str("fuzz-host") + le64(4242) + le64(1_700_000_000) + le64(1_700_000_300)
 write("lock", "lock-body", lock)

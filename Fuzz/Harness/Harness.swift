@@ -138,6 +138,15 @@ public enum Harness {
         } catch { expectCofferError(error, "IndexFile.decode") }
     }
 
+    /// Input: a tree piece's plaintext. Decode succeeds ⇒ encode gives the input back exactly
+    /// (every byte of a node is meaningful: two different pieces never decode alike).
+    public static func tree(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.treeRoundTrip(input)
+            expect(again == input, "tree: decode-encode differs from the input")
+        } catch { expectCofferError(error, "TreeCodec.decode") }
+    }
+
     /// Input: a head body. Decode succeeds ⇒ encode gives the input back exactly.
     /// The input read as UTF-8 is also parsed as a head file name: a name that parses must be
     /// the canonical name of what it parses to (`<16 lowercase hex>-<64 lowercase hex>`).

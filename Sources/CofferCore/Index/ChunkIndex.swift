@@ -134,7 +134,7 @@ struct ChunkIndex: Sendable {
         mutating func append(pack: ObjectID, entries list: [PackEntry]) {
             packs.append(pack)
             // Lengths and offsets are u32 in index files (IndexFile), and packs are far smaller.
-            for e in list where e.type == .data {
+            for e in list where e.type != .padding {
                 records.append((packs.count - 1, UInt32(e.offset), UInt32(e.envelopeLength), UInt32(e.plainLength), e.flags, e.id))
             }
         }

@@ -155,6 +155,53 @@ public enum FuzzingEntryPoints {
         return (v, v.encode())
     }
 
+    // MARK: Tree pieces
+
+    /// `TreeCodec.decode` of a tree piece's plaintext, then the re-encoding of its nodes.
+    public static func treeRoundTrip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let nodes = try reading("tree/fuzz") { try TreeCodec.decode(bytes) }
+        var w = ByteWriter(capacity: bytes.count)
+        for n in nodes {
+            // What the walker derives from a node (storedChunks, the display path) must not trap.
+            _ = n.entry.storedChunks; _ = n.entry.displayPath
+            TreeCodec.encodeNode(n.entry, name: n.name, into: &w)
+        }
+        return TreeCodec.piece(count: nodes.count, nodes: w.bytes)
+    }
+
+    /// A tree piece (for the seed corpus): one node of every kind.
+    public static func treeSeed() -> [UInt8] {
+        var nodes: [(name: [UInt8], entry: VersionEntry)] = []
+        var f = VersionEntry(type: .file, path: "a", mode: 0o4755, mtimeSeconds: 1_700_000_000, mtimeNanoseconds: 7, size: 8192)
+        f.chunks = [ObjectID(bytes: [UInt8](repeating: 1, count: 32))]
+        f.holes = [Hole(offset: 0, length: 4096)]
+        f.xattrs = [ExtendedAttribute(name: Array("user.x".utf8), value: [1])]
+        f.user = Array("root".utf8); f.group = Array("root".utf8)
+        nodes.append(([0x61], f))
+        var d = VersionEntry(type: .directory, path: "b", mode: 0o1777, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)
+        d.subtree = [ObjectID(bytes: [UInt8](repeating: 2, count: 32))]
+        nodes.append(([0x62], d))
+        var l = VersionEntry(type: .symlink, path: "c", mode: 0o777, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 2)
+        l.linkTargetBytes = [0xFF, 0x2F]
+        nodes.append(([0x63], l))
+        var a = VersionEntry(type: .archive, path: "d", mode: 0o644, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 22)
+        a.layoutIDs = [ObjectID(bytes: [UInt8](repeating: 3, count: 32))]
+        nodes.append(([0x64], a))
+        nodes.append(([0x65], VersionEntry(type: .fifo, path: "e", mode: 0o600, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)))
+        var c = VersionEntry(type: .charDevice, path: "f", mode: 0o666, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)
+        c.rdev = 0x103
+        nodes.append(([0x66], c))
+        var b = VersionEntry(type: .blockDevice, path: "g", mode: 0o660, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)
+        b.rdev = 0x801
+        nodes.append(([0x67], b))
+        var h = VersionEntry(type: .hardlink, path: "h", mode: 0o644, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 8192)
+        h.hardlinkTargetBytes = Array("top/a".utf8)
+        nodes.append(([0x68, 0xE9], h))
+        var w = ByteWriter()
+        for n in nodes { TreeCodec.encodeNode(n.entry, name: n.name, into: &w) }
+        return TreeCodec.piece(count: nodes.count, nodes: w.bytes)
+    }
+
     // MARK: Paths
 
     /// The components of `path` as a stored version path (``RelativePath``), or nil if the rules

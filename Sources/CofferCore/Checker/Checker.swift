@@ -11,6 +11,10 @@ public struct CheckReport: Sendable {
     public var unreferencedPacks: [ObjectID] = []
     /// Version files no head lists (left by an interrupted seal): reclaimable, not an error.
     public var unreferencedVersions: [ObjectID] = []
+    /// Format 2: index files in `index/` that the current head does not list (the index of a seal
+    /// that died before its head, or an old index file put back). They are not loaded, so no
+    /// chunk is looked up in them; prune deletes them. Not an error.
+    public var unlistedIndexFiles: [ObjectID] = []
     /// Findings that are not errors: no data depends on them (gaps in the head chain).
     public var notes: [String] = []
     public var rollback: RollbackFinding?
@@ -98,6 +102,12 @@ extension Vault {
             }
         }
 
+        // Format 2: index files the head does not list are not loaded; name them.
+        if format >= 2 {
+            let listedIndex = Set(head.indexFiles ?? [])
+            report.unlistedIndexFiles = try backend.ids(in: .index).filter { !listedIndex.contains($0) }.sorted()
+        }
+
         // Versions.
         let listed = Set(try backend.ids(in: .versions))
         var usedChunks = Set<ObjectID>()
@@ -144,9 +154,9 @@ extension Vault {
                     return b
                 }
                 var inHeader: [ObjectID: PackEntry] = [:]
-                for e in entries where e.type == .data { inHeader[e.id] = e }
+                for e in entries where e.type != .padding { inHeader[e.id] = e }
                 for (id, loc) in byPack[pack] ?? [] {
-                    guard let e = inHeader[id], e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
+                    guard let e = inHeader[id], e.type == loc.type, e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
                           e.plainLength == loc.plainLength, e.flags == loc.flags else {
                         report.errors.append("\(VaultFile.pack(pack).path): index entry for chunk \(id.short) disagrees with the pack header")
                         badPacks.insert(pack)

@@ -102,10 +102,20 @@ extension Vault {
             }
         }
 
-        // Format 2: index files the head does not list are not loaded; name them.
+        // Format 2: index files the head does not list are not loaded by other commands. Check
+        // reads them: one of this vault (an interrupted seal's, an old one put back) is
+        // reclaimable; anything else under an index name is damage or a planted file.
         if format >= 2 {
             let listedIndex = Set(head.indexFiles ?? [])
-            report.unlistedIndexFiles = try backend.ids(in: .index).filter { !listedIndex.contains($0) }.sorted()
+            for id in try backend.ids(in: .index).sorted() where !listedIndex.contains(id) {
+                do {
+                    let body = try Vault.readMeta(backend: backend, file: .index(id), kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
+                    do { _ = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: VaultFile.index(id).path) }
+                    report.unlistedIndexFiles.append(id)
+                } catch {
+                    report.errors.append("\(error) (an index file the head does not list)")
+                }
+            }
         }
 
         // Versions.

@@ -62,12 +62,13 @@ struct IndexFile: Sendable {
     }
 
     /// The index files (body_version 2) for `packs`: one, unless they hold more than
-    /// ``maximumEntries`` entries (a pack's entries are never split between files).
+    /// ``maximumEntries`` entries (a pack's entries are never split between files). A pack without
+    /// entries is left out (a reader refuses one).
     static func bodyVersion2Files(_ packs: [(pack: ObjectID, entries: [PackEntry])]) -> [IndexFile] {
         var files: [IndexFile] = []
         var current = IndexFile(bodyVersion: 2)
         var count = 0
-        for p in packs {
+        for p in packs where !p.entries.isEmpty {
             if count + p.entries.count > maximumEntries && !current.packs.isEmpty {
                 files.append(current)
                 current = IndexFile(bodyVersion: 2)

@@ -73,11 +73,16 @@ struct FaultTests {
         let latest = try s.read("data/file.bin")
         let template = s.path("vault-before-prune")
         _ = try Scratch.shell(["/bin/cp", "-a", s.vault, template])
+        // A format-2 prune commits a head: the machine's rollback state is put back with the vault.
+        let stateTemplate = s.path("state-before-prune")
+        _ = try Scratch.shell(["/bin/cp", "-a", s.path("state"), stateTemplate])
         var kills = 0
         for attempt in 0..<6 {
             _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", s.vault])
             _ = try Scratch.shell(["/bin/rm", "-rf", s.vault])
             _ = try Scratch.shell(["/bin/cp", "-a", template, s.vault])
+            _ = try Scratch.shell(["/bin/rm", "-rf", s.path("state")])
+            _ = try Scratch.shell(["/bin/cp", "-a", stateTemplate, s.path("state")])
             let prune = try s.start(["prune"])
             usleep(UInt32(10_000 + attempt * 25_000))
             if prune.isRunning { kill(prune.process.processIdentifier, SIGKILL); kills += 1 }

@@ -25,7 +25,7 @@ import Testing
         let out = ProcessInfo.processInfo.environment["COFFER_WRITE_GOLDEN"]!
         var o = T.cheap
         o.packTargetSize = 64 << 10
-        let v = try Vault.create(at: out, passphrase: T.secret(Self.passphrase), options: o, host: "golden-host", state: nil)
+        let v = try Vault.create(at: out, passphrase: T.secret(Self.passphrase), options: o, host: "golden-host", state: nil, format: 1)
         for month in 0..<2 {
             let src = T.scratch("golden")
             let dir = Self.input(src, month: month)
@@ -86,7 +86,7 @@ import Testing
     @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_WRITE_GOLDEN_ARCHIVE"] != nil))
     func writeGoldenArchiveVault() throws {
         let out = ProcessInfo.processInfo.environment["COFFER_WRITE_GOLDEN_ARCHIVE"]!
-        let v = try Vault.create(at: out, passphrase: T.secret(Self.passphrase), options: T.cheap, host: "golden-host", state: nil)
+        let v = try Vault.create(at: out, passphrase: T.secret(Self.passphrase), options: T.cheap, host: "golden-host", state: nil, format: 1)
         for month in 0..<2 {
             let dir = T.scratch("golden-archive") + "/exports"
             T.write(dir + "/export.toy", ToyArchiveHandler.magic + Self.payload(month))

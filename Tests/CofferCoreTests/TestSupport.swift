@@ -58,10 +58,10 @@ enum T {
         }
     }
 
-    static func vault(_ options: VaultOptions = T.cheap, passphrase: String = "pw") throws -> Fixture {
+    static func vault(_ options: VaultOptions = T.cheap, passphrase: String = "pw", format: Int = VaultConfig.currentFormat) throws -> Fixture {
         let root = scratch("vault")
         let state = RollbackState(directory: root + "/state")
-        let v = try Vault.create(at: root + "/vault", passphrase: secret(passphrase), options: options, state: state)
+        let v = try Vault.create(at: root + "/vault", passphrase: secret(passphrase), options: options, state: state, format: format)
         return Fixture(vault: v, path: root + "/vault", state: state, root: root)
     }
 

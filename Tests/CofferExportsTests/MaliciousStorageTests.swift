@@ -132,17 +132,25 @@ final class CraftedVault: @unchecked Sendable {
         MetaObject.seal(body, kind: kind, vaultID: vault.vaultID, key: vault.keys.meta, zstd: vault.zstd)
     }
 
-    /// Replaces every index file by one with `body`.
-    func replaceIndex(body: [UInt8]) {
+    /// Replaces every index file by one with `body` (format 2: and commits a head listing it).
+    func replaceIndex(body: [UInt8]) throws {
         for f in files("index") { TamperFS.remove(path + "/" + f) }
         let file = metaFile(kind: .index, body: body)
-        put("index/" + ObjectID.hashing(file).hex, file)
+        let id = ObjectID.hashing(file)
+        put("index/" + id.hex, file)
+        if vault.format >= 2 {
+            let (head, _) = try Vault.loadHead(backend: vault.backend, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
+            try commitHead(live: head.live, indexFiles: [id])
+        }
     }
 
-    /// Writes a head one generation up, listing `live` (the rollback state follows the chain).
-    func commitHead(live: [ObjectID]) throws {
-        let v = try reopen()
-        let head = Head(generation: v.head.generation + 1, previous: v.headID, time: 1_800_000_000, live: live, removed: [])
+    /// Writes a head one generation up, listing `live` (the rollback state follows the chain) and,
+    /// in format 2, `indexFiles` (default: the current head's).
+    func commitHead(live: [ObjectID], indexFiles: [ObjectID]? = nil) throws {
+        let (current, currentID) = try Vault.loadHead(backend: vault.backend, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
+        let head = Head(
+            generation: current.generation + 1, previous: currentID, time: 1_800_000_000, live: live, removed: [],
+            indexFiles: vault.format >= 2 ? indexFiles ?? current.indexFiles : nil)
         let file = metaFile(kind: .head, body: head.encode())
         put("heads/" + Head.fileName(generation: head.generation, id: ObjectID.hashing(file)), file)
     }
@@ -324,7 +332,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
             index.packs.append((p, entries.filter { $0.id != target }))
         }
         index.packs.append((pack, [PackEntry(type: .data, flags: 0, id: target, offset: 0, envelopeLength: env.count, plainLength: plainLength)]))
-        c.replaceIndex(body: index.encode())
+        try c.replaceIndex(body: index.encode())
         let crafted = try c.reopen()
         let out = c.root + "/restore"
         do {
@@ -432,7 +440,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         countBody = [UInt8(1)] + le32(1) + packs[0].pack.bytes + le32(UInt32.max)
         #expect(throws: (any Error).self) { try IndexFile.decode(countBody) }
 
-        c.replaceIndex(body: hugeEnvelope)
+        try c.replaceIndex(body: hugeEnvelope)
         #expect(throws: CofferError.self) { try c.reopen() }
         // Under a 1 GiB address-space limit: a 4 GiB buffer cannot even be reserved, so an
         // allocation before the check would crash the command instead of this integrity error.
@@ -527,8 +535,14 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         let liveAt = 1 + 8 + 32 + 8
         var hugeLive = Array(head[..<liveAt]) + le32(UInt32.max)
         #expect(throws: (any Error).self) { try Head.decode(hugeLive) }
-        hugeLive = Array(head[..<(head.count - 4)]) + le32(UInt32.max)
+        let removedAt = liveAt + 4 + 32 * vault.head.live.count
+        hugeLive = Array(head[..<removedAt]) + le32(UInt32.max)
         #expect(throws: (any Error).self) { try Head.decode(hugeLive) }
+        if let indexFiles = vault.head.indexFiles {  // format 2: the index list's count
+            let indexAt = removedAt + 4 + 32 * vault.head.removed.count
+            #expect(head.count == indexAt + 4 + 32 * indexFiles.count)
+            #expect(throws: (any Error).self) { try Head.decode(Array(head[..<indexAt]) + le32(UInt32.max)) }
+        }
 
         // Metadata envelopes: a body length at the limit with 20 bytes that are no zstd frame;
         // above the limit; a stored length past the end.

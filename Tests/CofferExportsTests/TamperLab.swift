@@ -249,6 +249,8 @@ final class TamperLab: @unchecked Sendable {
     /// Regions of each pack: (name, byte range).
     private(set) var packRegions: [String: [(name: String, range: Range<Int>)]] = [:]
     private(set) var headGenerations: [(generation: UInt64, path: String)] = []
+    /// The vault's format (1 or 2).
+    private(set) var format = VaultConfig.currentFormat
 
     private init(root: String) { self.root = root }
 
@@ -271,6 +273,7 @@ final class TamperLab: @unchecked Sendable {
         let state = RollbackState(directory: statePath)
         let vault = try Vault.create(at: vaultPath, passphrase: Self.secret(Self.passphrase), options: o, host: "tamper-host", state: state)
         usedSlot = "keys/" + vault.keySlotID
+        format = vault.format
         let input = root + "/in"
         var seal = SealOptions()
         seal.host = "tamper-host"
@@ -408,6 +411,7 @@ final class TamperLab: @unchecked Sendable {
         copy.lockPath = lockPath
         copy.packRegions = packRegions
         copy.headGenerations = headGenerations
+        copy.format = format
         for (p, b) in pristine { TamperFS.write(copy.vaultPath + "/" + p, b) }
         for d in ["packs", "index", "versions", "heads", "keys", "locks"] { try? FileManager.default.createDirectory(atPath: copy.vaultPath + "/" + d, withIntermediateDirectories: true) }
         for (n, b) in stateFiles { TamperFS.write(copy.statePath + "/" + n, b, mode: 0o600) }
@@ -489,7 +493,7 @@ final class TamperLab: @unchecked Sendable {
             let report = try vault.check(readDataFraction: 1)
             o.exit = !report.errors.isEmpty ? 13 : (report.rollback != nil ? 14 : 0)
             o.message = report.errors.first ?? report.rollback?.description ?? ""
-            o.reclaimable = report.unreferencedPacks.count + report.unreferencedVersions.count
+            o.reclaimable = report.unreferencedPacks.count + report.unreferencedVersions.count + report.unlistedIndexFiles.count
             o.notes = report.notes.count
         } catch {
             o.exit = cofferExitStatus(error)

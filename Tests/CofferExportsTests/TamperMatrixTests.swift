@@ -31,6 +31,9 @@ enum TamperWhy {
     static let lockDeleted = "a lock is advisory: deleting a stale lock is what 'coffer unlock' does"
     static let unreferenced =
         "a file with a valid name that nothing refers to is never read; check lists it as reclaimable and prune deletes it"
+    static let unlistedIndex =
+        "a format-2 head lists the current index files: an index file it does not list is never read by other commands; "
+        + "check reads it, lists it as reclaimable, and prune deletes it"
     static let forgottenVersion =
         "the head lists the version as removed (a tombstone): nothing reads it, list does not show it, prune deletes it again"
     static let removedSlot =
@@ -154,8 +157,11 @@ enum TamperPlan {
                 fileKind: .headCurrent, kind: .putBack, action: .replace(put: [:], remove: newer), expectation: .detected,
                 label: "older head: generation \(g) (\(path)) current again, \(newer.count) newer head(s) gone"))
         }
+        // Format 1 loads every index file, and the old ones name packs prune deleted; format 2 loads
+        // only those its head lists, so old index files beside them are never read.
         out.append(TamperMutation(
-            fileKind: .index, kind: .putBack, action: .replace(put: lab.prunedIndexFiles, remove: []), expectation: .detected,
+            fileKind: .index, kind: .putBack, action: .replace(put: lab.prunedIndexFiles, remove: []),
+            expectation: lab.format >= 2 ? .reclaimable(TamperWhy.unlistedIndex) : .detected,
             label: "older index: the \(lab.prunedIndexFiles.count) index files prune replaced, back beside the new one"))
         out.append(TamperMutation(
             fileKind: .index, kind: .putBack, action: .replace(put: lab.prunedIndexFiles, remove: [lab.pruneIndex]), expectation: .detected,

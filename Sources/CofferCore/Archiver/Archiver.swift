@@ -206,10 +206,11 @@ extension Vault {
             }
         }
         newChunks = ChunkIndex()
+        var newIndexFiles: [ObjectID] = []
         if !added.packs.isEmpty {
-            var file = IndexFile()
-            file.packs = added.packs
-            _ = try writeMeta(file.encode(), kind: .index)
+            for file in format >= 2 ? IndexFile.bodyVersion2Files(added.packs) : [IndexFile(packs: added.packs)] {
+                newIndexFiles.append(try writeMeta(file.encode(), kind: .index))
+            }
             index.add(batch)
         }
         batch = ChunkIndex.Batch()
@@ -218,7 +219,8 @@ extension Vault {
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
             parent: parentID, stats: stats, notes: notes, entries: entries)
         let versionID = try writeMeta(version.encode(), kind: .version)
-        try commitHead(live: head.live + [versionID], removed: head.removed)
+        // Format 2: the head lists the new index files; until it is written they are not loaded.
+        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
         return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
     }
 }

@@ -11,6 +11,10 @@ public struct CheckReport: Sendable {
     public var unreferencedPacks: [ObjectID] = []
     /// Version files no head lists (left by an interrupted seal): reclaimable, not an error.
     public var unreferencedVersions: [ObjectID] = []
+    /// Format 2: index files in `index/` that the current head does not list (the index of a seal
+    /// that died before its head, or an old index file put back). They are not loaded, so no
+    /// chunk is looked up in them; prune deletes them. Not an error.
+    public var unlistedIndexFiles: [ObjectID] = []
     /// Findings that are not errors: no data depends on them (gaps in the head chain).
     public var notes: [String] = []
     public var rollback: RollbackFinding?
@@ -98,6 +102,22 @@ extension Vault {
             }
         }
 
+        // Format 2: index files the head does not list are not loaded by other commands. Check
+        // reads them: one of this vault (an interrupted seal's, an old one put back) is
+        // reclaimable; anything else under an index name is damage or a planted file.
+        if format >= 2 {
+            let listedIndex = Set(head.indexFiles ?? [])
+            for id in try backend.ids(in: .index).sorted() where !listedIndex.contains(id) {
+                do {
+                    let body = try Vault.readMeta(backend: backend, file: .index(id), kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
+                    do { _ = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: VaultFile.index(id).path) }
+                    report.unlistedIndexFiles.append(id)
+                } catch {
+                    report.errors.append("\(error) (an index file the head does not list)")
+                }
+            }
+        }
+
         // Versions.
         let listed = Set(try backend.ids(in: .versions))
         var usedChunks = Set<ObjectID>()
@@ -146,7 +166,7 @@ extension Vault {
                 var inHeader: [ObjectID: PackEntry] = [:]
                 for e in entries where e.type != .padding { inHeader[e.id] = e }
                 for (id, loc) in byPack[pack] ?? [] {
-                    guard let e = inHeader[id], e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
+                    guard let e = inHeader[id], e.type == loc.type, e.offset == loc.offset, e.envelopeLength == loc.envelopeLength,
                           e.plainLength == loc.plainLength, e.flags == loc.flags else {
                         report.errors.append("\(VaultFile.pack(pack).path): index entry for chunk \(id.short) disagrees with the pack header")
                         badPacks.insert(pack)

@@ -4,10 +4,14 @@ import Foundation
 /// change, with a generation one higher and the id of the head it replaces, forming a chain.
 ///
 /// ```
-/// body = u8 body_version(1) || u64le generation || previous_head_id(32, zeros at generation 1)
+/// body = u8 body_version(1 or 2) || u64le generation || previous_head_id(32, zeros at generation 1)
 ///     || i64le time_unix || u32le n || version_id(32)* (live) || u32le n || version_id(32)* (removed)
+///     || [u32le n || index_id(32)*]                (body_version 2 only: the current index files, unique)
 /// ```
 /// (in the MetaObject envelope, kind 3, stored at heads/<generation as 16 hex digits>-<name>)
+///
+/// Format-1 vaults write body_version 1 (readers load every index file); format-2 vaults write
+/// body_version 2, and readers load exactly the index files it lists.
 public struct Head: Sendable, Equatable {
     public var generation: UInt64
     public var previous: ObjectID
@@ -16,19 +20,23 @@ public struct Head: Sendable, Equatable {
     public var live: [ObjectID]
     /// Versions removed by forget (tombstones), so a version that vanished without one is noticed.
     public var removed: [ObjectID]
+    /// The index files that are current (body_version 2, format-2 vaults); nil in a body_version 1
+    /// head, whose readers load every file in `index/`.
+    public var indexFiles: [ObjectID]? = nil
 
     func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 64 + 32 * (live.count + removed.count))
-        w.u8(1); w.u64(generation); w.id(previous); w.i64(time)
+        var w = ByteWriter(capacity: 68 + 32 * (live.count + removed.count + (indexFiles?.count ?? 0)))
+        w.u8(indexFiles == nil ? 1 : 2); w.u64(generation); w.id(previous); w.i64(time)
         w.u32(UInt32(live.count)); live.forEach { w.id($0) }
         w.u32(UInt32(removed.count)); removed.forEach { w.id($0) }
+        if let indexFiles { w.u32(UInt32(indexFiles.count)); indexFiles.forEach { w.id($0) } }
         return w.bytes
     }
 
     static func decode(_ body: [UInt8]) throws -> Head {
         var r = ByteReader(body)
         let bv = try r.u8()
-        guard bv == 1 else { throw bv > 1 ? FormatError.newer("head body", bv) : FormatError("unknown head body version") }
+        guard bv == 1 || bv == 2 else { throw bv > 2 ? FormatError.newer("head body", bv) : FormatError("unknown head body version") }
         let g = try r.u64()
         let prev = try r.id()
         let t = try r.i64()
@@ -36,10 +44,17 @@ public struct Head: Sendable, Equatable {
         for _ in 0..<(try r.count(minimumElementSize: 32)) { live.append(try r.id()) }
         var removed: [ObjectID] = []
         for _ in 0..<(try r.count(minimumElementSize: 32)) { removed.append(try r.id()) }
+        var indexFiles: [ObjectID]?
+        if bv == 2 {
+            var list: [ObjectID] = []
+            for _ in 0..<(try r.count(minimumElementSize: 32)) { list.append(try r.id()) }
+            guard Set(list).count == list.count else { throw FormatError("an index file is listed twice") }
+            indexFiles = list
+        }
         try r.expectEnd()
         guard g >= 1 else { throw FormatError("generation 0") }
         guard (g == 1) == (prev == .zero) else { throw FormatError("previous head does not fit generation \(g)") }
-        return Head(generation: g, previous: prev, time: t, live: live, removed: removed)
+        return Head(generation: g, previous: prev, time: t, live: live, removed: removed, indexFiles: indexFiles)
     }
 
     static func fileName(generation: UInt64, id: ObjectID) -> String {

@@ -3,53 +3,114 @@ import CofferCrypto
 /// Where one chunk is stored.
 public struct ChunkLocation: Sendable, Equatable {
     public var pack: ObjectID
+    /// The blob's type (data in a body_version 1 index, which does not record it).
+    public var type: BlobType = .data
     public var flags: UInt8
     public var offset: Int
     public var envelopeLength: Int
     public var plainLength: Int
 }
 
-/// An index file: the data blobs of some packs.
+/// An index file: the blobs of some packs (every blob but padding).
 ///
 /// ```
+/// body_version 1 (format-1 vaults):
 /// body  = u8 body_version(1) || u32le pack_count || pack*
 /// pack  = pack_id(32) || u32le entry_count || entry*
-/// entry = chunk_id(32) || u8 flags || u32le offset || u32le env_len || u32le plain_len
+/// entry = chunk_id(32) || u8 flags || u32le offset || u32le env_len || u32le plain_len             (45 bytes; type data)
+///
+/// body_version 2 (format-2 vaults):
+/// body  = u8 body_version(2) || u32le pack_count || pack* || zero bytes
+/// pack  = pack_id(32) || u32le entry_count || entry*                  entry_count ≥ 1, pack ids unique
+/// entry = u8 type || id(32) || u8 flags || u32le offset || u32le env_len || u32le plain_len         (46 bytes)
+/// |body| = 5 + 36 · pack_count + 46 · bucket(Σ entry_count)          bucket as pack headers: next power of two, at least 32
+///                                                                     Σ entry_count ≤ 2^20
 /// ```
-/// A reader checks `plain_len ≤ 8 MiB` and `40 ≤ env_len ≤ ZSTD_compressBound(plain_len) + 40`.
+/// A reader checks `plain_len ≤ 8 MiB` and `40 ≤ env_len ≤ ZSTD_compressBound(plain_len) + 40`;
+/// in body_version 2 also the type (a blob type other than padding), the body length and that
+/// the padding is zeros. Body_version 2 is sealed uncompressed: zstd would squeeze the padding
+/// out and the file's size would tell the entry count again.
 /// (in the MetaObject envelope, kind 1, stored at index/<name>)
 struct IndexFile: Sendable {
+    var bodyVersion: UInt8 = 1
     var packs: [(pack: ObjectID, entries: [PackEntry])] = []
 
+    /// The most entries a body_version 2 index file holds (as a pack header); a seal or prune
+    /// that indexes more writes several files.
+    static let maximumEntries = 1 << 20
+
+    static func encodedLength(bodyVersion: UInt8, packs: Int, entries: Int) -> Int {
+        bodyVersion == 1 ? 5 + 36 * packs + 45 * entries : 5 + 36 * packs + PackEntry.encodedSize * PackFormat.bucket(entries)
+    }
+
     func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 64 + packs.reduce(0) { $0 + 36 + $1.entries.count * 45 })
-        w.u8(1)
+        let total = packs.reduce(0) { $0 + $1.entries.count }
+        let length = Self.encodedLength(bodyVersion: bodyVersion, packs: packs.count, entries: total)
+        var w = ByteWriter(capacity: length)
+        w.u8(bodyVersion)
         w.u32(UInt32(packs.count))
         for p in packs {
             w.id(p.pack)
             w.u32(UInt32(p.entries.count))
             for e in p.entries {
+                if bodyVersion >= 2 { w.u8(e.type.rawValue) }
                 w.id(e.id); w.u8(e.flags); w.u32(UInt32(e.offset)); w.u32(UInt32(e.envelopeLength)); w.u32(UInt32(e.plainLength))
             }
         }
+        if bodyVersion >= 2 { w.raw(repeatElement(0, count: length - w.bytes.count)) }
         return w.bytes
+    }
+
+    /// The index files (body_version 2) for `packs`: one, unless they hold more than
+    /// ``maximumEntries`` entries (a pack's entries are never split between files). A pack without
+    /// entries is left out (a reader refuses one).
+    static func bodyVersion2Files(_ packs: [(pack: ObjectID, entries: [PackEntry])]) -> [IndexFile] {
+        var files: [IndexFile] = []
+        var current = IndexFile(bodyVersion: 2)
+        var count = 0
+        for p in packs where !p.entries.isEmpty {
+            if count + p.entries.count > maximumEntries && !current.packs.isEmpty {
+                files.append(current)
+                current = IndexFile(bodyVersion: 2)
+                count = 0
+            }
+            current.packs.append(p)
+            count += p.entries.count
+        }
+        files.append(current)
+        return files
     }
 
     static func decode(_ body: [UInt8]) throws -> IndexFile {
         var r = ByteReader(body)
         let bv = try r.u8()
-        guard bv == 1 else { throw bv > 1 ? FormatError.newer("index body", bv) : FormatError("unknown index body version") }
-        var out = IndexFile()
+        guard bv == 1 || bv == 2 else { throw bv > 2 ? FormatError.newer("index body", bv) : FormatError("unknown index body version") }
+        var out = IndexFile(bodyVersion: bv)
+        let entrySize = bv == 1 ? 45 : PackEntry.encodedSize
         let np = try r.count(minimumElementSize: 36)
+        var total = 0
+        var seen = Set<ObjectID>()
         for _ in 0..<np {
             let pack = try r.id()
-            let ne = try r.count(minimumElementSize: 45)
+            let ne = try r.count(minimumElementSize: entrySize)
+            if bv >= 2 {
+                guard ne >= 1 else { throw FormatError("pack \(pack.short) is listed without entries") }
+                guard seen.insert(pack).inserted else { throw FormatError("pack \(pack.short) is listed twice") }
+                total += ne
+                guard total <= maximumEntries else { throw FormatError("more than \(maximumEntries) entries") }
+            }
             var entries: [PackEntry] = []
             entries.reserveCapacity(ne)
             for _ in 0..<ne {
+                var type = BlobType.data
+                if bv >= 2 {
+                    let t = try r.u8()
+                    guard let known = BlobType(rawValue: t), known != .padding else { throw FormatError("entry of blob type \(t)") }
+                    type = known
+                }
                 let id = try r.id()
                 let flags = try r.u8()
-                let e = PackEntry(type: .data, flags: flags, id: id, offset: Int(try r.u32()), envelopeLength: Int(try r.u32()), plainLength: Int(try r.u32()))
+                let e = PackEntry(type: type, flags: flags, id: id, offset: Int(try r.u32()), envelopeLength: Int(try r.u32()), plainLength: Int(try r.u32()))
                 guard e.plainLength <= ChunkSizes.formatMaximum else { throw FormatError("chunk length out of range") }
                 // Restore allocates env_len bytes for the blob before opening it: bound it here.
                 guard e.envelopeLength >= AEAD.overhead, e.envelopeLength <= Zstd.bound(e.plainLength) + AEAD.overhead else {
@@ -58,6 +119,15 @@ struct IndexFile: Sendable {
                 entries.append(e)
             }
             out.packs.append((pack, entries))
+        }
+        if bv >= 2 {
+            // The padding: the body is as long as the bucket of its entry count, and zeros.
+            let length = encodedLength(bodyVersion: bv, packs: np, entries: total)
+            guard body.count == length else {
+                throw FormatError("\(body.count) bytes, but \(np) packs and \(total) entries make \(length)")
+            }
+            guard body[r.offset...].allSatisfy({ $0 == 0 }) else { throw FormatError("the padding is not zeros") }
+            return out
         }
         try r.expectEnd()
         return out
@@ -78,6 +148,7 @@ struct ChunkIndex: Sendable {
         var envelopeLength: UInt32
         var plainLength: UInt32
         var flags: UInt8
+        var type: UInt8
     }
 
     /// Sorted by id, one record per id.
@@ -103,7 +174,7 @@ struct ChunkIndex: Sendable {
 
     private func location(_ r: Record) -> ChunkLocation {
         ChunkLocation(
-            pack: packIDs[Int(r.pack)], flags: r.flags, offset: Int(r.offset), envelopeLength: Int(r.envelopeLength), plainLength: Int(r.plainLength))
+            pack: packIDs[Int(r.pack)], type: BlobType(rawValue: r.type) ?? .data, flags: r.flags, offset: Int(r.offset), envelopeLength: Int(r.envelopeLength), plainLength: Int(r.plainLength))
     }
 
     /// The order of `records` (any total order will do: this one needs no byte swapping).
@@ -129,13 +200,13 @@ struct ChunkIndex: Sendable {
     /// Packs to add to an index in one merge.
     struct Batch {
         fileprivate var packs: [ObjectID] = []
-        fileprivate var records: [(packSlot: Int, offset: UInt32, envelopeLength: UInt32, plainLength: UInt32, flags: UInt8, id: ObjectID)] = []
+        fileprivate var records: [(packSlot: Int, offset: UInt32, envelopeLength: UInt32, plainLength: UInt32, flags: UInt8, type: UInt8, id: ObjectID)] = []
 
         mutating func append(pack: ObjectID, entries list: [PackEntry]) {
             packs.append(pack)
             // Lengths and offsets are u32 in index files (IndexFile), and packs are far smaller.
             for e in list where e.type != .padding {
-                records.append((packs.count - 1, UInt32(e.offset), UInt32(e.envelopeLength), UInt32(e.plainLength), e.flags, e.id))
+                records.append((packs.count - 1, UInt32(e.offset), UInt32(e.envelopeLength), UInt32(e.plainLength), e.flags, e.type.rawValue, e.id))
             }
         }
     }
@@ -158,7 +229,7 @@ struct ChunkIndex: Sendable {
         }
         guard !batch.records.isEmpty else { return }
         var fresh = batch.records.map {
-            Record(id: $0.id, pack: numbers[$0.packSlot], offset: $0.offset, envelopeLength: $0.envelopeLength, plainLength: $0.plainLength, flags: $0.flags)
+            Record(id: $0.id, pack: numbers[$0.packSlot], offset: $0.offset, envelopeLength: $0.envelopeLength, plainLength: $0.plainLength, flags: $0.flags, type: $0.type)
         }
         fresh.sort { Self.precedes($0.id, $1.id) }  // stable: the first of equal ids stays first
         var merged: [Record] = []

@@ -92,6 +92,10 @@ extension Vault {
         let unreferenced = storedPacks.subtracting(index.packs)
         let liveSet = Set(head.live)
         let strayVersions = try backend.ids(in: .versions).filter { !liveSet.contains($0) }
+        // Format 2: index files the head does not list (a seal that died before its head, an old
+        // index put back) are never loaded; prune deletes them.
+        let listedIndex = Set((head.indexFiles ?? []).map { VaultFile.index($0) })
+        let unlistedIndex = format >= 2 ? try backend.files(in: .index).filter { !listedIndex.contains($0) } : []
         report.packsDeleted = delete.count
         report.packsRepacked = repack.count
         report.unreferencedPacksDeleted = unreferenced.count
@@ -102,6 +106,8 @@ extension Vault {
             return report
         }
         if delete.isEmpty && repack.isEmpty && unreferenced.isEmpty && strayVersions.isEmpty {
+            for file in unlistedIndex { try backend.remove(file) }
+            report.indexFilesReplaced = unlistedIndex.count
             report.bytesAfter = report.bytesBefore
             return report
         }
@@ -111,7 +117,7 @@ extension Vault {
         var kept = ChunkIndex.Batch()
         for pack in keep {
             kept.append(pack: pack, entries: (byPack[pack] ?? []).map { id, loc in
-                PackEntry(type: .data, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength)
+                PackEntry(type: loc.type, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength)
             })
         }
         newIndex.add(kept)
@@ -140,11 +146,11 @@ extension Vault {
                     // Verify before copying: a damaged blob is never carried into a new pack.
                     try BlobScratch.with { scratch in
                         _ = try BlobCrypto.open(
-                            env, type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path,
+                            env, type: loc.type, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path,
                             verifyID: true, scratch: scratch)
                     }
                     if builder.isFull(before: env.count, target: config.packTargetSize) { try flush() }
-                    builder.add(type: .data, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
+                    builder.add(type: loc.type, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
                 }
             }
         }
@@ -154,20 +160,25 @@ extension Vault {
         newIndex.add(repacked)
         report.packsWritten = written.count
 
-        // 5. One new index with every kept chunk, then the old index files go.
-        var file = IndexFile()
+        // 5. One new index with every kept chunk (format 2: in files of at most 2^20 entries, and a
+        // head that lists exactly them), then the old index files go.
         var grouped: [ObjectID: [PackEntry]] = [:]
         for (id, loc) in newIndex.locations {
             grouped[loc.pack, default: []].append(
-                PackEntry(type: .data, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength))
+                PackEntry(type: loc.type, flags: loc.flags, id: id, offset: loc.offset, envelopeLength: loc.envelopeLength, plainLength: loc.plainLength))
         }
-        file.packs = grouped.keys.sorted().map { ($0, grouped[$0]!.sorted { $0.offset < $1.offset }) }
-        let newIndexID = try writeMeta(file.encode(), kind: .index)
-        let oldIndexFiles = try backend.files(in: .index).filter { $0 != .index(newIndexID) }
+        let packs: [(pack: ObjectID, entries: [PackEntry])] = grouped.keys.sorted().map { ($0, grouped[$0]!.sorted { $0.offset < $1.offset }) }
+        var newIndexIDs: [ObjectID] = []
+        for file in format >= 2 ? IndexFile.bodyVersion2Files(packs) : [IndexFile(packs: packs)] {
+            newIndexIDs.append(try writeMeta(file.encode(), kind: .index))
+        }
+        if format >= 2 { try commitHead(live: head.live, removed: head.removed, indexFiles: newIndexIDs) }
+        let newIndexFiles = Set(newIndexIDs.map { VaultFile.index($0) })
+        let oldIndexFiles = try backend.files(in: .index).filter { !newIndexFiles.contains($0) }
         for file in oldIndexFiles { try backend.remove(file) }
         report.indexFilesReplaced = oldIndexFiles.count
         index = newIndex
-        loadedIndexFiles = [newIndexID.hex]
+        loadedIndexFiles = Set(newIndexIDs.map(\.hex))
 
         // 6. Packs no index refers to any more, then version files no head lists.
         for pack in delete + repack + Array(unreferenced) where !newIndex.packs.contains(pack) {

@@ -26,17 +26,19 @@ enum MetaObject {
     /// No metadata file may exceed this.
     static var maximumFile: Int { 2 + AEAD.overhead + Int(Padme.padded(UInt64(9 + Zstd.bound(maximumBody)))) }
 
-    static func seal(_ body: consuming [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd) -> [UInt8] {
+    /// `compress: false` stores the body as it is (flags 0): for a body padded to hide its size
+    /// (a format-2 index), which zstd would squeeze back to what it hides.
+    static func seal(_ body: consuming [UInt8], kind: MetaKind, vaultID: ObjectID, key: SecureBytes, zstd: Zstd, compress: Bool = true) -> [UInt8] {
         // Two buffers besides the body: the padded plaintext, which the body is compressed
         // straight into (its unused capacity is never touched), and the file. A large version
         // (a zip of many members) costs no more copies than that.
-        let room = body.count > 64 ? max(Zstd.bound(body.count), body.count) : body.count
+        let room = compress && body.count > 64 ? max(Zstd.bound(body.count), body.count) : body.count
         var plain = [UInt8](unsafeUninitializedCapacity: Int(Padme.padded(UInt64(9 + room)))) { buffer, count in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             let payload = UnsafeMutableRawBufferPointer(rebasing: raw[9...])
             var flags: UInt8 = 0
             var stored = body.count
-            if body.count > 64, let n = body.withUnsafeBytes({ zstd.compress($0, into: payload) }) {
+            if compress, body.count > 64, let n = body.withUnsafeBytes({ zstd.compress($0, into: payload) }) {
                 flags = 1
                 stored = n
             } else if !body.isEmpty {

@@ -148,6 +148,9 @@ final class SyncEngine: @unchecked Sendable {
     private var phase: SyncProgress.Phase = .copying
     /// The source's config bytes (read once, MAC-checked).
     private var sourceConfig: [UInt8]?
+    /// Set when the destination's config was taken as the source's without reading it (it shares
+    /// a head and has the same size): it is read before anything is written, for its format.
+    private var destinationConfigUnread = false
 
     init(vault: Vault, destination: Backend, options: SyncOptions) {
         self.vault = vault
@@ -204,6 +207,7 @@ final class SyncEngine: @unchecked Sendable {
         let relation = try relate(dstHeads: dstHeads, srcHeadNames: srcHeadNames)
         report.relation = relation
         report.destinationGenerationBefore = dstHeads.last?.generation
+        if relation != .same { try checkUnreadDestinationConfig() }
         switch relation {
         case .diverged, .ahead:
             if !options.force {
@@ -253,6 +257,7 @@ final class SyncEngine: @unchecked Sendable {
         var toDelete: [String] = []
         let extra = dstTree.files.keys.filter { srcFiles[$0] == nil && $0 != configPath && !divergedHeads.contains($0) }.sorted()
         if options.delete { toDelete = extra } else { report.extra = extra }
+        if !(plain.isEmpty && heads.isEmpty && toDelete.isEmpty && divergedHeads.isEmpty) { try checkUnreadDestinationConfig() }
         report.copied = plain + heads
         report.copiedFiles = plain.count + heads.count
         report.copiedBytes = (plain + heads).reduce(0) { $0 + UInt64(max(0, srcFiles[$1] ?? 0)) }
@@ -381,7 +386,10 @@ final class SyncEngine: @unchecked Sendable {
                 reason: "is not empty and is not a Coffer vault (it has no config; it holds \(Self.sample(Array(dstTree.files.keys) + dstTree.foreign))); "
                     + "sync to an empty folder or to an existing copy of this vault")
         }
-        if sharesAHead && dstConfigSize == srcFiles[configPath] && !options.verify { return }
+        if sharesAHead && dstConfigSize == srcFiles[configPath] && !options.verify {
+            destinationConfigUnread = true
+            return
+        }
         let bytes: [UInt8]
         do { bytes = try dest.read(.config) } catch let e as CofferError where e.isNotFound || e.isIntegrity {
             if sharesAHead { repairs.insert(configPath); return }
@@ -390,6 +398,7 @@ final class SyncEngine: @unchecked Sendable {
         let own = try sourceConfigBytes()
         if bytes == own { return }
         let peek = dstConfigSize <= 65536 ? try? VaultConfig.peek(bytes) : nil
+        try refuseOtherFormat(bytes)
         if sharesAHead { repairs.insert(configPath); return }
         guard let peek else {
             throw CofferError.remote(
@@ -403,6 +412,29 @@ final class SyncEngine: @unchecked Sendable {
         }
         // Same vault id, other bytes: a damaged config (it is never rewritten), replaced below.
         repairs.insert(configPath)
+    }
+
+    /// Refuses a destination whose config is this vault's (its MAC holds under this vault's key)
+    /// in another format: a format-1 copy of a format-2 vault or the reverse. Copying files
+    /// across would leave a vault whose config and heads disagree; the older copy must be
+    /// upgraded first. A config whose MAC fails is damage, repaired as before.
+    func refuseOtherFormat(_ bytes: [UInt8]) throws {
+        guard bytes.count <= 65536, let peek = try? VaultConfig.peek(bytes), peek.vaultID == vault.vaultID, peek.format != vault.format,
+              VaultConfig.macIsValid(bytes, macKey: vault.keys.config)
+        else { return }
+        let older = peek.format < vault.format ? "the destination" : "the source (\(vault.location))"
+        throw CofferError.remote(
+            location: destName,
+            reason: "is a format-\(peek.format) copy of this vault and the source is format \(vault.format): run 'coffer upgrade' on \(older) first; "
+                + "nothing was written")
+    }
+
+    /// Reads the destination's config when ``checkIdentity`` took it as the source's unread, and
+    /// refuses another format (``refuseOtherFormat(_:)``); once, and only before a change.
+    func checkUnreadDestinationConfig() throws {
+        guard destinationConfigUnread else { return }
+        destinationConfigUnread = false
+        if let bytes = try? dest.read(.config) { try refuseOtherFormat(bytes) }
     }
 
     static func sample(_ names: [String]) -> String {

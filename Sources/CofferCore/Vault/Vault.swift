@@ -49,7 +49,8 @@ public final class Vault: @unchecked Sendable {
 
     public var vaultID: ObjectID { config.vaultID }
     public var location: String { backend.location }
-    /// The vault's format (`config`'s): 1 or 2. Format 2 seals versions as trees (body_version 3).
+    /// The vault's format (`config`'s): 1 or 2. Format 2 seals versions as trees (body_version 3),
+    /// writes index files of bucketed size and heads that list the current index files.
     public var format: Int { config.format }
 
     private init(
@@ -72,10 +73,10 @@ public final class Vault: @unchecked Sendable {
     // MARK: Create
 
     /// Creates a vault in `path` (a new or empty folder) protected by `passphrase`, in vault
-    /// `format` 1 or 2.
+    /// `format` 1 or 2 (default: ``VaultConfig/currentFormat``).
     public static func create(
         at path: String, passphrase: SecureBytes, options: VaultOptions = VaultOptions(), host: String = Vault.hostName,
-        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory), format: Int = 1
+        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory), format: Int = VaultConfig.currentFormat
     ) throws -> Vault {
         for t in options.tiers { try wrapFormat("options") { try t.sizes.validate() } }
         guard (1...VaultConfig.currentFormat).contains(format) else {
@@ -106,7 +107,7 @@ public final class Vault: @unchecked Sendable {
         // Order: key slot, first head, then config — a folder without config is not yet a vault.
         try backend.write(.keySlot(slotID), slotBytes)
         let zstd = Zstd(level: Int32(config.compressionLevel))
-        let head = Head(generation: 1, previous: .zero, time: now, live: [], removed: [])
+        let head = Head(generation: 1, previous: .zero, time: now, live: [], removed: [], indexFiles: format >= 2 ? [] : nil)
         let headFile = MetaObject.seal(head.encode(), kind: .head, vaultID: config.vaultID, key: keys.meta, zstd: zstd)
         let headID = ObjectID.hashing(headFile)
         try backend.write(.head(generation: 1, id: headID), headFile)
@@ -267,14 +268,20 @@ public final class Vault: @unchecked Sendable {
         return finding
     }
 
-    /// Reads the index files not read yet. Names that are not 64 hex digits (a sync tool's
-    /// "conflicted copy", a stray file) are not vault files; check reports them.
+    /// Reads the index files not read yet. Format 1: every file in `index/`; names that are not
+    /// 64 hex digits (a sync tool's "conflicted copy", a stray file) are not vault files, and
+    /// check reports them. Format 2: exactly the files the head lists (``indexFilesToLoad()``).
     func loadNewIndexFiles() throws {
         var batch = ChunkIndex.Batch()  // merged into the index once
         var names: [String] = []
-        for name in try backend.list(.index) where !loadedIndexFiles.contains(name) {
+        for name in try indexFilesToLoad() where !loadedIndexFiles.contains(name) {
             guard let vaultFile = VaultFile(path: VaultFolder.index.rawValue + "/" + name) else { continue }
-            let body = try Vault.readMeta(backend: backend, file: vaultFile, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
+            let body: [UInt8]
+            do {
+                body = try Vault.readMeta(backend: backend, file: vaultFile, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
+            } catch CofferError.integrity(let object, let reason) where format >= 2 {
+                throw CofferError.integrity(object: object, reason: reason + " (the current head lists it)")
+            }
             let file: IndexFile
             do { file = try IndexFile.decode(body) } catch { throw CofferError.decoding(error, object: vaultFile.path) }
             for p in file.packs where !missingPacks.contains(p.pack) { batch.append(pack: p.pack, entries: p.entries) }
@@ -282,6 +289,25 @@ public final class Vault: @unchecked Sendable {
         }
         index.add(batch)
         loadedIndexFiles.formUnion(names)
+    }
+
+    /// The names of the index files readers load. Format 1: every file in `index/`. Format 2:
+    /// exactly those the current head lists, whether or not `index/` holds others (an old index
+    /// put back, or the index of a seal that died before its head); when the head no longer lists
+    /// a file already loaded (after another writer's prune), the index is emptied to be read again.
+    private func indexFilesToLoad() throws -> [String] {
+        guard format >= 2 else { return try backend.list(.index) }
+        guard let listed = head.indexFiles else {
+            throw CofferError.integrity(
+                object: VaultFile.head(generation: head.generation, id: headID).path,
+                reason: "a format-2 vault's head must list its index files (head body_version 2), this one is body_version 1")
+        }
+        let names = listed.map(\.hex)
+        if !loadedIndexFiles.isSubset(of: names) {
+            index = ChunkIndex()
+            loadedIndexFiles = []
+        }
+        return names
     }
 
     /// Makes sure no chunk is taken as stored in a pack that storage does not hold, before a
@@ -447,14 +473,18 @@ public final class Vault: @unchecked Sendable {
 
     /// Commits a new head that replaces the current one. Fails if another writer moved the head
     /// since this vault was opened.
-    func commitHead(live: [ObjectID], removed: [ObjectID]) throws {
+    ///
+    /// - Parameter indexFiles: format 2: the index files the new head lists; nil carries the
+    ///   current head's list over (forget). Ignored in format 1, whose heads list none.
+    func commitHead(live: [ObjectID], removed: [ObjectID], indexFiles: [ObjectID]? = nil) throws {
         try heldLock?.verify()
         let (current, currentID) = try Vault.loadHead(backend: backend, vaultID: vaultID, keys: keys, zstd: zstd)
         guard currentID == headID, current.generation == head.generation else {
             throw CofferError.concurrentWriter(vault: location)
         }
         let next = Head(
-            generation: head.generation + 1, previous: headID, time: Int64(Date().timeIntervalSince1970), live: live, removed: removed)
+            generation: head.generation + 1, previous: headID, time: Int64(Date().timeIntervalSince1970), live: live, removed: removed,
+            indexFiles: format >= 2 ? indexFiles ?? head.indexFiles ?? [] : nil)
         let file = MetaObject.seal(next.encode(), kind: .head, vaultID: vaultID, key: keys.meta, zstd: zstd)
         let id = ObjectID.hashing(file)
         try backend.write(.head(generation: next.generation, id: id), file)
@@ -478,7 +508,8 @@ public final class Vault: @unchecked Sendable {
     /// Writes an encrypted metadata file and returns its id.
     func writeMeta(_ body: consuming [UInt8], kind: MetaKind) throws -> ObjectID {
         if kind == .index { try heldLock?.verify() }
-        let file = MetaObject.seal(consume body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        // A format-2 index is padded to hide its entry count: stored as it is, never compressed.
+        let file = MetaObject.seal(consume body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd, compress: !(kind == .index && format >= 2))
         let id = ObjectID.hashing(file)
         let target: VaultFile
         switch kind {

@@ -66,6 +66,13 @@ extension Coffer {
                             + "\(report.unreferencedVersions.count) unreferenced version file\(report.unreferencedVersions.count == 1 ? "" : "s") "
                             + "(left by an interrupted seal; not an error — prune removes them)")
                 }
+                if !report.unlistedIndexFiles.isEmpty {
+                    let n = report.unlistedIndexFiles.count
+                    lines.append(
+                        "reclaimable: \(n) index file\(n == 1 ? "" : "s") the head does not list, not read "
+                            + "(\(report.unlistedIndexFiles.prefix(3).map(\.short).joined(separator: ", "))\(n > 3 ? ", ..." : ""): "
+                            + "left by an interrupted seal, or an old index file put back; not an error — prune removes them)")
+                }
                 lines.append(report.isClean ? "no errors found" : "the vault has problems: restore what you can from another copy, or see 'coffer check --help'")
                 if report.isClean || !output.quiet { lines.forEach(Console.out) } else { lines.forEach(Console.err) }
             }
@@ -85,6 +92,7 @@ private struct CheckJSON: Encodable {
     var notes: [String]
     var unreferencedPacks: [String]
     var unreferencedVersions: [String]
+    var unlistedIndexFiles: [String]
     var versionsChecked: Int
     var packsChecked: Int
     var packsRead: Int
@@ -99,6 +107,7 @@ private struct CheckJSON: Encodable {
         notes = r.notes
         unreferencedPacks = r.unreferencedPacks.map(\.hex)
         unreferencedVersions = r.unreferencedVersions.map(\.hex)
+        unlistedIndexFiles = r.unlistedIndexFiles.map(\.hex)
         versionsChecked = r.versionsChecked
         packsChecked = r.packsChecked
         packsRead = r.packsRead
@@ -110,6 +119,7 @@ private struct CheckJSON: Encodable {
         case damagedVersions = "damaged_versions"
         case unreferencedPacks = "unreferenced_packs"
         case unreferencedVersions = "unreferenced_versions"
+        case unlistedIndexFiles = "unlisted_index_files"
         case versionsChecked = "versions_checked"
         case packsChecked = "packs_checked"
         case packsRead = "packs_read"

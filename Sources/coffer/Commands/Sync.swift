@@ -19,8 +19,10 @@ extension Coffer {
 
                 DEST must be empty or a copy of this vault. A copy whose head chain has diverged \
                 (someone sealed into it) or that is newer is refused with both sides explained \
-                (exit status 14), unless --force. --delete removes from DEST what the vault no \
-                longer has (after prune), only once the new head is in place.
+                (exit status 14), unless --force. A copy in another vault format (format 1 and \
+                format 2 of one vault) is refused, exit status 1: upgrade the older copy first. \
+                --delete removes from DEST what the vault no longer has (after prune), only once \
+                the new head is in place.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments

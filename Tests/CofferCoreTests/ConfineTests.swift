@@ -281,7 +281,7 @@ private struct Lab {
         let lab = try Lab()
         let before = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt")])
         let after = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt"), try lab.file("src/e\u{301}.txt")])
-        let diff = VersionDiff(from: try lab.vault.version(before), to: try lab.vault.version(after))
+        let diff = try VersionDiff(lab.vault, from: before, to: after)
         let added = diff.changes.compactMap { c -> [UInt8]? in
             if case .added(let e) = c { return Array(e.path.utf8) }
             return nil

@@ -43,8 +43,12 @@ final class GeneratedSource: VersionWalker.Source {
 
     static let emptySHA256 = Array(SHA256Hex.empty)
 
-    static func folderName(_ d: Int) -> String { String(format: "d%03d", d) }
-    static func fileName(_ f: Int) -> String { String(format: "f%05d", f) }
+    static func folderName(_ d: Int) -> String { "d" + padded(d, 3) }
+    static func fileName(_ f: Int) -> String { "f" + padded(f, 5) }
+    private static func padded(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
 
     func next() throws -> VersionEntry? {
         let e: VersionEntry

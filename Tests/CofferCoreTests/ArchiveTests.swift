@@ -171,7 +171,7 @@ struct ToyArchiveHandler: ArchiveHandler {
         T.write(dir + "/edit.txt", Array("v2 longer".utf8))
         T.write(dir + "/a.toy", ToyArchiveHandler.magic + Array("second payload of the toy archive".utf8))
         let v2 = try f.vault.seal([dir], options: o)
-        let diff = VersionDiff(from: v1.version, to: v2.version)
+        let diff = try VersionDiff(f.vault, from: v1.id, to: v2.id)
         var kinds: [String: String] = [:]
         for c in diff.changes {
             switch c {

@@ -147,8 +147,8 @@ private struct Lab {
         lab.nothingOutside()
     }
 
-    /// Someone replaces a folder of the target with a link while the restore runs (after the
-    /// folders are made, before the first file is written: the first cancellation check).
+    /// Someone replaces a folder of the target with a link while the restore runs (once the
+    /// folder is made, before the file in it is written: at a cancellation check).
     @Test func aLinkPlantedDuringTheRestoreIsNotFollowed() throws {
         let lab = try Lab()
         let tree = lab.fixture.root + "/tree"
@@ -160,7 +160,8 @@ private struct Lab {
         let outside = lab.outside
         var options = RestoreOptions()
         options.isCancelled = {
-            if !planted.isSet {
+            var st = stat()
+            if !planted.isSet && lstat(target + "/tree/b", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
                 planted.set()
                 rename(target + "/tree/b", target + "/tree/b-moved")
                 symlink(outside, target + "/tree/b")
@@ -280,7 +281,7 @@ private struct Lab {
         let lab = try Lab()
         let before = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt")])
         let after = try lab.vault.commitCrafted([.folder("src"), try lab.file("src/\u{e9}.txt"), try lab.file("src/e\u{301}.txt")])
-        let diff = VersionDiff(from: try lab.vault.version(before), to: try lab.vault.version(after))
+        let diff = try VersionDiff(lab.vault, from: before, to: after)
         let added = diff.changes.compactMap { c -> [UInt8]? in
             if case .added(let e) = c { return Array(e.path.utf8) }
             return nil

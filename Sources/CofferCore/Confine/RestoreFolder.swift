@@ -21,8 +21,8 @@ final class RestoreFolder: Sendable {
     /// The open folder.
     let fd: Int32
     let force: Bool
-    /// The folders the version has (and the folders archives expand into): with `force`, a
-    /// non-folder in the way of one of these is replaced.
+    /// Folders of the version (and folders archives expand into) besides those each call names
+    /// (`versionFolders`): with `force`, a non-folder in the way of one of these is replaced.
     let folders: Set<RelativePath>
     /// Whether to try one `openat2` call before the per-component walk (tests turn it off to
     /// run the walk alone).
@@ -30,7 +30,7 @@ final class RestoreFolder: Sendable {
 
     /// Creates the folder (and its parents) if missing and opens it. The path given by the user
     /// is resolved as usual, links included; nothing below it is.
-    init(path: String, force: Bool, folders: Set<RelativePath>, fastPath: Bool = Openat2.available) throws {
+    init(path: String, force: Bool, folders: Set<RelativePath> = [], fastPath: Bool = Openat2.available) throws {
         root = path
         self.fastPath = fastPath
         self.force = force
@@ -55,8 +55,10 @@ final class RestoreFolder: Sendable {
     /// Opens the folder at `components` below the root (the root itself for none), creating
     /// missing folders (mode 0755 less the umask) when `create` is set. Returns nil when a
     /// folder is missing and `create` is not set. The descriptor is the caller's to close.
-    /// `entry` names what is being restored, for errors.
-    func openFolder(_ components: ArraySlice<[UInt8]>, create: Bool, for entry: RelativePath) throws -> Int32? {
+    /// `entry` names what is being restored, for errors. The first `versionFolders` components
+    /// are folders of the version (as are those in ``folders``): with `force`, a non-folder in
+    /// their way is replaced.
+    func openFolder(_ components: ArraySlice<[UInt8]>, create: Bool, for entry: RelativePath, versionFolders: Int = 0) throws -> Int32? {
         if components.isEmpty {
             let d = fcntl(fd, F_DUPFD_CLOEXEC, 0)
             guard d >= 0 else { throw CofferError.io(path: root, operation: "open folder", errno: errno) }
@@ -110,7 +112,7 @@ final class RestoreFolder: Sendable {
                 }
                 if st.st_mode & S_IFMT == S_IFDIR { continue }  // replaced by a folder meanwhile
                 let isLink = st.st_mode & S_IFMT == S_IFLNK
-                let versionFolder = folders.contains(RelativePath(validated: Array(prefix)))
+                let versionFolder = prefix.count <= versionFolders || folders.contains(RelativePath(validated: Array(prefix)))
                 if versionFolder && !force { throw CofferError.destinationExists(path: display(prefix)) }
                 guard versionFolder && create else {
                     throw CofferError.restoreRefused(
@@ -135,8 +137,8 @@ final class RestoreFolder: Sendable {
     /// What is at `path` now, not following a link: nil when nothing is there (or a folder
     /// above it is missing). A non-folder above it is reported as ``openFolder(_:create:for:)``
     /// reports it.
-    func existing(_ path: RelativePath) throws -> stat? {
-        guard let dir = try openFolder(path.parentComponents, create: false, for: path) else { return nil }
+    func existing(_ path: RelativePath, versionFolders: Int = 0) throws -> stat? {
+        guard let dir = try openFolder(path.parentComponents, create: false, for: path, versionFolders: versionFolders) else { return nil }
         defer { close(dir) }
         var st = stat()
         if path.name.withCName({ fstatat(dir, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 { return st }

@@ -25,8 +25,13 @@ public struct RestoreResult: Sendable {
     public var files = 0
     public var directories = 0
     public var symlinks = 0
+    /// Hard links made (format 2).
+    public var hardlinks = 0
+    /// Named pipes and devices made (format 2).
+    public var specialFiles = 0
     public var bytes: UInt64 = 0
-    /// Members of expanded archives that could not be written (unsafe names, undecodable data).
+    /// What could not be written: members of expanded archives (unsafe names, undecodable
+    /// data), devices without root, hard links whose first name is missing.
     public var notes: [String] = []
 }
 
@@ -45,166 +50,151 @@ extension Vault {
     @discardableResult
     public func restore(_ versionID: ObjectID, to destination: String, options: RestoreOptions = RestoreOptions()) throws -> RestoreResult {
         let version = try version(versionID)
-        let selected = try select(version, include: options.include, versionID: versionID)
-        if selected.contains(where: { $0.type == .archive }) && options.archiveHandler == nil {
-            throw CofferError.invalidArgument("version \(versionID.short) holds archives stored member by member; this program cannot rebuild them")
-        }
+        return try restore(versionID, to: destination, options: options) { try self.walker(for: version, id: versionID) }
+    }
+
+    /// Restores what `walk` gives (a new walker for each pass over the version).
+    ///
+    /// The version is read as a stream, never held whole: a first pass checks what is refused
+    /// before anything is written (an entry below one of the version's own links, an archive
+    /// without a handler, an `--include` that selects nothing) and sums the bytes; without
+    /// `force` a second pass checks that nothing selected exists at the destination; the last
+    /// pass writes, in walk order. Folders are made as they come; files are written in bounded
+    /// batches, each batch in parallel (largest first, through one set of pack readers and
+    /// their window cache); links, named pipes and devices are made as they come; hard links
+    /// and each folder's mode and times wait for the batch that holds what they need.
+    func restore(
+        _ versionID: ObjectID, to destination: String, options: RestoreOptions, walk: () throws -> VersionWalker
+    ) throws -> RestoreResult {
         let root = Walker.absolute(destination)
-        // Where each entry goes below the target, checked byte by byte (decoding checked it too).
-        let places = try selected.map { e -> RelativePath in
-            guard let p = RelativePath(e.path) else {
-                throw CofferError.integrity(object: VaultFile.version(versionID).path, reason: "unsafe path '\(TerminalText.escape(e.path))'")
-            }
-            return e.type == .archive && options.expandArchives ? Restorer.expandedName(p) : p
-        }
-        // Refused before anything is written: an entry below one of the version's own links.
-        var links = Set<RelativePath>()
-        for (i, e) in selected.enumerated() where e.type == .symlink { links.insert(places[i]) }
-        if !links.isEmpty {
-            for p in places {
-                for k in 1..<p.components.count {
-                    let above = RelativePath(validated: Array(p.components[..<k]))
-                    guard links.contains(above) else { continue }
-                    throw CofferError.restoreRefused(
-                        path: RestoreFolder.display(root: root, p.components),
-                        reason: "\(TerminalText.escape(bytes: above.bytes)) is a symbolic link in the version; restore never writes through a link")
-                }
-            }
-        }
-        var folders = Set<RelativePath>()
-        for (i, e) in selected.enumerated() where e.type == .directory || (e.type == .archive && options.expandArchives) {
-            folders.insert(places[i])
-        }
-        let target = try RestoreFolder(path: root, force: options.force, folders: folders)
-
-        // Refuse to overwrite unless forced: check every file and link first, write nothing yet.
-        if !options.force {
-            for (i, e) in selected.enumerated() {
-                guard let st = try target.existing(places[i]) else { continue }
-                if e.type == .directory && st.st_mode & S_IFMT == S_IFDIR { continue }
-                throw CofferError.destinationExists(path: target.display(places[i]))
-            }
-        }
-        var result = RestoreResult()
-        for (i, d) in selected.enumerated() where d.type == .directory {
-            close(try target.openFolder(places[i].components[...], create: true, for: places[i])!)
-            result.directories += 1
-        }
-
-        let fileIndices = selected.indices.filter { selected[$0].type == .file || selected[$0].type == .archive }
-        let files = fileIndices.map { selected[$0] }
-        let filePlaces = fileIndices.map { places[$0] }
-        let total = files.reduce(UInt64(0)) { $0 + $1.size }
-        let readers = PackReaders(vault: self)
-        let progressLock = NSLock()
-        var done: UInt64 = 0
-        var noteList: [String] = []
-        var errors = [Error?](repeating: nil, count: files.count)
-        let failed = ManagedFlag()
-        errors.withUnsafeMutableBufferPointer { errs in
-            let eBase = errs.baseAddress!
-            // Largest files first: the cores then finish together instead of one of them ending
-            // on a large file alone.
-            let order = files.indices.sorted { files[$0].size > files[$1].size }
-            parallelFor(files.count) { k in
-                let i = order[k]
-                if failed.isSet || options.isCancelled() {
-                    if !failed.isSet { eBase[i] = CofferError.interrupted; failed.set() }
-                    return
-                }
-                do {
-                    let e = files[i]
-                    if e.type == .archive, options.expandArchives {
-                        let notes = try self.expandArchive(e, into: filePlaces[i], target: target, readers: readers, versionID: versionID, options: options)
-                        progressLock.withLock { noteList += notes }
-                    } else {
-                        try self.restoreFile(e, at: filePlaces[i], target: target, readers: readers, versionID: versionID, options: options)
+        let patterns = IncludePatterns(options.include)
+        var total: UInt64 = 0
+        // First names of selected hard links that are not selected themselves: their content is
+        // written at the hard link's place.
+        var standIns = Set<[UInt8]>()
+        do {
+            let selected = SelectedEntries(try walk(), patterns: patterns)
+            var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
+            while let (e, _) = try selected.next() {
+                if options.isCancelled() { throw CofferError.interrupted }
+                _ = try stack.enter(e)
+                switch e.type {
+                case .file, .archive:
+                    if e.type == .archive && options.archiveHandler == nil {
+                        throw CofferError.invalidArgument("version \(versionID.short) holds archives stored member by member; this program cannot rebuild them")
                     }
-                    progressLock.lock()
-                    done += files[i].size
-                    let d = done
-                    progressLock.unlock()
-                    options.progress?(d, total)
-                } catch {
-                    eBase[i] = error
-                    failed.set()
+                    total = total.addingReportingOverflow(e.size).overflow ? UInt64.max : total + e.size
+                case .hardlink:
+                    if let patterns, !patterns.matches(e.hardlinkTargetBytes) { standIns.insert(e.hardlinkTargetBytes) }
+                default:
+                    break
                 }
             }
-        }
-        if let err = errors.lazy.compactMap({ $0 }).first { throw err }
-        result.files = files.count
-        result.bytes = total
-        result.notes = noteList
-
-        for (i, l) in selected.enumerated() where l.type == .symlink {
-            let place = places[i]
-            let shown = target.display(place)
-            let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
-            defer { close(dir) }
-            let (tmp, _) = try RestoreFolder.temporary(in: dir, display: shown, operation: "symlink") { symlinkat(l.linkTarget, dir, $0) }
-            var times = [timespec(tv_sec: Int(l.mtimeSeconds), tv_nsec: Int(l.mtimeNanoseconds)),
-                         timespec(tv_sec: Int(l.mtimeSeconds), tv_nsec: Int(l.mtimeNanoseconds))]
-            _ = tmp.withCName { utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }
-            do { try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: shown) } catch {
-                _ = tmp.withCName { unlinkat(dir, $0, 0) }
-                throw error
+            if patterns != nil && !selected.selectedAny {
+                throw CofferError.pathNotInVersion(path: options.include.joined(separator: ", "), version: versionID.short)
             }
-            result.symlinks += 1
         }
-        // Folder modes and times last, deepest first, so writing inside them does not change them.
-        for (i, d) in selected.enumerated().reversed() where d.type == .directory {
-            guard let fd = try? target.openFolder(places[i].components[...], create: false, for: places[i]) else { continue }
-            _ = fchmod(fd, mode_t(d.mode))
-            var times = [timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds)),
-                         timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds))]
-            _ = futimens(fd, &times)
-            close(fd)
+        let target = try RestoreFolder(path: root, force: options.force)
+
+        // Refuse to overwrite unless forced: check every entry first, write nothing yet.
+        if !options.force {
+            let selected = SelectedEntries(try walk(), patterns: patterns)
+            var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
+            while let (e, _) = try selected.next() {
+                if options.isCancelled() { throw CofferError.interrupted }
+                let item = try stack.enter(e).item
+                guard let st = try target.existing(item.place, versionFolders: item.folders) else { continue }
+                if e.type == .directory && st.st_mode & S_IFMT == S_IFDIR { continue }
+                throw CofferError.destinationExists(path: target.display(item.place))
+            }
         }
-        return result
+
+        let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total)
+        let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
+        var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
+        while let (e, standIn) = try selected.next() {
+            if options.isCancelled() { throw CofferError.interrupted }
+            if standIn {
+                run.standIns[e.pathBytes] = e
+                continue
+            }
+            let (item, closed) = try stack.enter(e)
+            for folder in closed { try run.closeFolder(folder) }
+            try run.restore(item)
+        }
+        for folder in stack.closeAll() { try run.closeFolder(folder) }
+        try run.flush()
+        return run.result
     }
 
     /// Streams one file of a version to `sink`, then checks its SHA-256. `path` may name a
-    /// member of an archive (`Export.zip/Connections.csv`); `handler` is needed for archives.
+    /// member of an archive (`Export.zip/Connections.csv`), or a hard link (its first name's
+    /// content); `handler` is needed for archives.
     /// - Throws: ``CofferError/integrity(object:reason:)`` if the content does not verify; the
     ///   sink may then have received verified chunks before the failure.
     public func readFile(
         _ versionID: ObjectID, path: String, archiveHandler: ArchiveHandler? = nil, into sink: ([UInt8]) throws -> Void
     ) throws {
-        let version = try version(versionID)
+        try readFile(versionID, pathBytes: Array(path.utf8), archiveHandler: archiveHandler, into: sink)
+    }
+
+    /// ``readFile(_:path:archiveHandler:into:)`` with the path as raw bytes. Only the folders
+    /// on the way to the file are read (the walk skips every other subtree).
+    public func readFile(
+        _ versionID: ObjectID, pathBytes: [UInt8], archiveHandler: ArchiveHandler? = nil, into sink: ([UInt8]) throws -> Void
+    ) throws {
         // Paths are compared as bytes (never as Swift Characters), without empty components.
         let slash = RelativePath.slash
-        let trimmedBytes = Array(Array(path.utf8).split(separator: slash).joined(separator: [slash]))
-        let trimmed = String(decoding: trimmedBytes, as: UTF8.self)
+        var wanted = Array(pathBytes.split(separator: slash).joined(separator: [slash]))
+        let shown = TerminalText.escape(bytes: pathBytes)
         let readers = PackReaders(vault: self)
-        if let e = version.entries.first(where: { $0.path.utf8.elementsEqual(trimmedBytes) }) {
-            guard e.type == .file || e.type == .archive else {
-                throw CofferError.invalidArgument("\(path) is a \(e.type == .directory ? "folder" : "symbolic link"), not a file")
+        var followedHardlink = false
+        var walker = try walker(for: versionID)
+        search: while let e = try walker.next() {
+            if e.pathBytes == wanted {
+                switch e.type {
+                case .file, .archive:
+                    let object = "\(e.displayPath) in version \(versionID.short)"
+                    let sha = SHA256()
+                    var size: UInt64 = 0
+                    try stream(e, readers: readers, object: object, handler: archiveHandler, isCancelled: { false }) { bytes in
+                        sha.update(bytes)
+                        size += UInt64(bytes.count)
+                        try sink(Array(bytes))
+                    }
+                    guard size == e.size, sha.finalize() == e.sha256 else {
+                        throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file")
+                    }
+                    return
+                case .hardlink where !followedHardlink:
+                    // Another name of a file listed earlier: read that one.
+                    followedHardlink = true
+                    wanted = e.hardlinkTargetBytes
+                    walker = try self.walker(for: versionID)
+                    continue search
+                default:
+                    throw CofferError.invalidArgument("\(shown) is \(Restorer.kindName(e.type)), not a file")
+                }
             }
-            let object = "\(e.path) in version \(versionID.short)"
-            let sha = SHA256()
-            var size: UInt64 = 0
-            try stream(e, readers: readers, object: object, handler: archiveHandler, isCancelled: { false }) { bytes in
-                sha.update(bytes)
-                size += UInt64(bytes.count)
-                try sink(Array(bytes))
-            }
-            guard size == e.size, sha.finalize() == e.sha256 else {
-                throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file")
-            }
-            return
-        }
-        // A member of an archive?
-        for e in version.entries where e.type == .archive && trimmedBytes.starts(with: Array(e.path.utf8) + [slash]) {
-            let name = Array(trimmedBytes.dropFirst(e.path.utf8.count + 1))
-            guard let m = e.archive?.members.first(where: { $0.name.utf8.elementsEqual(name) || $0.name.utf8.elementsEqual(name + [slash]) }) else {
+            guard ListedEntries.isBelow(wanted, e.pathBytes) else {
+                walker.skipChildren()
+                if VersionWalker.compare(e.pathBytes, wanted) > 0 { break }
                 continue
             }
-            guard !m.isDirectory else { throw CofferError.invalidArgument("\(path) is a folder inside \(e.path), not a file") }
-            let object = "\(trimmed) in version \(versionID.short)"
-            try streamMember(m, of: e, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
+            // Below this entry: descend into a folder; look for an archive's member.
+            guard e.type == .archive, let layout = try archiveLayout(of: e) else { continue }
+            let name = Array(wanted.dropFirst(e.pathBytes.count + 1))
+            guard let m = layout.members.first(where: { $0.name.utf8.elementsEqual(name) || $0.name.utf8.elementsEqual(name + [slash]) }) else {
+                continue
+            }
+            guard !m.isDirectory else { throw CofferError.invalidArgument("\(shown) is a folder inside \(e.displayPath), not a file") }
+            var loaded = e
+            loaded.archive = layout
+            let object = "\(TerminalText.escape(bytes: wanted)) in version \(versionID.short)"
+            try streamMember(m, of: loaded, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
             return
         }
-        throw CofferError.pathNotInVersion(path: path, version: versionID.short)
+        throw CofferError.pathNotInVersion(path: shown, version: versionID.short)
     }
 
     /// Decrypts and verifies one chunk into `scratch`; the view is valid until `scratch` is used again.
@@ -230,11 +220,13 @@ extension Vault {
         try BlobScratch.with { Array(try readChunk(id, readers: readers, context: context, scratch: $0)) }
     }
 
-    private func restoreFile(
-        _ e: VersionEntry, at place: RelativePath, target: RestoreFolder, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
+    /// Writes a file or archive entry at `place` (below `versionFolders` folders of the version).
+    func restoreFile(
+        _ e: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder, readers: PackReaders, versionID: ObjectID,
+        options: RestoreOptions
     ) throws {
-        let object = "\(TerminalText.escape(e.path)) in version \(versionID.short)"
-        let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
+        let object = "\(e.displayPath) in version \(versionID.short)"
+        let dir = try target.openFolder(place.parentComponents, create: true, for: place, versionFolders: versionFolders)!
         defer { close(dir) }
         try writeVerified(
             in: dir, place: place, target: target, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size,
@@ -244,33 +236,42 @@ extension Vault {
         }
     }
 
-    /// Produces the bytes of a file or archive entry, chunk by chunk (archives: part by part).
+    /// Produces the bytes of a file or archive entry, chunk by chunk (archives: part by part;
+    /// a sparse file's holes as zeros between its chunks' bytes).
     func stream(
         _ e: VersionEntry, readers: PackReaders, object: String, handler: ArchiveHandler?, isCancelled: () -> Bool,
         into emit: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         if e.type == .file {
+            var holes = HoleFiller(e.holes, object: object)
             try BlobScratch.with { scratch in
                 for c in e.chunks {
                     if isCancelled() { throw CofferError.interrupted }
-                    try emit(try readChunk(c, readers: readers, context: object, scratch: scratch))
+                    let bytes = try readChunk(c, readers: readers, context: object, scratch: scratch)
+                    if e.holes.isEmpty { try emit(bytes) } else { try holes.emit(bytes, into: emit) }
                 }
             }
+            try holes.finish(into: emit)
             return
         }
-        guard let layout = e.archive, let handler else { throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild") }
+        guard let handler, let layout = try archiveLayout(of: e) else {
+            throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild")
+        }
         try streamArchive(layout, handler: handler, readers: readers, object: object, isCancelled: isCancelled, into: emit)
     }
 
     /// Restores an archive's members into the folder `folder` below the target. A member whose
     /// name is not a safe relative path (``RelativePath/zipMember(_:)``), or whose place is
     /// refused (a link in the way), is not written and gets a note.
-    private func expandArchive(
-        _ e: VersionEntry, into folder: RelativePath, target: RestoreFolder, readers: PackReaders, versionID: ObjectID, options: RestoreOptions
+    func expandArchive(
+        _ entry: VersionEntry, into folder: RelativePath, versionFolders: Int, target: RestoreFolder, readers: PackReaders, versionID: ObjectID,
+        options: RestoreOptions
     ) throws -> [String] {
-        guard let layout = e.archive else { return [] }
-        close(try target.openFolder(folder.components[...], create: true, for: folder)!)
-        let shownEntry = TerminalText.escape(e.path)
+        guard let layout = try archiveLayout(of: entry) else { return [] }
+        var e = entry
+        e.archive = layout
+        close(try target.openFolder(folder.components[...], create: true, for: folder, versionFolders: versionFolders)!)
+        let shownEntry = e.displayPath
         var notes: [String] = []
         for m in layout.members {
             if options.isCancelled() { throw CofferError.interrupted }
@@ -282,10 +283,10 @@ extension Vault {
             let place = folder.appending(relative)
             do {
                 if m.isDirectory {
-                    close(try target.openFolder(place.components[...], create: true, for: place)!)
+                    close(try target.openFolder(place.components[...], create: true, for: place, versionFolders: versionFolders)!)
                     continue
                 }
-                let dir = try target.openFolder(place.parentComponents, create: true, for: place)!
+                let dir = try target.openFolder(place.parentComponents, create: true, for: place, versionFolders: versionFolders)!
                 defer { close(dir) }
                 let object = "\(shownEntry)/\(shownMember) in version \(versionID.short)"
                 if m.data == .opaque {
@@ -310,7 +311,7 @@ extension Vault {
     /// Writes a file under a temporary name in the folder `dir`, checks its size and SHA-256,
     /// sets mode and mtime, and renames it into place; nothing is left under the real name on
     /// failure. `place` below `target` is where the file goes (for the name and for messages).
-    private func writeVerified(
+    func writeVerified(
         in dir: Int32, place: RelativePath, target: RestoreFolder, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
         produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
@@ -334,6 +335,10 @@ extension Vault {
                 throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
             }
             _ = fchmod(fd, mode_t(mode))
+            // Not restored yet (format 2 records them): the owner (fchown to uid/gid, or to the
+            // user and group names where they resolve, root only), extended attributes and ACLs
+            // (fsetxattr), and holes left as holes (the zeros are written today). They go here,
+            // on `fd` before the rename; folders get theirs where their mode is set.
             var times = [timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1)), timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1))]
             _ = futimens(fd, &times)
         } catch {
@@ -343,42 +348,6 @@ extension Vault {
         guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: target.display(place), operation: "close") }
         try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: target.display(place))
         keep = true
-    }
-
-    /// The entries to restore: those matching `include` (or under a matching folder), plus the
-    /// folders that contain them. Paths are split and compared as bytes.
-    func select(_ version: Version, include: [String], versionID: ObjectID) throws -> [VersionEntry] {
-        guard !include.isEmpty else { return version.entries }
-        let slash = RelativePath.slash
-        // NUL-terminated for fnmatch, without empty components.
-        let patterns = include.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) + [0] }
-        var chosen = Set<[UInt8]>()
-        for e in version.entries {
-            let components = Array(e.path.utf8).split(separator: slash, omittingEmptySubsequences: false)
-            let matches = patterns.contains { pattern in
-                var prefix: [UInt8] = []
-                for comp in components {
-                    if !prefix.isEmpty { prefix.append(slash) }
-                    prefix += comp
-                    let hit = pattern.withUnsafeBufferPointer { p in
-                        (prefix + [0]).withUnsafeBufferPointer { s in
-                            p.withMemoryRebound(to: CChar.self) { p in
-                                s.withMemoryRebound(to: CChar.self) { s in fnmatch(p.baseAddress!, s.baseAddress!, 0) == 0 }
-                            }
-                        }
-                    }
-                    if hit { return true }
-                }
-                return false
-            }
-            if matches {
-                for k in 1...components.count { chosen.insert(Array(components[..<k].joined(separator: [slash]))) }
-            }
-        }
-        guard !chosen.isEmpty else {
-            throw CofferError.pathNotInVersion(path: include.joined(separator: ", "), version: versionID.short)
-        }
-        return version.entries.filter { chosen.contains(Array($0.path.utf8)) }
     }
 }
 

@@ -43,63 +43,77 @@ extension Coffer {
         func run() throws {
             let vault = try vaultArguments.open()
             let a = try vault.resolve(from), b = try vault.resolve(to)
-            let va = try vault.version(a), vb = try vault.version(b)
-            let diff = VersionDiff(from: va, to: vb)
             if records {
-                try recordDiff(vault: vault, a: a, b: b, diff: diff)
+                try recordDiff(vault: vault, a: a, b: b)
             } else {
-                fileDiff(diff, a: a, b: b)
+                try fileDiff(vault: vault, a: a, b: b)
             }
         }
 
-        private func fileDiff(_ diff: VersionDiff, a: ObjectID, b: ObjectID) {
+        /// Prints each change as the two walks produce it.
+        private func fileDiff(vault: Vault, a: ObjectID, b: ObjectID) throws {
+            var added = 0, removed = 0, changed = 0
+            let rename = try vault.renamedRoot(from: a, to: b)
             if output.json {
-                try? JSONOutput.print(FileDiffJSON(diff))
+                // "compared" sorts before "files": the renamed root is known before the first change.
+                let compared = rename.map { FileDiffJSON.Leading(compared: [String(decoding: $0.before, as: UTF8.self), String(decoding: $0.after, as: UTF8.self)]) }
+                let stream = try JSONArrayStream(key: "files", leading: compared)
+                let (_, summary) = try vault.diff(from: a, to: b) { try stream.append(FileDiffJSON.Item($0)) }
+                try stream.finish(FileDiffJSON.Trailing(unchanged: summary.unchanged))
                 return
             }
-            if output.quiet { return }
-            if let (x, y) = diff.renamedRoot { Console.out("comparing \(Console.name(x)) with \(Console.name(y))") }
-            var added = 0, removed = 0, changed = 0
-            for c in diff.changes {
+            if !output.quiet, let (x, y) = rename {
+                Console.out("comparing \(TerminalText.escape(bytes: x)) with \(TerminalText.escape(bytes: y))")
+            }
+            let (_, summary) = try vault.diff(from: a, to: b) { c in
                 switch c {
                 case .added(let e):
                     added += 1
-                    Console.out("+ \(Console.name(e.path))\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
+                    if !output.quiet { Console.out("+ \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")") }
                 case .removed(let e):
                     removed += 1
-                    Console.out("- \(Console.name(e.path))\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
+                    if !output.quiet { Console.out("- \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")") }
                 case .changed(let x, let y):
                     changed += 1
-                    let delta = Int64(y.size) - Int64(x.size)
-                    Console.out("M \(Console.name(y.path))  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(UInt64(abs(delta)))))")
+                    let delta = Int64(bitPattern: y.size &- x.size)
+                    if !output.quiet {
+                        Console.out("M \(y.displayPath)  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(delta.magnitude)))")
+                    }
                 }
             }
-            Console.out("\(added) added, \(removed) removed, \(changed) changed, \(diff.unchanged) unchanged (\(a.short) → \(b.short))")
+            if output.quiet { return }
+            Console.out("\(added) added, \(removed) removed, \(changed) changed, \(summary.unchanged) unchanged (\(a.short) → \(b.short))")
         }
 
-        private func recordDiff(vault: Vault, a: ObjectID, b: ObjectID, diff: VersionDiff) throws {
+        private func recordDiff(vault: Vault, a: ObjectID, b: ObjectID) throws {
             let handler = ZipArchiveHandler()
-            var pairs: [(String, String)] = []  // (path before, path after)
+            let diff = try VersionDiff(vault, from: a, to: b)
+            var pairs: [([UInt8], [UInt8])] = []  // (path before, path after)
             for c in diff.changes {
                 guard case .changed(_, let y) = c, y.type == .file, Self.isTable(y.path) else { continue }
                 if let path {
                     guard Paths.endsWithComponents(y.path, Paths.normalized(path)) else { continue }
                 }
-                pairs.append((diff.pathInBefore(y.path), y.path))
+                pairs.append((diff.pathInBefore(y.pathBytes), y.pathBytes))
             }
             if let path, pairs.isEmpty {
-                let known = try vault.version(b).expandedEntries.contains { Paths.endsWithComponents($0.path, Paths.normalized(path)) }
+                var known = false
+                let walker = try vault.walker(for: b, expandArchives: true)
+                while let e = try walker.next() {
+                    if Paths.endsWithComponents(e.path, Paths.normalized(path)) { known = true; break }
+                }
                 guard known else { throw CofferError.pathNotInVersion(path: path, version: b.short) }
             }
             var files: [FileRecordDiff] = []
             for (before, after) in pairs {
                 var old: [UInt8] = [], new: [UInt8] = []
-                try vault.readFile(a, path: before, archiveHandler: handler) { old += $0 }
-                try vault.readFile(b, path: after, archiveHandler: handler) { new += $0 }
+                try vault.readFile(a, pathBytes: before, archiveHandler: handler) { old += $0 }
+                try vault.readFile(b, pathBytes: after, archiveHandler: handler) { new += $0 }
+                let shown = String(decoding: after, as: UTF8.self)
                 do {
-                    files.append(try RecordDiff.compare(before: old, after: new, path: after, keyColumns: keys))
+                    files.append(try RecordDiff.compare(before: old, after: new, path: shown, keyColumns: keys))
                 } catch {
-                    throw CofferError.invalidArgument("\(after): \(error)")
+                    throw CofferError.invalidArgument("\(TerminalText.escape(bytes: after)): \(error)")
                 }
             }
             if output.json {
@@ -141,29 +155,33 @@ extension Coffer {
     }
 }
 
-/// `diff --json` without --records.
-private struct FileDiffJSON: Encodable {
+/// `diff --json` without --records: `{"compared": [before, after]?, "files": [...], "unchanged": n}`,
+/// the files written as the comparison finds them. Paths as in `ls --json` (`path_bytes` when
+/// not UTF-8).
+enum FileDiffJSON {
+    struct Leading: Encodable {
+        var compared: [String]
+    }
+
+    struct Trailing: Encodable {
+        var unchanged: Int
+    }
+
     struct Item: Encodable {
         var path: String
+        var path_bytes: String?
         var change: String
         var type: String
         var size_before: UInt64?
         var size_after: UInt64?
-    }
 
-    var files: [Item]
-    var unchanged: Int
-    var compared: [String]?
-
-    init(_ d: VersionDiff) {
-        files = d.changes.map { c in
+        init(_ c: VersionDiff.Change) {
+            (path, path_bytes) = JSONBytes.lossless(c.pathBytes)
             switch c {
-            case .added(let e): return Item(path: e.path, change: "added", type: "\(e.type)", size_before: nil, size_after: e.size)
-            case .removed(let e): return Item(path: e.path, change: "removed", type: "\(e.type)", size_before: e.size, size_after: nil)
-            case .changed(let x, let y): return Item(path: y.path, change: "changed", type: "\(y.type)", size_before: x.size, size_after: y.size)
+            case .added(let e): (change, type, size_before, size_after) = ("added", "\(e.type)", nil, e.size)
+            case .removed(let e): (change, type, size_before, size_after) = ("removed", "\(e.type)", e.size, nil)
+            case .changed(let x, let y): (change, type, size_before, size_after) = ("changed", "\(y.type)", x.size, y.size)
             }
         }
-        unchanged = d.unchanged
-        compared = d.renamedRoot.map { [$0.before, $0.after] }
     }
 }

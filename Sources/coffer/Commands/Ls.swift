@@ -25,66 +25,135 @@ extension Coffer {
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
             let v = try vault.version(id)
-            // Archives (zips) list their members under the archive's name.
-            var entries = v.expandedEntries
-            if let path {
-                let prefix = Paths.normalized(path)
+            // Archives (zips) list their members under the archive's name. The version is read
+            // as a stream: each entry is printed as it comes, nothing is held but the row.
+            let walker = try vault.walker(for: v, id: id, expandArchives: true)
+            let slash = UInt8(ascii: "/")
+            let prefix = path.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) } ?? []
+            var listed = 0
+            let json = output.json ? try JSONArrayStream(key: "entries") : nil
+            let table = !output.json && !output.quiet ? LsTable(long: long) : nil
+            while let e = try walker.next() {
                 if !prefix.isEmpty {
-                    entries = entries.filter { Paths.isSelfOrDescendant($0.path, of: prefix) }
-                    if entries.isEmpty { throw CofferError.pathNotInVersion(path: path, version: id.short) }
+                    guard e.pathBytes == prefix || e.pathBytes.starts(with: prefix + [slash]) else {
+                        // Not at or under the path: descend only towards it.
+                        if !prefix.starts(with: e.pathBytes + [slash]) {
+                            walker.skipChildren()
+                            if VersionWalker.compare(e.pathBytes, prefix) > 0 { break }
+                        }
+                        continue
+                    }
                 }
+                listed += 1
+                try json?.append(LsJSON.Entry(e))
+                table?.row(e)
             }
-            if output.json {
-                try JSONOutput.print(LsJSON(id: id, version: v, entries: entries))
-                return
-            }
-            if output.quiet { return }
-            let rows = entries.map { e -> [String] in
-                var row = [Format.mode(e.mode, type: e.type)]
-                row.append(e.type == .directory ? "-" : long ? String(e.size) : Format.bytes(e.size))
-                row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
-                if long { row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-") }
-                row.append(e.type == .symlink ? "\(Console.name(e.path)) -> \(Console.name(e.linkTarget))" : Console.name(e.path))
-                return row
-            }
-            let header = long ? ["MODE", "SIZE", "MODIFIED", "SHA-256", "PATH"] : ["MODE", "SIZE", "MODIFIED", "PATH"]
-            Console.out(Format.table(header, rows, rightAligned: [1]))
+            if !prefix.isEmpty && listed == 0 { throw CofferError.pathNotInVersion(path: path ?? "", version: id.short) }
+            try json?.finish(LsJSON(id: id, version: v))
+            table?.finish()
         }
     }
 }
 
-/// `ls --json`.
-private struct LsJSON: Encodable {
+/// `ls` for people: rows printed as they come, in columns of fixed widths (the SIZE column as
+/// wide as a size in `Format.bytes` is, or 12 digits with `--long`).
+private final class LsTable {
+    private let long: Bool
+    private let sizeWidth: Int
+    private var pending: [String] = []
+
+    init(long: Bool) {
+        self.long = long
+        sizeWidth = long ? 12 : 7
+        let header = long ? ["MODE", "SIZE", "MODIFIED", "SHA-256", "PATH"] : ["MODE", "SIZE", "MODIFIED", "PATH"]
+        pending.append(line(header))
+    }
+
+    func row(_ e: VersionEntry) {
+        var row = [Format.mode(e.mode, type: e.type)]
+        let sized = e.type == .file || e.type == .archive || e.type == .hardlink || e.type == .symlink
+        row.append(!sized ? "-" : long ? String(e.size) : Format.bytes(e.size))
+        row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
+        if long { row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-") }
+        switch e.type {
+        case .symlink: row.append("\(e.displayPath) -> \(TerminalText.escape(bytes: e.linkTargetBytes))")
+        case .hardlink: row.append("\(e.displayPath) => \(TerminalText.escape(bytes: e.hardlinkTargetBytes))")
+        case .charDevice, .blockDevice: row.append("\(e.displayPath) (\(Format.device(e.rdev)))")
+        default: row.append(e.displayPath)
+        }
+        pending.append(line(row))
+        if pending.count >= 512 { flush() }
+    }
+
+    func finish() { flush() }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        // Names are escaped already (displayPath): each line prints as it is.
+        Console.out(pending.joined(separator: "\n"))
+        pending = []
+    }
+
+    private func line(_ cells: [String]) -> String {
+        let widths = long ? [10, sizeWidth, 16, 64] : [10, sizeWidth, 16]
+        var out = ""
+        for (c, cell) in cells.enumerated() {
+            if c > 0 { out += "  " }
+            if c == cells.count - 1 { out += cell; break }
+            let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
+            out += c == 1 ? pad + cell : cell + pad
+        }
+        return out
+    }
+}
+
+/// `ls --json`: `{"entries": [...], "id": ..., "name": ..., "time": ...}`, the entries written
+/// as they come. A path (or link target) that is not valid UTF-8 is given as `path` with
+/// U+FFFD for the invalid bytes, and exactly as `path_bytes` (base64).
+struct LsJSON: Encodable {
     struct Entry: Encodable {
         var type: String
         var path: String
+        var pathBytes: String?
         var mode: String
         var size: UInt64
         var mtime: String
         var sha256: String?
         var linkTarget: String?
+        var linkTargetBytes: String?
+        var hardlinkTarget: String?
+        var hardlinkTargetBytes: String?
+        var rdev: UInt64?
 
         enum CodingKeys: String, CodingKey {
-            case type, path, mode, size, mtime, sha256
+            case type, path, mode, size, mtime, sha256, rdev
+            case pathBytes = "path_bytes"
             case linkTarget = "link_target"
+            case linkTargetBytes = "link_target_bytes"
+            case hardlinkTarget = "hardlink_target"
+            case hardlinkTargetBytes = "hardlink_target_bytes"
+        }
+
+        init(_ e: VersionEntry) {
+            type = JSONBytes.typeName(e.type)
+            (path, pathBytes) = JSONBytes.lossless(e.pathBytes)
+            mode = String(format: "%04o", e.mode)
+            size = e.type == .directory ? 0 : e.size
+            mtime = Format.iso8601(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds)))
+            sha256 = (e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : nil
+            if e.type == .symlink { (linkTarget, linkTargetBytes) = JSONBytes.lossless(e.linkTargetBytes) }
+            if e.type == .hardlink { (hardlinkTarget, hardlinkTargetBytes) = JSONBytes.lossless(e.hardlinkTargetBytes) }
+            if e.type == .charDevice || e.type == .blockDevice { rdev = e.rdev }
         }
     }
 
     var id: String
     var name: String
     var time: String
-    var entries: [Entry]
 
-    init(id: ObjectID, version: Version, entries: [VersionEntry]) {
+    init(id: ObjectID, version: Version) {
         self.id = id.hex
         name = version.name
         time = Format.iso8601(version.time)
-        self.entries = entries.map { e in
-            Entry(
-                type: e.type == .directory ? "dir" : e.type == .symlink ? "symlink" : "file", path: e.path,
-                mode: String(format: "%04o", e.mode), size: e.type == .directory ? 0 : e.size,
-                mtime: Format.iso8601(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))),
-                sha256: (e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : nil, linkTarget: e.type == .symlink ? e.linkTarget : nil)
-        }
     }
 }

@@ -15,7 +15,7 @@ enum Console {
     /// Writes a JSON document to stdout. The encoder escapes C0 controls itself; DEL and the C1
     /// controls (U+0080–U+009F, which some terminals obey: U+009B is CSI) are written as `\u007f`
     /// … `\u009f` too, which is the same JSON string, so the document stays exact.
-    static func outJSON(_ text: String) {
+    static func outJSON(_ text: String, newline: Bool = true) {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 1)
         var bytes = text.utf8.makeIterator()
@@ -29,7 +29,7 @@ enum Console {
                 out.append(b)
             }
         }
-        out.append(0x0A)
+        if newline { out.append(0x0A) }
         writeAll(1, out)
     }
 
@@ -159,9 +159,27 @@ enum Format {
         return nil
     }
 
-    /// `rwxr-xr-x` for a mode, prefixed by the entry type (`d`, `-`, `l`).
+    /// `major:minor` of a Linux device number.
+    static func device(_ rdev: UInt64) -> String {
+        let major = ((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~UInt64(0xFFF))
+        let minor = (rdev & 0xFF) | ((rdev >> 12) & ~UInt64(0xFF))
+        return "\(major):\(minor)"
+    }
+
+    /// `rwxr-xr-x` for a mode, prefixed by the entry type (`d`, `-`, `l`, `z` archive, `p` named
+    /// pipe, `c`/`b` device, `h` hard link).
     static func mode(_ mode: UInt32, type: EntryType) -> String {
-        let t: Character = type == .directory ? "d" : type == .symlink ? "l" : type == .archive ? "z" : "-"
+        let t: Character
+        switch type {
+        case .directory: t = "d"
+        case .symlink: t = "l"
+        case .archive: t = "z"
+        case .fifo: t = "p"
+        case .charDevice: t = "c"
+        case .blockDevice: t = "b"
+        case .hardlink: t = "h"
+        case .file: t = "-"
+        }
         var s = String(t)
         let bits: [(UInt32, Character)] = [
             (0o400, "r"), (0o200, "w"), (0o100, "x"), (0o040, "r"), (0o020, "w"), (0o010, "x"), (0o004, "r"), (0o002, "w"), (0o001, "x"),

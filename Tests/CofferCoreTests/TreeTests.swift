@@ -452,3 +452,12 @@ extension TreeFuzzRegressionTests {
         #expect(v.rootTree?.count == 1)
     }
 }
+
+extension TreeFuzzRegressionTests {
+    /// The seed in Fuzz/Corpus/tree is the entry point's seed (what `make fuzz-corpus` writes).
+    @Test func corpusSeedIsCurrent() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let seed = T.read(repo.path + "/Fuzz/Corpus/tree/every-kind")
+        #expect(seed == FuzzingEntryPoints.treeSeed())
+    }
+}

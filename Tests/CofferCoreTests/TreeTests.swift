@@ -197,7 +197,8 @@ import Testing
     @Test func oneChangeInALargeFolderRewritesOneOrTwoPieces() throws {
         let names = (0..<100_000).map { String(format: "file-%06d.csv", $0 * 2) }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         let (before, sink) = try Self.build(names)
-        #expect(before.count > 100)
+        // Nodes of 164 bytes: about 56 to a piece (FORMAT.md, "Splitting a listing").
+        #expect(before.count > 1_500 && before.count < 2_200, "\(before.count) pieces")
         var sizes: [Int] = []
         for id in before {
             sizes.append(sink.stored[id]!.count)
@@ -428,5 +429,35 @@ import Testing
         for n in stride(from: 0, to: seed.count, by: 7) {
             #expect(throws: CofferError.self) { try FuzzingEntryPoints.treeRoundTrip(Array(seed.prefix(n))) }
         }
+    }
+}
+
+extension TreeFuzzRegressionTests {
+    /// A body_version 3 with a host and a note that are not UTF-8 and counters this build does
+    /// not know decodes, and encodes back to the same bytes (the fuzz-version invariant).
+    @Test func versionBody3KeepsRawBytesAndUnknownCounters() throws {
+        var w = ByteWriter()
+        w.u8(3); w.string("n"); w.i64(1_700_000_000); w.u32(0)
+        w.blob([0x68, 0xFF])  // host
+        w.u32(0)  // tags
+        w.u32(1); w.blob([0x2F, 0xFE])  // paths
+        w.u8(0)
+        w.u32(15); for i in 0..<15 { w.u64(UInt64(i)) }
+        w.u32(1); w.blob([0x80])  // notes
+        w.u32(1); w.id(ObjectID(bytes: [UInt8](repeating: 5, count: 32)))
+        let body = w.bytes
+        let (v, again) = try FuzzingEntryPoints.versionRoundTrip(body)
+        #expect(again == body)
+        #expect(v.stats.files == 0 && v.stats.directories == 1 && v.stats.addedTreePlainBytes == 12)
+        #expect(v.rootTree?.count == 1)
+    }
+}
+
+extension TreeFuzzRegressionTests {
+    /// The seed in Fuzz/Corpus/tree is the entry point's seed (what `make fuzz-corpus` writes).
+    @Test func corpusSeedIsCurrent() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let seed = T.read(repo.path + "/Fuzz/Corpus/tree/every-kind")
+        #expect(seed == FuzzingEntryPoints.treeSeed())
     }
 }

@@ -247,6 +247,13 @@ final class Sealer: @unchecked Sendable {
         stage.sync { self.deliver = nil }
     }
 
+    /// After an error outside the sealer (the walk stopped): waits until the store stage and the
+    /// pack writer are idle, so nothing is written into the vault once the caller returns.
+    func quiesce() {
+        stage.sync {}
+        writer.waitForWrites()
+    }
+
     private func sealFile(_ i: Int, from source: Source, path entryPath: String, size entrySize: UInt64) throws {
         // Keep small files whole in one batch when the buffer is short of room; and hand a batch
         // on once it holds `maxSegments` files, so many tiny files (an archive's parts) cost

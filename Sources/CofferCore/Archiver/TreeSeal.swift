@@ -65,12 +65,19 @@ extension Vault {
         walk.notes = notes
 
         // 3. Walk, read, chunk and store.
-        for input in inputs {
-            try walk.sealInput(absolute: input.absolute, name: input.name, stat: input.stat)
+        let root: [ObjectID]
+        let added: (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64)
+        do {
+            for input in inputs {
+                try walk.sealInput(absolute: input.absolute, name: input.name, stat: input.stat)
+            }
+            root = try walk.finish()
+            added = try sealer.finish()
+        } catch {
+            sealer.quiesce()  // no pack is written once the lock is released
+            throw error
         }
-        let root = try walk.finish()
         var stats = walk.stats
-        let added = try sealer.finish()
         stats.bytesRead += sealer.bytesRead
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes

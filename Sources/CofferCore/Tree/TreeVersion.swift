@@ -21,13 +21,14 @@ extension Version {
         let secs = Int64(t.rounded(.down))
         w.i64(secs)
         w.u32(UInt32(max(0, min(999_999_999, ((t - Double(secs)) * 1e9).rounded()))))
-        w.string(host)
+        let raw = rawText ?? (Array(host.utf8), paths.map { Array($0.utf8) }, notes.map { Array($0.utf8) })
+        w.blob(raw.host)
         w.u32(UInt32(tags.count)); tags.forEach { w.string($0) }
-        w.u32(UInt32(paths.count)); paths.forEach { w.string($0) }
+        w.u32(UInt32(raw.paths.count)); raw.paths.forEach { w.blob($0) }
         if let parent { w.u8(1); w.id(parent) } else { w.u8(0) }
-        let counters = stats.allCounters
+        let counters = rawCounters.flatMap { VersionStats(counters: $0) == stats ? $0 : nil } ?? stats.allCounters
         w.u32(UInt32(counters.count)); counters.forEach { w.u64($0) }
-        w.u32(UInt32(notes.count)); notes.forEach { w.string($0) }
+        w.u32(UInt32(raw.notes.count)); raw.notes.forEach { w.blob($0) }
         w.u32(UInt32(root.count)); root.forEach { w.id($0) }
         return w.bytes
     }
@@ -38,11 +39,11 @@ extension Version {
         let secs = try r.i64()
         let ns = try r.u32()
         guard ns < 1_000_000_000 else { throw FormatError("bad nanoseconds") }
-        let host = lenient(try r.blob(max: 1 << 20))
+        let hostBytes = try r.blob(max: 1 << 20)
         var tags: [String] = []
         for _ in 0..<(try r.count(minimumElementSize: 4)) { tags.append(try r.string()) }
-        var paths: [String] = []
-        for _ in 0..<(try r.count(minimumElementSize: 4)) { paths.append(lenient(try r.blob(max: 1 << 20))) }
+        var paths: [[UInt8]] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4)) { paths.append(try r.blob(max: 1 << 20)) }
         var parent: ObjectID?
         switch try r.u8() {
         case 0: parent = nil
@@ -53,17 +54,19 @@ extension Version {
         guard nc <= maximumCounters else { throw FormatError("\(nc) stats counters, more than \(maximumCounters)") }
         var counters: [UInt64] = []
         for _ in 0..<nc { counters.append(try r.u64()) }
-        var notes: [String] = []
-        for _ in 0..<(try r.count(minimumElementSize: 4)) { notes.append(lenient(try r.blob(max: 1 << 20))) }
+        var notes: [[UInt8]] = []
+        for _ in 0..<(try r.count(minimumElementSize: 4)) { notes.append(try r.blob(max: 1 << 20)) }
         let nr = try r.count(minimumElementSize: 32)
         var root: [ObjectID] = []
         root.reserveCapacity(nr)
         for _ in 0..<nr { root.append(try r.id()) }
         try r.expectEnd()
         var v = Version(
-            name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: host, tags: tags, paths: paths,
-            parent: parent, stats: VersionStats(counters: counters), notes: notes, entries: [])
+            name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: lenient(hostBytes), tags: tags,
+            paths: paths.map(lenient), parent: parent, stats: VersionStats(counters: counters), notes: notes.map(lenient), entries: [])
         v.rootTree = root
+        v.rawText = (hostBytes, paths, notes)
+        v.rawCounters = counters
         return v
     }
 }

@@ -229,6 +229,13 @@ public struct Version: Sendable {
     public var entries: [VersionEntry]
     /// Format 2: the pieces of the root listing (the base names given to seal); nil in format 1.
     public var rootTree: [ObjectID]? = nil
+    /// Format 2: host, paths and notes as the body held them (raw bytes, which need not be
+    /// UTF-8; the `String` fields decode them leniently, for display). Set when a body_version 3
+    /// is decoded, and written back as they are; nil for a version made in memory.
+    var rawText: (host: [UInt8], paths: [[UInt8]], notes: [[UInt8]])? = nil
+    /// Format 2: the stats counters as the body held them (counters this build does not know
+    /// included), written back as they are while ``stats`` still says the same.
+    var rawCounters: [UInt64]? = nil
 
     func encode() -> [UInt8] {
         if let rootTree { return encodeTreeVersion(rootTree) }

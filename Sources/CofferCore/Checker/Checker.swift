@@ -118,26 +118,26 @@ extension Vault {
             }
         }
 
-        // Versions.
+        // Versions: every chunk, tree piece and layout piece a live version refers to is in the
+        // index. A subtree shared by several versions (format 2: the same tree pieces) is walked once.
         let listed = Set(try backend.ids(in: .versions))
-        var usedChunks = Set<ObjectID>()
+        var used = UsedBlobs()
         for vid in head.live {
             report.versionsChecked += 1
-            let v: Version
-            do { v = try version(vid) } catch {
+            do {
+                try markUsed(
+                    version: vid, into: &used,
+                    missing: { m in
+                        let shown = m.path.isEmpty ? "(the root listing)" : TerminalText.escape(bytes: m.path)
+                        report.errors.append("version \(vid.short): \(shown): \(m.kind) \(m.id.short) is not in the index")
+                        report.damagedVersions[vid, default: []].append(shown)
+                    },
+                    damagedBelow: { path in
+                        report.damagedVersions[vid, default: []].append(TerminalText.escape(bytes: path) + " (shared with a damaged version)")
+                    })
+            } catch {
                 report.errors.append("\(error)")
-                report.damagedVersions[vid, default: []].append("(the whole version: its manifest is unreadable)")
-                continue
-            }
-            for e in v.entries where e.type == .file || e.type == .archive {
-                for c in e.storedChunks {
-                    usedChunks.insert(c)
-                    if !index.contains(c) {
-                        report.errors.append("version \(vid.short): \(e.path): chunk \(c.short) is not in the index")
-                        report.damagedVersions[vid, default: []].append(e.path)
-                        break
-                    }
-                }
+                report.damagedVersions[vid, default: []].append("(the whole version: its manifest or a listing is unreadable)")
             }
         }
         let live = Set(head.live)
@@ -209,12 +209,27 @@ extension Vault {
             }
         }
 
-        // Name the versions that lost data.
+        // Name the versions that lost data (a listing in a bad pack stops that version's walk).
         if !badPacks.isEmpty {
+            func lost(_ id: ObjectID) -> Bool { index.location(of: id).map { badPacks.contains($0.pack) } ?? false }
             for vid in head.live {
-                guard let v = try? version(vid) else { continue }
-                for e in v.entries where e.storedChunks.contains(where: { index.location(of: $0).map { badPacks.contains($0.pack) } ?? false }) {
-                    if !(report.damagedVersions[vid]?.contains(e.path) ?? false) { report.damagedVersions[vid, default: []].append(e.path) }
+                var names: [String] = []
+                do {
+                    let v = try version(vid)
+                    if v.rootTree?.contains(where: lost) == true { names.append("(the root listing)") }
+                    let walker = try walker(for: v, id: vid)
+                    while let e = try walker.next() {
+                        var hit = e.chunks.contains(where: lost) || e.subtree.contains(where: lost) || e.layoutIDs.contains(where: lost)
+                        if !hit, e.type == .archive, let layout = try? archiveLayout(of: e) {
+                            hit = layout.parts.contains { $0.chunks.contains(where: lost) }
+                        }
+                        if hit { names.append(e.displayPath) }
+                    }
+                } catch {
+                    names.append("(a listing: \(error))")
+                }
+                for name in names where !(report.damagedVersions[vid]?.contains(name) ?? false) {
+                    report.damagedVersions[vid, default: []].append(name)
                 }
             }
         }

@@ -115,10 +115,6 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
             self.content = content
         }
 
-        /// From a version, with its content digest.
-        public init(id: ObjectID, version: Version) {
-            self.init(id: id, name: version.name, time: version.time, tags: version.tags, content: RetentionPolicy.contentDigest(of: version))
-        }
     }
 
     /// What the policy decided for one version, and why.
@@ -160,13 +156,14 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 
-    /// Applies the policy to live versions (as ``Vault/versions()`` returns them).
-    public func apply(to versions: [(id: ObjectID, version: Version)], now: Date = Date()) throws -> [Decision] {
+    /// Applies the policy to live versions of `vault` (as ``Vault/versions()`` returns them),
+    /// reading each one's content digest when `keepDistinct` needs it.
+    public func apply(to versions: [(id: ObjectID, version: Version)], in vault: Vault, now: Date = Date()) throws -> [Decision] {
         try apply(
             to: versions.map { v in
                 Candidate(
                     id: v.id, name: v.version.name, time: v.version.time, tags: v.version.tags,
-                    content: keepDistinct ? RetentionPolicy.contentDigest(of: v.version) : nil)
+                    content: keepDistinct ? try vault.contentDigest(of: v.id) : nil)
             }, now: now)
     }
 
@@ -253,10 +250,11 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
 
     // MARK: Content identity
 
-    /// A digest of what a restore of `version` produces, for `keepDistinct`: BLAKE2b-256 over the
-    /// entries sorted by path, each as type, path and permission bits, plus size and SHA-256 for
-    /// files and archives and the target for links. Times, inodes, chunk lists, archive layouts
-    /// and the version's name, time, host, tags and notes are left out.
+    /// A digest of what a restore of a format-1 `version` produces, for `keepDistinct`:
+    /// BLAKE2b-256 over the entries sorted by path, each as type, path and permission bits, plus
+    /// size and SHA-256 for files and archives and the target for links. Times, inodes, chunk
+    /// lists, archive layouts and the version's name, time, host, tags and notes are left out.
+    /// (A format-2 version holds no entries itself: ``Vault/contentDigest(of:)`` reads both.)
     public static func contentDigest(of version: Version) -> ObjectID {
         var w = ByteWriter(capacity: 64 + version.entries.count * 80)
         w.raw(Array("coffer.content.v1".utf8))
@@ -434,7 +432,7 @@ extension Vault {
             let wanted = Set(names)
             all = all.filter { wanted.contains($0.version.name) }
         }
-        let decisions = try policy.apply(to: all, now: now)
+        let decisions = try policy.apply(to: all, in: self, now: now)
         let removed = decisions.filter { !$0.keep }.map(\.id)
         if !dryRun && !removed.isEmpty {
             try forget(removed, force: force, lockWait: lockWait)

@@ -48,15 +48,17 @@ extension Vault {
 
     private func pruneLocked(_ options: PruneOptions) throws -> PruneReport {
         var report = PruneReport()
-        // 1. What is used.
-        var used = Set<ObjectID>()
+        // 1. What is used: chunks, tree pieces and layout pieces, by the walk check makes (a
+        // subtree shared by several versions walked once).
+        var used = UsedBlobs()
+        var missing = Set<ObjectID>()
         for id in head.live {
-            for e in try version(id).entries { used.formUnion(e.storedChunks) }
+            try markUsed(version: id, into: &used, missing: { missing.insert($0.id) })
         }
-        let missing = used.filter { !index.contains($0) }
         guard missing.isEmpty else {
             throw CofferError.integrity(
-                object: VaultFolder.index.rawValue, reason: "\(missing.count) chunks used by live versions are not in the index; prune stopped without deleting anything (run coffer check)")
+                object: VaultFolder.index.rawValue,
+                reason: "\(missing.count) chunks or pieces used by live versions are not in the index; prune stopped without deleting anything (run coffer check)")
         }
         // 2. What is stored (a listing error stops prune: never treat it as empty).
         let storedPacks = Set(try backend.ids(in: .packs))
@@ -141,16 +143,21 @@ extension Vault {
                 guard loc.offset >= 0, loc.offset + loc.envelopeLength <= bytes.count else {
                     throw CofferError.integrity(object: path, reason: "chunk \(id.short) lies outside the pack")
                 }
+                // Copied with the type it was stored as (the AEAD binds it): a tree or layout
+                // piece stays one.
+                guard let code = used.blobTypeCode(of: id), let type = BlobType(rawValue: code) else {
+                    throw CofferError.integrity(object: path, reason: "blob \(id.short) has a type this build cannot copy; prune stopped before deleting anything")
+                }
                 try bytes.withUnsafeBytes { all in
                     let env = UnsafeRawBufferPointer(rebasing: all[loc.offset..<loc.offset + loc.envelopeLength])
                     // Verify before copying: a damaged blob is never carried into a new pack.
                     try BlobScratch.with { scratch in
                         _ = try BlobCrypto.open(
-                            env, type: loc.type, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path,
+                            env, type: type, flags: loc.flags, id: id, plainLength: loc.plainLength, keys: keys, zstd: zstd, object: path,
                             verifyID: true, scratch: scratch)
                     }
                     if builder.isFull(before: env.count, target: config.packTargetSize) { try flush() }
-                    builder.add(type: loc.type, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
+                    builder.add(type: type, flags: loc.flags, id: id, plainLength: loc.plainLength, envelope: env)
                 }
             }
         }

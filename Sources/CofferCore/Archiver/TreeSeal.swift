@@ -88,12 +88,13 @@ extension Vault {
         // 4. Commit: index (packs are already durable), version, head. Every reused chunk and
         // piece was found in a pack listed at the start (under the writer lock, which prune also
         // takes); new ones are in the packs just written.
+        var newIndexFiles: [ObjectID] = []
         if !added.packs.isEmpty {
             var batch = ChunkIndex.Batch()
             for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
-            var file = IndexFile()
-            file.packs = added.packs
-            _ = try writeMeta(file.encode(), kind: .index)
+            for file in format >= 2 ? IndexFile.bodyVersion2Files(added.packs) : [IndexFile(packs: added.packs)] {
+                newIndexFiles.append(try writeMeta(file.encode(), kind: .index))
+            }
             index.add(batch)
         }
         var version = Version(
@@ -101,7 +102,8 @@ extension Vault {
             parent: parent?.id, stats: stats, notes: walk.notes, entries: [])
         version.rootTree = root
         let versionID = try writeMeta(version.encode(), kind: .version)
-        try commitHead(live: head.live + [versionID], removed: head.removed)
+        // The head lists the new index files; until it is written they are not loaded.
+        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
         return SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
     }
 }

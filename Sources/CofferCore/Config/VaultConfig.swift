@@ -11,7 +11,7 @@ import CofferCrypto
 public struct VaultConfig: Sendable, Equatable {
     public static let magic: [UInt8] = Array("COFFERVT".utf8)
     /// The format version this build writes and the highest it reads.
-    public static let currentFormat = 1
+    public static let currentFormat = 2
     public static let gearFastCDC: UInt8 = 1
     public static let zstdCompression: UInt8 = 1
 

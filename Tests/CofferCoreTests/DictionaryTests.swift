@@ -119,6 +119,26 @@ import Testing
         #expect(VaultFile(path: "dicts/" + String(repeating: "A", count: 64)) == nil)
     }
 
+    /// The level of a seal's dictionary chunks is the candidate whose outputs were smaller over
+    /// the first compressible chunks; incompressible chunks do not vote.
+    @Test func dictionaryLevelsFollowTheSmallerOutputs() {
+        let levels = DictionaryLevels(candidates: [3, 5])
+        #expect(levels.level == nil)
+        for _ in 0..<100 { levels.record(sizes: [990, 995], of: 1000) }  // random-like: no vote
+        #expect(levels.level == nil)
+        for i in 0..<DictionaryLevels.calibrationChunks {
+            #expect(levels.level == nil)
+            levels.record(sizes: [400, i == 0 ? 600 : 380], of: 1000)
+        }
+        #expect(levels.level == 5)
+        levels.record(sizes: [100, 900], of: 1000)  // decided: later chunks do not change it
+        #expect(levels.level == 5)
+        #expect(DictionaryLevels(candidates: [9]).level == 9)
+        #expect(Zstd(level: 1).dictionaryLevels(trainingSeal: true) == [1, 3])
+        #expect(Zstd(level: 3).dictionaryLevels(trainingSeal: false) == [3, 5])
+        #expect(Zstd(level: 12).dictionaryLevels(trainingSeal: false) == [12])
+    }
+
     /// fuzz-dictionary: the seed round-trips and its dictionary carries the sample through the
     /// blob path; damaged bodies are refused with the reader's error, never trapped on.
     @Test func fuzzEntryPointDecodesAndRefuses() throws {

@@ -48,8 +48,8 @@ import Testing
         chmod(path, 0o600)
         T.write(path, c.encode(macKey: f.vault.keys.config), mode: 0o400)
         do { _ = try f.reopen(); Issue.record("opened") } catch CofferError.unsupportedFormat(_, let found, let supported) {
-            #expect(found == 2)
-            #expect(supported == 1)
+            #expect(found == VaultConfig.currentFormat + 1)
+            #expect(supported == VaultConfig.currentFormat)
         }
         // The same number without a valid MAC is damage, not a newer vault.
         var bytes = T.read(path)!

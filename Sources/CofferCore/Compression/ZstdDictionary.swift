@@ -136,6 +136,41 @@ final class ZstdDictionaryCache: @unchecked Sendable {
     }
 }
 
+/// Picks the level a seal's dictionary chunks use among candidates: the first
+/// ``calibrationChunks`` compressible chunks (those one candidate shrinks below 90%) are
+/// compressed at every candidate and the smallest output kept; from then on every chunk uses the
+/// candidate whose outputs added up smallest. Costs a few extra compressions of small chunks per
+/// seal. With one candidate there is nothing to calibrate.
+final class DictionaryLevels: @unchecked Sendable {
+    static let calibrationChunks = 16
+    let candidates: [Int32]
+    private let lock = NSLock()
+    private var totals: [Int]
+    private var seen = 0
+    private var chosen: Int32?
+
+    init(candidates: [Int32]) {
+        precondition(!candidates.isEmpty)
+        self.candidates = candidates
+        totals = Array(repeating: 0, count: candidates.count)
+        chosen = candidates.count == 1 ? candidates[0] : nil
+    }
+
+    /// The level every chunk uses now; nil while calibrating.
+    var level: Int32? { lock.withLock { chosen } }
+
+    /// Records the output sizes of one chunk at each candidate (the input size where one failed).
+    func record(sizes: [Int], of count: Int) {
+        guard sizes.min().map({ $0 < count - count / 10 }) == true else { return }
+        lock.withLock {
+            guard chosen == nil else { return }
+            for i in totals.indices { totals[i] += sizes[i] }
+            seen += 1
+            if seen >= Self.calibrationChunks { chosen = candidates[totals.indices.min { totals[$0] < totals[$1] }!] }
+        }
+    }
+}
+
 /// Why a blob's dictionary cannot be used: names the dictionary file.
 struct DictionaryError: Error, CustomStringConvertible {
     var description: String
@@ -149,11 +184,34 @@ extension Zstd {
     /// enough to gain from it, else as ``compressChunk(_:into:)``. With the dictionary the output
     /// is `dictionary id(32) || zstd frame`. Returns nil when the chunk should be stored raw.
     func compressBlob(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> (count: Int, dictionary: Bool)? {
-        if let (d, level) = writerSetting, input.count < Zstd.dictionaryChunkLimit,
-           let n = compress(input, into: output, dictionary: d, level: max(level, self.level(forChunkOf: input.count))) {
-            return (n, true)
+        if let (d, levels) = writerSetting, input.count < Zstd.dictionaryChunkLimit {
+            if let level = levels.level {
+                if let n = compress(input, into: output, dictionary: d, level: level) { return (n, true) }
+            } else if let n = calibrate(input, into: output, dictionary: d, levels: levels) {
+                return (n, true)
+            }
         }
         return compressChunk(input, into: output).map { ($0, false) }
+    }
+
+    /// Compresses at every candidate level, keeps the smallest output, and records the sizes.
+    private func calibrate(
+        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, dictionary d: ZstdDictionary, levels: DictionaryLevels
+    ) -> Int? {
+        var best: (count: Int, bytes: [UInt8])?
+        var sizes: [Int] = []
+        var work = [UInt8](repeating: 0, count: output.count)
+        defer { work.withUnsafeMutableBytes { Sodium.wipe($0) } }  // holds compressed plaintext
+        for level in levels.candidates {
+            let n = work.withUnsafeMutableBytes { compress(input, into: $0, dictionary: d, level: level) }
+            sizes.append(n ?? input.count)
+            if let n, n < best?.count ?? Int.max { best = (n, Array(work[0..<n])) }
+        }
+        levels.record(sizes: sizes, of: input.count)
+        guard var best else { return nil }
+        best.bytes.withUnsafeBytes { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: best.count) }
+        best.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
+        return best.count
     }
 
     /// `id(32) || frame` of `input` compressed with `d`, when strictly smaller than the input.

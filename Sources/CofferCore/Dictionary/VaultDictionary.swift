@@ -114,7 +114,7 @@ final class DictionaryTrainer {
         // Read back as any reader would: the file must load before a blob may name it.
         let loaded = try Vault.readDictionary(backend: vault.backend, id: id, vaultID: vault.vaultID, keys: vault.keys)
         vault.zstd.dictionaries?.insert(loaded)
-        vault.zstd.setWriterDictionary(loaded, level: vault.zstd.level)
+        vault.zstd.setWriterDictionary(loaded, levels: vault.zstd.dictionaryLevels(trainingSeal: true))
         return id
     }
 }
@@ -155,12 +155,12 @@ extension Vault {
     /// Before a seal: the dictionary new small chunks use, the first listed that loads (a vault
     /// normally has one). Returns a note when a listed dictionary cannot be used.
     func selectWriterDictionary() throws -> String? {
-        zstd.setWriterDictionary(nil, level: 0)
+        zstd.setWriterDictionary(nil, levels: [])
         guard usesDictionaries, let cache = zstd.dictionaries else { return nil }
         var refused: [String] = []
         for id in try dictionaryIDs() {
             do {
-                zstd.setWriterDictionary(try cache.dictionary(id), level: Zstd.incrementalDictionaryLevel)
+                zstd.setWriterDictionary(try cache.dictionary(id), levels: zstd.dictionaryLevels(trainingSeal: false))
                 break
             } catch {
                 refused.append("\(error)")

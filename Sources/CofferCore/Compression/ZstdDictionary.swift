@@ -182,14 +182,13 @@ extension Zstd {
 
     /// Compresses a chunk with the writer's dictionary when there is one and the chunk is small
     /// enough to gain from it, else as ``compressChunk(_:into:)``. With the dictionary the output
-    /// is `dictionary id(32) || zstd frame`. Returns nil when the chunk should be stored raw.
+    /// is `dictionary id(32) || zstd frame`. Returns nil when the chunk should be stored raw: a
+    /// small chunk the dictionary does not shrink is not tried again without it (incompressible
+    /// data would pay two failed passes; a frame without the dictionary is never much smaller).
     func compressBlob(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> (count: Int, dictionary: Bool)? {
         if let (d, levels) = writerSetting, input.count < Zstd.dictionaryChunkLimit {
-            if let level = levels.level {
-                if let n = compress(input, into: output, dictionary: d, level: level) { return (n, true) }
-            } else if let n = calibrate(input, into: output, dictionary: d, levels: levels) {
-                return (n, true)
-            }
+            let n = levels.level.map { compress(input, into: output, dictionary: d, level: $0) } ?? calibrate(input, into: output, dictionary: d, levels: levels)
+            return n.map { ($0, true) }
         }
         return compressChunk(input, into: output).map { ($0, false) }
     }

@@ -70,6 +70,7 @@ write("keyslot", "test-key-unlockable", try FuzzingEntryPoints.keySlotSeed(host:
 let lock = [1] + str("fuzz-host") + le64(4242) + le64(1_700_000_000) + le64(1_700_000_300)
 write("lock", "lock-body", lock)
 write("meta-envelope", "lock-file", FuzzingEntryPoints.sealMeta(lock, kind: 4))
+if let dictionary = FuzzingEntryPoints.dictionarySeed() { write("dictionary", "trained-csv", dictionary) }
 
 // Zips and CSVs from the export generator, kept small: CSVs over 4 KB are cut at a line end.
 func walk(_ dir: String) -> [String] {

@@ -169,6 +169,17 @@ public enum Harness {
         } catch { expectCofferError(error, "LockInfo.decode") }
     }
 
+    /// Input: a dictionary body (the plaintext inside a `dicts/` file's envelope).
+    /// Decode succeeds ⇒ encode gives the input back exactly; a dictionary zstd loads compresses
+    /// a fixed text that decompresses back to it through the dictionary blob path.
+    public static func dictionary(_ input: [UInt8]) {
+        do {
+            let r = try FuzzingEntryPoints.dictionaryRoundTrip(input)
+            expect(r.reencoded == input, "dictionary: decode-encode differs from the input")
+            expect(r.sample == FuzzingEntryPoints.dictionarySample, "dictionary: the sample does not come back through the dictionary")
+        } catch { expectCofferError(error, "DictionaryFile.decode") }
+    }
+
     /// Input: a version body. Decode succeeds ⇒
     /// - `expandedEntries` works;
     /// - what restore sizes from the manifest is bounded: an archive part's `content_size` is at

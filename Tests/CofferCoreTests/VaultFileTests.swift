@@ -66,7 +66,8 @@ import Testing
         #expect(VaultFolder(name: Array("packs".utf8)) == .packs)
         #expect(VaultFolder(name: Array("Packs".utf8)) == nil)
         #expect(VaultFolder(name: Array("pack".utf8)) == nil)
-        #expect(VaultFolder.data == [.keys, .packs, .index, .versions, .heads])
+        #expect(VaultFolder.data == [.keys, .packs, .dicts, .index, .versions, .heads])
+        #expect(VaultFolder(name: Array("dicts".utf8)) == .dicts)
     }
 }
 

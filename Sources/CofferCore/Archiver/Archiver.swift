@@ -105,11 +105,13 @@ extension Vault {
         }
 
         // 3. Read, chunk and store.
+        let dictionaryNote = try selectWriterDictionary()  // before the sealer, which may train the first one
         let sealer = Sealer(vault: self, options: options, totalFiles: walker.fileCount, totalBytes: walker.totalBytes)
         var entries: [VersionEntry] = []
         var stats = VersionStats()
         var notes = walker.notes
         if let missingPackNote { notes.append(missingPackNote) }
+        if let dictionaryNote { notes.append(dictionaryNote) }
         var unreadable = walker.unreadable
         // Files (and archives) unchanged since the previous version are reused without reading.
         var toRead: [(source: Sealer.Source, entry: VersionEntry)] = []

@@ -102,6 +102,8 @@ final class Sealer: @unchecked Sendable {
     private let failureLock = NSLock()
     private var failure: Error?
     private var openBytes: UInt64 = 0
+    /// Trains the vault's first dictionary from this seal's small chunks (format 2), until it has.
+    private var trainer: DictionaryTrainer?
 
     // Stage 3.
     private let writer = PackWriter()
@@ -127,6 +129,7 @@ final class Sealer: @unchecked Sendable {
         current = Batch(capacity: capacity)
         free = [Batch(capacity: capacity)]
         freeCount = DispatchSemaphore(value: 1)
+        trainer = DictionaryTrainer(vault: vault)
     }
 
     deinit {
@@ -458,6 +461,16 @@ final class Sealer: @unchecked Sendable {
                 }
             }
             if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+            if let t = trainer {
+                var ready = false
+                for (j, k) in fresh.enumerated() where !ready && sealed[j].flags == BlobFlags.zstd {
+                    ready = t.offer(UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]))
+                }
+                if ready {
+                    try t.train()
+                    trainer = nil
+                }
+            }
             let target = vault.config.packTargetSize
             for (j, k) in fresh.enumerated() {
                 let s = sealed[j]
@@ -541,6 +554,8 @@ final class Sealer: @unchecked Sendable {
             arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             freeLock.withLock { free = [] }
             current = Batch(capacity: 0)
+            if let t = trainer, t.hasEnough { try t.train() }
+            trainer = nil
             let open = openPacks.filter { !$0.isEmpty }
             if let first = open.first {
                 for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {

@@ -426,7 +426,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
 
     // MARK: Metadata mirror
 
-    /// The most metadata (config, key slots, index, versions, heads) fetched in one run.
+    /// The most metadata (config, key slots, dictionaries, index, versions, heads) fetched in one run.
     static let mirrorLimit = 64 << 20
 
     private var mirrorState: (scratch: LocalScratch?, files: Set<String>, tried: Bool) = (nil, [], false)
@@ -452,14 +452,14 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     }
 
     /// Whether `path` is one of the metadata files the mirror holds: `config`, or a name directly
-    /// in `keys/`, `index/`, `versions/` or `heads/` that does not start with `.` (a stray name
+    /// in `keys/`, `dicts/`, `index/`, `versions/` or `heads/` that does not start with `.` (a stray name
     /// too, so that opening the vault reads it as it reads the others).
     static func isMetadata(_ path: String) -> Bool {
         let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard !parts.contains(where: { $0.first == UInt8(ascii: ".") || $0.isEmpty }) else { return false }
         if parts.count == 1 { return parts[0].elementsEqual(VaultFile.config.path.utf8) }
         guard parts.count == 2, let folder = VaultFolder(name: parts[0]) else { return false }
-        return [VaultFolder.keys, .index, .versions, .heads].contains(folder)
+        return [VaultFolder.keys, .dicts, .index, .versions, .heads].contains(folder)
     }
 
     /// Copies every metadata file to a private local folder (mirror lock held).

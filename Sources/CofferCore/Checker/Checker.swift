@@ -96,7 +96,7 @@ extension Vault {
         }
 
         // Stray names: not vault files (a sync tool's conflict copy, an editor's backup).
-        for dir: VaultFolder in [.index, .versions, .keys] {
+        for dir: VaultFolder in [.dicts, .index, .versions, .keys] {
             for name in try backend.list(dir) where VaultFile(path: dir.rawValue + "/" + name) == nil {
                 report.errors.append("\(dir.rawValue)/\(name): not a vault file name (a stray or renamed file)")
             }
@@ -116,6 +116,11 @@ extension Vault {
                     report.errors.append("\(error) (an index file the head does not list)")
                 }
             }
+        }
+
+        // Dictionaries (format 2): each must open; blobs that name one are read under --read-data.
+        for id in try dictionaryIDs() {
+            do { _ = try Vault.readDictionary(backend: backend, id: id, vaultID: vaultID, keys: keys) } catch { report.errors.append("\(error)") }
         }
 
         // Versions: every chunk, tree piece and layout piece a live version refers to is in the

@@ -9,8 +9,39 @@ public final class Zstd: @unchecked Sendable {
     private let lock = NSLock()
     private var compressors: [OpaquePointer] = []
     private var decompressors: [OpaquePointer] = []
+    private var writer: (dictionary: ZstdDictionary, levels: DictionaryLevels)?
 
     public init(level: Int32) { self.level = level }
+
+    /// Where a format-2 vault's reader finds the dictionaries blobs name; nil in format 1, whose
+    /// readers refuse dictionary blobs.
+    var dictionaries: ZstdDictionaryCache?
+
+    /// The dictionary new small chunks are compressed with (format 2, once the vault has one).
+    var writerDictionary: ZstdDictionary? { lock.withLock { writer?.dictionary } }
+
+    /// The writer's dictionary and how the level of the chunks compressed with it is chosen.
+    var writerSetting: (dictionary: ZstdDictionary, levels: DictionaryLevels)? { lock.withLock { writer } }
+
+    /// Sets the writer's dictionary and the levels its chunks may use (nil: no dictionary).
+    func setWriterDictionary(_ d: ZstdDictionary?, levels: [Int32]) {
+        lock.withLock { writer = d.map { ($0, DictionaryLevels(candidates: levels)) } }
+    }
+
+    /// Chunks below this size are compressed with the writer's dictionary when there is one.
+    static let dictionaryChunkLimit = 64 << 10
+
+    /// The levels a seal's dictionary chunks may use: at a default vault level (3 or less), 3
+    /// and 5 in a seal that found the dictionary in place, and the vault's level (after
+    /// ``level(forChunkOf:)``) and 3 in the seal that trains it, which is the large first seal,
+    /// where speed counts most. A level above 3 is the user's explicit choice and the only one.
+    /// Which candidate wins depends on the data (``DictionaryLevels``): on the export series'
+    /// later months level 5 stored 7% less than level 3, on the mixed corpus's random-word text
+    /// level 3 stored 6% less than level 5 (Docs/FORMAT.md, "Compression").
+    func dictionaryLevels(trainingSeal: Bool) -> [Int32] {
+        if level > 3 { return [level] }
+        return trainingSeal ? [min(level, 1), 3] : [3, 5]
+    }
 
     deinit {
         for c in compressors { ZSTD_freeCCtx(c) }
@@ -93,7 +124,7 @@ public final class Zstd: @unchecked Sendable {
         guard n == output.count else { throw FormatError("zstd: decompressed \(n) bytes, expected \(output.count)") }
     }
 
-    private func takeCompressor() -> OpaquePointer {
+    func takeCompressor() -> OpaquePointer {
         lock.lock()
         if let c = compressors.popLast() { lock.unlock(); return c }
         lock.unlock()
@@ -101,11 +132,11 @@ public final class Zstd: @unchecked Sendable {
         return c
     }
 
-    private func giveBack(compressor c: OpaquePointer) {
+    func giveBack(compressor c: OpaquePointer) {
         lock.lock(); compressors.append(c); lock.unlock()
     }
 
-    private func takeDecompressor() -> OpaquePointer {
+    func takeDecompressor() -> OpaquePointer {
         lock.lock()
         if let d = decompressors.popLast() { lock.unlock(); return d }
         lock.unlock()
@@ -113,7 +144,7 @@ public final class Zstd: @unchecked Sendable {
         return d
     }
 
-    private func giveBack(decompressor d: OpaquePointer) {
+    func giveBack(decompressor d: OpaquePointer) {
         lock.lock(); decompressors.append(d); lock.unlock()
     }
 }

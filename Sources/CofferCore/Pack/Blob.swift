@@ -17,13 +17,17 @@ public enum BlobType: UInt8, Sendable {
 enum BlobFlags {
     /// The payload is a zstd frame of the plaintext.
     static let zstd: UInt8 = 1
+    /// Format 2, always with ``zstd``: the payload is a dictionary reference (the id of a
+    /// `dicts/` file, 32 bytes) followed by a zstd frame made with that dictionary.
+    static let dictionary: UInt8 = 2
 }
 
 /// One chunk's encryption.
 ///
 /// ```
 /// blob_env = nonce(24) || XChaCha20-Poly1305(payload, ad, nonce, K_data)
-/// payload  = zstd(plaintext) when smaller, else plaintext
+/// payload  = zstd(plaintext) when smaller, else plaintext                    flags 1 / 0
+///          = dictionary_id(32) || zstd(plaintext, dictionary) (format 2)     flags 3
 /// ad       = "coffer.blob.v1" || u8 type || u8 flags || chunk_id(32) || u32le plain_len
 /// ```
 enum BlobCrypto {
@@ -72,9 +76,9 @@ enum BlobCrypto {
             var payload = plain
             if let zstd, plain.count >= 64 {
                 let work = scratch.first(max(plain.count, 4096))
-                if let n = zstd.compressChunk(plain, into: work) {
-                    flags = BlobFlags.zstd
-                    payload = UnsafeRawBufferPointer(rebasing: work[0..<n])
+                if let r = zstd.compressBlob(plain, into: work) {
+                    flags = r.dictionary ? BlobFlags.zstd | BlobFlags.dictionary : BlobFlags.zstd
+                    payload = UnsafeRawBufferPointer(rebasing: work[0..<r.count])
                 }
             }
             let length = payload.count + AEAD.overhead
@@ -148,6 +152,12 @@ enum BlobCrypto {
             guard let zstd else { throw CofferError.integrity(object: object, reason: "compressed padding") }
             let out = scratch.second(plainLength)
             do { try zstd.decompress(UnsafeRawBufferPointer(payload), into: out) } catch {
+                throw CofferError.integrity(object: object, reason: "chunk \(id.short): \(error)")
+            }
+            plain = UnsafeRawBufferPointer(out)
+        case BlobFlags.zstd | BlobFlags.dictionary where zstd?.dictionaries != nil:
+            let out = scratch.second(plainLength)
+            do { try zstd!.decompressWithDictionary(UnsafeRawBufferPointer(payload), into: out) } catch {
                 throw CofferError.integrity(object: object, reason: "chunk \(id.short): \(error)")
             }
             plain = UnsafeRawBufferPointer(out)

@@ -139,6 +139,43 @@ public enum FuzzingEntryPoints {
         Head.parseFileName(name).map { Head.fileName(generation: $0.generation, id: $0.id) }
     }
 
+    /// A dictionary body as a reader takes it: `DictionaryFile.decode`, then loading the bytes
+    /// into zstd (`ZstdDictionary`, which parses its header and tables). Returns the re-encoded
+    /// body, and, when the dictionary loads, a fixed sample compressed with it and decompressed
+    /// again through the dictionary blob path (for the target to compare with ``dictionarySample``).
+    public static func dictionaryRoundTrip(_ body: [UInt8]) throws -> (reencoded: [UInt8], sample: [UInt8]) {
+        let bytes = try reading("dicts/fuzz") { try DictionaryFile.decode(body) }
+        let reencoded = DictionaryFile.encode(bytes)
+        let d = try reading("dicts/fuzz") { try ZstdDictionary(id: ObjectID.hashing(body), bytes: bytes) }
+        let z = Zstd(level: 1)
+        z.dictionaries = ZstdDictionaryCache { _ in d }
+        let input = dictionarySample
+        var packed = [UInt8](repeating: 0, count: input.count)
+        let n = input.withUnsafeBytes { i in packed.withUnsafeMutableBytes { z.compress(i, into: $0, dictionary: d, level: 1) } }
+        guard let n else { return (reencoded, input) }  // not smaller with this dictionary: nothing to decode
+        var out = [UInt8](repeating: 0, count: input.count)
+        try reading("dicts/fuzz") {
+            try packed[0..<n].withUnsafeBytes { p in try out.withUnsafeMutableBytes { try z.decompressWithDictionary(p, into: $0) } }
+        }
+        return (reencoded, out)
+    }
+
+    /// The text ``dictionaryRoundTrip(_:)`` compresses with a fuzzed dictionary.
+    public static let dictionarySample: [UInt8] = Array(String(repeating: "Ada,Lovelace,https://www.linkedin.com/in/ada,Engineer,1 Mar 2024\n", count: 40).utf8)
+
+    /// A dictionary body trained on CSV rows (for the seed corpus).
+    public static func dictionarySeed() -> [UInt8]? {
+        var samples: [UInt8] = []
+        var sizes: [Int] = []
+        for i in 0..<200 {
+            let row = Array("Name \(i % 17),Company \(i % 5),https://www.linkedin.com/in/p-\(i * 7919 % 1000),Engineer \(i % 11),\(1 + i % 28) Mar 2024\n".utf8)
+            let chunk = Array([[UInt8]](repeating: row, count: 20 + i % 13).joined())
+            samples += chunk
+            sizes.append(chunk.count)
+        }
+        return ZstdDictionary.train(samples: samples, sizes: sizes, capacity: 4096).map(DictionaryFile.encode)
+    }
+
     /// `LockInfo.decode`, then `encode`.
     public static func lockRoundTrip(_ body: [UInt8]) throws -> [UInt8] {
         try reading("locks/fuzz") { try LockInfo.decode(body, name: "fuzz") }.encode()

@@ -7,9 +7,11 @@ enum MetaKind: UInt8, Sendable {
     case version = 2
     case head = 3
     case lock = 4
+    /// A zstd dictionary (format 2), in `dicts/`.
+    case dictionary = 5
 }
 
-/// The envelope shared by index, version and head files.
+/// The envelope shared by index, version, head, lock and dictionary files.
 ///
 /// ```
 /// file      = u8 kind || u8 envelope_version(1) || nonce(24) || AEAD(plain, ad, K_meta)

@@ -334,12 +334,12 @@ final class SyncEngine: @unchecked Sendable {
         return report
     }
 
-    /// Copy order: config, key slots, packs, index, versions, heads.
+    /// Copy order: config, key slots, packs and dictionaries, index, versions, heads.
     static func rank(_ path: String) -> Int {
         switch VaultFile(path: path) {
         case .config: return 0
         case .keySlot: return 1
-        case .pack: return 2
+        case .pack, .dictionary: return 2
         case .index: return 3
         case .version: return 4
         default: return 5
@@ -692,7 +692,7 @@ final class SyncEngine: @unchecked Sendable {
     }
 
     /// Copies files from a local folder to an rclone remote in few rclone runs: config, key
-    /// slots and index files (which readers load as soon as they exist) atomically one by one,
+    /// slots, dictionaries and index files (which readers load as soon as they exist) atomically one by one,
     /// packs, versions and older heads in one run straight to their names (no reader loads them
     /// before a head refers to them); then all of them are read back at once (SHA-256 and size).
     func copyBulk(_ paths: [String], sizes: [String: Int], remote: RcloneBackend, localRoot: String, atomic: Bool = true) throws {
@@ -713,7 +713,7 @@ final class SyncEngine: @unchecked Sendable {
         for path in paths {
             let loadedOnOpen: Bool
             switch VaultFile(path: path) {
-            case .config, .keySlot, .index: loadedOnOpen = true
+            case .config, .keySlot, .index, .dictionary: loadedOnOpen = true  // a writer picks its dictionary by listing dicts/
             default: loadedOnOpen = false
             }
             if atomic && loadedOnOpen {

@@ -95,7 +95,7 @@ struct SyncTree: Sendable {
                 continue
             }
             switch VaultFolder(name: name.utf8) {
-            case .keys, .index, .versions, .heads:
+            case .keys, .dicts, .index, .versions, .heads:
                 for child in try entries(full) {
                     let path = name + "/" + child
                     if isVaultFile(path), let s = try fileSize(full + "/" + child) { tree.files[path] = s } else { tree.strays.append(path) }

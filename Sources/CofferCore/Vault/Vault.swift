@@ -61,6 +61,7 @@ public final class Vault: @unchecked Sendable {
         self.config = config
         self.keys = keys
         self.zstd = Zstd(level: Int32(config.compressionLevel))
+        if config.format >= 2 { zstd.dictionaries = Vault.dictionaryCache(backend: backend, vaultID: config.vaultID, keys: keys) }
         self.gear = GearTable(secret: keys.chunker)
         self.head = head
         self.headID = headID
@@ -515,6 +516,7 @@ public final class Vault: @unchecked Sendable {
         switch kind {
         case .index: target = .index(id)
         case .version: target = .version(id)
+        case .dictionary: target = .dictionary(id)
         case .head, .lock: preconditionFailure("heads and locks are not written here (their names are not only their id)")
         }
         try backend.write(target, file)
@@ -538,12 +540,12 @@ func wrapFormat(_ object: String, _ body: () throws -> Void) throws {
 }
 
 extension Vault {
-    /// Files and bytes the vault occupies in storage (packs, index, versions, heads, keys, config).
+    /// Files and bytes the vault occupies in storage (packs, dictionaries, index, versions, heads, keys, config).
     public func storageUsage() throws -> (files: Int, bytes: UInt64, packs: Int) {
         var files = 0
         var bytes: UInt64 = 0
         var packs = 0
-        for dir: VaultFolder in [.packs, .index, .versions, .heads, .keys] {
+        for dir: VaultFolder in [.packs, .dicts, .index, .versions, .heads, .keys] {
             for name in try backend.list(dir) {
                 files += 1
                 if dir == .packs { packs += 1 }

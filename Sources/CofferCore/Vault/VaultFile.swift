@@ -4,6 +4,7 @@
 /// config
 /// keys/<id>
 /// packs/<xx>/<id>          <xx> = the first two hex digits of <id>
+/// dicts/<id>              format 2: zstd dictionaries
 /// index/<id>
 /// versions/<id>
 /// heads/<gen16hex>-<id>
@@ -19,6 +20,8 @@ public enum VaultFile: Hashable, Sendable {
     /// is not one can still be addressed, to be read and refused).
     case keySlot(String)
     case pack(ObjectID)
+    /// A zstd dictionary (format 2), by the hash of its file.
+    case dictionary(ObjectID)
     case index(ObjectID)
     case version(ObjectID)
     case head(generation: UInt64, id: ObjectID)
@@ -33,6 +36,7 @@ public enum VaultFile: Hashable, Sendable {
         case .pack(let id):
             let h = id.hex
             return VaultFolder.packs.rawValue + "/" + h.prefix(2) + "/" + h
+        case .dictionary(let id): return VaultFolder.dicts.rawValue + "/" + id.hex
         case .index(let id): return VaultFolder.index.rawValue + "/" + id.hex
         case .version(let id): return VaultFolder.versions.rawValue + "/" + id.hex
         case .head(let g, let id): return VaultFolder.heads.rawValue + "/" + Head.fileName(generation: g, id: id)
@@ -46,6 +50,7 @@ public enum VaultFile: Hashable, Sendable {
         case .config: return nil
         case .keySlot: return .keys
         case .pack: return .packs
+        case .dictionary: return .dicts
         case .index: return .index
         case .version: return .versions
         case .head: return .heads
@@ -59,13 +64,13 @@ public enum VaultFile: Hashable, Sendable {
         switch self {
         case .config, .lock: return nil
         case .keySlot(let name): return Self.lowercaseID(Array(name.utf8))
-        case .pack(let id), .index(let id), .version(let id), .head(_, let id): return id
+        case .pack(let id), .dictionary(let id), .index(let id), .version(let id), .head(_, let id): return id
         }
     }
 
     /// The file at `path` (relative to the vault root), or nil when `path` is not exactly a vault
     /// file name: `config`, `keys/<id>`, `packs/<xx>/<id>` with `<xx>` the first two digits of
-    /// `<id>`, `index/<id>`, `versions/<id>`, `heads/<gen16hex>-<id>` (the grammar of
+    /// `<id>`, `dicts/<id>`, `index/<id>`, `versions/<id>`, `heads/<gen16hex>-<id>` (the grammar of
     /// `Head.parseFileName`) or `locks/<32 hex>`, all lowercase hex.
     public init?(path: String) {
         let bytes = Array(path.utf8)
@@ -77,6 +82,9 @@ public enum VaultFile: Hashable, Sendable {
         case (.keys, 2):
             guard Self.lowercaseID(name) != nil else { return nil }
             self = .keySlot(String(decoding: name, as: UTF8.self))
+        case (.dicts, 2):
+            guard let id = Self.lowercaseID(name) else { return nil }
+            self = .dictionary(id)
         case (.index, 2):
             guard let id = Self.lowercaseID(name) else { return nil }
             self = .index(id)
@@ -106,11 +114,12 @@ public enum VaultFile: Hashable, Sendable {
 
 /// The folders of a vault.
 public enum VaultFolder: String, CaseIterable, Sendable {
-    case keys, packs, index, versions, heads, locks
+    case keys, packs, dicts, index, versions, heads, locks
 
     /// The folders whose files make up the vault's data, in sync's copy order; `locks/` holds
-    /// no data and is neither listed nor copied by sync.
-    public static let data: [VaultFolder] = [.keys, .packs, .index, .versions, .heads]
+    /// no data and is neither listed nor copied by sync. `dicts/` exists in format-2 vaults only
+    /// (a missing folder lists as empty).
+    public static let data: [VaultFolder] = [.keys, .packs, .dicts, .index, .versions, .heads]
 
     /// The folder named exactly `name` (compared as bytes), or nil.
     public init?(name: some Collection<UInt8>) {

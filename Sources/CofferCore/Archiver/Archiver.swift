@@ -100,7 +100,7 @@ extension Vault {
         let parentID = try versions().last { $0.version.name == name }?.id
         var previous: [String: VersionEntry] = [:]
         if let parentID {
-            for e in try version(parentID).entries where e.type == .file || e.type == .archive { previous[e.path] = e }
+            try self.walker(for: parentID).forEach { e in if e.type == .file || e.type == .archive { previous[e.path] = e } }
         }
 
         // 3. Read, chunk and store.
@@ -276,7 +276,7 @@ extension Vault {
         added.packs = []
         let version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
-            parent: parentID, stats: stats, notes: notes, entries: entries)
+            parent: parentID, stats: stats, notes: notes, v1Entries: entries)
         let versionID = try writeMeta(version.encode(), kind: .version)
         try commitHead(live: head.live + [versionID], removed: head.removed)
         return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))

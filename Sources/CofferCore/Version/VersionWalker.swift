@@ -150,7 +150,7 @@ extension Vault {
         guard version.rootTree == nil else {
             throw CofferError.integrity(object: VaultFile.version(id).path, reason: "format-2 trees cannot be read by this build")
         }
-        return VersionWalker(source: ListedEntries(version.entries), expandArchives: expandArchives) { [unowned self] e in
+        return VersionWalker(source: ListedEntries(version.v1Entries), expandArchives: expandArchives) { [unowned self] e in
             try self.archiveLayout(of: e)
         }
     }

@@ -181,7 +181,7 @@ public enum Harness {
     }
 
     /// Input: a version body. Decode succeeds ⇒
-    /// - `expandedEntries` works;
+    /// - the walk with archives expanded works;
     /// - what restore sizes from the manifest is bounded: an archive part's `content_size` is at
     ///   most 8 MiB per chunk it lists (restore reserves that much before reading the chunks);
     /// - the zip handler's `decode` of each encoded member and `encode` of each transformed part
@@ -195,7 +195,8 @@ public enum Harness {
             expectCofferError(error, "Version.decode")
             return
         }
-        for e in decoded.version.entries {
+        let walker = FuzzingEntryPoints.walker(of: decoded.version)
+        while let e = try? walker.next() {
             guard let layout = e.archive else { continue }
             for p in layout.parts {
                 expect(

@@ -13,11 +13,11 @@ struct ConfineCLITests {
         let pass = Array(s.passphrase.utf8).withUnsafeBytes { SecureBytes(copying: $0) }
         let vault = try Vault.open(at: s.vault, passphrase: pass, state: RollbackState(directory: s.path("crafter-state")))
         let sealed = try #require(try vault.versions().last)
-        let payload = try #require(sealed.version.entries.first { $0.path == "docs/payload" })
+        let payload = try #require(sealed.version.v1Entries.first { $0.path == "docs/payload" })
         try vault.withWriterLock {
             let v = Version(
                 name: "crafted", time: Date(), host: "crafted", tags: [], paths: [], parent: nil, stats: VersionStats(), notes: [],
-                entries: make(payload))
+                v1Entries: make(payload))
             let id = try vault.writeMeta(v.encode(), kind: .version)
             try vault.commitHead(live: vault.head.live + [id], removed: vault.head.removed)
         }

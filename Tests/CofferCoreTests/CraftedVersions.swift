@@ -10,7 +10,7 @@ extension Vault {
         try withWriterLock {
             let version = Version(
                 name: name, time: Date(), host: "crafted", tags: [], paths: [], parent: nil, stats: VersionStats(), notes: [],
-                entries: entries)
+                v1Entries: entries)
             let id = try writeMeta(version.encode(), kind: .version)
             try commitHead(live: head.live + [id], removed: head.removed)
             return id
@@ -20,11 +20,25 @@ extension Vault {
     /// A file entry at `path` whose content is that of `file` in version `id` (its chunks are in
     /// the vault), so a crafted version can hold real, verifiable content.
     func craftedFile(_ path: String, like file: String, in id: ObjectID) throws -> VersionEntry {
-        guard var e = try version(id).entries.first(where: { $0.path == file && $0.type == .file }) else {
+        guard var e = try listing(id).first(where: { $0.path == file && $0.type == .file }) else {
             throw CofferError.pathNotInVersion(path: file, version: id.short)
         }
         e.path = path
         return e
+    }
+}
+
+extension Vault {
+    /// The entries of version `id`, collected from its walk, archive layouts loaded (tests
+    /// only: commands stream).
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        try walker(for: id, expandArchives: expandArchives).forEach { e in
+            var e = e
+            if e.type == .archive { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
 
     /// The flags the index records for every chunk of `version`'s files.
     static func flags(_ vault: Vault, _ version: ObjectID) throws -> [UInt8] {
-        try vault.version(version).entries.flatMap { $0.chunks }.compactMap { vault.index.location(of: $0)?.flags }
+        try vault.listing(version).flatMap { $0.chunks }.compactMap { vault.index.location(of: $0)?.flags }
     }
 
     /// Two seals: the first trains the dictionary, the second's small chunks use it.

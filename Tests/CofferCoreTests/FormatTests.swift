@@ -127,15 +127,15 @@ import Testing
         let v = Version(
             name: "n", time: Date(timeIntervalSince1970: 1_700_000_000.25), host: "h", tags: ["t1", "t2"], paths: ["/x/a"], parent: nil,
             stats: VersionStats(), notes: ["note"],
-            entries: [VersionEntry(type: .directory, path: "a", mode: 0o755, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 0), e,
+            v1Entries: [VersionEntry(type: .directory, path: "a", mode: 0o755, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 0), e,
                       VersionEntry(type: .symlink, path: "a/l", mode: 0o777, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 5, linkTarget: "b.csv")])
         let back = try Version.decode(v.encode())
-        #expect(back.entries == v.entries)
+        #expect(back.v1Entries == v.v1Entries)
         #expect(back.tags == v.tags && back.notes == v.notes && back.name == "n")
         #expect(abs(back.time.timeIntervalSince1970 - 1_700_000_000.25) < 1e-6)
         for bad in ["../etc/passwd", "/abs", "a/../../b", "a//b", "", "a/./b"] {
             var hostile = v
-            hostile.entries[1].path = bad
+            hostile.v1Entries[1].path = bad
             #expect(throws: FormatError.self) { try Version.decode(hostile.encode()) }
         }
     }

@@ -16,7 +16,7 @@ import Testing
         e.archive = layout
         let v = Version(
             name: "n", time: Date(timeIntervalSince1970: 1_700_000_000), host: "h", tags: [], paths: [], parent: nil, stats: VersionStats(),
-            notes: [], entries: [e])
+            notes: [], v1Entries: [e])
         var body = v.encode()
         // The member's flags byte follows its name, the last "folder/" in the body.
         let name = Array("folder/".utf8)
@@ -31,7 +31,7 @@ import Testing
     /// same thing and a future flag would be silently dropped by this reader.
     @Test func archiveMemberFlagsBeyondBitZeroAreRejected() throws {
         let folder = try Version.decode(Self.archiveVersion(memberFlags: 1))
-        #expect(folder.entries[0].archive?.members[0].isDirectory == true)
+        #expect(folder.v1Entries[0].archive?.members[0].isDirectory == true)
         _ = try Version.decode(Self.archiveVersion(memberFlags: 0))
         for flags: UInt8 in [2, 3, 0x72, 0x80, 0xFF] {
             #expect(throws: FormatError.self) { try Version.decode(Self.archiveVersion(memberFlags: flags)) }
@@ -101,7 +101,7 @@ import Testing
             e.archive = ArchiveLayout(format: ArchiveLayout.zip, parts: [part], members: [])
             return Version(
                 name: "n", time: Date(timeIntervalSince1970: 1_700_000_000), host: "h", tags: [], paths: [], parent: nil,
-                stats: VersionStats(), notes: [], entries: [e]).encode()
+                stats: VersionStats(), notes: [], v1Entries: [e]).encode()
         }
         let max = UInt64(ChunkSizes.formatMaximum)
         _ = try Version.decode(version(contentSize: 2 * max, chunks: 2))

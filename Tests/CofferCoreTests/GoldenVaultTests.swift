@@ -107,7 +107,7 @@ import Testing
         #expect(versions.count == 2)
         #expect(try v.check(readDataFraction: 1).isClean)
         for (month, (id, version)) in versions.enumerated() {
-            let e = try #require(version.entries.first { $0.path == "exports/export.toy" })
+            let e = try #require(try v.listing(id).first { $0.path == "exports/export.toy" })
             #expect(e.type == .archive)
             #expect(e.archive?.members.map(\.name) == ["inner.txt", "raw.bin", "folder/", "../escape.txt"])
             let out = T.scratch("golden-archive-out")

@@ -308,7 +308,7 @@ struct RetentionPolicyTests {
         func version(_ entries: [VersionEntry], time: Double = 0, tags: [String] = []) -> Version {
             Version(
                 name: "n", time: Date(timeIntervalSince1970: time), host: "h", tags: tags, paths: [], parent: nil, stats: VersionStats(),
-                notes: [], entries: entries)
+                notes: [], v1Entries: entries)
         }
         let dir = VersionEntry(type: .directory, path: "d", mode: 0o755, mtimeSeconds: 5, mtimeNanoseconds: 0, size: 0)
         let link = VersionEntry(type: .symlink, path: "d/l", mode: 0o777, mtimeSeconds: 5, mtimeNanoseconds: 0, size: 1, linkTarget: "a")

@@ -259,7 +259,7 @@ import Testing
 
         let r = try f.vault.seal([dir])
         #expect(r.version.rootTree != nil)
-        #expect(r.version.entries.isEmpty)
+        #expect(r.version.v1Entries.isEmpty)
         let v = try f.reopen()
         let all = try Self.entries(v, r.id)
         // Walk order: component order, every path once.
@@ -381,7 +381,7 @@ import Testing
     @Test func versionBody3RoundTrips() throws {
         var v = Version(
             name: "n", time: Date(timeIntervalSince1970: 1_700_000_000.25), host: "h", tags: ["t"], paths: ["/p"], parent: nil,
-            stats: VersionStats(), notes: ["note"], entries: [])
+            stats: VersionStats(), notes: ["note"], v1Entries: [])
         v.stats.files = 3
         v.stats.hardlinks = 2
         v.stats.addedTreePieces = 7
@@ -405,11 +405,11 @@ import Testing
         #expect(mkfifo(dir + "/pipe", 0o600) == 0)
         let r = try f.vault.seal([dir])
         #expect(r.version.rootTree == nil)
-        #expect(r.version.entries.map(\.path).sorted() == ["d", "d/ok.txt"])
+        #expect(r.version.v1Entries.map(\.path).sorted() == ["d", "d/ok.txt"])
         #expect(r.version.notes.contains { $0.contains("not UTF-8") })
         #expect(r.version.notes.contains { $0.contains("pipe") })
         let v = try f.reopen()
-        #expect(try v.version(r.id).entries.count == 2)
+        #expect(try v.version(r.id).v1Entries.count == 2)
     }
 }
 

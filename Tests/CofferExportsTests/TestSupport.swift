@@ -1,5 +1,6 @@
 // TestSupport.swift: helpers for the CofferExports tests (SHA-256, python3, temp dirs, CSV).
 
+import CofferCore
 import Foundation
 import Testing
 
@@ -191,5 +192,19 @@ struct TestSupportTests {
         #expect(records.count == 2)
         #expect(records[0] == [CSVCell(value: "a", quoted: false), CSVCell(value: "b,c", quoted: true), CSVCell(value: "say \"hi\"", quoted: true)])
         #expect(records[1].map(\.value) == ["x\ny", "", "z"])
+    }
+}
+
+extension Vault {
+    /// The entries of version `id`, collected from its walk, archive layouts loaded (tests
+    /// only: commands stream).
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        try walker(for: id, expandArchives: expandArchives).forEach { e in
+            var e = e
+            if e.type == .archive { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
     }
 }

@@ -101,7 +101,7 @@ extension Vault {
         let parentID = try versions().last { $0.version.name == name }?.id
         var previous: [String: VersionEntry] = [:]
         if let parentID {
-            for e in try version(parentID).entries where e.type == .file || e.type == .archive { previous[e.path] = e }
+            try self.walker(for: parentID).forEach { e in if e.type == .file || e.type == .archive { previous[e.path] = e } }
         }
 
         // 3. Read, chunk and store.
@@ -219,7 +219,7 @@ extension Vault {
         added.packs = []
         let version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
-            parent: parentID, stats: stats, notes: notes, entries: entries)
+            parent: parentID, stats: stats, notes: notes, v1Entries: entries)
         let versionID = try writeMeta(version.encode(), kind: .version)
         // Format 2: the head lists the new index files; until it is written they are not loaded.
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)

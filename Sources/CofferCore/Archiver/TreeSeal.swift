@@ -99,7 +99,7 @@ extension Vault {
         }
         var version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
-            parent: parent?.id, stats: stats, notes: walk.notes, entries: [])
+            parent: parent?.id, stats: stats, notes: walk.notes, v1Entries: [])
         version.rootTree = root
         let versionID = try writeMeta(version.encode(), kind: .version)
         // The head lists the new index files; until it is written they are not loaded.

@@ -120,9 +120,6 @@ final class DictionaryTrainer {
 }
 
 extension Vault {
-    /// The vault's format (`config.format`): which rules readers and writers follow.
-    public var format: Int { config.format }
-
     /// Whether blobs may use zstd dictionaries (format 2 and later).
     var usesDictionaries: Bool { config.format >= 2 }
 

@@ -256,9 +256,9 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
     /// lists, archive layouts and the version's name, time, host, tags and notes are left out.
     /// (A format-2 version holds no entries itself: ``Vault/contentDigest(of:)`` reads both.)
     public static func contentDigest(of version: Version) -> ObjectID {
-        var w = ByteWriter(capacity: 64 + version.entries.count * 80)
+        var w = ByteWriter(capacity: 64 + version.v1Entries.count * 80)
         w.raw(Array("coffer.content.v1".utf8))
-        let entries = version.entries.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        let entries = version.v1Entries.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         w.u64(UInt64(entries.count))
         for e in entries {
             w.u8(e.type.rawValue)

@@ -181,13 +181,13 @@ public enum FuzzingEntryPoints {
         try reading("locks/fuzz") { try LockInfo.decode(body, name: "fuzz") }.encode()
     }
 
-    /// `Version.decode`, then what `ls` and `check` derive from it (`expandedEntries`,
-    /// `storedChunks`), then `encode`. The time goes through `Date` (a `Double`), so its 12 bytes
+    /// `Version.decode`, then what `ls` and `check` derive from it (the walk with archives
+    /// expanded, `storedChunks`), then `encode`. The time goes through `Date` (a `Double`), so its 12 bytes
     /// may come back rounded; `reencoded` is nil when the seconds are beyond ±2^53, where `encode`
     /// cannot write the `Date` back.
     public static func versionRoundTrip(_ body: [UInt8]) throws -> (version: Version, reencoded: [UInt8]?) {
         let v = try reading("versions/fuzz") { try Version.decode(body) }
-        for e in v.expandedEntries { _ = e.storedChunks; _ = e.sha256Hex }
+        try walker(of: v, expandArchives: true).forEach { e in _ = e.storedChunks; _ = e.sha256Hex }
         guard abs(v.time.timeIntervalSince1970) < 0x1p53 else { return (v, nil) }
         return (v, v.encode())
     }
@@ -239,6 +239,11 @@ public enum FuzzingEntryPoints {
         return TreeCodec.piece(count: nodes.count, nodes: w.bytes)
     }
 
+    /// A walker over a decoded format-1 version's entries (archive layouts inline).
+    public static func walker(of v: Version, expandArchives: Bool = false) -> VersionWalker {
+        VersionWalker(source: ListedEntries(v.v1Entries), expandArchives: expandArchives) { $0.archive }
+    }
+
     // MARK: Paths
 
     /// The components of `path` as a stored version path (``RelativePath``), or nil if the rules
@@ -247,7 +252,7 @@ public enum FuzzingEntryPoints {
     public static func versionPath(_ path: String) -> (components: [[UInt8]]?, decodes: Bool) {
         let v = Version(
             name: "fuzz", time: Date(timeIntervalSince1970: 0), host: "", tags: [], paths: [], parent: nil, stats: VersionStats(),
-            notes: [], entries: [VersionEntry(type: .directory, path: path, mode: 0o755, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)])
+            notes: [], v1Entries: [VersionEntry(type: .directory, path: path, mode: 0o755, mtimeSeconds: 0, mtimeNanoseconds: 0, size: 0)])
         let decodes = (try? Version.decode(v.encode())) != nil
         return (RelativePath(path)?.components, decodes)
     }

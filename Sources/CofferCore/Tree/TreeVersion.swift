@@ -63,7 +63,7 @@ extension Version {
         try r.expectEnd()
         var v = Version(
             name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: lenient(hostBytes), tags: tags,
-            paths: paths.map(lenient), parent: parent, stats: VersionStats(counters: counters), notes: notes.map(lenient), entries: [])
+            paths: paths.map(lenient), parent: parent, stats: VersionStats(counters: counters), notes: notes.map(lenient), v1Entries: [])
         v.rootTree = root
         v.rawText = (hostBytes, paths, notes)
         v.rawCounters = counters

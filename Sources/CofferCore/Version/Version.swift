@@ -224,9 +224,10 @@ public struct Version: Sendable {
     public var stats: VersionStats
     /// Things the seal could not include, one line each (for example an unreadable file).
     public var notes: [String]
-    /// The entries of a format-1 version (empty in format 2, whose entries are in trees). Read a
-    /// version's entries with `Vault.walker(for:)`, which streams both formats.
-    public var entries: [VersionEntry]
+    /// The entries of a format-1 version (empty in format 2, whose entries are in trees). Not
+    /// public: read a version's entries with `Vault.walker(for:)`, which streams both formats
+    /// (no command holds a whole listing).
+    var v1Entries: [VersionEntry]
     /// Format 2: the pieces of the root listing (the base names given to seal); nil in format 1.
     public var rootTree: [ObjectID]? = nil
     /// Format 2: host, paths and notes as the body held them (raw bytes, which need not be
@@ -240,9 +241,9 @@ public struct Version: Sendable {
     func encode() -> [UInt8] {
         if let rootTree { return encodeTreeVersion(rootTree) }
         // Archives with many members make large bodies: reserved once, not grown by doubling.
-        let archiveBytes = entries.reduce(0) { $0 + ($1.archive?.encodedSize ?? 0) }
-        var w = ByteWriter(capacity: 256 + entries.count * 96 + notes.reduce(0) { $0 + 4 + $1.utf8.count } + archiveBytes)
-        w.u8(entries.contains { $0.type == .archive } ? 2 : 1)
+        let archiveBytes = v1Entries.reduce(0) { $0 + ($1.archive?.encodedSize ?? 0) }
+        var w = ByteWriter(capacity: 256 + v1Entries.count * 96 + notes.reduce(0) { $0 + 4 + $1.utf8.count } + archiveBytes)
+        w.u8(v1Entries.contains { $0.type == .archive } ? 2 : 1)
         w.string(name)
         let t = time.timeIntervalSince1970
         let secs = Int64(t.rounded(.down))
@@ -255,8 +256,8 @@ public struct Version: Sendable {
         for v in [stats.files, stats.directories, stats.symlinks, stats.bytes, stats.bytesRead, stats.addedChunks,
                   stats.addedPlainBytes, stats.addedBytes, stats.unchangedFiles] { w.u64(v) }
         w.u32(UInt32(notes.count)); notes.forEach { w.string($0) }
-        w.u32(UInt32(entries.count))
-        for e in entries {
+        w.u32(UInt32(v1Entries.count))
+        for e in v1Entries {
             w.u8(e.type.rawValue); w.blob(e.pathBytes); w.u32(e.mode); w.i64(e.mtimeSeconds); w.u32(e.mtimeNanoseconds); w.u64(e.size)
             switch e.type {
             case .file:
@@ -300,8 +301,8 @@ public struct Version: Sendable {
         var notes: [String] = []
         for _ in 0..<(try r.count(minimumElementSize: 4)) { notes.append(try r.string()) }
         let n = try r.count(minimumElementSize: 30)
-        var entries: [VersionEntry] = []
-        entries.reserveCapacity(n)
+        var v1Entries: [VersionEntry] = []
+        v1Entries.reserveCapacity(n)
         // Sizes are summed by readers (restore's progress): their total must fit in 64 bits.
         var totalSize: UInt64 = 0
         for _ in 0..<n {
@@ -336,40 +337,12 @@ public struct Version: Sendable {
             let (t, overflow) = totalSize.addingReportingOverflow(e.size)
             guard !overflow else { throw FormatError("entry sizes add up to more than 2^64 bytes") }
             totalSize = t
-            entries.append(e)
+            v1Entries.append(e)
         }
         try r.expectEnd()
         return Version(
             name: name, time: Date(timeIntervalSince1970: Double(secs) + Double(ns) / 1e9), host: host, tags: tags, paths: paths,
-            parent: parent, stats: s, notes: notes, entries: entries)
-    }
-
-    /// The entries with each archive's members listed right after it, as virtual files and
-    /// folders (`Export.zip/Connections.csv`): what `ls` shows and `diff` compares. A member whose
-    /// content is stored as such carries its SHA-256 and chunks; an encoded one carries the chunks
-    /// of its encoded bytes and no SHA-256 (zeros).
-    public var expandedEntries: [VersionEntry] {
-        var out: [VersionEntry] = []
-        out.reserveCapacity(entries.count)
-        for e in entries {
-            out.append(e)
-            guard e.type == .archive, let layout = e.archive else { continue }
-            for m in layout.members {
-                var nameBytes = Array(m.name.utf8)
-                while nameBytes.last == UInt8(ascii: "/") { nameBytes.removeLast() }
-                guard !nameBytes.isEmpty else { continue }
-                let name = String(decoding: nameBytes, as: UTF8.self)
-                var v = VersionEntry(
-                    type: m.isDirectory ? .directory : .file, path: e.path + "/" + name, mode: m.isDirectory ? 0o755 : 0o644,
-                    mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0, size: m.isDirectory ? 0 : m.size)
-                if let p = m.part {
-                    v.chunks = layout.parts[p].chunks
-                    if m.data == .content { v.sha256 = layout.parts[p].contentSHA256 }
-                }
-                out.append(v)
-            }
-        }
-        return out
+            parent: parent, stats: s, notes: notes, v1Entries: v1Entries)
     }
 
     /// A stored path must be relative, non-empty, without empty, `.` or `..` components or NUL,

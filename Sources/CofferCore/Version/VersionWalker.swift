@@ -117,8 +117,10 @@ final class ListedEntries: VersionWalker.Source {
     private var position = 0
 
     init(_ entries: [VersionEntry]) {
-        // Writers list depth-first with names sorted; readers do not depend on it.
-        self.entries = entries.sorted { VersionWalker.precedes($0.pathBytes, $1.pathBytes) }
+        // Writers list depth-first with names sorted; readers do not depend on it. Already in
+        // walk order, the array is shared with the version (no copy of the listing).
+        let inOrder = zip(entries, entries.dropFirst()).allSatisfy { !VersionWalker.precedes($1.pathBytes, $0.pathBytes) }
+        self.entries = inOrder ? entries : entries.sorted { VersionWalker.precedes($0.pathBytes, $1.pathBytes) }
     }
 
     func next() throws -> VersionEntry? {
@@ -151,7 +153,7 @@ extension Vault {
         if let root = version.rootTree {
             source = TreeSource(vault: self, root: root, object: VaultFile.version(id).path)
         } else {
-            source = ListedEntries(version.entries)
+            source = ListedEntries(version.v1Entries)
         }
         return VersionWalker(source: source, expandArchives: expandArchives) { [unowned self] e in
             try self.archiveLayout(of: e)

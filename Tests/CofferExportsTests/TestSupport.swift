@@ -1,5 +1,6 @@
 // TestSupport.swift: helpers for the CofferExports tests (SHA-256, python3, temp dirs, CSV).
 
+import CofferCore
 import Foundation
 import Testing
 
@@ -191,5 +192,20 @@ struct TestSupportTests {
         #expect(records.count == 2)
         #expect(records[0] == [CSVCell(value: "a", quoted: false), CSVCell(value: "b,c", quoted: true), CSVCell(value: "say \"hi\"", quoted: true)])
         #expect(records[1].map(\.value) == ["x\ny", "", "z"])
+    }
+}
+
+extension Vault {
+    /// Every entry of version `id` in walk order, each archive's layout loaded (format 2 lists
+    /// archives without it): a whole listing, which only tests may hold — commands stream
+    /// with `walker(for:)`.
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        let w = try walker(for: id, expandArchives: expandArchives)
+        while var e = try w.next() {
+            if e.type == .archive, e.archive == nil { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
     }
 }

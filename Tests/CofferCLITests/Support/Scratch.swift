@@ -1,3 +1,4 @@
+import CofferCore
 import Foundation
 import Testing
 
@@ -249,4 +250,19 @@ func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
 func filesUnder(_ dir: String) -> [String] {
     guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
     return (e.allObjects as? [String] ?? []).sorted()
+}
+
+extension Vault {
+    /// Every entry of version `id` in walk order, each archive's layout loaded (format 2 lists
+    /// archives without it): a whole listing, which only tests may hold — commands stream
+    /// with `walker(for:)`.
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        let w = try walker(for: id, expandArchives: expandArchives)
+        while var e = try w.next() {
+            if e.type == .archive, e.archive == nil { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
+    }
 }

@@ -20,7 +20,7 @@ extension Vault {
     /// A file entry at `path` whose content is that of `file` in version `id` (its chunks are in
     /// the vault), so a crafted version can hold real, verifiable content.
     func craftedFile(_ path: String, like file: String, in id: ObjectID) throws -> VersionEntry {
-        guard var e = try version(id).entries.first(where: { $0.path == file && $0.type == .file }) else {
+        guard var e = try listing(id).first(where: { $0.path == file && $0.type == .file }) else {
             throw CofferError.pathNotInVersion(path: file, version: id.short)
         }
         e.path = path

@@ -81,7 +81,7 @@ import Testing
         let (f, ids, _) = try history()
         try f.vault.forget([ids[0]])
         let v = try f.reopen()
-        let live = try v.version(ids[3]).entries.flatMap(\.storedChunks)
+        let live = try v.listing(ids[3]).flatMap(\.storedChunks)
         let pack = try #require(v.index.location(of: live[0])?.pack)
         let path = f.path + "/" + VaultFile.pack(pack).path
         chmod(path, 0o600)

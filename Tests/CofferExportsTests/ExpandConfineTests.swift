@@ -48,7 +48,7 @@ private func sealAndExpand(_ zip: [UInt8], zipName: String = "Export.zip", force
     var so = SealOptions()
     so.archiveHandler = ZipArchiveHandler()
     let sealed = try vault.seal([home + "/in/" + zipName], options: so)
-    #expect(sealed.version.entries.first?.type == .archive)
+    #expect(try vault.listing(sealed.id).first?.type == .archive)
     try FileManager.default.removeItem(atPath: home + "/in")
     plant?(home)
     var ro = RestoreOptions()

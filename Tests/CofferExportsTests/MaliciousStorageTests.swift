@@ -88,13 +88,15 @@ final class CraftedVault: @unchecked Sendable {
     let version: ObjectID
     let expected: ExpectedTree
 
-    init(tiers: [ChunkTier]? = nil) throws {
+    /// `format` 1 for tests that craft format-1 version bodies (entries listed in the version).
+    init(tiers: [ChunkTier]? = nil, format: Int = VaultConfig.currentFormat) throws {
         root = TamperFS.makeTemporaryFolder("crafted")
         try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true)
         var o = VaultOptions()
         o.kdf = .insecureTestOnly
         if let tiers { o.tiers = tiers }
-        let v = try Vault.create(at: root + "/vault", passphrase: TamperLab.secret(Self.passphrase), options: o, state: RollbackState(directory: root + "/state"))
+        let v = try Vault.create(
+            at: root + "/vault", passphrase: TamperLab.secret(Self.passphrase), options: o, state: RollbackState(directory: root + "/state"), format: format)
         let input = root + "/in/data"
         TamperFS.write(input + "/a.csv", TamperData.csv(rows: 200, seed: 5), mode: 0o644)
         TamperFS.write(input + "/b.bin", TamperData.bytes(50_000, seed: 6), mode: 0o644)
@@ -308,8 +310,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         let versionFile = try vault.backend.read("versions/" + c.version.hex)
         let env = Array(versionFile[2...])
         let plainLength = env.count - AEAD.overhead
-        let v = try vault.version(c.version)
-        let target = try #require(v.entries.first { $0.path == "data/a.csv" }?.chunks.first)
+        let target = try #require(try vault.listing(c.version).first { $0.path == "data/a.csv" }?.chunks.first)
         // As a blob of any type and flags, under any length, for the chunk it would replace.
         for flags in [UInt8(0), 1] {
             for len in [plainLength, plainLength - 1, 4096] {
@@ -449,7 +450,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
     }
 
     @Test func craftedVersionSizesAreRefused() throws {
-        let c = try CraftedVault()
+        let c = try CraftedVault(format: 1)  // crafted format-1 bodies
         let vault = try c.reopen()
         let original = try vault.version(c.version)
         let fileIndex = try #require(original.entries.firstIndex { $0.type == .file })
@@ -513,7 +514,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         let member = ArchiveMember(name: "x.csv", isDirectory: false, size: UInt64.max, mtimeSeconds: 0, part: 0, data: .encoded, encoding: [8, 0, 0, 0, 0])
         // End to end: b.bin becomes an archive with one stored part (its own chunks) and a member
         // "x.csv" that claims 2^64-1 bytes once inflated; `coffer cat` of the member refuses it.
-        let c = try CraftedVault()
+        let c = try CraftedVault(format: 1)  // a crafted format-1 body
         var v = try c.reopen().version(c.version)
         let i = try #require(v.entries.firstIndex { $0.path == "data/b.bin" })
         var e = v.entries[i]

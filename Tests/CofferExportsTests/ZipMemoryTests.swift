@@ -261,7 +261,7 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         var o = SealOptions()
         o.archiveHandler = handler
         let r = try v.seal([zip], options: o)
-        let entry = try #require(r.version.entries.first { $0.path == "bomb.zip" })
+        let entry = try #require(try v.listing(r.id).first { $0.path == "bomb.zip" })
         #expect(entry.type == .file)
         #expect(r.version.notes.contains { $0.hasPrefix("bomb.zip: ") && $0.contains("over the 2097152-byte budget") && $0.contains("ordinary file") },
                 "\(r.version.notes)")
@@ -274,7 +274,7 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         o.archiveHandler = handler
         o.name = "within"
         let within = try v.seal([zip], options: o)
-        #expect(within.version.entries.first { $0.path == "bomb.zip" }?.type == .archive)
+        #expect(try v.listing(within.id).first { $0.path == "bomb.zip" }?.type == .archive)
     }
 
     @Test func aSearchThatRunsPastTheBudgetStops() throws {
@@ -393,8 +393,9 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         var o = SealOptions()
         o.archiveHandler = handler
         let r = try v.seal([dir.path + "/in"], options: o)
-        #expect(r.version.entries.first { $0.path == "in/many.zip" }?.type == .file)
-        #expect(r.version.entries.first { $0.path == "in/stub.zip" }?.type == .file)
+        let listing = try v.listing(r.id)
+        #expect(listing.first { $0.path == "in/many.zip" }?.type == .file)
+        #expect(listing.first { $0.path == "in/stub.zip" }?.type == .file)
         #expect(r.version.notes.contains { $0.hasPrefix("in/many.zip: ") && $0.contains("12 members, more than 10") }, "\(r.version.notes)")
         #expect(r.version.notes.contains { $0.hasPrefix("in/stub.zip: ") && $0.contains("more than 1048576 bytes of headers") }, "\(r.version.notes)")
         var ro = RestoreOptions()
@@ -406,7 +407,7 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         o.archiveHandler = ZipArchiveHandler()
         o.name = "defaults"
         let d = try v.seal([dir.path + "/in"], options: o)
-        #expect(d.version.entries.filter { $0.type == .archive }.count == 2)
+        #expect(try v.listing(d.id).filter { $0.type == .archive }.count == 2)
     }
 
     /// Analyses with the zip handler, then changes the file before it is stored.
@@ -445,7 +446,7 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         var o = SealOptions()
         o.archiveHandler = ChangingHandler()
         let r = try v.seal([zip], options: o)
-        #expect(r.version.entries.first { $0.path == "z.zip" }?.type == .file)
+        #expect(try v.listing(r.id).first { $0.path == "z.zip" }?.type == .file)
         #expect(r.version.notes.contains { $0.hasPrefix("z.zip: could not be stored as an archive") && $0.contains("ordinary file") }, "\(r.version.notes)")
         var ro = RestoreOptions()
         ro.archiveHandler = ZipArchiveHandler()

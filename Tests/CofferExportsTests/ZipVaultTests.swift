@@ -53,7 +53,7 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
             results.append(try vault.seal([path], options: sealOptions()))
         }
         for (r, zip) in zip(results, zips) {
-            let entry = try #require(r.version.entries.first)
+            let entry = try #require(try vault.listing(r.id).first)
             #expect(entry.type == .archive)
             #expect(entry.sha256 == SHA256.hash(zip))
             #expect(entry.archive?.members.allSatisfy { $0.data == .content } == true, "every LinkedIn member reproduces")
@@ -62,8 +62,8 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         // export adds is bounded by its changed members plus the zip's own headers.
         for k in 1..<results.count {
             let before = Dictionary(uniqueKeysWithValues: series[k - 1].members.map { ($0.path, $0.contents) })
-            let prevEntries = Dictionary(uniqueKeysWithValues: results[k - 1].version.expandedEntries.map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
-            let entries = Dictionary(uniqueKeysWithValues: results[k].version.expandedEntries.map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
+            let prevEntries = try Dictionary(uniqueKeysWithValues: vault.listing(results[k - 1].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
+            let entries = try Dictionary(uniqueKeysWithValues: vault.listing(results[k].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
             var changedBytes = 0
             var unchanged = 0
             for m in series[k].members {
@@ -75,7 +75,7 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
                 }
             }
             #expect(unchanged >= 10)
-            let container = results[k].version.entries[0].archive!.parts.filter { $0.kind == .stored }.reduce(0) { $0 + Int($1.contentSize) }
+            let container = try #require(try vault.listing(results[k].id).first?.archive).parts.filter { $0.kind == .stored }.reduce(0) { $0 + Int($1.contentSize) }
             #expect(results[k].version.stats.addedPlainBytes <= UInt64(changedBytes + container), "export \(k)")
         }
         // Every export comes back byte for byte, through a freshly opened vault.
@@ -97,7 +97,7 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         let path = dir.path + "/in/" + export.zipFileName
         try write(try export.zipArchive(), to: path)
         let r = try vault.seal([path], options: sealOptions())
-        let listed = r.version.expandedEntries.map(\.path)
+        let listed = try vault.listing(r.id, expandArchives: true).map(\.path)
         #expect(listed.contains(export.zipFileName + "/Connections.csv"))
         var got: [UInt8] = []
         try vault.readFile(r.id, path: export.zipFileName + "/Connections.csv", archiveHandler: ZipArchiveHandler()) { got += $0 }
@@ -145,8 +145,9 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         var o = sealOptions()
         o.name = "others"
         let r = try vault.seal(names.map { src + "/" + $0 }, options: o)
+        let listing = try vault.listing(r.id)
         for name in names {
-            #expect(r.version.entries.first { $0.path == name }?.type == .archive, "\(name) stored member by member")
+            #expect(listing.first { $0.path == name }?.type == .archive, "\(name) stored member by member")
         }
         let out = dir.path + "/out"
         try vault.restore(r.id, to: out, options: restoreOptions())
@@ -165,7 +166,7 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         let path = dir.path + "/in/broken.zip"
         try write(zip, to: path)
         let r = try vault.seal([path], options: sealOptions())
-        #expect(r.version.entries.first?.type == .file)
+        #expect(try vault.listing(r.id).first?.type == .file)
         #expect(r.version.notes.contains { $0.hasPrefix("broken.zip: looks like an archive but could not be read as one") })
         let out = dir.path + "/out"
         try vault.restore(r.id, to: out, options: restoreOptions())

@@ -28,6 +28,20 @@ extension Vault {
     }
 }
 
+extension Vault {
+    /// The entries of version `id`, collected from its walk, archive layouts loaded (tests
+    /// only: commands stream).
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        try walker(for: id, expandArchives: expandArchives).forEach { e in
+            var e = e
+            if e.type == .archive { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
+    }
+}
+
 extension VersionEntry {
     static func folder(_ path: String) -> VersionEntry {
         VersionEntry(type: .directory, path: path, mode: 0o755, mtimeSeconds: 1_700_000_000, mtimeNanoseconds: 0, size: 0)

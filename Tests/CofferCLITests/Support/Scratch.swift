@@ -253,14 +253,13 @@ func filesUnder(_ dir: String) -> [String] {
 }
 
 extension Vault {
-    /// Every entry of version `id` in walk order, each archive's layout loaded (format 2 lists
-    /// archives without it): a whole listing, which only tests may hold — commands stream
-    /// with `walker(for:)`.
+    /// The entries of version `id`, collected from its walk, archive layouts loaded (tests
+    /// only: commands stream).
     func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
         var out: [VersionEntry] = []
-        let w = try walker(for: id, expandArchives: expandArchives)
-        while var e = try w.next() {
-            if e.type == .archive, e.archive == nil { e.archive = try archiveLayout(of: e) }
+        try walker(for: id, expandArchives: expandArchives).forEach { e in
+            var e = e
+            if e.type == .archive { e.archive = try archiveLayout(of: e) }
             out.append(e)
         }
         return out

@@ -30,9 +30,7 @@ import Testing
         let second = try f.reopen().seal([dir])
         #expect(second.version.stats.bytesRead == 0)
         #expect(second.version.stats.unchangedFiles == 2)
-        let reader = try f.reopen()
-        #expect(try reader.listing(second.id) == reader.listing(first.id))
-        #expect(second.version.rootTree == first.version.rootTree, "an unchanged folder is the same tree pieces")
+        #expect(try f.vault.listing(second.id) == f.vault.listing(first.id))
         // Touching one file makes it be read again, and only it.
         T.write(dir + "/messages.csv", T.csv(rows: 9_000, seed: 5))
         let third = try f.reopen().seal([dir])

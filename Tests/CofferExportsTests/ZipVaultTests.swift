@@ -62,8 +62,8 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         // export adds is bounded by its changed members plus the zip's own headers.
         for k in 1..<results.count {
             let before = Dictionary(uniqueKeysWithValues: series[k - 1].members.map { ($0.path, $0.contents) })
-            let prevEntries = try Dictionary(uniqueKeysWithValues: vault.listing(results[k - 1].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
-            let entries = try Dictionary(uniqueKeysWithValues: vault.listing(results[k].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
+            let prevEntries = Dictionary(uniqueKeysWithValues: try vault.listing(results[k - 1].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
+            let entries = Dictionary(uniqueKeysWithValues: try vault.listing(results[k].id, expandArchives: true).map { (String($0.path.split(separator: "/", maxSplits: 1).last ?? ""), $0) })
             var changedBytes = 0
             var unchanged = 0
             for m in series[k].members {
@@ -75,7 +75,7 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
                 }
             }
             #expect(unchanged >= 10)
-            let container = try #require(try vault.listing(results[k].id).first?.archive).parts.filter { $0.kind == .stored }.reduce(0) { $0 + Int($1.contentSize) }
+            let container = try vault.listing(results[k].id)[0].archive!.parts.filter { $0.kind == .stored }.reduce(0) { $0 + Int($1.contentSize) }
             #expect(results[k].version.stats.addedPlainBytes <= UInt64(changedBytes + container), "export \(k)")
         }
         // Every export comes back byte for byte, through a freshly opened vault.
@@ -145,9 +145,8 @@ private func read(_ path: String) -> [UInt8]? { FileManager.default.contents(atP
         var o = sealOptions()
         o.name = "others"
         let r = try vault.seal(names.map { src + "/" + $0 }, options: o)
-        let listing = try vault.listing(r.id)
         for name in names {
-            #expect(listing.first { $0.path == name }?.type == .archive, "\(name) stored member by member")
+            #expect(try vault.listing(r.id).first { $0.path == name }?.type == .archive, "\(name) stored member by member")
         }
         let out = dir.path + "/out"
         try vault.restore(r.id, to: out, options: restoreOptions())

@@ -13,7 +13,7 @@ struct ConfineCLITests {
         let pass = Array(s.passphrase.utf8).withUnsafeBytes { SecureBytes(copying: $0) }
         let vault = try Vault.open(at: s.vault, passphrase: pass, state: RollbackState(directory: s.path("crafter-state")))
         let sealed = try #require(try vault.versions().last)
-        let payload = try #require(sealed.version.v1Entries.first { $0.path == "docs/payload" })
+        let payload = try #require(try vault.listing(sealed.id).first { $0.path == "docs/payload" })
         try vault.withWriterLock {
             let v = Version(
                 name: "crafted", time: Date(), host: "crafted", tags: [], paths: [], parent: nil, stats: VersionStats(), notes: [],

@@ -49,10 +49,21 @@ struct MaintenanceTests {
         let pack = try onlyPack(s)
         let saved = try Data(contentsOf: URL(fileURLWithPath: pack))
         unlink(pack)
+        // The only pack also holds the version's listing (format 2: its tree pieces).
         let r = try s.run(["check"])
         #expect(r.status == 13)
         #expect(r.stdout.contains("missing"))
-        #expect(r.stdout.contains("cannot be fully restored: in/data.bin"))
+        #expect(r.stdout.contains("cannot be fully restored"))
+        try saved.write(to: URL(fileURLWithPath: pack))
+        // A second seal whose listing and changed notes go to a new pack: without the first
+        // pack, check names the file of the second version whose chunks were in it.
+        try s.write("in/notes.txt", String(repeating: "another line of notes\n", count: 2_000))
+        try s.ok(["seal", s.path("in"), "--name", "data"])
+        unlink(pack)
+        let second = try s.run(["check"])
+        #expect(second.status == 13)
+        #expect(second.stdout.contains("missing"))
+        #expect(second.stdout.contains("cannot be fully restored: in/data.bin"), "\(second.stdout)")
         try saved.write(to: URL(fileURLWithPath: pack))
 
         let index = s.path("vault/index/" + (try #require(filesUnder(s.path("vault/index")).first)))

@@ -51,8 +51,8 @@ struct ToyArchiveHandler: ArchiveHandler {
         return o
     }
 
-    @Test func anArchiveIsStoredPartByPartAndComesBackExactly() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func anArchiveIsStoredPartByPartAndComesBackExactly(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/exports"
         let payload = T.csv(rows: 3_000, seed: 5)
         T.write(dir + "/one.toy", ToyArchiveHandler.magic + payload)
@@ -77,8 +77,8 @@ struct ToyArchiveHandler: ArchiveHandler {
         #expect(T.read(out2 + "/exports/plain.txt") == nil)
     }
 
-    @Test func membersCanBeListedReadAndExpanded() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func membersCanBeListedReadAndExpanded(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/e"
         let payload = Array("hello members, long enough to analyse".utf8)
         T.write(dir + "/a.toy", ToyArchiveHandler.magic + payload)
@@ -107,8 +107,8 @@ struct ToyArchiveHandler: ArchiveHandler {
         #expect(res.notes.contains { $0.contains("../escape.txt") })
     }
 
-    @Test func unchangedArchivesAreReusedAndChangedContentDeduplicates() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func unchangedArchivesAreReusedAndChangedContentDeduplicates(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/e"
         var payload = T.csv(rows: 5_000, seed: 9)
         T.write(dir + "/a.toy", ToyArchiveHandler.magic + payload)
@@ -141,17 +141,30 @@ struct ToyArchiveHandler: ArchiveHandler {
         #expect(try f.vault.listing(r.id).first { $0.path == "e/also-bad.toy" }?.type == .archive)
     }
 
-    @Test func archiveEntriesSurviveEncodingAndOldBodiesStayVersionOne() throws {
-        let f = try T.vault()
+    /// Format 1: body_version 2 with an archive entry, 1 without. Format 2: body_version 3
+    /// whatever the entries (the archive is a tree node), the header and root tree surviving.
+    @Test(arguments: [1, 2]) func archiveEntriesSurviveEncodingAndOldBodiesStayVersionOne(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/e"
         T.write(dir + "/a.toy", ToyArchiveHandler.magic + T.bytes(100, seed: 1))
         let r = try f.vault.seal([dir], options: options())
         let body = r.version.encode()
-        #expect(body[0] == 2)
-        #expect(try Version.decode(body).v1Entries == r.version.v1Entries)
-        var plain = r.version
-        plain.v1Entries = plain.v1Entries.filter { $0.type != .archive }
-        #expect(plain.encode()[0] == 1)
+        let back = try Version.decode(body)
+        if format == 1 {
+            #expect(body[0] == 2)
+            #expect(back.v1Entries == r.version.v1Entries)
+            #expect(back.v1Entries.contains { $0.type == .archive && $0.archive != nil })
+            var plain = r.version
+            plain.v1Entries = plain.v1Entries.filter { $0.type != .archive }
+            #expect(plain.encode()[0] == 1)
+        } else {
+            #expect(body[0] == 3)
+            #expect(back.v1Entries.isEmpty && back.rootTree != nil)
+            #expect(back.rootTree == r.version.rootTree)
+            #expect(back.name == r.version.name && back.paths == r.version.paths)
+            let archive = try #require(try f.vault.listing(r.id).first { $0.path == "e/a.toy" })
+            #expect(archive.type == .archive && !archive.layoutIDs.isEmpty && archive.archive != nil)
+        }
     }
 }
 

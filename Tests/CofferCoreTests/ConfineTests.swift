@@ -14,7 +14,8 @@ private func names(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
 }
 
-/// A vault with one sealed file `src/payload` (content "payload"), whose chunks crafted
+/// A format-1 vault (crafted versions are format-1 bodies, whose paths are whole strings a key
+/// holder writes) with one sealed file `src/payload` (content "payload"), whose chunks crafted
 /// versions reuse; `home` is a folder holding only `restore`'s future parent.
 private struct Lab {
     let fixture: T.Fixture
@@ -25,7 +26,7 @@ private struct Lab {
     let outside: String
 
     init() throws {
-        fixture = try T.vault()
+        fixture = try T.vault(format: 1)
         let src = fixture.root + "/src"
         T.write(src + "/payload", Array("payload".utf8))
         sealed = try fixture.vault.seal([src]).id

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ContentDigestTests {
     /// On a format-1 vault the digest is the one the version's own entries give (unchanged).
     @Test func formatOneDigestIsUnchanged() throws {
-        let f = try T.vault()
+        let f = try T.vault(format: 1)
         let dir = T.scratch("in") + "/d"
         T.write(dir + "/a.txt", Array("a".utf8))
         T.write(dir + "/b-c/d.txt", Array("d".utf8))  // '-' sorts before '/': byte order differs from walk order

@@ -91,7 +91,7 @@ import Testing
             #expect(Padme.padded(size) == size)
         }
         // Chunks of one file are not laid out in file order inside a pack.
-        let entry = try f.vault.listing(r.id).first { $0.type == .file }!
+        let entry = try #require(try f.vault.listing(r.id).first { $0.type == .file })
         let locs = entry.chunks.compactMap { f.vault.index.location(of: $0) }
         #expect(locs.count == entry.chunks.count)
         let samePack = Dictionary(grouping: locs, by: \.pack).values.max { $0.count < $1.count }!

@@ -100,8 +100,8 @@ import Testing
         #expect(T.files(in: f.path) == before)
     }
 
-    @Test func aFileThatVanishesIsReportedAndTheRestIsSealed() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func aFileThatVanishesIsReportedAndTheRestIsSealed(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/d"
         T.write(dir + "/a.csv", T.csv(rows: 100, seed: 1))
         T.write(dir + "/b.csv", T.csv(rows: 100, seed: 2))

@@ -52,15 +52,19 @@ import Testing
         let a = Self.size(f.path + "/" + one.index), b = Self.size(f.path + "/" + twenty.index)
         #expect(a > 0 && a == b, "index files of 1 and 20 chunks: \(a) and \(b) bytes")
 
-        // The body: version 2, one pack, 46 bytes per entry bucketed to 32, zeros after the entries.
+        // The body: version 2, one pack, 46 bytes per entry bucketed to 32, zeros after the
+        // entries: the 20 chunks and the seal's new tree pieces (the listings that changed).
         let id = try #require(ObjectID(hex: String(twenty.index.dropFirst("index/".count))))
         let body = try Self.indexBody(f.vault, id)
         #expect(body[0] == 2)
         #expect(body.count == 5 + 36 + 46 * 32)
-        #expect(body[(5 + 36 + 46 * 20)...].allSatisfy { $0 == 0 })
         let file = try IndexFile.decode(body)
-        #expect(file.packs.count == 1 && file.packs[0].entries.count == 20)
-        #expect(file.packs[0].entries.allSatisfy { $0.type == .data })
+        try #require(file.packs.count == 1)
+        let entries = file.packs[0].entries
+        #expect(entries.filter { $0.type == .data }.count == 20)
+        #expect(entries.contains { $0.type == .tree })
+        #expect(entries.allSatisfy { $0.type == .data || $0.type == .tree })
+        #expect(body[(5 + 36 + 46 * entries.count)...].allSatisfy { $0 == 0 })
         #expect(try f.reopen().check(readDataFraction: 1).isClean)
 
         // Format 1 for comparison: 45 bytes a chunk, so the two files differ in size.
@@ -137,9 +141,10 @@ import Testing
         let b = try Self.sealSmallFiles(f, f.vault, count: 3, seed: 4)
         let listed = try #require(f.vault.head.indexFiles)
         #expect(listed.map { "index/" + $0.hex } == [a.index, b.index])
-        // A seal that adds nothing writes no index and carries the list over.
-        let again = try f.vault.seal([T.scratch("empty")])
-        #expect(again.version.stats.addedChunks == 0)
+        // A seal that adds nothing (b's folder again: no new chunk, no new tree piece) writes no
+        // index and carries the list over.
+        let again = try f.vault.seal(b.version.version.paths)
+        #expect(again.version.stats.addedChunks == 0 && again.version.stats.addedTreePieces == 0)
         #expect(f.vault.head.indexFiles == listed)
 
         try f.vault.forget([a.version.id])

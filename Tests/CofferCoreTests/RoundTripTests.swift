@@ -56,8 +56,8 @@ import Testing
         #expect(try f.vault.listing(r.id).first { $0.type == .file }?.sha256 == SHA256.hash(data))
     }
 
-    @Test func emptyFolderSymlinkAndOddNames() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func emptyFolderSymlinkAndOddNames(format: Int) throws {
+        let f = try T.vault(format: format)
         let dir = T.scratch("in") + "/tree"
         try FileManager.default.createDirectory(atPath: dir + "/empty folder", withIntermediateDirectories: true)
         T.write(dir + "/naïve café/résumé 2024.csv", T.csv(rows: 50, seed: 1))
@@ -72,8 +72,8 @@ import Testing
         #expect(try f.vault.listing(r.id).contains { $0.path == "tree/empty folder" && $0.type == .directory })
     }
 
-    @Test func severalPathsEachUnderItsBaseName() throws {
-        let f = try T.vault()
+    @Test(arguments: [1, 2]) func severalPathsEachUnderItsBaseName(format: Int) throws {
+        let f = try T.vault(format: format)
         let a = T.scratch("a")
         T.write(a + "/one/x.txt", Array("one".utf8))
         T.write(a + "/single.txt", Array("single file".utf8))

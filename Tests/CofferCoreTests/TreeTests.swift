@@ -397,7 +397,7 @@ import Testing
     }
 
     @Test func formatOneVaultStillSealsFormatOneVersions() throws {
-        let f = try T.vault()
+        let f = try T.vault(format: 1)
         #expect(f.vault.format == 1)
         let dir = T.scratch("f1") + "/d"
         T.write(dir + "/ok.txt", Array("ok".utf8))

@@ -4,13 +4,12 @@ import Foundation
 import Testing
 
 extension T {
-    /// The vault formats the format-independent tests run on. Format 2 joins once a vault of
-    /// that format can be created (`vault(format:)`).
-    static let vaultFormats = [1]
+    /// The vault formats the format-independent tests run on.
+    static let vaultFormats = [1, 2]
 
     /// A vault of `format` with the test-only Argon2id profile.
     static func vault(format: Int, _ options: VaultOptions = T.cheap) throws -> Fixture {
-        let f = try vault(options)
+        let f = try vault(options, format: format)
         #expect(f.vault.config.format == format, "this build creates format \(f.vault.config.format) vaults")
         return f
     }

@@ -1,3 +1,4 @@
+import CofferCore
 import Foundation
 import Testing
 
@@ -249,4 +250,18 @@ func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
 func filesUnder(_ dir: String) -> [String] {
     guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
     return (e.allObjects as? [String] ?? []).sorted()
+}
+
+extension Vault {
+    /// The entries of version `id`, collected from its walk, archive layouts loaded (tests
+    /// only: commands stream).
+    func listing(_ id: ObjectID, expandArchives: Bool = false) throws -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        try walker(for: id, expandArchives: expandArchives).forEach { e in
+            var e = e
+            if e.type == .archive { e.archive = try archiveLayout(of: e) }
+            out.append(e)
+        }
+        return out
+    }
 }

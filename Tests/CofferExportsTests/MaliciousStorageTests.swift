@@ -226,7 +226,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         stats.addedChunks = r64(); stats.addedPlainBytes = r64(); stats.addedBytes = r64(); stats.unchangedFiles = r64()
         var forgedVersion = Version(
             name: "forged-", time: Date(timeIntervalSince1970: 1_800_000_000), host: "attacker", tags: [], paths: [], parent: nil,
-            stats: stats, notes: [], entries: [entry])
+            stats: stats, notes: [], v1Entries: [entry])
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         let unpadded = 9 + forgedVersion.encode().count
         for _ in 0..<(Int(Padme.padded(UInt64(unpadded))) - unpadded) { forgedVersion.name.append(letters[Int(r64() % 62)]) }
@@ -453,7 +453,7 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         let c = try CraftedVault(format: 1)  // crafted format-1 bodies
         let vault = try c.reopen()
         let original = try vault.version(c.version)
-        let fileIndex = try #require(original.entries.firstIndex { $0.type == .file })
+        let fileIndex = try #require(original.v1Entries.firstIndex { $0.type == .file })
         func variant(_ change: (inout Version) -> Void) -> [UInt8] {
             var v = original
             change(&v)
@@ -461,45 +461,45 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         }
         let cases: [(String, [UInt8])] = [
             ("a file of 2^64-1 bytes, twice", variant { v in
-                v.entries[fileIndex].size = UInt64.max
-                var twin = v.entries[fileIndex]
+                v.v1Entries[fileIndex].size = UInt64.max
+                var twin = v.v1Entries[fileIndex]
                 twin.path += ".twin"
-                v.entries.append(twin)
+                v.v1Entries.append(twin)
             }),
-            ("a file larger than its chunks can hold", variant { $0.entries[fileIndex].size = UInt64($0.entries[fileIndex].chunks.count) * (8 << 20) + 1 }),
+            ("a file larger than its chunks can hold", variant { $0.v1Entries[fileIndex].size = UInt64($0.v1Entries[fileIndex].chunks.count) * (8 << 20) + 1 }),
             ("an archive part of 2^63 content bytes", variant { v in
-                var e = v.entries[fileIndex]
+                var e = v.v1Entries[fileIndex]
                 e.type = .archive
                 e.archive = ArchiveLayout(format: 1, parts: [ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: e.size, contentSize: 1 << 63, contentSHA256: e.sha256, chunks: e.chunks)], members: [])
-                v.entries[fileIndex] = e
+                v.v1Entries[fileIndex] = e
             }),
             ("an archive part of 2^40 content bytes", variant { v in
-                var e = v.entries[fileIndex]
+                var e = v.v1Entries[fileIndex]
                 e.type = .archive
                 e.archive = ArchiveLayout(format: 1, parts: [ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: e.size, contentSize: 1 << 40, contentSHA256: e.sha256, chunks: e.chunks)], members: [])
-                v.entries[fileIndex] = e
+                v.v1Entries[fileIndex] = e
             }),
             ("archive parts whose sizes wrap around 2^64", variant { v in
-                var e = v.entries[fileIndex]
+                var e = v.v1Entries[fileIndex]
                 e.type = .archive
                 e.size = 10
                 let part = ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: UInt64.max - 4, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)
                 e.archive = ArchiveLayout(format: 1, parts: [part, part], members: [])
                 e.archive!.parts[1].outputSize = 15
-                v.entries[fileIndex] = e
+                v.v1Entries[fileIndex] = e
             }),
             ("two archives of 2^63 bytes each", variant { v in
-                var e = v.entries[fileIndex]
+                var e = v.v1Entries[fileIndex]
                 e.type = .archive
                 e.size = 1 << 63
                 let part = ArchivePart(kind: .transformed, transform: [1, 6, 8, 0, 0xF1], outputSize: 1 << 63, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)
                 e.archive = ArchiveLayout(format: 1, parts: [part], members: [])
                 e.archive!.parts[0].contentSize = 100
-                v.entries[fileIndex] = e
+                v.v1Entries[fileIndex] = e
                 e.path += ".twin"
-                v.entries.append(e)
+                v.v1Entries.append(e)
             }),
-            ("2^32-1 entries", Array(variant { $0.entries = [] }.dropLast(4)) + le32(UInt32.max)),
+            ("2^32-1 entries", Array(variant { $0.v1Entries = [] }.dropLast(4)) + le32(UInt32.max)),
         ]
         for (what, body) in cases {
             #expect(throws: (any Error).self, "\(what)") { try Version.decode(body) }
@@ -516,13 +516,13 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         // "x.csv" that claims 2^64-1 bytes once inflated; `coffer cat` of the member refuses it.
         let c = try CraftedVault(format: 1)  // a crafted format-1 body
         var v = try c.reopen().version(c.version)
-        let i = try #require(v.entries.firstIndex { $0.path == "data/b.bin" })
-        var e = v.entries[i]
+        let i = try #require(v.v1Entries.firstIndex { $0.path == "data/b.bin" })
+        var e = v.v1Entries[i]
         e.type = .archive
         e.archive = ArchiveLayout(
             format: 1, parts: [ArchivePart(kind: .stored, transform: [], outputSize: e.size, contentSize: e.size, contentSHA256: e.sha256, chunks: e.chunks)],
             members: [member])
-        v.entries[i] = e
+        v.v1Entries[i] = e
         let id = try c.replaceVersion(body: v.encode())
         expectRefused(try c.coffer(["cat", id.hex, "data/b.bin/x.csv"]), "an archive member of 2^64-1 bytes, cat")
         #expect(throws: (any Error).self) { try ZipArchiveHandler().decode(member: member, stored: [3, 0]) }

@@ -213,8 +213,8 @@ extension Vault {
                 stats.directories += 1
             case .symlink:
                 stats.symlinks += 1
-            case .archive:
-                preconditionFailure("the walker lists archives as files")
+            case .archive, .fifo, .charDevice, .blockDevice, .hardlink:
+                preconditionFailure("the walker lists only files, folders and symbolic links")
             case .file:
                 if let r = reused[i] {
                     e = r

@@ -71,6 +71,9 @@ public struct VersionDiff: Sendable {
         switch a.type {
         case .directory: return true
         case .symlink: return a.linkTarget == b.linkTarget
+        case .fifo: return true
+        case .charDevice, .blockDevice: return a.rdev == b.rdev
+        case .hardlink: return a.hardlinkTargetBytes == b.hardlinkTargetBytes
         case .file, .archive:
             let zero = [UInt8](repeating: 0, count: 32)
             if a.sha256 != zero && b.sha256 != zero { return a.sha256 == b.sha256 && a.size == b.size }

@@ -272,8 +272,12 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
                 w.blob(e.sha256)
             case .symlink:
                 w.string(e.linkTarget)
-            case .directory:
+            case .directory, .fifo:
                 break
+            case .charDevice, .blockDevice:
+                w.u64(e.rdev)
+            case .hardlink:
+                w.blob(e.hardlinkTargetBytes)
             }
         }
         return ObjectID.hashing(w.bytes)

@@ -7,9 +7,43 @@ public enum EntryType: UInt8, Sendable {
     case symlink = 3
     /// A file stored part by part (a zip): see ``ArchiveLayout``.
     case archive = 4
+    /// A named pipe (format 2).
+    case fifo = 5
+    /// A character device node; ``VersionEntry/rdev`` says which (format 2).
+    case charDevice = 6
+    /// A block device node; ``VersionEntry/rdev`` says which (format 2).
+    case blockDevice = 7
+    /// Another name of an inode already listed under ``VersionEntry/hardlinkTargetBytes`` (format 2).
+    case hardlink = 8
+
+    /// The types a format-1 version body can hold.
+    var isFormat1: Bool { rawValue <= EntryType.archive.rawValue }
 }
 
-/// One file, folder or symbolic link in a version.
+/// One extended attribute of an entry: its full name (`user.note`, `security.selinux`,
+/// `system.posix_acl_access`) and its value, both as raw bytes.
+public struct ExtendedAttribute: Sendable, Hashable {
+    public var name: [UInt8]
+    public var value: [UInt8]
+
+    public init(name: [UInt8], value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A range of a file that reads as zeros and is not stored (a hole of a sparse file).
+public struct Hole: Sendable, Hashable {
+    public var offset: UInt64
+    public var length: UInt64
+
+    public init(offset: UInt64, length: UInt64) {
+        self.offset = offset
+        self.length = length
+    }
+}
+
+/// One file, folder, symbolic link or other file-system object in a version.
 public struct VersionEntry: Sendable, Equatable {
     public var type: EntryType
     /// Relative path inside the version, `/`-separated; its first component is the base name of
@@ -34,6 +68,19 @@ public struct VersionEntry: Sendable, Equatable {
     public var linkTarget: String
     /// How an archive is stored (archives only).
     public var archive: ArchiveLayout?
+    /// Owner and group ids, and their names when known (empty otherwise); format 2.
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var user: [UInt8] = []
+    public var group: [UInt8] = []
+    /// Extended attributes, including POSIX ACLs, sorted by name bytes; format 2.
+    public var xattrs: [ExtendedAttribute] = []
+    /// A file's holes, sorted, not overlapping, inside `size`: its chunks hold the other bytes, in order; format 2.
+    public var holes: [Hole] = []
+    /// Which device (`st_rdev`), for device nodes.
+    public var rdev: UInt64 = 0
+    /// For a hardlink: the path, from the version root, of the inode's first name.
+    public var hardlinkTargetBytes: [UInt8] = []
 
     public init(
         type: EntryType, path: String, mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
@@ -140,8 +187,10 @@ public struct Version: Sendable {
         for v in [stats.files, stats.directories, stats.symlinks, stats.bytes, stats.bytesRead, stats.addedChunks,
                   stats.addedPlainBytes, stats.addedBytes, stats.unchangedFiles] { w.u64(v) }
         w.u32(UInt32(notes.count)); notes.forEach { w.string($0) }
-        w.u32(UInt32(entries.count))
-        for e in entries {
+        // Format 1 has no fifos, devices or hardlinks: a format-1 seal never lists them.
+        let storable = entries.filter { $0.type.isFormat1 }
+        w.u32(UInt32(storable.count))
+        for e in storable {
             w.u8(e.type.rawValue); w.string(e.path); w.u32(e.mode); w.i64(e.mtimeSeconds); w.u32(e.mtimeNanoseconds); w.u64(e.size)
             switch e.type {
             case .file:
@@ -152,6 +201,8 @@ public struct Version: Sendable {
             case .archive:
                 w.raw(e.sha256); w.u64(e.inode); w.u64(e.device); w.i64(e.ctimeSeconds); w.u32(e.ctimeNanoseconds)
                 e.archive!.encode(into: &w)
+            case .fifo, .charDevice, .blockDevice, .hardlink:
+                preconditionFailure("filtered above")
             }
         }
         return w.bytes
@@ -187,7 +238,7 @@ public struct Version: Sendable {
         // Sizes are summed by readers (restore's progress): their total must fit in 64 bits.
         var totalSize: UInt64 = 0
         for _ in 0..<n {
-            guard let type = EntryType(rawValue: try r.u8()), type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
+            guard let type = EntryType(rawValue: try r.u8()), type.isFormat1, type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
             var e = VersionEntry(
                 type: type, path: try r.string(max: 65536), mode: try r.u32(), mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.u32(),
                 size: try r.u64())
@@ -212,6 +263,8 @@ public struct Version: Sendable {
                 }
                 guard sum == e.size else { throw FormatError("archive parts do not add up to its size") }
                 e.archive = layout
+            case .fifo, .charDevice, .blockDevice, .hardlink:
+                preconditionFailure("refused above")
             }
             let (t, overflow) = totalSize.addingReportingOverflow(e.size)
             guard !overflow else { throw FormatError("entry sizes add up to more than 2^64 bytes") }

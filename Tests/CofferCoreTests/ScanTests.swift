@@ -342,4 +342,53 @@ enum ScanFS {
         #expect(t2.firstPath(of: m, at: Array("x/b".utf8)) == nil)
         #expect(t2.firstPath(of: m, at: Array("x/c".utf8)) == Array("x/b".utf8))
     }
+
+    @Test func extendedAttributeCountBound() throws {
+        // ext4 keeps an inode's attributes in one block; tmpfs takes 1,030 of them (and a 64 KiB value).
+        var template = Array("/dev/shm/coffer-scan-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            Issue.record("no /dev/shm here: \(String(cString: strerror(errno)))")
+            return
+        }
+        let dir = String(cString: made)
+        defer { T.removeTree(dir) }
+        T.write(dir + "/f", [1])
+        let big = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try #require(ScanFS.setXattr(dir + "/f", Array("user.big".utf8), big) == 0, "tmpfs without user xattrs: \(String(cString: strerror(errno)))")
+        for k in 0..<1_030 {
+            let rc = ScanFS.setXattr(dir + "/f", Array("user.a\(1000 + k)".utf8), [UInt8(k & 0xFF)])
+            try #require(rc == 0, "setxattr \(k): \(String(cString: strerror(errno)))")
+        }
+        let (m, notes) = try #require(ScanFS.entry(dir, "f"))
+        // The first 1,024 names in byte order are kept: user.a1000 ... user.a2023; user.big and 6 others are not.
+        #expect(m.xattrs.count == 1_024)
+        #expect(m.xattrs.first?.name == Array("user.a1000".utf8) && m.xattrs.last?.name == Array("user.a2023".utf8))
+        #expect(m.xattrs[5].value == [5])
+        #expect(notes == ["7 extended attributes not stored: more than 1024 on one entry"])
+        // A value of exactly 64 KiB is kept whole.
+        #expect(ScanFS.setXattr(dir + "/f", Array("user.a1000".utf8), big) == 0)
+        let (m2, _) = try #require(ScanFS.entry(dir, "f"))
+        #expect(m2.xattrs.first?.value == big)
+    }
+
+    @Test func formatOneNeitherWritesNorReadsTheNewTypes() throws {
+        let dir = VersionEntry(type: .directory, path: "a", mode: 0o755, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 0)
+        var fifo = VersionEntry(type: .fifo, path: "a/p", mode: 0o600, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 0)
+        fifo.uid = 7
+        let v = Version(
+            name: "n", time: Date(timeIntervalSince1970: 1), host: "h", tags: [], paths: ["/a"], parent: nil, stats: VersionStats(),
+            notes: [], entries: [dir, fifo])
+        let body = v.encode()
+        #expect(try Version.decode(body).entries == [dir])
+        // The directory entry is the body's last 30 bytes: type || str "a" || mode || mtime || ns || size.
+        let alone = Version(
+            name: "n", time: Date(timeIntervalSince1970: 1), host: "h", tags: [], paths: ["/a"], parent: nil, stats: VersionStats(),
+            notes: [], entries: [dir]).encode()
+        #expect(alone == body)
+        for type: UInt8 in 5...8 {
+            var crafted = alone
+            crafted[crafted.count - 30] = type
+            #expect(throws: FormatError.self) { try Version.decode(crafted) }
+        }
+    }
 }

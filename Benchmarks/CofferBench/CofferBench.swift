@@ -9,6 +9,7 @@ import Foundation
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
 ///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
 ///     coffer-bench init-lowkdf --vault DIR
+///     coffer-bench scan --dir DIR [--reps R]
 @main
 struct CofferBench {
     static func main() {
@@ -29,6 +30,8 @@ struct CofferBench {
             Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
         case "init-lowkdf":
             initLowKDF(path: opts.require("--vault"))
+        case "scan":
+            ScanCost.run(dir: opts.require("--dir"), reps: Int(opts.value("--reps") ?? "5")!)
         default:
             usage()
         }
@@ -59,6 +62,7 @@ struct CofferBench {
                    coffer-bench zipcost ZIP...
                    coffer-bench primitives [--mb N] [--reps R] [--only NAME]
                    coffer-bench init-lowkdf --vault DIR
+                   coffer-bench scan --dir DIR [--reps R]
 
             """.utf8))
         exit(64)

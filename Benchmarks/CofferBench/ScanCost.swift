@@ -64,7 +64,7 @@ enum ScanCost {
         let (without, _) = capture(false)
         let (with, attrs) = capture(true)
         func line(_ label: String, _ t: Double) -> String {
-            String(format: "%-28@ %8.1f ms  %6.2f us/entry", label as NSString, t * 1000, t / Double(max(entries, 1)) * 1e6)
+            label.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms  %6.2f us/entry", t * 1000, t / Double(max(entries, 1)) * 1e6)
         }
         print("\(entries) entries in \(folders.count) folders, \(attrs) extended attributes; best of \(reps)")
         print(line("fstatat only", plain))

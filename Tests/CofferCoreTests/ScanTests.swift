@@ -29,8 +29,10 @@ enum ScanFS {
         }
     }
 
-    static func entry(_ folder: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> (EntryMetadata, [String])? {
-        entry(folder, Array(name.utf8), sourceLocation: sourceLocation)
+    static func entry(_ folder: String, _ name: String, atCalls: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) -> (EntryMetadata, [String])? {
+        let scanner = MetadataScanner()
+        scanner.usesXattrAtCalls = atCalls
+        return entry(folder, Array(name.utf8), scanner: scanner, sourceLocation: sourceLocation)
     }
 
     static func stat(_ path: [CChar]) -> stat {
@@ -40,6 +42,12 @@ enum ScanFS {
     }
 
     static func stat(_ path: String) -> stat { stat(Array(path.utf8CString)) }
+
+    static func scanner(_ atCalls: Bool) -> MetadataScanner {
+        let s = MetadataScanner()
+        s.usesXattrAtCalls = atCalls
+        return s
+    }
 
     /// `makedev(3)` (a macro Swift cannot call).
     static func makedev(_ major: UInt64, _ minor: UInt64) -> dev_t {
@@ -140,11 +148,11 @@ enum ScanFS {
         }
     }
 
-    @Test func fifoIsCapturedWithoutOpening() throws {
+    @Test(arguments: [true, false]) func fifoIsCapturedWithoutOpening(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         #expect(mkfifo(dir + "/pipe", 0o640) == 0)
         // No reader or writer ever opens the FIFO: opening it for reading would block here.
-        let (m, notes) = try #require(ScanFS.entry(dir, "pipe"))
+        let (m, notes) = try #require(ScanFS.entry(dir, "pipe", atCalls: atCalls))
         #expect(m.type == .fifo && m.mode == 0o640 && m.size == 0 && m.rdev == 0)
         #expect(notes.isEmpty)
     }
@@ -181,7 +189,7 @@ enum ScanFS {
         }
     }
 
-    @Test func namesAndLinkTargetsAreExactBytes() throws {
+    @Test(arguments: [true, false]) func namesAndLinkTargetsAreExactBytes(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         let name: [UInt8] = [0x66, 0xFF, 0xFE, 0x0A, 0xC3]  // not UTF-8, with a newline
         let fd = open(ScanFS.cpath(dir, name), O_WRONLY | O_CREAT | O_EXCL, 0o600)
@@ -190,16 +198,16 @@ enum ScanFS {
         let target: [UInt8] = [0x80, 0x2F, 0xC3, 0x28, 0x20, 0xED, 0xA0, 0x80]
         let linkName: [UInt8] = [0x6C, 0xE9]  // Latin-1 "lé"
         #expect(symlink(target.map { CChar(bitPattern: $0) } + [0], ScanFS.cpath(dir, linkName)) == 0)
-        let (f, _) = try #require(ScanFS.entry(dir, name))
+        let (f, _) = try #require(ScanFS.entry(dir, name, scanner: ScanFS.scanner(atCalls)))
         #expect(f.type == .file && f.mode == 0o600)
-        let (l, notes) = try #require(ScanFS.entry(dir, linkName))
+        let (l, notes) = try #require(ScanFS.entry(dir, linkName, scanner: ScanFS.scanner(atCalls)))
         #expect(l.type == .symlink && l.linkTarget == target && l.size == UInt64(target.count))
         #expect(notes.isEmpty)
 
         // A target longer than the first buffer (the read grows until it fits): ext4 allows 4,095 bytes.
         let long = (0..<4000).map { UInt8(0x41 + $0 % 26) }
         #expect(symlink(long.map { CChar(bitPattern: $0) } + [0], dir + "/long") == 0)
-        let (ll, _) = try #require(ScanFS.entry(dir, "long"))
+        let (ll, _) = try #require(ScanFS.entry(dir, "long", atCalls: atCalls))
         #expect(ll.linkTarget == long)
         // The same without extended attributes (by name, not through a descriptor).
         let (lx, _) = try #require(ScanFS.entry(dir, Array("long".utf8), scanner: MetadataScanner(extendedAttributes: false)))
@@ -224,7 +232,7 @@ enum ScanFS {
         #expect((try? r.get()) == target)
     }
 
-    @Test func userExtendedAttributesWithBinaryValuesAndNames() throws {
+    @Test(arguments: [true, false]) func userExtendedAttributesWithBinaryValuesAndNames(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         T.write(dir + "/f", [1, 2, 3])
         let attrs: [([UInt8], [UInt8])] = [
@@ -237,8 +245,12 @@ enum ScanFS {
             let rc = ScanFS.setXattr(dir + "/f", n, v)
             try #require(rc == 0, "setxattr: \(String(cString: strerror(errno)))")
         }
-        let (m, notes) = try #require(ScanFS.entry(dir, "f"))
+        let scanner = ScanFS.scanner(atCalls)
+        let (m, notes) = try #require(ScanFS.entry(dir, Array("f".utf8), scanner: scanner))
         #expect(notes.isEmpty)
+        // The way asked for was the way taken (the *xattrat calls where this kernel has them).
+        let kernelHasAtCalls = coffer_listxattrat(AT_FDCWD, "/", nil, 0) >= 0 || errno != ENOSYS
+        #expect(scanner.usesXattrAtCalls == (atCalls && kernelHasAtCalls))
         let user = m.xattrs.filter { $0.name.starts(with: Array("user.".utf8)) }
         #expect(user.map(\.name) == attrs.map(\.0).sorted { $0.lexicographicallyPrecedes($1) })
         for (n, v) in attrs { #expect(user.first { $0.name == n }?.value == v) }
@@ -249,21 +261,21 @@ enum ScanFS {
         #expect(plain.xattrs.isEmpty && plain.inode == m.inode)
     }
 
-    @Test(.enabled(if: getuid() == 0, "trusted.* attributes need root"))
-    func symlinkAttributesAreTheLinksOwn() throws {
+    @Test(.enabled(if: getuid() == 0, "trusted.* attributes need root"), arguments: [true, false])
+    func symlinkAttributesAreTheLinksOwn(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         T.write(dir + "/target", [1])
         #expect(symlink("target", dir + "/link") == 0)
         #expect(ScanFS.setXattr(dir + "/target", Array("trusted.of-target".utf8), [1]) == 0)
         try #require(ScanFS.setXattr(dir + "/link", Array("trusted.of-link".utf8), [2, 0], follow: false) == 0)
-        let (l, _) = try #require(ScanFS.entry(dir, "link"))
+        let (l, _) = try #require(ScanFS.entry(dir, "link", atCalls: atCalls))
         #expect(l.type == .symlink)
         #expect(l.xattrs == [ExtendedAttribute(name: Array("trusted.of-link".utf8), value: [2, 0])])
-        let (t, _) = try #require(ScanFS.entry(dir, "target"))
+        let (t, _) = try #require(ScanFS.entry(dir, "target", atCalls: atCalls))
         #expect(t.xattrs == [ExtendedAttribute(name: Array("trusted.of-target".utf8), value: [1])])
     }
 
-    @Test func accessControlListsAreRawAttributes() throws {
+    @Test(arguments: [true, false]) func accessControlListsAreRawAttributes(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         T.write(dir + "/f", [1])
         mkdir(dir + "/d", 0o755)
@@ -287,16 +299,16 @@ enum ScanFS {
             let rc2 = ScanFS.setXattr(dir + "/d", defaults, acl([(0x01, 7, any), (0x04, 5, any), (0x08, 5, 65534), (0x10, 5, any), (0x20, 5, any)]))
             try #require(rc2 == 0, "default ACL: \(String(cString: strerror(errno)))")
         }
-        let (f, _) = try #require(ScanFS.entry(dir, "f"))
+        let (f, _) = try #require(ScanFS.entry(dir, "f", atCalls: atCalls))
         let fACL = try #require(f.xattrs.first { $0.name == access })
         #expect(fACL.value == ScanFS.xattr(dir + "/f", access))
         #expect(fACL.value.count == 4 + 5 * 8)
-        let (d, _) = try #require(ScanFS.entry(dir, "d"))
+        let (d, _) = try #require(ScanFS.entry(dir, "d", atCalls: atCalls))
         let dACL = try #require(d.xattrs.first { $0.name == defaults })
         #expect(dACL.value == ScanFS.xattr(dir + "/d", defaults))
     }
 
-    @Test func hardlinksAfterTheFirstNameNameIt() throws {
+    @Test(arguments: [true, false]) func hardlinksAfterTheFirstNameNameIt(atCalls: Bool) throws {
         let dir = T.scratch("scan")
         mkdir(dir + "/sub", 0o755)
         T.write(dir + "/b", Array("shared".utf8))
@@ -314,7 +326,7 @@ enum ScanFS {
         func visit(_ folder: String, _ relative: String) throws {
             let names = try FileManager.default.contentsOfDirectory(atPath: folder).map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
             for n in names {
-                let (m, _) = try #require(ScanFS.entry(folder, n))
+                let (m, _) = try #require(ScanFS.entry(folder, n, scanner: ScanFS.scanner(atCalls)))
                 let path = relative + "/" + String(decoding: n, as: UTF8.self)
                 let first = tracker.firstPath(of: m, at: Array(path.utf8))
                 stored.append((path, first == nil ? m.type : .hardlink, first))
@@ -336,14 +348,14 @@ enum ScanFS {
 
         // An inode whose first name could not be stored is forgotten: its next name is stored in full.
         var t2 = HardlinkTracker()
-        let (m, _) = try #require(ScanFS.entry(dir, "a"))
+        let (m, _) = try #require(ScanFS.entry(dir, "a", atCalls: atCalls))
         #expect(t2.firstPath(of: m, at: Array("x/a".utf8)) == nil)
         t2.forget(m)
         #expect(t2.firstPath(of: m, at: Array("x/b".utf8)) == nil)
         #expect(t2.firstPath(of: m, at: Array("x/c".utf8)) == Array("x/b".utf8))
     }
 
-    @Test func extendedAttributeCountBound() throws {
+    @Test(arguments: [true, false]) func extendedAttributeCountBound(atCalls: Bool) throws {
         // ext4 keeps an inode's attributes in one block; tmpfs takes 1,030 of them (and a 64 KiB value).
         var template = Array("/dev/shm/coffer-scan-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
@@ -359,7 +371,7 @@ enum ScanFS {
             let rc = ScanFS.setXattr(dir + "/f", Array("user.a\(1000 + k)".utf8), [UInt8(k & 0xFF)])
             try #require(rc == 0, "setxattr \(k): \(String(cString: strerror(errno)))")
         }
-        let (m, notes) = try #require(ScanFS.entry(dir, "f"))
+        let (m, notes) = try #require(ScanFS.entry(dir, "f", atCalls: atCalls))
         // The first 1,024 names in byte order are kept: user.a1000 ... user.a2023; user.big and 6 others are not.
         #expect(m.xattrs.count == 1_024)
         #expect(m.xattrs.first?.name == Array("user.a1000".utf8) && m.xattrs.last?.name == Array("user.a2023".utf8))
@@ -367,7 +379,7 @@ enum ScanFS {
         #expect(notes == ["7 extended attributes not stored: more than 1024 on one entry"])
         // A value of exactly 64 KiB is kept whole.
         #expect(ScanFS.setXattr(dir + "/f", Array("user.a1000".utf8), big) == 0)
-        let (m2, _) = try #require(ScanFS.entry(dir, "f"))
+        let (m2, _) = try #require(ScanFS.entry(dir, "f", atCalls: atCalls))
         #expect(m2.xattrs.first?.value == big)
     }
 

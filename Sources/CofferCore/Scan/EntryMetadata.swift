@@ -91,13 +91,18 @@ public final class MetadataScanner {
         readsExtendedAttributes = extendedAttributes
     }
 
+    /// Whether the `*xattrat` system calls are used (until the kernel says it lacks them), else
+    /// an O_PATH descriptor per entry (see ``ExtendedAttributes``). Tests turn it off to check that way.
+    var usesXattrAtCalls = true
+
     /// Captures the entry `name` (raw bytes, one component: no `/`) of the directory open as
     /// `directory` (or `AT_FDCWD`), without following a final symbolic link.
     ///
-    /// With extended attributes on, the entry is opened with `O_PATH | O_NOFOLLOW` (which opens
-    /// nothing: no FIFO blocks, no device driver runs, no read permission is needed) and stat'd
-    /// through that descriptor, so its attributes are read from the very inode the other fields
-    /// describe (see ``ExtendedAttributes``).
+    /// Where the kernel lacks `listxattrat` (before 6.13) and extended attributes are read, the
+    /// entry is opened with `O_PATH | O_NOFOLLOW` (which opens nothing: no FIFO blocks, no device
+    /// driver runs, no read permission is needed) and stat'd through that descriptor, so its
+    /// attributes come from the very inode the other fields describe. With `listxattrat` the stat
+    /// and the attributes are two lookups of the name, like every other pair of calls on a live tree.
     public func capture(in directory: Int32, name: [UInt8]) -> Capture {
         guard !name.isEmpty, !name.contains(0), !name.contains(UInt8(ascii: "/")) else {
             return .unreadable("not a single path component")
@@ -106,7 +111,7 @@ public final class MetadataScanner {
         cname.append(0)
         var st = stat()
         var fd: Int32 = -1
-        if readsExtendedAttributes {
+        if readsExtendedAttributes && !usesXattrAtCalls {
             fd = openat(directory, cname, MetadataScanner.pathOnly | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { return .unreadable(String(cString: strerror(errno))) }
             if fstatat(fd, "", &st, MetadataScanner.emptyPath | AT_SYMLINK_NOFOLLOW) != 0 {
@@ -146,7 +151,17 @@ public final class MetadataScanner {
             }
         }
         var notes: [String] = []
-        if fd >= 0 { m.xattrs = ExtendedAttributes.read(pathFD: fd, notes: &notes) }
+        if fd >= 0 {
+            m.xattrs = (try? ExtendedAttributes.read(.descriptor(fd), notes: &notes)) ?? []
+        } else if readsExtendedAttributes {
+            do {
+                m.xattrs = try ExtendedAttributes.read(.entry(directory, cname), notes: &notes)
+            } catch {
+                // This kernel has no listxattrat: from now on, through O_PATH descriptors.
+                usesXattrAtCalls = false
+                return capture(in: directory, name: name)
+            }
+        }
         return .entry(m, notes: notes)
     }
 

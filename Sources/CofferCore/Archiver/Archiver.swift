@@ -214,7 +214,7 @@ extension Vault {
             case .symlink:
                 stats.symlinks += 1
             case .archive, .fifo, .charDevice, .blockDevice, .hardlink:
-                preconditionFailure("the walker lists only files, folders and symbolic links")
+                preconditionFailure("the walker lists only files, folders and links")
             case .file:
                 if let r = reused[i] {
                     e = r

@@ -70,7 +70,7 @@ public struct VersionDiff: Sendable {
         guard a.type == b.type else { return false }
         switch a.type {
         case .directory: return true
-        case .symlink: return a.linkTarget == b.linkTarget
+        case .symlink: return a.linkTargetBytes == b.linkTargetBytes
         case .fifo: return true
         case .charDevice, .blockDevice: return a.rdev == b.rdev
         case .hardlink: return a.hardlinkTargetBytes == b.hardlinkTargetBytes

@@ -271,13 +271,13 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
                 w.u64(e.size)
                 w.blob(e.sha256)
             case .symlink:
-                w.string(e.linkTarget)
-            case .directory, .fifo:
-                break
+                w.blob(e.linkTargetBytes)
             case .charDevice, .blockDevice:
                 w.u64(e.rdev)
             case .hardlink:
                 w.blob(e.hardlinkTargetBytes)
+            case .directory, .fifo:
+                break
             }
         }
         return ObjectID.hashing(w.bytes)

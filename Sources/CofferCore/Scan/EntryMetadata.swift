@@ -54,8 +54,7 @@ public struct EntryMetadata: Sendable, Equatable {
         e.device = device
         e.size = type == .directory ? 0 : size
         e.rdev = rdev
-        // Lossy until VersionEntry holds the target as bytes; `linkTarget` here keeps them exact.
-        e.linkTarget = String(decoding: linkTarget, as: UTF8.self)
+        e.linkTargetBytes = linkTarget
         e.xattrs = xattrs
     }
 }

@@ -9,86 +9,91 @@ public enum EntryType: UInt8, Sendable {
     case archive = 4
     /// A named pipe (format 2).
     case fifo = 5
-    /// A character device node; ``VersionEntry/rdev`` says which (format 2).
+    /// A character device, with its device number in ``VersionEntry/rdev`` (format 2).
     case charDevice = 6
-    /// A block device node; ``VersionEntry/rdev`` says which (format 2).
+    /// A block device, with its device number in ``VersionEntry/rdev`` (format 2).
     case blockDevice = 7
-    /// Another name of an inode already listed under ``VersionEntry/hardlinkTargetBytes`` (format 2).
+    /// Another name of an inode listed earlier in the version (format 2): see
+    /// ``VersionEntry/hardlinkTargetBytes``.
     case hardlink = 8
-
-    /// The types a format-1 version body can hold.
-    var isFormat1: Bool { rawValue <= EntryType.archive.rawValue }
 }
 
-/// One extended attribute of an entry: its full name (`user.note`, `security.selinux`,
-/// `system.posix_acl_access`) and its value, both as raw bytes.
-public struct ExtendedAttribute: Sendable, Hashable {
+/// One extended attribute: its name and value, both raw bytes.
+public struct ExtendedAttribute: Sendable, Equatable, Hashable {
     public var name: [UInt8]
     public var value: [UInt8]
-
     public init(name: [UInt8], value: [UInt8]) {
         self.name = name
         self.value = value
     }
 }
 
-/// A range of a file that reads as zeros and is not stored (a hole of a sparse file).
-public struct Hole: Sendable, Hashable {
+/// A hole of a sparse file: `length` bytes of zeros at `offset` that were not read and are not stored.
+public struct Hole: Sendable, Equatable, Hashable {
     public var offset: UInt64
     public var length: UInt64
-
     public init(offset: UInt64, length: UInt64) {
         self.offset = offset
         self.length = length
     }
 }
 
-/// One file, folder, symbolic link or other file-system object in a version.
+/// One entry of a version: a file, folder, symbolic link, archive, special file or hard link.
+///
+/// Paths and link targets are raw bytes, as the file system gave them: ``pathBytes`` and
+/// ``linkTargetBytes``. The `String` forms (``path``, ``linkTarget``) decode them leniently and
+/// are for display and messages only, never for file-system calls or comparisons.
 public struct VersionEntry: Sendable, Equatable {
     public var type: EntryType
-    /// Relative path inside the version, `/`-separated; its first component is the base name of
-    /// the path given to seal (`Exports/2024/Connections.csv`).
-    public var path: String
-    /// Permission bits (`st_mode & 0o7777`).
+    /// Relative path inside the version, `/`-separated bytes; its first component is the base
+    /// name of the path given to seal (`Exports/2024/Connections.csv`).
+    public var pathBytes: [UInt8]
+    /// Permission bits (`st_mode & 0o7777`: setuid, setgid and sticky included).
     public var mode: UInt32
     public var mtimeSeconds: Int64
     public var mtimeNanoseconds: UInt32
-    /// Content size in bytes (0 for folders; the target length for links).
+    /// Content size in bytes (0 for folders; the target length for links; holes included for sparse files).
     public var size: UInt64
     /// SHA-256 of the content (files only; zeros otherwise).
     public var sha256: [UInt8]
-    /// Identity used to skip unchanged files on the next seal (files only).
+    /// Identity used to skip unchanged files on the next seal.
     public var inode: UInt64
     public var device: UInt64
     public var ctimeSeconds: Int64
     public var ctimeNanoseconds: UInt32
-    /// Chunks of the content, in order (files only).
+    /// Chunks of the content, in order (files only; the bytes outside ``holes``).
     public var chunks: [ObjectID]
-    /// Link target (symlinks only).
-    public var linkTarget: String
-    /// How an archive is stored (archives only).
+    /// Link target (symlinks only), raw bytes.
+    public var linkTargetBytes: [UInt8]
+    /// How an archive is stored (archives; in format 2, nil until loaded with `Vault.archiveLayout(of:)`).
     public var archive: ArchiveLayout?
-    /// Owner and group ids, and their names when known (empty otherwise); format 2.
+
+    // Format 2 metadata (zero or empty in format-1 versions).
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
+    /// Owner and group names on the sealing machine (empty when unknown or not recorded).
     public var user: [UInt8] = []
     public var group: [UInt8] = []
-    /// Extended attributes, including POSIX ACLs, sorted by name bytes; format 2.
+    /// Extended attributes (POSIX ACLs included), sorted by name bytes.
     public var xattrs: [ExtendedAttribute] = []
-    /// A file's holes, sorted, not overlapping, inside `size`: its chunks hold the other bytes, in order; format 2.
+    /// Holes of a sparse file, sorted, inside `size`.
     public var holes: [Hole] = []
-    /// Which device (`st_rdev`), for device nodes.
+    /// Device number (character and block devices).
     public var rdev: UInt64 = 0
-    /// For a hardlink: the path, from the version root, of the inode's first name.
+    /// For a hard link: the path of the inode's first name in the version, raw bytes.
     public var hardlinkTargetBytes: [UInt8] = []
+    /// For a folder in format 2: the tree pieces of its listing, in order.
+    public var subtree: [ObjectID] = []
+    /// For an archive in format 2: the layout pieces whose plaintexts, concatenated, are its layout.
+    public var layoutIDs: [ObjectID] = []
 
     public init(
-        type: EntryType, path: String, mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
+        type: EntryType, pathBytes: [UInt8], mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
         sha256: [UInt8] = [UInt8](repeating: 0, count: 32), inode: UInt64 = 0, device: UInt64 = 0, ctimeSeconds: Int64 = 0,
-        ctimeNanoseconds: UInt32 = 0, chunks: [ObjectID] = [], linkTarget: String = ""
+        ctimeNanoseconds: UInt32 = 0, chunks: [ObjectID] = [], linkTargetBytes: [UInt8] = []
     ) {
         self.type = type
-        self.path = path
+        self.pathBytes = pathBytes
         self.mode = mode
         self.mtimeSeconds = mtimeSeconds
         self.mtimeNanoseconds = mtimeNanoseconds
@@ -99,9 +104,38 @@ public struct VersionEntry: Sendable, Equatable {
         self.ctimeSeconds = ctimeSeconds
         self.ctimeNanoseconds = ctimeNanoseconds
         self.chunks = chunks
-        self.linkTarget = linkTarget
+        self.linkTargetBytes = linkTargetBytes
         self.archive = nil
     }
+
+    public init(
+        type: EntryType, path: String, mode: UInt32, mtimeSeconds: Int64, mtimeNanoseconds: UInt32, size: UInt64,
+        sha256: [UInt8] = [UInt8](repeating: 0, count: 32), inode: UInt64 = 0, device: UInt64 = 0, ctimeSeconds: Int64 = 0,
+        ctimeNanoseconds: UInt32 = 0, chunks: [ObjectID] = [], linkTarget: String = ""
+    ) {
+        self.init(
+            type: type, pathBytes: Array(path.utf8), mode: mode, mtimeSeconds: mtimeSeconds, mtimeNanoseconds: mtimeNanoseconds,
+            size: size, sha256: sha256, inode: inode, device: device, ctimeSeconds: ctimeSeconds, ctimeNanoseconds: ctimeNanoseconds,
+            chunks: chunks, linkTargetBytes: Array(linkTarget.utf8))
+    }
+
+    /// The path decoded as UTF-8, invalid bytes replaced: for messages and display only.
+    public var path: String {
+        get { String(decoding: pathBytes, as: UTF8.self) }
+        set { pathBytes = Array(newValue.utf8) }
+    }
+
+    /// The path made safe to print on a terminal (invalid bytes and controls as `\xNN`).
+    public var displayPath: String { TerminalText.escape(bytes: pathBytes) }
+
+    /// The link target decoded as UTF-8, invalid bytes replaced: for messages and display only.
+    public var linkTarget: String {
+        get { String(decoding: linkTargetBytes, as: UTF8.self) }
+        set { linkTargetBytes = Array(newValue.utf8) }
+    }
+
+    /// The path as valid UTF-8 when it is, else nil (`--json` then adds the bytes in base64).
+    public var utf8Path: String? { String(validating: pathBytes, as: UTF8.self) }
 
     /// Every chunk this entry refers to (a file's chunks, or all of an archive's parts).
     public var storedChunks: [ObjectID] {
@@ -168,7 +202,11 @@ public struct Version: Sendable {
     public var stats: VersionStats
     /// Things the seal could not include, one line each (for example an unreadable file).
     public var notes: [String]
+    /// The entries of a format-1 version (empty in format 2, whose entries are in trees). Read a
+    /// version's entries with `Vault.walker(for:)`, which streams both formats.
     public var entries: [VersionEntry]
+    /// Format 2: the pieces of the root listing (the base names given to seal); nil in format 1.
+    public var rootTree: [ObjectID]? = nil
 
     func encode() -> [UInt8] {
         // Archives with many members make large bodies: reserved once, not grown by doubling.
@@ -187,22 +225,20 @@ public struct Version: Sendable {
         for v in [stats.files, stats.directories, stats.symlinks, stats.bytes, stats.bytesRead, stats.addedChunks,
                   stats.addedPlainBytes, stats.addedBytes, stats.unchangedFiles] { w.u64(v) }
         w.u32(UInt32(notes.count)); notes.forEach { w.string($0) }
-        // Format 1 has no fifos, devices or hardlinks: a format-1 seal never lists them.
-        let storable = entries.filter { $0.type.isFormat1 }
-        w.u32(UInt32(storable.count))
-        for e in storable {
-            w.u8(e.type.rawValue); w.string(e.path); w.u32(e.mode); w.i64(e.mtimeSeconds); w.u32(e.mtimeNanoseconds); w.u64(e.size)
+        w.u32(UInt32(entries.count))
+        for e in entries {
+            w.u8(e.type.rawValue); w.blob(e.pathBytes); w.u32(e.mode); w.i64(e.mtimeSeconds); w.u32(e.mtimeNanoseconds); w.u64(e.size)
             switch e.type {
             case .file:
                 w.raw(e.sha256); w.u64(e.inode); w.u64(e.device); w.i64(e.ctimeSeconds); w.u32(e.ctimeNanoseconds)
                 w.u32(UInt32(e.chunks.count)); e.chunks.forEach { w.id($0) }
             case .directory: break
-            case .symlink: w.string(e.linkTarget)
+            case .symlink: w.blob(e.linkTargetBytes)
             case .archive:
                 w.raw(e.sha256); w.u64(e.inode); w.u64(e.device); w.i64(e.ctimeSeconds); w.u32(e.ctimeNanoseconds)
                 e.archive!.encode(into: &w)
             case .fifo, .charDevice, .blockDevice, .hardlink:
-                preconditionFailure("filtered above")
+                preconditionFailure("a format-1 version cannot hold a \(e.type) entry")
             }
         }
         return w.bytes
@@ -238,7 +274,7 @@ public struct Version: Sendable {
         // Sizes are summed by readers (restore's progress): their total must fit in 64 bits.
         var totalSize: UInt64 = 0
         for _ in 0..<n {
-            guard let type = EntryType(rawValue: try r.u8()), type.isFormat1, type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
+            guard let type = EntryType(rawValue: try r.u8()), type.rawValue <= EntryType.archive.rawValue, type != .archive || bv >= 2 else { throw FormatError("unknown entry type") }
             var e = VersionEntry(
                 type: type, path: try r.string(max: 65536), mode: try r.u32(), mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.u32(),
                 size: try r.u64())
@@ -264,7 +300,7 @@ public struct Version: Sendable {
                 guard sum == e.size else { throw FormatError("archive parts do not add up to its size") }
                 e.archive = layout
             case .fifo, .charDevice, .blockDevice, .hardlink:
-                preconditionFailure("refused above")
+                throw FormatError("unknown entry type")  // refused above: format 1 has none
             }
             let (t, overflow) = totalSize.addingReportingOverflow(e.size)
             guard !overflow else { throw FormatError("entry sizes add up to more than 2^64 bytes") }

@@ -1,0 +1,164 @@
+import Foundation
+
+/// Reads a version's entries one at a time, in depth-first order with each folder's children
+/// sorted by their name bytes, a folder before its contents: that is, in the lexicographic order
+/// of the paths' components (``VersionWalker/precedes(_:_:)``). Two walkers can therefore be
+/// merged like sorted lists (`diff`).
+///
+/// A format-2 version is read tree piece by tree piece, so a walker holds one listing per level
+/// of depth, never the whole version. A format-1 version is one object and is held whole.
+///
+/// With `expandArchives`, each archive is followed by its members as virtual files and folders
+/// (`Export.zip/Connections.csv`), sorted the same way: what `ls` shows and `diff` compares.
+public final class VersionWalker {
+    /// Where entries come from: one implementation per format.
+    protocol Source: AnyObject {
+        /// The next entry in order, or nil at the end.
+        func next() throws -> VersionEntry?
+        /// Do not descend into the folder last returned by ``next()``.
+        func skipChildren()
+    }
+
+    private let source: Source
+    private let expandArchives: Bool
+    private let layout: (VersionEntry) throws -> ArchiveLayout?
+    /// Members of the archive being expanded that are still to be returned (reversed: popped from the end).
+    private var pendingMembers: [VersionEntry] = []
+    /// Where the entry last returned came from: nil (the source), or the member entry itself.
+    private var lastMember: VersionEntry?
+    private var lastWasExpandedArchive = false
+
+    init(source: Source, expandArchives: Bool, layout: @escaping (VersionEntry) throws -> ArchiveLayout?) {
+        self.source = source
+        self.expandArchives = expandArchives
+        self.layout = layout
+    }
+
+    /// The next entry, or nil when the version has no more.
+    public func next() throws -> VersionEntry? {
+        lastWasExpandedArchive = false
+        if let m = pendingMembers.popLast() {
+            lastMember = m
+            return m
+        }
+        lastMember = nil
+        guard let e = try source.next() else { return nil }
+        if expandArchives, e.type == .archive, let layout = try layout(e) {
+            pendingMembers = Self.members(of: e, layout: layout).reversed()
+            lastWasExpandedArchive = true
+        }
+        return e
+    }
+
+    /// Skips the contents of the folder (or the members of the archive) last returned by ``next()``.
+    public func skipChildren() {
+        if lastWasExpandedArchive {
+            pendingMembers = []
+        } else if let m = lastMember {
+            while let p = pendingMembers.last, ListedEntries.isBelow(p.pathBytes, m.pathBytes) { pendingMembers.removeLast() }
+        } else {
+            source.skipChildren()
+        }
+    }
+
+    /// Calls `body` for every entry, in order.
+    public func forEach(_ body: (VersionEntry) throws -> Void) throws {
+        while let e = try next() { try body(e) }
+    }
+
+    /// True when path `a` comes before path `b` in walk order: compared component by component,
+    /// bytes unsigned, a shorter component (a prefix) first.
+    public static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool { compare(a, b) < 0 }
+
+    /// -1, 0 or 1 as `a` comes before, equals, or comes after `b` in walk order.
+    public static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        let slash = UInt8(ascii: "/")
+        var i = 0
+        while i < a.count && i < b.count {
+            let x = a[i], y = b[i]
+            if x != y {
+                // The end of a component sorts before any byte of a longer one.
+                if x == slash { return -1 }
+                if y == slash { return 1 }
+                return x < y ? -1 : 1
+            }
+            i += 1
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    /// An archive's members as virtual entries below it, in walk order. A member whose content is
+    /// stored as such carries its SHA-256 and chunks; an encoded one carries the chunks of its
+    /// encoded bytes and no SHA-256 (zeros).
+    static func members(of e: VersionEntry, layout: ArchiveLayout) -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        out.reserveCapacity(layout.members.count)
+        for m in layout.members {
+            var nameBytes = Array(m.name.utf8)
+            while nameBytes.last == UInt8(ascii: "/") { nameBytes.removeLast() }
+            guard !nameBytes.isEmpty else { continue }
+            var v = VersionEntry(
+                type: m.isDirectory ? .directory : .file, pathBytes: e.pathBytes + [UInt8(ascii: "/")] + nameBytes,
+                mode: m.isDirectory ? 0o755 : 0o644, mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0, size: m.isDirectory ? 0 : m.size)
+            if let p = m.part {
+                v.chunks = layout.parts[p].chunks
+                if m.data == .content { v.sha256 = layout.parts[p].contentSHA256 }
+            }
+            out.append(v)
+        }
+        out.sort { precedes($0.pathBytes, $1.pathBytes) }
+        return out
+    }
+}
+
+/// A format-1 version's entries, held whole (the version file is one object), sorted into walk order.
+final class ListedEntries: VersionWalker.Source {
+    private let entries: [VersionEntry]
+    private var position = 0
+
+    init(_ entries: [VersionEntry]) {
+        // Writers list depth-first with names sorted; readers do not depend on it.
+        self.entries = entries.sorted { VersionWalker.precedes($0.pathBytes, $1.pathBytes) }
+    }
+
+    func next() throws -> VersionEntry? {
+        guard position < entries.count else { return nil }
+        position += 1
+        return entries[position - 1]
+    }
+
+    func skipChildren() {
+        guard position > 0 else { return }
+        let folder = entries[position - 1].pathBytes
+        while position < entries.count, Self.isBelow(entries[position].pathBytes, folder) { position += 1 }
+    }
+
+    static func isBelow(_ path: [UInt8], _ folder: [UInt8]) -> Bool {
+        path.count > folder.count && path[folder.count] == UInt8(ascii: "/") && path.starts(with: folder)
+    }
+}
+
+extension Vault {
+    /// A walker over the entries of version `id` (see ``VersionWalker``).
+    public func walker(for id: ObjectID, expandArchives: Bool = false) throws -> VersionWalker {
+        let v = try version(id)
+        return try walker(for: v, id: id, expandArchives: expandArchives)
+    }
+
+    /// A walker over the entries of `version`, whose id is `id`.
+    public func walker(for version: Version, id: ObjectID, expandArchives: Bool = false) throws -> VersionWalker {
+        guard version.rootTree == nil else {
+            throw CofferError.integrity(object: VaultFile.version(id).path, reason: "format-2 trees cannot be read by this build")
+        }
+        return VersionWalker(source: ListedEntries(version.entries), expandArchives: expandArchives) { [unowned self] e in
+            try self.archiveLayout(of: e)
+        }
+    }
+
+    /// The layout of an archive entry: its own in format 1; read from its layout pieces in format 2.
+    public func archiveLayout(of entry: VersionEntry) throws -> ArchiveLayout? {
+        if let a = entry.archive { return a }
+        guard entry.type == .archive else { return nil }
+        throw CofferError.integrity(object: entry.displayPath, reason: "archive layout pieces cannot be read by this build")
+    }
+}

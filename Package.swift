@@ -27,9 +27,11 @@ let package = Package(
         // The only importer of CSodium and CLibCrypto.
         .target(name: "CofferCrypto", dependencies: ["CSodium", "CLibCrypto"]),
         // Chunker, compression (the only importer of CZstd), packs, index, versions, heads, backends, vault.
-        .target(name: "CofferCore", dependencies: ["CofferCrypto", "CZstd", "COpenat2"]),
+        .target(name: "CofferCore", dependencies: ["CofferCrypto", "CZstd", "COpenat2", "CScan"]),
         // openat2(2) for restore (syscall(2) is variadic: Swift cannot call it).
         .target(name: "COpenat2"),
+        // The scan's libc pieces missing from Swift's Glibc module: extended attributes, SEEK_DATA/SEEK_HOLE, O_PATH.
+        .target(name: "CScan"),
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
         // The command-line shell.

@@ -10,6 +10,7 @@ import Foundation
 ///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
 ///     coffer-bench init-lowkdf --vault DIR
 ///     coffer-bench trees --dir DIR [--files N] [--folders F]
+///     coffer-bench scan --dir DIR [--reps R]
 @main
 struct CofferBench {
     static func main() {
@@ -32,6 +33,8 @@ struct CofferBench {
             initLowKDF(path: opts.require("--vault"))
         case "trees":
             TreeSealBench.run(dir: opts.require("--dir"), files: Int(opts.value("--files") ?? "20000")!, folders: Int(opts.value("--folders") ?? "20")!)
+        case "scan":
+            ScanCost.run(dir: opts.require("--dir"), reps: Int(opts.value("--reps") ?? "5")!)
         default:
             usage()
         }
@@ -63,6 +66,7 @@ struct CofferBench {
                    coffer-bench primitives [--mb N] [--reps R] [--only NAME]
                    coffer-bench init-lowkdf --vault DIR
                    coffer-bench trees --dir DIR [--files N] [--folders F]
+                   coffer-bench scan --dir DIR [--reps R]
 
             """.utf8))
         exit(64)

@@ -28,6 +28,9 @@ final class Sealer: @unchecked Sendable {
         var chunks: [ObjectID]
         var size: UInt64
         var changed: Bool
+        /// The holes not read (sparse files, with `skipsHoles`): `chunks` hold the other bytes, in
+        /// order, and `sha256` covers the whole content, holes as zeros.
+        var holes: [Hole] = []
     }
 
     struct Segment {
@@ -37,7 +40,19 @@ final class Sealer: @unchecked Sendable {
         var cuts: Range<Int>
         var last: Bool
         var expected: UInt64
+        /// Holes met while reading this segment, in order: hashed as zeros, not stored.
+        var zeros: [Zeros] = []
     }
+
+    /// A hole of a file: `length` zeros at file offset `offset`, which come before the batch byte `at`.
+    struct Zeros {
+        var at: Int
+        var offset: UInt64
+        var length: UInt64
+    }
+
+    /// Zeros hashed in place of holes (never written).
+    nonisolated(unsafe) static let zeroBlock = UnsafeRawBufferPointer(UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64).initializeMemory(as: UInt8.self, repeating: 0))
 
     /// Bytes read from files and cut into chunks, on their way to the store stage. The plaintext
     /// is wiped (`sodium_memzero`) when the batch goes back to the free list and when it is freed.
@@ -75,6 +90,8 @@ final class Sealer: @unchecked Sendable {
 
     private let vault: Vault
     private let options: SealOptions
+    /// Files' holes are found (`lseek(SEEK_HOLE)`) and not read: only for versions that record holes.
+    private let skipsHoles: Bool
     private let capacity: Int
     /// Bytes reserved per open pack: the target plus one longest envelope.
     private let packCapacity: Int
@@ -96,6 +113,7 @@ final class Sealer: @unchecked Sendable {
     private var hashers: [Int: SHA256] = [:]
     private var chunkLists: [Int: [ObjectID]] = [:]
     private var sizes: [Int: UInt64] = [:]
+    private var holeLists: [Int: [Hole]] = [:]
     /// Where results go, during ``seal(count:input:deliver:)``.
     private var deliver: ((Int, Result<FileResult, CofferError>) -> Void)?
     private var arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -115,9 +133,12 @@ final class Sealer: @unchecked Sendable {
     private var bytesDone: UInt64 = 0
     private var lastProgress = Date.distantPast
 
-    init(vault: Vault, options: SealOptions, totalFiles: Int, totalBytes: UInt64) {
+    /// `skipHoles`: find each file's holes and read only its data (the results' `holes` say
+    /// where the rest is); for versions that record holes (format 2) only.
+    init(vault: Vault, options: SealOptions, totalFiles: Int, totalBytes: UInt64, skipHoles: Bool = false) {
         self.vault = vault
         self.options = options
+        self.skipsHoles = skipHoles
         self.totalFiles = totalFiles
         self.totalBytes = totalBytes
         // Room for a full block plus the longest uncut tail a tier allows.
@@ -295,9 +316,34 @@ final class Sealer: @unchecked Sendable {
             partReader = (reader, index)
         }
         defer { if fd >= 0 { close(fd) } }
+        // A file with holes is read region by region; each hole is noted where it falls in the
+        // read bytes (`zeros`). One SEEK_HOLE probe tells the other files apart (read from 0 with pread).
+        var offset: UInt64 = 0
+        var sparse: SparseMap?
+        var region = 0
+        var zeros: [Zeros] = []
+        if fd >= 0 && skipsHoles, let hole = SparseMap.firstHole(fd, size: entrySize), hole < entrySize {
+            sparse = try? SparseMap.map(fd)
+        }
+        func readFile(_ batch: Batch, _ max: Int) -> Int {
+            var count = max
+            if let map = sparse {
+                while region < map.data.count && offset >= map.data[region].upperBound { region += 1 }
+                // Past the last data range: the hole to the mapped end, then whatever the file grew by.
+                let next = region < map.data.count ? map.data[region].lowerBound : map.size
+                if offset < next {
+                    zeros.append(Zeros(at: batch.used, offset: offset, length: next - offset))
+                    offset = next
+                }
+                if region < map.data.count { count = Int(clamping: min(UInt64(max), map.data[region].upperBound - offset)) }
+            }
+            let n = pread(fd, batch.buffer.baseAddress! + batch.used, count, off_t(offset))
+            if n > 0 { offset += UInt64(n) }
+            return n
+        }
         /// Reads into the batch at `used`: from the file, from the archive handler, or by copying from memory.
         func readMore(_ batch: Batch, _ max: Int) -> Int {
-            if fd >= 0 { return read(fd, batch.buffer.baseAddress! + batch.used, max) }
+            if fd >= 0 { return readFile(batch, max) }
             if let partReader {
                 do {
                     return try partReader.reader.read(
@@ -348,7 +394,9 @@ final class Sealer: @unchecked Sendable {
                 batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }
-            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entrySize))
+            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entrySize, zeros: zeros))
+            let zeroBytes = zeros.reduce(UInt64(0)) { $0 + $1.length }
+            zeros.removeAll(keepingCapacity: true)
             if !eof {
                 // The buffer is full: hand it on and carry this file's uncut tail over.
                 let next = try takeBatch()
@@ -361,7 +409,7 @@ final class Sealer: @unchecked Sendable {
             } else if batch.used >= Sealer.blockSize {
                 try submit()
             }
-            bytesDone += UInt64(n)
+            bytesDone += UInt64(n) + zeroBytes
             report(entryPath, force: false)
         }
         filesDone += 1
@@ -423,7 +471,19 @@ final class Sealer: @unchecked Sendable {
                     outBase[k] = keys.chunkID(of: UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]))
                 } else {
                     let s = segs[k - batchCuts.count]
-                    hasherList[k - batchCuts.count].update(UnsafeRawBufferPointer(rebasing: base[s.fresh]))
+                    let hasher = hasherList[k - batchCuts.count]
+                    var at = s.fresh.lowerBound
+                    for z in s.zeros {
+                        hasher.update(UnsafeRawBufferPointer(rebasing: base[at..<z.at]))
+                        at = z.at
+                        var left = z.length
+                        while left > 0 {
+                            let n = Int(min(left, UInt64(Sealer.zeroBlock.count)))
+                            hasher.update(UnsafeRawBufferPointer(rebasing: Sealer.zeroBlock[0..<n]))
+                            left -= UInt64(n)
+                        }
+                    }
+                    hasher.update(UnsafeRawBufferPointer(rebasing: base[at..<s.fresh.upperBound]))
                 }
             }
         }
@@ -489,10 +549,15 @@ final class Sealer: @unchecked Sendable {
         for s in segs {
             chunkLists[s.file]! += ids[s.cuts]
             sizes[s.file]! += UInt64(s.fresh.count)
+            if !s.zeros.isEmpty {
+                sizes[s.file]! += s.zeros.reduce(0) { $0 + $1.length }
+                holeLists[s.file, default: []] += s.zeros.map { Hole(offset: $0.offset, length: $0.length) }
+            }
             if s.last {
                 let size = sizes[s.file]!
                 deliver?(s.file, .success(FileResult(
-                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != s.expected)))
+                    sha256: hashers[s.file]!.finalize(), chunks: chunkLists[s.file]!, size: size, changed: size != s.expected,
+                    holes: holeLists.isEmpty ? [] : holeLists.removeValue(forKey: s.file) ?? [])))
                 hashers[s.file] = nil
                 chunkLists[s.file] = nil
                 sizes[s.file] = nil
@@ -503,6 +568,7 @@ final class Sealer: @unchecked Sendable {
             hashers[file] = nil
             chunkLists[file] = nil
             sizes[file] = nil
+            holeLists[file] = nil
         }
         let open = openPacks.reduce(UInt64(0)) { $0 + UInt64($1.byteCount) }
         failureLock.withLock { openBytes = open }

@@ -6,13 +6,16 @@ extension Sealer: TreeBlobSink {}
 extension Vault {
     /// The format-2 seal: a streaming walk that never holds the whole listing.
     ///
-    /// The inputs are walked depth-first, each folder read through a descriptor (`openat`,
-    /// `fstatat`: names are raw bytes, sorted by bytes), one listing per level of depth. The
-    /// parent version is walked in lockstep (``VersionWalker``, skipping the folders this walk
-    /// does not reach), so a file whose size, mtime, ctime, inode and device are unchanged, and
-    /// whose chunks are still stored, takes its chunks, SHA-256 and holes from there without
-    /// being read; its metadata (mode, owner, times) is always taken fresh. Changed files stream
-    /// into the sealer one after the other, small files of many folders sharing its batches.
+    /// The inputs are walked depth-first, each folder read through a descriptor (`openat`; names
+    /// are raw bytes, sorted by bytes), one listing per level of depth; each entry's metadata
+    /// (owners with names, mode, ns times, extended attributes and ACLs, link target, rdev) is
+    /// captured by a ``MetadataScanner`` relative to its folder's descriptor, and the second and
+    /// later names of an inode become hardlink entries (``HardlinkTracker``). The parent version
+    /// is walked in lockstep (``VersionWalker``, skipping the folders this walk does not reach),
+    /// so a file whose size, mtime, ctime, inode and device are unchanged, and whose chunks are
+    /// still stored, takes its chunks, SHA-256 and holes from there without being read; its
+    /// metadata is always taken fresh. Changed files stream into the sealer one after the other
+    /// (holes found with SEEK_DATA/SEEK_HOLE and not read), small files of many folders sharing its batches.
     /// Entries leave in walk order, each once its content is stored, into a ``TreeBuilder`` whose
     /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head.
     func sealTrees(_ paths: [String], options: SealOptions, started: Date) throws -> SealResult {
@@ -58,7 +61,8 @@ extension Vault {
         // 2. The previous version of the same name, walked in lockstep; its stats are the progress estimate.
         let parent = try versions().last { $0.version.name == name }
         let sealer = Sealer(
-            vault: self, options: options, totalFiles: Int(clamping: parent?.version.stats.files ?? 0), totalBytes: parent?.version.stats.bytes ?? 0)
+            vault: self, options: options, totalFiles: Int(clamping: parent?.version.stats.files ?? 0), totalBytes: parent?.version.stats.bytes ?? 0,
+            skipHoles: true)
         let walk = TreeSealWalk(
             vault: self, options: options, sealer: sealer, storedPacks: storedPacks,
             parent: try parent.map { try walker(for: $0.version, id: $0.id) })
@@ -69,7 +73,7 @@ extension Vault {
         let added: (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64)
         do {
             for input in inputs {
-                try walk.sealInput(absolute: input.absolute, name: input.name, stat: input.stat)
+                try walk.sealInput(absolute: input.absolute, name: input.name)
             }
             root = try walk.finish()
             added = try sealer.finish()
@@ -123,8 +127,16 @@ final class TreeSealWalk {
     private var parent: VersionWalker?
     private var peeked: VersionEntry?
 
-    /// Entries in walk order waiting for their content (files being stored) or for those before them.
-    private var queue: [(entry: VersionEntry, stream: Int?, source: String)] = []
+    /// Metadata of every entry, and the inodes whose later names become hardlink entries.
+    private let scanner = MetadataScanner()
+    private var hardlinks = HardlinkTracker()
+    /// First names of hard-linked inodes that could not be stored: their later names already
+    /// queued as hardlink entries are left out too.
+    private var lostFirstNames: Set<[UInt8]> = []
+
+    /// Entries in walk order waiting for their content (files being stored) or for those before
+    /// them; `first`: the metadata of the first name of a hard-linked inode (to forget it if it is lost).
+    private var queue: [(entry: VersionEntry, stream: Int?, source: String, first: EntryMetadata?)] = []
     private var queueHead = 0
     private var nextStream = 0
     private let results = StreamResults()
@@ -149,19 +161,15 @@ final class TreeSealWalk {
     }
 
     /// Seals one given path (a file, folder, link or special file) under `name`.
-    func sealInput(absolute: String, name: [UInt8], stat st: stat) throws {
-        if absolute == "/" {
-            let fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { throw CofferError.inputUnreadable(path: absolute, reason: String(cString: strerror(errno))) }
-            defer { close(fd) }
-            try visit(folder: fd, name: Array(".".utf8), stat: st, path: name, absolute: Array(absolute.utf8))
-            return
-        }
-        let parentPath = String(absolute[..<(absolute.lastIndex(of: "/") ?? absolute.startIndex)])
+    func sealInput(absolute: String, name: [UInt8]) throws {
+        let root = absolute == "/"
+        let parentPath = root ? "/" : String(absolute[..<(absolute.lastIndex(of: "/") ?? absolute.startIndex)])
         let fd = open(parentPath.isEmpty ? "/" : parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw CofferError.inputUnreadable(path: absolute, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        try visit(folder: fd, name: Array(Paths.lastComponent(absolute).utf8), stat: st, path: name, absolute: Array(absolute.utf8))
+        // "/" is captured as "." of itself.
+        let component = root ? Array(".".utf8) : Array(Paths.lastComponent(absolute).utf8)
+        try visit(folder: fd, name: component, path: name, absolute: Array(absolute.utf8))
     }
 
     /// Ends the walk: waits for the last files, feeds the last entries, closes the trees.
@@ -180,20 +188,41 @@ final class TreeSealWalk {
     }
 
     /// One entry: `name` in the open folder `folder`, stored at `path`.
-    private func visit(folder: Int32, name: [UInt8], stat st: stat, path: [UInt8], absolute: [UInt8]) throws {
+    private func visit(folder: Int32, name: [UInt8], path: [UInt8], absolute: [UInt8]) throws {
         if options.isCancelled() { throw CofferError.interrupted }
+        let source = String(decoding: absolute, as: UTF8.self)
         guard path.count <= TreeCodec.maximumPath else {
             note(path.prefix(200) + Array("...".utf8), "not sealed: its path is longer than \(TreeCodec.maximumPath) bytes")
-            unreadable.append(String(decoding: absolute, as: UTF8.self))
+            unreadable.append(source)
             return
         }
-        var e = TreeSealWalk.entry(from: st, path: path)
+        let m: EntryMetadata
+        switch scanner.capture(in: folder, name: name) {
+        case .entry(let captured, let captureNotes):
+            m = captured
+            for n in captureNotes { note(path, n) }
+        case .skipped(let reason):
+            note(path, "skipped: \(reason)")
+            return
+        case .unreadable(let reason):
+            note(path, "not sealed: \(reason)")
+            unreadable.append(source)
+            return
+        }
+        var e = TreeSealWalk.entry(from: m, path: path)
+        // A later name of an inode already listed: a hardlink entry, nothing read.
+        if let first = hardlinks.firstPath(of: m, at: path) {
+            e.type = .hardlink
+            e.hardlinkTargetBytes = first
+            try enqueue(e, source: source)
+            return
+        }
+        let linkFirst = m.isLinkable ? m : nil
         let old = try parentEntry(for: path)
-        let source = String(decoding: absolute, as: UTF8.self)
-        switch st.st_mode & S_IFMT {
-        case S_IFREG:
-            try sealFile(e, old: old, folder: folder, name: name, absolute: absolute)
-        case S_IFDIR:
+        switch m.type {
+        case .file:
+            try sealFile(e, old: old, folder: folder, name: name, absolute: absolute, first: linkFirst)
+        case .directory:
             try enqueue(e, source: source)
             let fd = name.withNulTerminated { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             guard fd >= 0 else {
@@ -203,43 +232,21 @@ final class TreeSealWalk {
             }
             defer { close(fd) }
             try walkFolder(fd, path: path, absolute: absolute)
-        case S_IFLNK:
-            var buf = [UInt8](repeating: 0, count: TreeCodec.maximumLinkTarget + 1)
-            let n = name.withNulTerminated { n in buf.withUnsafeMutableBytes { readlinkat(folder, n, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) } }
-            guard n >= 0, n <= TreeCodec.maximumLinkTarget else {
-                note(path, n < 0 ? "not sealed: cannot read link: \(String(cString: strerror(errno)))" : "not sealed: its link target is longer than 64 KiB")
-                unreadable.append(source)
-                return
-            }
-            e.type = .symlink
-            e.linkTargetBytes = Array(buf[0..<n])
-            e.size = UInt64(n)
+        case .symlink:
+            e.size = UInt64(e.linkTargetBytes.count)
             try enqueue(e, source: source)
-        case S_IFIFO:
-            e.type = .fifo
-            try enqueue(e, source: source)
-        case S_IFCHR, S_IFBLK:
-            e.type = st.st_mode & S_IFMT == S_IFCHR ? .charDevice : .blockDevice
-            e.rdev = UInt64(st.st_rdev)
-            try enqueue(e, source: source)
-        default:
-            note(path, "skipped (a socket: not a file, folder, link, fifo or device)")
+        case .fifo, .charDevice, .blockDevice:
+            e.size = 0
+            try enqueue(e, source: source, first: linkFirst)
+        case .archive, .hardlink:
+            preconditionFailure("the scanner gives no \(m.type)")
         }
     }
 
-    /// The entry's fields that `stat` gives. Owner names and extended attributes are left empty
-    /// (the seam for the metadata capture), so are hard links (each name is sealed on its own).
-    static func entry(from st: stat, path: [UInt8]) -> VersionEntry {
-        var e = VersionEntry(
-            type: .directory, pathBytes: path, mode: UInt32(st.st_mode & 0o7777), mtimeSeconds: Int64(st.st_mtim.tv_sec),
-            mtimeNanoseconds: UInt32(st.st_mtim.tv_nsec), size: 0, inode: UInt64(st.st_ino), device: UInt64(st.st_dev),
-            ctimeSeconds: Int64(st.st_ctim.tv_sec), ctimeNanoseconds: UInt32(st.st_ctim.tv_nsec))
-        e.uid = UInt32(st.st_uid)
-        e.gid = UInt32(st.st_gid)
-        if st.st_mode & S_IFMT == S_IFREG {
-            e.type = .file
-            e.size = UInt64(st.st_size)
-        }
+    /// The entry's metadata as the scanner captured it (content fields empty).
+    static func entry(from m: EntryMetadata, path: [UInt8]) -> VersionEntry {
+        var e = VersionEntry(type: m.type, pathBytes: path, mode: m.mode, mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: m.mtimeNanoseconds, size: 0)
+        m.apply(to: &e)
         return e
     }
 
@@ -263,26 +270,19 @@ final class TreeSealWalk {
         for n in names {
             let childPath = path + [slash] + n
             let childAbsolute = (absolute == [slash] ? [] : absolute) + [slash] + n
-            var st = stat()
-            let rc = n.withNulTerminated { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }
-            guard rc == 0 else {
-                note(childPath, "not sealed: \(String(cString: strerror(errno)))")
-                unreadable.append(String(decoding: childAbsolute, as: UTF8.self))
-                continue
-            }
-            try visit(folder: fd, name: n, stat: st, path: childPath, absolute: childAbsolute)
+            try visit(folder: fd, name: n, path: childPath, absolute: childAbsolute)
         }
     }
 
     // MARK: Files
 
-    private func sealFile(_ entry: VersionEntry, old: VersionEntry?, folder: Int32, name: [UInt8], absolute: [UInt8]) throws {
+    private func sealFile(_ entry: VersionEntry, old: VersionEntry?, folder: Int32, name: [UInt8], absolute: [UInt8], first: EntryMetadata?) throws {
         var e = entry
         let source = String(decoding: absolute, as: UTF8.self)
         if let old, let reused = try reuse(old, for: e) {
             stats.unchangedFiles += 1
             sealer.skip(bytes: e.size, path: e.path)
-            try enqueue(reused, source: source)
+            try enqueue(reused, source: source, first: first)
             return
         }
         // An archive is analysed from its path (which must then be text) and stored part by
@@ -294,14 +294,14 @@ final class TreeSealWalk {
                 a.layoutIDs = try a.archive!.storePieces(sink: sealer, vault: vault)
                 a.archive = nil
                 stats.bytesRead += a.size
-                try enqueue(a, source: source)
+                try enqueue(a, source: source, first: first)
                 return
             }
         }
         e.type = .file
         let i = nextStream
         nextStream += 1
-        queue.append((e, i, source))
+        queue.append((e, i, source, first))
         try sealer.stream(i, Sealer.Input(source: .at(folder: folder, name: name), path: e.displayPath, size: e.size))
         try drain()
     }
@@ -358,15 +358,23 @@ final class TreeSealWalk {
 
     // MARK: In order into the trees
 
-    private func enqueue(_ e: VersionEntry, source: String) throws {
-        queue.append((e, nil, source))
+    private func enqueue(_ e: VersionEntry, source: String, first: EntryMetadata? = nil) throws {
+        queue.append((e, nil, source, first))
         try drain()
+    }
+
+    /// An entry not stored: if it is the first name of a hard-linked inode, its later names are
+    /// left out if already queued, and the next one found is stored in full.
+    private func lost(_ e: VersionEntry, first: EntryMetadata?) {
+        guard let first else { return }
+        hardlinks.forget(first)
+        lostFirstNames.insert(e.pathBytes)
     }
 
     /// Feeds the entries at the front of the queue whose content is known to the tree builder.
     private func drain() throws {
         while queueHead < queue.count {
-            var (e, stream, source) = queue[queueHead]
+            var (e, stream, source, first) = queue[queueHead]
             if let stream {
                 guard let r = results.take(stream) else { break }
                 switch r {
@@ -374,9 +382,11 @@ final class TreeSealWalk {
                     e.sha256 = f.sha256
                     e.chunks = f.chunks
                     e.size = f.size
+                    e.holes = f.holes
                     if f.changed { note(e.pathBytes, "changed while it was being read") }
                 case .failure(let err):
                     queueHead += 1
+                    lost(e, first: first)
                     unreadable.append(source)
                     if case .inputUnreadable(_, let reason) = err { note(e.pathBytes, "not sealed: \(reason)") }
                     else { note(e.pathBytes, "not sealed: \(err)") }
@@ -386,6 +396,12 @@ final class TreeSealWalk {
             queueHead += 1
             if e.type != .directory, let reason = TreeCodec.refusal(e, name: Array(e.pathBytes.split(separator: UInt8(ascii: "/")).last ?? [])) {
                 note(e.pathBytes, "not sealed: \(reason)")
+                lost(e, first: first)
+                unreadable.append(source)
+                continue
+            }
+            if e.type == .hardlink && !lostFirstNames.isEmpty && lostFirstNames.contains(e.hardlinkTargetBytes) {
+                note(e.pathBytes, "not sealed: a hard link to \(TerminalText.escape(bytes: e.hardlinkTargetBytes)), which could not be sealed")
                 unreadable.append(source)
                 continue
             }

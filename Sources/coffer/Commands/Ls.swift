@@ -18,7 +18,7 @@ extension Coffer {
         @Argument(help: "Only this file, or what is under this folder.")
         var path: String?
 
-        @Flag(name: .shortAndLong, help: "Also show exact sizes in bytes and each file's SHA-256.")
+        @Flag(name: .shortAndLong, help: "Also show exact sizes in bytes, each file's SHA-256 and (format 2) owners.")
         var long = false
 
         func run() throws {
@@ -28,11 +28,13 @@ extension Coffer {
             // Archives (zips) list their members under the archive's name. The version is read
             // as a stream: each entry is printed as it comes, nothing is held but the row.
             let walker = try vault.walker(for: v, id: id, expandArchives: true)
+            // Owners and extended attributes are recorded by format-2 versions only.
+            let owners = v.rootTree != nil
             let slash = UInt8(ascii: "/")
             let prefix = path.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) } ?? []
             var listed = 0
             let json = output.json ? try JSONArrayStream(key: "entries") : nil
-            let table = !output.json && !output.quiet ? LsTable(long: long) : nil
+            let table = !output.json && !output.quiet ? LsTable(long: long, owners: long && owners) : nil
             while let e = try walker.next() {
                 if !prefix.isEmpty {
                     guard e.pathBytes == prefix || e.pathBytes.starts(with: prefix + [slash]) else {
@@ -45,7 +47,7 @@ extension Coffer {
                     }
                 }
                 listed += 1
-                try json?.append(LsJSON.Entry(e))
+                try json?.append(LsJSON.Entry(e, owners: owners))
                 table?.row(e)
             }
             if !prefix.isEmpty && listed == 0 { throw CofferError.pathNotInVersion(path: path ?? "", version: id.short) }
@@ -56,21 +58,28 @@ extension Coffer {
 }
 
 /// `ls` for people: rows printed as they come, in columns of fixed widths (the SIZE column as
-/// wide as a size in `Format.bytes` is, or 12 digits with `--long`).
+/// wide as a size in `Format.bytes` is, or 12 digits with `--long`; OWNER, with `--long` on a
+/// format-2 version, is `user:group`, each the name or, when unknown, the id).
 private final class LsTable {
     private let long: Bool
-    private let sizeWidth: Int
+    private let owners: Bool
+    private let widths: [Int]
     private var pending: [String] = []
 
-    init(long: Bool) {
+    init(long: Bool, owners: Bool) {
         self.long = long
-        sizeWidth = long ? 12 : 7
-        let header = long ? ["MODE", "SIZE", "MODIFIED", "SHA-256", "PATH"] : ["MODE", "SIZE", "MODIFIED", "PATH"]
+        self.owners = owners
+        widths = [10] + (owners ? [17] : []) + [long ? 12 : 7, 16] + (long ? [64] : [])
+        let header = ["MODE"] + (owners ? ["OWNER"] : []) + ["SIZE", "MODIFIED"] + (long ? ["SHA-256"] : []) + ["PATH"]
         pending.append(line(header))
     }
 
     func row(_ e: VersionEntry) {
         var row = [Format.mode(e.mode, type: e.type)]
+        if owners {
+            func name(_ n: [UInt8], _ id: UInt32) -> String { n.isEmpty ? String(id) : TerminalText.escape(bytes: n) }
+            row.append(name(e.user, e.uid) + ":" + name(e.group, e.gid))
+        }
         let sized = e.type == .file || e.type == .archive || e.type == .hardlink || e.type == .symlink
         row.append(!sized ? "-" : long ? String(e.size) : Format.bytes(e.size))
         row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
@@ -95,13 +104,13 @@ private final class LsTable {
     }
 
     private func line(_ cells: [String]) -> String {
-        let widths = long ? [10, sizeWidth, 16, 64] : [10, sizeWidth, 16]
+        let sizeColumn = owners ? 2 : 1
         var out = ""
         for (c, cell) in cells.enumerated() {
             if c > 0 { out += "  " }
             if c == cells.count - 1 { out += cell; break }
             let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
-            out += c == 1 ? pad + cell : cell + pad
+            out += c == sizeColumn ? pad + cell : cell + pad
         }
         return out
     }
@@ -109,7 +118,9 @@ private final class LsTable {
 
 /// `ls --json`: `{"entries": [...], "id": ..., "name": ..., "time": ...}`, the entries written
 /// as they come. A path (or link target) that is not valid UTF-8 is given as `path` with
-/// U+FFFD for the invalid bytes, and exactly as `path_bytes` (base64).
+/// U+FFFD for the invalid bytes, and exactly as `path_bytes` (base64). Format-2 versions add
+/// `uid`, `gid`, `user`, `group` (names, lossy UTF-8; empty when unknown) and `xattrs` (how many
+/// extended attributes, ACLs included, the entry has).
 struct LsJSON: Encodable {
     struct Entry: Encodable {
         var type: String
@@ -124,9 +135,14 @@ struct LsJSON: Encodable {
         var hardlinkTarget: String?
         var hardlinkTargetBytes: String?
         var rdev: UInt64?
+        var uid: UInt32?
+        var gid: UInt32?
+        var user: String?
+        var group: String?
+        var xattrs: Int?
 
         enum CodingKeys: String, CodingKey {
-            case type, path, mode, size, mtime, sha256, rdev
+            case type, path, mode, size, mtime, sha256, rdev, uid, gid, user, group, xattrs
             case pathBytes = "path_bytes"
             case linkTarget = "link_target"
             case linkTargetBytes = "link_target_bytes"
@@ -134,7 +150,7 @@ struct LsJSON: Encodable {
             case hardlinkTargetBytes = "hardlink_target_bytes"
         }
 
-        init(_ e: VersionEntry) {
+        init(_ e: VersionEntry, owners: Bool = false) {
             type = JSONBytes.typeName(e.type)
             (path, pathBytes) = JSONBytes.lossless(e.pathBytes)
             mode = String(format: "%04o", e.mode)
@@ -144,6 +160,10 @@ struct LsJSON: Encodable {
             if e.type == .symlink { (linkTarget, linkTargetBytes) = JSONBytes.lossless(e.linkTargetBytes) }
             if e.type == .hardlink { (hardlinkTarget, hardlinkTargetBytes) = JSONBytes.lossless(e.hardlinkTargetBytes) }
             if e.type == .charDevice || e.type == .blockDevice { rdev = e.rdev }
+            if owners {
+                (uid, gid, xattrs) = (e.uid, e.gid, e.xattrs.count)
+                (user, group) = (String(decoding: e.user, as: UTF8.self), String(decoding: e.group, as: UTF8.self))
+            }
         }
     }
 

@@ -17,6 +17,11 @@ struct UpgradeTortureTests {
         return Int(b[8]) | Int(b[9]) << 8
     }
 
+    /// The head files in `heads/` (temporary files not counted).
+    static func heads(_ vault: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: vault + "/heads")) ?? []).filter { !$0.hasPrefix(".") }.count
+    }
+
     /// A format-1 vault at `path` with the scratch's passphrase (the test-only way to make one:
     /// `coffer init` makes format 2).
     static func createFormatOne(_ s: Scratch, at path: String) throws {
@@ -89,11 +94,13 @@ struct UpgradeTortureTests {
         let locked = { TortureTests.Run.hasEntry(s.vault + "/locks") }
         var vaultCount = 0
         let vaultGrows = { TortureTests.Run.written(s.vault) != vaultCount }
+        // The switch: kills placed from it fall between the config's rename and the head.
+        let switched = { Self.configFormat(s.vault) == 2 }
 
         // A complete upgrade first, for the timings the kills are placed by.
         try fresh("timing")
         vaultCount = TortureTests.Run.written(s.vault)
-        let timed = try run.complete("upgrade", ["upgrade", "--json"], anchors: [locked, vaultGrows], "timing run")
+        let timed = try run.complete("upgrade", ["upgrade", "--json"], anchors: [locked, vaultGrows, switched], "timing run")
         let mapped = ((try? timed.json() as? [String: Any])?["versions"] as? [[String: String]]) ?? []
         #expect(Set(mapped.compactMap { $0["old"] }) == old)
         #expect(Self.configFormat(s.vault) == 2)
@@ -103,14 +110,14 @@ struct UpgradeTortureTests {
         for i in 0..<n {
             let context = "iteration \(i) (seed \(seed))"
             try fresh("\(i)")
-            let headsBefore = TortureTests.Run.entries(s.vault + "/heads")
+            let headsBefore = Self.heads(s.vault)
             let filesBefore = run.files(s.vault)
             vaultCount = TortureTests.Run.written(s.vault)
-            let (r, killed) = try run.killed("upgrade", ["upgrade"], anchors: [locked, vaultGrows])
+            let (r, killed) = try run.killed("upgrade", ["upgrade"], anchors: [locked, vaultGrows, switched])
 
             // Where it got to.
             let format = Self.configFormat(s.vault)
-            let committed = TortureTests.Run.entries(s.vault + "/heads") > headsBefore
+            let committed = Self.heads(s.vault) > headsBefore
             if !killed {
                 #expect(r.status == 0, "\(context): upgrade exited \(r.status): \(r.stderr)")
                 run.tally.add("upgrade", "finished before the kill")
@@ -137,7 +144,7 @@ struct UpgradeTortureTests {
             }
 
             // Upgrade again finishes it; the same holds.
-            let again = try run.complete("upgrade", ["upgrade", "--json"], anchors: [locked, vaultGrows], context + ", upgrade re-run")
+            let again = try run.complete("upgrade", ["upgrade", "--json"], context + ", upgrade re-run")
             run.reruns += 1
             let obj = (try? again.json() as? [String: Any]) ?? [:]
             if committed { #expect(obj["already_format_2"] as? Bool == true, "\(context): \(again.stdout)") }
@@ -146,10 +153,10 @@ struct UpgradeTortureTests {
             #expect(Set(done.keys).isDisjoint(with: old), "\(context): format-1 versions still live after the re-run")
             try run.checkClean(context + ", after the re-run")
         }
-        let placed = (0..<3).map { w in run.kills.filter { $0.1 == w }.count }
+        let placed = (0..<4).map { w in run.kills.filter { $0.1 == w }.count }
         print(
             "torture summary: upgrade \(n) iterations (seed \(seed)); \(run.tally.line("upgrade")); "
-                + "\(run.kills.count) kills (placed from the start \(placed[0]), from the lock \(placed[1]), from the first vault write \(placed[2])); "
+                + "\(run.kills.count) kills (placed from the start \(placed[0]), from the lock \(placed[1]), from the first vault write \(placed[2]), from the switch \(placed[3])); "
                 + "\(run.restores) versions restored; \(run.checks) checks; \(run.reruns) re-runs")
     }
 

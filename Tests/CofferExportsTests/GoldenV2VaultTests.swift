@@ -1,6 +1,6 @@
 // GoldenV2VaultTests.swift: the golden format-2 vault (Tests/CofferCoreTests/Golden/v2).
 
-@testable import CofferCore
+@testable @_spi(Fuzzing) import CofferCore
 import CofferCrypto
 import Foundation
 import Testing
@@ -217,6 +217,48 @@ import Testing
         #expect(stat(out + "/Crafted/a.bin", &a) == 0 && stat(out + "/Crafted/b-hardlink", &b) == 0)
         #expect(a.st_ino == b.st_ino && a.st_nlink == 2)
         #expect(T2.read(out + "/Crafted/b-hardlink") == Self.crafted()[1].content)
+    }
+
+    /// The golden v2 vault's plaintext fuzz seeds (what `make fuzz-corpus` writes for it):
+    /// index, version and head bodies, head names, tree pieces; COFFER_WRITE_FUZZ_V2=<Fuzz/Corpus>.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_WRITE_FUZZ_V2"] != nil))
+    func writeFuzzSeeds() throws {
+        let out = ProcessInfo.processInfo.environment["COFFER_WRITE_FUZZ_V2"]!
+        let v = try Vault.open(at: Self.folder + "/v2", passphrase: T2.secret(Self.passphrase), state: nil)
+        func put(_ target: String, _ name: String, _ bytes: [UInt8]) throws {
+            try FileManager.default.createDirectory(atPath: out + "/" + target, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: out + "/" + target + "/" + name))
+        }
+        for (folder, kind, target) in [("index", UInt8(1), "index"), ("versions", 2, "version"), ("heads", 3, "head")] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: Self.folder + "/v2/" + folder) where !name.hasPrefix(".") {
+                let short = String(name.suffix(64).prefix(8))
+                try put(target, "golden-v2-\(short)", try v.fuzzingBody(path: folder + "/" + name, kind: kind))
+                if kind == 3 { try put("head", "golden-v2-name-\(short)", Array(name.utf8)) }
+            }
+        }
+        for (id, piece) in try v.fuzzingTreePieces() { try put("tree", "golden-v2-\(id.hex.prefix(8))", piece) }
+    }
+
+    @Test("the golden v2 fuzz seeds decode in their targets: tree pieces, index and head bodies encode back to themselves, versions are body_version 3")
+    func fuzzSeedsDecode() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Fuzz/Corpus"
+        var seen: [String: Int] = [:]
+        for target in ["tree", "index", "head", "version"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: corpus + "/" + target)
+            where name.hasPrefix("golden-v2-") && !name.hasPrefix("golden-v2-name-") {
+                let bytes = try #require(T2.read(corpus + "/" + target + "/" + name))
+                switch target {
+                case "tree": #expect(try FuzzingEntryPoints.treeRoundTrip(bytes) == bytes, "\(name)")
+                case "index": #expect(try FuzzingEntryPoints.indexRoundTrip(bytes) == bytes, "\(name)")
+                case "head": #expect(try FuzzingEntryPoints.headRoundTrip(bytes) == bytes, "\(name)")
+                default:
+                    #expect(bytes.first == 3, "\(name)")
+                    #expect(try FuzzingEntryPoints.versionRoundTrip(bytes).version.rootTree != nil, "\(name)")
+                }
+                seen[target, default: 0] += 1
+            }
+        }
+        #expect(seen == ["tree": 10, "index": 3, "head": 4, "version": 3])
     }
 
     @Test("the golden v2 vault's head lists every index file, and upgrade has nothing to do")

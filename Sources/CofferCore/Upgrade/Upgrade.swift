@@ -81,7 +81,8 @@ extension Vault {
         do {
             for id in head.live {
                 if options.isCancelled() { throw CofferError.interrupted }
-                let v = try version(id)
+                // Read without the version cache: one format-1 listing is held at a time.
+                var v = try uncachedVersion(id)
                 guard v.rootTree == nil else {
                     // Already a format-2 version (none in a head of body_version 1 this coffer wrote): kept as it is.
                     converted.append(Converted(old: id, version: v, root: nil, pieces: (0, 0)))
@@ -89,6 +90,7 @@ extension Vault {
                 }
                 let before = sealer.pieceCounts()
                 let root = try convertTrees(of: v, id: id, sealer: sealer, isCancelled: options.isCancelled)
+                v.entries = []
                 let after = sealer.pieceCounts()
                 converted.append(Converted(old: id, version: v, root: root, pieces: (after.count - before.count, after.bytes - before.bytes)))
             }
@@ -155,6 +157,13 @@ extension Vault {
         try commitHead(live: result.mapping.map(\.new), removed: removed, indexFiles: indexFiles)
         result.duration = Date().timeIntervalSince(started)
         return result
+    }
+
+    /// Reads version `id` as ``version(_:)`` does, without keeping it in the cache.
+    private func uncachedVersion(_ id: ObjectID) throws -> Version {
+        let file = VaultFile.version(id)
+        let body = try Vault.readMeta(backend: backend, file: file, kind: .version, vaultID: vaultID, keys: keys, zstd: zstd)
+        do { return try Version.decode(body) } catch { throw CofferError.decoding(error, object: file.path) }
     }
 
     /// Feeds a format-1 version's entries, in walk order, to a tree builder whose pieces go into

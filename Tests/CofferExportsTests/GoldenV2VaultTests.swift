@@ -324,7 +324,18 @@ extension Vault {
                 for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
                 index.add(batch)
             }
-            var v = Version(name: name, time: time, host: host, tags: ["golden"], paths: [], parent: nil, stats: stats, notes: [], entries: [])
+            // Every header field set on a copy of the last sealed (format-2) version's header.
+            var v = try version(head.live.last!)
+            v.name = name
+            v.time = time
+            v.host = host
+            v.tags = ["golden"]
+            v.paths = []
+            v.parent = nil
+            v.stats = stats
+            v.notes = []
+            v.rawText = nil
+            v.rawCounters = nil
             v.rootTree = root
             let id = try writeMeta(v.encode(), kind: .version)
             try commitHead(live: head.live + [id], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndex)

@@ -72,7 +72,7 @@ extension Vault {
         let sealer = Sealer(vault: self, options: sealOptions, totalFiles: 0, totalBytes: 0)
         struct Converted {
             var old: ObjectID
-            var version: Version
+            var time: Date
             var root: [ObjectID]?
             var pieces: (count: UInt64, bytes: UInt64)
         }
@@ -82,17 +82,16 @@ extension Vault {
             for id in head.live {
                 if options.isCancelled() { throw CofferError.interrupted }
                 // Read without the version cache: one format-1 listing is held at a time.
-                var v = try uncachedVersion(id)
+                let v = try uncachedVersion(id)
                 guard v.rootTree == nil else {
                     // Already a format-2 version (none in a head of body_version 1 this coffer wrote): kept as it is.
-                    converted.append(Converted(old: id, version: v, root: nil, pieces: (0, 0)))
+                    converted.append(Converted(old: id, time: v.time, root: nil, pieces: (0, 0)))
                     continue
                 }
                 let before = sealer.pieceCounts()
                 let root = try convertTrees(of: v, id: id, sealer: sealer, isCancelled: options.isCancelled)
-                v.entries = []
                 let after = sealer.pieceCounts()
-                converted.append(Converted(old: id, version: v, root: root, pieces: (after.count - before.count, after.bytes - before.bytes)))
+                converted.append(Converted(old: id, time: v.time, root: root, pieces: (after.count - before.count, after.bytes - before.bytes)))
             }
             added = try sealer.finish()
         } catch {
@@ -121,20 +120,20 @@ extension Vault {
 
         // 3. The format-2 versions, parents first (oldest first), no head referring to them yet.
         var newID: [ObjectID: ObjectID] = [:]
-        for c in converted.sorted(by: { ($0.version.time, $0.old) < ($1.version.time, $1.old) }) {
+        for c in converted.sorted(by: { ($0.time, $0.old) < ($1.time, $1.old) }) {
             guard let root = c.root else {
                 newID[c.old] = c.old
                 continue
             }
             if options.isCancelled() { throw CofferError.interrupted }
-            var stats = c.version.stats
-            stats.addedTreePieces = c.pieces.count
-            stats.addedTreePlainBytes = c.pieces.bytes
-            var v = Version(
-                name: c.version.name, time: c.version.time, host: c.version.host, tags: c.version.tags, paths: c.version.paths,
-                parent: c.version.parent.map { newID[$0] ?? $0 }, stats: stats, notes: c.version.notes + [Vault.upgradeNote(c.old)],
-                entries: [])
+            // The header as it was (read again: the listing is not kept), with the root tree,
+            // which makes it a body_version 3 (its format-1 listing is not written).
+            var v = try uncachedVersion(c.old)
             v.rootTree = root
+            v.parent = v.parent.map { newID[$0] ?? $0 }
+            v.stats.addedTreePieces = c.pieces.count
+            v.stats.addedTreePlainBytes = c.pieces.bytes
+            v.notes.append(Vault.upgradeNote(c.old))
             newID[c.old] = try writeMeta(v.encode(), kind: .version)
         }
         result.mapping = head.live.map { ($0, newID[$0]!) }

@@ -47,7 +47,7 @@ torture: deps
 	$(SWIFT) build --build-tests $(TEST_SCRATCH)
 	@mkdir -p .build; set -o pipefail; \
 	COFFER_TORTURE_ITERATIONS=$(N) COFFER_TORTURE_FULL=1 $(SWIFT) test --skip-build $(TEST_SCRATCH) \
-	  --filter 'TortureTests|PowerCutTests|WriteFaultTests' 2>&1 | tee .build/torture.log \
+	  --filter 'TortureTests|UpgradeTortureTests|PowerCutTests|WriteFaultTests' 2>&1 | tee .build/torture.log \
 	  | grep -E '^(torture summary|power cut|faults)|✘|Test run'
 
 ## diskfull: the full-disk tests on small tmpfs mounts (needs root; skipped otherwise) with PASSES

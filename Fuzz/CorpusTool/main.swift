@@ -3,7 +3,8 @@
 //   fuzz-corpus GOLDEN_DIR EXPORTS_DIR OUT_DIR
 //
 // GOLDEN_DIR is Tests/CofferCoreTests/Golden (the golden vaults v1 and v1-archive, opened with
-// the passphrases of GoldenVaultTests); EXPORTS_DIR holds the output of
+// the passphrases of GoldenVaultTests, and v2, with GoldenV2VaultTests'; its tree pieces are
+// seeds of the tree target); EXPORTS_DIR holds the output of
 // `export-generator --format both` (zips and CSVs); OUT_DIR gets one folder per target.
 // `make fuzz-corpus` runs it. Encrypted seeds are re-sealed under the fuzz targets' test key,
 // so they open in the targets; plaintext seeds are the golden vaults' decrypted bodies.
@@ -36,7 +37,7 @@ func str(_ s: String) -> [UInt8] { le32(s.utf8.count) + Array(s.utf8) }
 
 let kinds: [(folder: String, kind: UInt8, target: String)] = [("index", 1, "index"), ("versions", 2, "version"), ("heads", 3, "head")]
 
-for (vaultName, passphrase) in [("v1", "golden vault passphrase"), ("v1-archive", "golden archive passphrase")] {
+for (vaultName, passphrase) in [("v1", "golden vault passphrase"), ("v1-archive", "golden archive passphrase"), ("v2", "golden v2 passphrase")] {
     let root = golden + "/" + vaultName
     let vault = try Array(passphrase.utf8).withUnsafeBytes { try Vault.open(at: root, passphrase: SecureBytes(copying: $0), state: nil) }
     let tag = "golden-\(vaultName)"
@@ -54,6 +55,7 @@ for (vaultName, passphrase) in [("v1", "golden vault passphrase"), ("v1-archive"
             if kind == 3 { write("head", "\(tag)-name-\(short)", Array(name.utf8)) }
         }
     }
+    for (id, piece) in try vault.fuzzingTreePieces() { write("tree", "\(tag)-\(id.hex.prefix(8))", piece) }
     for sub in files(root + "/packs") {
         for name in files(root + "/packs/" + sub) {
             let header = try vault.fuzzingPackHeaderPlaintext(path: "packs/\(sub)/\(name)")

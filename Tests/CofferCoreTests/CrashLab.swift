@@ -14,11 +14,11 @@ final class CrashLab: @unchecked Sendable {
     var trees: [ObjectID: [String: String]] = [:]
     private var inputs = 0
 
-    init(packTarget: Int = 64 << 10) throws {
+    init(packTarget: Int = 64 << 10, format: Int = VaultConfig.currentFormat) throws {
         root = CrashLab.scratch()
         var o = T.cheap
         o.packTargetSize = packTarget
-        _ = try Vault.create(at: vaultPath, passphrase: T.secret("pw"), options: o, state: RollbackState(directory: statePath))
+        _ = try Vault.create(at: vaultPath, passphrase: T.secret("pw"), options: o, state: RollbackState(directory: statePath), format: format)
     }
 
     deinit { removeTree(root) }

@@ -280,16 +280,20 @@ import Testing
         #expect(try f.reopen().check().isClean)
     }
 
-    @Test("format 2: a current head of body_version 1 is refused (readers would load every index file)")
-    func formatTwoRefusesAVersionOneHead() throws {
+    @Test("format 2: a current head of body_version 1 is an unfinished upgrade: read with every index file, writers refuse")
+    func formatTwoWithAVersionOneHead() throws {
         let f = try T.vault(format: 2)
         let v = f.vault
         let old = Head(generation: v.head.generation + 1, previous: v.headID, time: 1, live: v.head.live, removed: [])
         let file = MetaObject.seal(old.encode(), kind: .head, vaultID: v.vaultID, key: v.keys.meta, zstd: v.zstd)
         try v.backend.write(.head(generation: old.generation, id: ObjectID.hashing(file)), file)
-        #expect { try f.reopen() } throws: { e in
-            guard case CofferError.integrity(let object, let reason) = e else { return false }
-            return object.hasPrefix("heads/") && reason.contains("body_version 2")
+        let reopened = try f.reopen()
+        #expect(reopened.upgradeInProgress)
+        let dir = T.scratch("in") + "/d"
+        T.write(dir + "/a.txt", Array("a".utf8))
+        #expect { try reopened.seal([dir]) } throws: { e in
+            guard case CofferError.upgradeUnfinished = e else { return false }
+            return true
         }
     }
 

@@ -192,4 +192,47 @@ struct PowerCutTests {
         }
         print("power cut, sync: \(counts)")
     }
+    @Test("power cut at every call of an upgrade from format 1: every state opens, restores every version, and upgrade again finishes it")
+    func upgrade() throws {
+        let lab = try CrashLab(format: 1)
+        for s in 0..<2 { try lab.seal(try lab.open(), lab.input(seed: UInt64(60 + s), fresh: 20 << 10)) }
+        #expect(try lab.open().format == 1)
+        let prefix = "upgraded from format-1 version "
+        /// Every live version restores to the tree its format-1 version was sealed from.
+        func restoresAll(_ v: Vault, _ crash: String, _ context: String) throws {
+            let versions = try v.versions()
+            #expect(versions.count == 2, "\(context): \(versions.count) versions")
+            for (id, version) in versions {
+                let old = version.notes.last { $0.hasPrefix(prefix) }.flatMap { ObjectID(hex: String($0.dropFirst(prefix.count))) } ?? id
+                let out = crash + "/restored-" + UUID().uuidString
+                try v.restore(id, to: out)
+                #expect(T.tree(out + "/d") == lab.trees[old], "\(context): version \(id.short) (from \(old.short)) restores wrong")
+            }
+        }
+        let counts = try cutEverywhere(
+            "upgrade", lab, next: "",
+            verify: { crash, committedGeneration, context in
+                CrashChecks.verifyNames(crash + "/vault", context)
+                let state = RollbackState(directory: crash + "/state")
+                let v = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: state)
+                #expect(v.rollback == nil, "\(context): \(v.rollback?.description ?? "")")
+                #expect(v.head.generation >= committedGeneration, "\(context)")
+                let report = try v.check(readDataFraction: 1)
+                #expect(report.errors.isEmpty, "\(context): \(report.errors)")
+                try restoresAll(v, crash, context)
+                // The crashed writer's lock (this process, which lives on) goes, as after a restart.
+                for (name, info) in try v.locks() where info?.pid == Int64(getpid()) { unlink(crash + "/vault/locks/" + name) }
+                // Upgrade again finishes it.
+                _ = try v.upgrade()
+                let done = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: state)
+                #expect(done.format == 2 && !done.upgradeInProgress && done.rollback == nil, "\(context): not finished")
+                #expect(try done.check(readDataFraction: 1).errors.isEmpty, "\(context): after the re-run")
+                try restoresAll(done, crash, context + ", after the re-run")
+            }
+        ) { v, _ in
+            // The new ids restore what the old ones did (for the fsync-ignored states' checks).
+            for m in try v.upgrade().mapping { lab.trees[m.new] = lab.trees[m.old] }
+        }
+        print("power cut, upgrade: \(counts)")
+    }
 }

@@ -251,6 +251,8 @@ final class TamperLab: @unchecked Sendable {
     private(set) var headGenerations: [(generation: UInt64, path: String)] = []
     /// The vault's format (1 or 2).
     private(set) var format = VaultConfig.currentFormat
+    /// Blobs in the packs, by type (format 2: tree and layout pieces beside data and padding).
+    private(set) var blobTypes: [BlobType: Int] = [:]
 
     private init(root: String) { self.root = root }
 
@@ -359,7 +361,14 @@ final class TamperLab: @unchecked Sendable {
             }
             var regions: [(String, Range<Int>)] = []
             for e in entries {
-                let what = e.type == .data ? "data blob" : "padding blob"
+                blobTypes[e.type, default: 0] += 1
+                let what: String
+                switch e.type {
+                case .data: what = "data blob"
+                case .padding: what = "padding blob"
+                case .tree: what = "tree piece"
+                case .layout: what = "layout piece"
+                }
                 regions.append(("\(what) nonce", e.offset..<e.offset + 24))
                 regions.append(("\(what) ciphertext", e.offset + 24..<e.offset + e.envelopeLength - 16))
                 regions.append(("\(what) tag", e.offset + e.envelopeLength - 16..<e.offset + e.envelopeLength))
@@ -371,6 +380,10 @@ final class TamperLab: @unchecked Sendable {
             regions.append(("trailer (header length)", bytes.count - 4..<bytes.count))
             packRegions[p] = regions.filter { !$0.1.isEmpty }
         }
+        // Format 2: the matrix also damages tree pieces (every version's listings) and layout
+        // pieces (the zips' layouts).
+        #expect(format < 2 || (blobTypes[.tree, default: 0] > 0 && blobTypes[.layout, default: 0] > 0),
+                "the format-2 vault holds tree and layout pieces: \(blobTypes)")
         let clean = evaluate()
         #expect(clean.exit == 0 && clean.exact == versions.count && clean.reclaimable == 0 && clean.notes == 0,
                 "the untouched vault is clean and restores: \(clean.message)")

@@ -580,6 +580,9 @@ final class Sealer: @unchecked Sendable {
     private(set) var addedPieces: UInt64 = 0
     private(set) var addedPiecePlain: UInt64 = 0
 
+    /// ``addedPieces`` and ``addedPiecePlain`` so far, once the pieces handed on before are stored.
+    func pieceCounts() -> (count: UInt64, bytes: UInt64) { stage.sync { (addedPieces, addedPiecePlain) } }
+
     /// Stores a tree or layout piece in this seal's packs, unless the vault or this seal already
     /// holds it; returns its id (keyed BLAKE2b-256 under K_tree). The piece is sealed on the store
     /// stage, after the batches handed on before it.

@@ -105,7 +105,11 @@ extension Vault {
         // Format 2: index files the head does not list are not loaded by other commands. Check
         // reads them: one of this vault (an interrupted seal's, an old one put back) is
         // reclaimable; anything else under an index name is damage or a planted file.
-        if format >= 2 {
+        if upgradeInProgress {
+            report.notes.append(
+                "config: format 2 with a format-1 head (generation \(head.generation)): an upgrade to format 2 was interrupted after its switch; "
+                    + "every index file is read and the format-1 versions are restorable; run 'coffer upgrade' to finish it")
+        } else if format >= 2 {
             let listedIndex = Set(head.indexFiles ?? [])
             for id in try backend.ids(in: .index).sorted() where !listedIndex.contains(id) {
                 do {

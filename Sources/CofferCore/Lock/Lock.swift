@@ -112,6 +112,13 @@ extension Vault {
     /// and taken over (and reported in ``lockNotes``). Otherwise this waits up to `wait` seconds for
     /// the holder, then throws ``CofferError/locked(vault:holder:)``. Readers take no lock.
     public func withWriterLock<T>(wait: Double = 0, _ body: () throws -> T) throws -> T {
+        try withWriterLock(wait: wait, upgrading: false, body)
+    }
+
+    /// As above; a vault whose upgrade to format 2 is unfinished (``upgradeInProgress``) is
+    /// refused unless `upgrading` (only `upgrade` itself writes into it).
+    func withWriterLock<T>(wait: Double, upgrading: Bool, _ body: () throws -> T) throws -> T {
+        if upgradeInProgress && !upgrading { throw CofferError.upgradeUnfinished(vault: location) }
         let held = try acquireLock(wait: wait)
         heldLock = held
         defer {
@@ -119,6 +126,7 @@ extension Vault {
             held.release()
         }
         try catchUp()
+        if upgradeInProgress && !upgrading { throw CofferError.upgradeUnfinished(vault: location) }
         return try body()
     }
 

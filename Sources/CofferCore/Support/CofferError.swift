@@ -56,6 +56,9 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
     /// A remote vault location (an rclone remote) or a sync destination failed or refused;
     /// `reason` says what happened and what to do.
     case remote(location: String, reason: String)
+    /// The vault's upgrade to format 2 was interrupted after its switch: only `coffer upgrade`
+    /// may write into it until it is finished (readers read it as it is).
+    case upgradeUnfinished(vault: String)
 
     public var description: String {
         switch self {
@@ -87,6 +90,8 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
             return "vault \(v) is locked by \(h); wait for it to finish (--lock-wait SECONDS), or run 'coffer unlock' if that process is gone"
         case .interrupted: return "interrupted"
         case .remote(let l, let r): return "\(l): \(r)"
+        case .upgradeUnfinished(let v):
+            return "vault \(v) is being upgraded to format 2 and the upgrade did not finish: run 'coffer upgrade' to finish it; nothing was written"
         }
     }
 

@@ -290,4 +290,13 @@ extension Vault {
         let hlen = Int(pack[n - 4]) | Int(pack[n - 3]) << 8 | Int(pack[n - 2]) << 16 | Int(pack[n - 1]) << 24
         return try AEAD.open(Array(pack[(n - 4 - hlen)..<(n - 4)]), ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
     }
+
+    /// Every tree piece the index lists (format 2), decrypted: id and plaintext, by id.
+    @_spi(Fuzzing)
+    public func fuzzingTreePieces() throws -> [(id: ObjectID, plaintext: [UInt8])] {
+        let readers = PackReaders(vault: self)
+        return try index.locations.filter { $0.value.type == .tree }.map(\.key).sorted().map {
+            ($0, try readPiece($0, type: .tree, readers: readers, context: "tree piece \($0.short)"))
+        }
+    }
 }

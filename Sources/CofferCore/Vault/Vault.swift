@@ -24,7 +24,8 @@ public struct VaultOptions: Sendable {
 /// A `Vault` is used from one thread at a time; its operations parallelise internally.
 public final class Vault: @unchecked Sendable {
     public let backend: Backend
-    public let config: VaultConfig
+    /// The settings (`config`); only `upgrade` changes it (format 1 to 2).
+    public internal(set) var config: VaultConfig
     let keys: VaultKeys
     let zstd: Zstd
     let gear: GearTable
@@ -280,7 +281,7 @@ public final class Vault: @unchecked Sendable {
             let body: [UInt8]
             do {
                 body = try Vault.readMeta(backend: backend, file: vaultFile, kind: .index, vaultID: vaultID, keys: keys, zstd: zstd)
-            } catch CofferError.integrity(let object, let reason) where format >= 2 {
+            } catch CofferError.integrity(let object, let reason) where format >= 2 && head.indexFiles != nil {
                 throw CofferError.integrity(object: object, reason: reason + " (the current head lists it)")
             }
             let file: IndexFile
@@ -298,11 +299,9 @@ public final class Vault: @unchecked Sendable {
     /// a file already loaded (after another writer's prune), the index is emptied to be read again.
     private func indexFilesToLoad() throws -> [String] {
         guard format >= 2 else { return try backend.list(.index) }
-        guard let listed = head.indexFiles else {
-            throw CofferError.integrity(
-                object: VaultFile.head(generation: head.generation, id: headID).path,
-                reason: "a format-2 vault's head must list its index files (head body_version 2), this one is body_version 1")
-        }
+        // A format-1 head in a format-2 vault: `upgrade` switched the config and has not
+        // committed its head yet (``upgradeInProgress``); every index file is read, as in format 1.
+        guard let listed = head.indexFiles else { return try backend.list(.index) }
         let names = listed.map(\.hex)
         if !loadedIndexFiles.isSubset(of: names) {
             index = ChunkIndex()

@@ -62,7 +62,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .interrupted: self = .interrupted
         case .vaultExists, .unsupportedFormat, .inputNotFound, .inputUnreadable, .inputChanged, .io, .diskFull,
              .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .restoreRefused, .invalidArgument,
-             .remote:
+             .remote, .upgradeUnfinished:
             self = .failure
         }
     }

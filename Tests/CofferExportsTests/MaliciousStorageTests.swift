@@ -218,9 +218,9 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         let r64 = { rng.next() }
         var entry = VersionEntry(
             type: .file, path: "forged/evil.txt", mode: 0o644, mtimeSeconds: Int64(bitPattern: r64()), mtimeNanoseconds: UInt32(r64() % 999_999_999),
-            size: 80 << 20, sha256: TamperData.bytes(32, seed: 78), inode: r64(), device: r64(), ctimeSeconds: Int64(bitPattern: r64()),
+            size: 40 << 20, sha256: TamperData.bytes(32, seed: 78), inode: r64(), device: r64(), ctimeSeconds: Int64(bitPattern: r64()),
             ctimeNanoseconds: UInt32(r64() % 999_999_999))
-        entry.chunks = (0..<80).map { ObjectID(bytes: TamperData.bytes(32, seed: 100 + UInt64($0))) }
+        entry.chunks = (0..<40).map { ObjectID(bytes: TamperData.bytes(32, seed: 100 + UInt64($0))) }
         var stats = VersionStats()
         stats.files = r64(); stats.directories = r64(); stats.symlinks = r64(); stats.bytes = r64(); stats.bytesRead = r64()
         stats.addedChunks = r64(); stats.addedPlainBytes = r64(); stats.addedBytes = r64(); stats.unchangedFiles = r64()
@@ -239,11 +239,12 @@ private func expectRefused(_ r: CofferRun.Result, maxKiB: Int = 150_000, _ what:
         ).encode()
         _ = try Head.decode(headBody)
 
-        // The user seals files whose contents are those plaintexts (each under 4 KiB: one chunk).
+        // The user seals files whose contents are those plaintexts (each under the smallest chunk,
+        // 2 KiB for new vaults: one chunk).
         let input = c.root + "/in/planted"
         let plants: [(MetaKind, [UInt8])] = [(.version, Self.metaPlain(versionBody)), (.head, Self.metaPlain(headBody))]
         for (i, (_, plain)) in plants.enumerated() {
-            #expect(plain.count < 4096)
+            #expect(plain.count < 2048)
             TamperFS.write(input + "/plant\(i)", plain, mode: 0o644)
         }
         _ = try c.vault.seal([input])

@@ -390,8 +390,8 @@ enum ScanFS {
         let dir = VersionEntry(type: .directory, path: "a", mode: 0o755, mtimeSeconds: 1, mtimeNanoseconds: 0, size: 0)
         let body = Version(
             name: "n", time: Date(timeIntervalSince1970: 1), host: "h", tags: [], paths: ["/a"], parent: nil, stats: VersionStats(),
-            notes: [], entries: [dir]).encode()
-        #expect(try Version.decode(body).entries == [dir])
+            notes: [], v1Entries: [dir]).encode()
+        #expect(try Version.decode(body).v1Entries == [dir])
         // The directory entry is the body's last 30 bytes: type || str "a" || mode || mtime || ns || size.
         for type: UInt8 in 5...8 {
             var crafted = body

@@ -230,6 +230,8 @@ struct VersionJSON: Encodable {
     var addedBytes: UInt64
     var addedChunks: UInt64
     var addedPlainBytes: UInt64
+    var addedTreePieces: UInt64
+    var addedTreePlainBytes: UInt64
     var unchangedFiles: UInt64
     var parent: String?
     var notes: [String]
@@ -241,6 +243,8 @@ struct VersionJSON: Encodable {
         case addedBytes = "added_bytes"
         case addedChunks = "added_chunks"
         case addedPlainBytes = "added_plain_bytes"
+        case addedTreePieces = "added_tree_pieces"
+        case addedTreePlainBytes = "added_tree_plain_bytes"
         case unchangedFiles = "unchanged_files"
     }
 
@@ -260,6 +264,8 @@ struct VersionJSON: Encodable {
         addedBytes = v.stats.addedBytes
         addedChunks = v.stats.addedChunks
         addedPlainBytes = v.stats.addedPlainBytes
+        addedTreePieces = v.stats.addedTreePieces
+        addedTreePlainBytes = v.stats.addedTreePlainBytes
         unchangedFiles = v.stats.unchangedFiles
         parent = v.parent?.hex
         notes = v.notes

@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives clean
+.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -76,12 +76,20 @@ demo: build
 
 ## bench: release-build measurements: the primitives (Swift as Coffer calls them vs C), then
 ## seal/re-seal/1% change/restore/check vs restic and borg on a 256 MB corpus, then the export
-## series. Options pass through: make bench BENCH_ARGS="--full --drop-caches" EXPORTS_ARGS="--runs 5"
-## PRIMITIVES_ARGS="--mb 128"; SCRATCH=DIR builds in another folder than .build.
+## series, then the scale benchmark. Options pass through: make bench BENCH_ARGS="--full --drop-caches"
+## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a";
+## SCRATCH=DIR builds in another folder than .build.
 BENCH_SCRATCH := $(if $(SCRATCH),--scratch-path $(SCRATCH))
 bench: deps bench-primitives
 	SWIFT=$(SWIFT) bash Benchmarks/run.sh $(BENCH_SCRATCH) $(BENCH_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/exports.sh $(BENCH_SCRATCH) $(EXPORTS_ARGS)
+	SWIFT=$(SWIFT) bash Benchmarks/scale.sh $(BENCH_SCRATCH) $(SCALE_ARGS)
+
+## bench-scale: the scale benchmark alone (Benchmarks/scale.sh): 100,000 small files and 1,000,000
+## empty files, Coffer (format 2 and 1) vs restic: re-seal cost in time and bytes, one changed
+## file's metadata cost, peak memory of seal, restore, ls and check. SCALE_ARGS as above.
+bench-scale: deps
+	SWIFT=$(SWIFT) bash Benchmarks/scale.sh $(BENCH_SCRATCH) $(SCALE_ARGS)
 
 ## bench-primitives: the primitives alone (chunker, keyed BLAKE2b, XChaCha20-Poly1305, zstd, SHA-256)
 bench-primitives: deps

@@ -8,9 +8,11 @@ import Foundation
 ///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
 ///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-///     coffer-bench init-lowkdf --vault DIR
+///     coffer-bench init-lowkdf --vault DIR [--format N]
 ///     coffer-bench trees --dir DIR [--files N] [--folders F]
 ///     coffer-bench scan --dir DIR [--reps R]
+///     coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
+///     coffer-bench scale-change --file PATH --bytes N [--seed S]
 @main
 struct CofferBench {
     static func main() {
@@ -30,11 +32,17 @@ struct CofferBench {
         case "primitives":
             Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
         case "init-lowkdf":
-            initLowKDF(path: opts.require("--vault"))
+            initLowKDF(path: opts.require("--vault"), format: Int(opts.value("--format") ?? String(VaultConfig.currentFormat))!)
         case "trees":
             TreeSealBench.run(dir: opts.require("--dir"), files: Int(opts.value("--files") ?? "20000")!, folders: Int(opts.value("--folders") ?? "20")!)
         case "scan":
             ScanCost.run(dir: opts.require("--dir"), reps: Int(opts.value("--reps") ?? "5")!)
+        case "scale-tree":
+            ScaleTree.generate(
+                out: opts.require("--out"), files: Int(opts.require("--files"))!, folders: Int(opts.require("--folders"))!,
+                empty: opts.value("--kind") == "empty", seed: UInt64(opts.value("--seed") ?? "1")!)
+        case "scale-change":
+            ScaleTree.change(file: opts.require("--file"), bytes: Int(opts.require("--bytes"))!, seed: UInt64(opts.value("--seed") ?? "7")!)
         default:
             usage()
         }
@@ -43,7 +51,8 @@ struct CofferBench {
     /// A vault like `coffer init` makes, but with the test-only minimum Argon2id cost instead of
     /// MODERATE, so `run.sh` can measure Coffer's time and memory besides the unlock. (The release
     /// `coffer` offers no weak KDF, and opens such a vault like any other.) Passphrase: $COFFER_PASSPHRASE.
-    static func initLowKDF(path: String) {
+    /// `--format 1` makes a format-1 vault (the scale benchmark's comparison with the old trees).
+    static func initLowKDF(path: String, format: Int) {
         guard let p = ProcessInfo.processInfo.environment["COFFER_PASSPHRASE"], !p.isEmpty else {
             FileHandle.standardError.write(Data("init-lowkdf: set COFFER_PASSPHRASE\n".utf8)); exit(64)
         }
@@ -51,7 +60,7 @@ struct CofferBench {
         var options = VaultOptions()
         options.kdf = .insecureTestOnly
         do {
-            _ = try Vault.create(at: path, passphrase: passphrase, options: options)
+            _ = try Vault.create(at: path, passphrase: passphrase, options: options, format: format)
         } catch {
             FileHandle.standardError.write(Data("init-lowkdf: \(error)\n".utf8)); exit(1)
         }
@@ -64,9 +73,11 @@ struct CofferBench {
                    coffer-bench mutate --dir DIR --percent P [--seed S]
                    coffer-bench zipcost ZIP...
                    coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-                   coffer-bench init-lowkdf --vault DIR
+                   coffer-bench init-lowkdf --vault DIR [--format N]
                    coffer-bench trees --dir DIR [--files N] [--folders F]
                    coffer-bench scan --dir DIR [--reps R]
+                   coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
+                   coffer-bench scale-change --file PATH --bytes N [--seed S]
 
             """.utf8))
         exit(64)

@@ -122,6 +122,7 @@ enum Format {
 
     /// `2026-03-01T12:00:00Z`.
     static func iso8601(_ date: Date) -> String {
+        if let t = UTCFields(date) { return t.text(dateTimeSeparator: "T", seconds: true) + "Z" }
         let f = ISO8601DateFormatter()
         f.timeZone = TimeZone(identifier: "UTC")
         f.formatOptions = [.withInternetDateTime]
@@ -130,12 +131,45 @@ enum Format {
 
     /// `2026-03-01 12:00` in UTC (the zone the `NAME@YYYY-MM-DD` selector uses).
     static func dateTime(_ date: Date) -> String {
-        utc("yyyy-MM-dd HH:mm").string(from: date)
+        if let t = UTCFields(date) { return t.text(dateTimeSeparator: " ", seconds: false) }
+        return utc("yyyy-MM-dd HH:mm").string(from: date)
     }
 
     /// `2026-03-01` in UTC.
     static func day(_ date: Date) -> String {
-        utc("yyyy-MM-dd").string(from: date)
+        if let t = UTCFields(date) { return t.day }
+        return utc("yyyy-MM-dd").string(from: date)
+    }
+
+    /// A time's UTC calendar fields from `gmtime_r`, for the times `ls` and `diff` print once per
+    /// entry: a date formatter costs tens of microseconds to make (most of a million-row `ls`).
+    /// Only years 1583 to 9999, where the formatters' calendar is the proleptic Gregorian one
+    /// `gmtime_r` uses and a year has four digits; other times take the formatters.
+    private struct UTCFields {
+        var year, month, dayOfMonth, hour, minute, second: Int
+
+        init?(_ date: Date) {
+            let t = date.timeIntervalSince1970.rounded(.down)
+            guard t.isFinite, t > -12_000_000_000, t < 253_402_300_800 else { return nil }
+            var seconds = time_t(t)
+            var tm = tm()
+            guard gmtime_r(&seconds, &tm) != nil else { return nil }
+            year = Int(tm.tm_year) + 1900
+            guard (1583...9999).contains(year) else { return nil }
+            month = Int(tm.tm_mon) + 1
+            dayOfMonth = Int(tm.tm_mday)
+            hour = Int(tm.tm_hour)
+            minute = Int(tm.tm_min)
+            second = Int(tm.tm_sec)
+        }
+
+        private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+
+        var day: String { "\(year)-\(Self.two(month))-\(Self.two(dayOfMonth))" }
+
+        func text(dateTimeSeparator: String, seconds: Bool) -> String {
+            day + dateTimeSeparator + Self.two(hour) + ":" + Self.two(minute) + (seconds ? ":" + Self.two(second) : "")
+        }
     }
 
     private static func utc(_ pattern: String) -> DateFormatter {
@@ -230,6 +264,8 @@ struct VersionJSON: Encodable {
     var addedBytes: UInt64
     var addedChunks: UInt64
     var addedPlainBytes: UInt64
+    var addedTreePieces: UInt64
+    var addedTreePlainBytes: UInt64
     var unchangedFiles: UInt64
     var parent: String?
     var notes: [String]
@@ -241,6 +277,8 @@ struct VersionJSON: Encodable {
         case addedBytes = "added_bytes"
         case addedChunks = "added_chunks"
         case addedPlainBytes = "added_plain_bytes"
+        case addedTreePieces = "added_tree_pieces"
+        case addedTreePlainBytes = "added_tree_plain_bytes"
         case unchangedFiles = "unchanged_files"
     }
 
@@ -260,6 +298,8 @@ struct VersionJSON: Encodable {
         addedBytes = v.stats.addedBytes
         addedChunks = v.stats.addedChunks
         addedPlainBytes = v.stats.addedPlainBytes
+        addedTreePieces = v.stats.addedTreePieces
+        addedTreePlainBytes = v.stats.addedTreePlainBytes
         unchangedFiles = v.stats.unchangedFiles
         parent = v.parent?.hex
         notes = v.notes

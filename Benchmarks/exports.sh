@@ -14,7 +14,7 @@
 # "coffer" is a vault with the default Argon2id MODERATE cost, so each seal includes one unlock;
 # "coffer-lowkdf" is the same release coffer on a vault from `coffer-bench init-lowkdf` (test-only
 # KDF), i.e. a seal's time besides the unlock. Prints per export the input size, seal times and
-# bytes each tool added (sizes: bytes of regular files; month 0 is the empty vault), then the totals against the targets of issue 7 (zips: vault ≤ half of
+# bytes each tool added (sizes: bytes of regular files; month 0 is the empty vault), then the totals against the product's targets (zips: vault ≤ half of
 # restic's repository; seal of one export < 0.5 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -152,7 +152,7 @@ for form in ("zips", "folders"):
     if form == "zips":
         r = final["coffer"] / final["restic"]
         print()
-        print("Targets (issue 7, zips):")
+        print("Targets (zips):")
         print(f"- vault ≤ 0.50x restic's repository: coffer {r:.2f}x: {'met' if r <= 0.5 else 'NOT met'}.")
         for tool, label in (("coffer", "with the Argon2id MODERATE unlock"), ("coffer-lowkdf", "besides the unlock (test-only KDF)")):
             s = seal[tool]

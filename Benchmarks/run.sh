@@ -229,7 +229,7 @@ def ratio(num, den):
 def fmt(r): return "" if r is None else f"{r:.2f}x"
 print()
 print("Ratios against restic. Speed: restic's time / the tool's time (above 1 = faster than restic).")
-print("Size and memory: the tool's / restic's (below 1 = smaller). Targets from issue 7, checked on the")
+print("Size and memory: the tool's / restic's (below 1 = smaller). Targets of the product, checked on the")
 print("coffer column (Argon2id MODERATE, as users run it) except where the target names coffer-lowkdf.")
 print()
 print("| measure | coffer | coffer-lowkdf | borg | target | met |")

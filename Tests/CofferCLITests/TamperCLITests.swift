@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The tamper matrix through the real command (issue 8, item 3): a representative mutation of
+/// The tamper matrix through the real command: a representative mutation of
 /// each kind of file and of each kind of damage, with the exit status of `coffer check
 /// --read-data` and, after `coffer restore` of every version, every file on disk compared with
 /// the original. The exhaustive matrix runs through the library (CofferExportsTests,

@@ -1,5 +1,4 @@
-// MaliciousStorageTests.swift: storage that forges, and a key holder that crafts lengths
-// (issue 8, item 4).
+// MaliciousStorageTests.swift: storage that forges, and a key holder that crafts lengths.
 //
 // (a) A chunk whose plaintext is a valid version or head cannot be passed off as one, nor a
 //     metadata object as a chunk: the kinds are separated by key and by associated data.

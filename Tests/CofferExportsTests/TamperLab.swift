@@ -1,6 +1,6 @@
 // TamperLab.swift: a small vault with a history (seals, a zip, two key slots, forget and prune, a
 // stale lock), and a harness that damages its files one way at a time and judges what `check
-// --read-data` and `restore` of every version make of it (issue 8, items 3 and 4).
+// --read-data` and `restore` of every version make of it.
 
 @testable import CofferCore
 import CofferCrypto

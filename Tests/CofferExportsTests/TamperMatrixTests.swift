@@ -1,4 +1,4 @@
-// TamperMatrixTests.swift: every file of a small vault damaged in every way (issue 8, item 3).
+// TamperMatrixTests.swift: every file of a small vault damaged in every way.
 //
 // For each mutation, `check --read-data` (library: Vault.open + check(readDataFraction: 1), with
 // the exit status the command would give) must detect it (13 or 14), or the mutation must be one

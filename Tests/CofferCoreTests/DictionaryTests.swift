@@ -14,9 +14,11 @@ import Testing
         return dir
     }
 
-    /// The flags the index records for every chunk of `version`'s files.
+    /// The flags the index records for every chunk of `version`'s files that a writer may
+    /// compress (64 bytes or more: a file's last chunk can be shorter, where the vault's keyed
+    /// chunker happens to cut, and is then always stored raw).
     static func flags(_ vault: Vault, _ version: ObjectID) throws -> [UInt8] {
-        try vault.listing(version).flatMap { $0.chunks }.compactMap { vault.index.location(of: $0)?.flags }
+        try vault.listing(version).flatMap { $0.chunks }.compactMap { vault.index.location(of: $0) }.filter { $0.plainLength >= 64 }.map(\.flags)
     }
 
     /// Two seals: the first trains the dictionary, the second's small chunks use it.

@@ -190,7 +190,7 @@ done
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) CPUs ($CPU), $MEM, $(. /etc/os-release && echo "$PRETTY_NAME"), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
-echo "Coffer $(git rev-parse --short HEAD 2>/dev/null || echo '?') (release build, test-only KDF), $(restic version | cut -d' ' -f1-2)."
+echo "Coffer $(git describe --always --dirty 2>/dev/null || echo "?") (release build, test-only KDF), $(restic version | cut -d' ' -f1-2)."
 echo "Tree A: $FILES_A files of 200 B to 4 KiB in $FOLDERS_A folders. Tree B: $FILES_B empty files in $FOLDERS_B folders."
 echo "Medians of $RUNS run$([ "$RUNS" = 1 ] || echo s), tools in rotating order, page cache warm."
 echo
@@ -217,8 +217,7 @@ if any(k[1] == "a" for k in rows):
         if tool == "restic":
             v, d = med(tool, "a", "change-bytes"), med(tool, "a", "change-data-packs")
             return None if v is None or d is None else v - d
-        v = med(tool, "a", "change-tree-plain")
-        return v
+        return None if tool == "coffer-f1" else med(tool, "a", "change-tree-plain")  # format 1: no pieces, the whole listing
     def reseal_net(tool):
         t, u = med(tool, "a", "reseal"), med(tool, "a", "unlock")
         return None if t is None or u is None else t - u
@@ -226,13 +225,17 @@ if any(k[1] == "a" for k in rows):
     print()
     print("| measure | coffer (format 2) | restic | coffer/restic | coffer format 1 | target | met |")
     print("|---|---|---|---|---|---|---|")
-    def line(label, f, fmt, target="", ok=None):
+    def line(label, f, fmt, target="", ok=None, show=None):
         c, r, f1 = f("coffer"), f("restic"), f("coffer-f1")
-        print(f"| {label} | {fmt(c)} | {fmt(r)} | {ratio(c, r)} | {fmt(f1)} | {target} | {met(None if c is None or ok is None else ok(c, r))} |")
-    line("first seal", lambda t: med(t, "a", "seal"), s)
-    line("unchanged re-seal", lambda t: med(t, "a", "reseal"), s, "no slower than restic", lambda c, r: r is not None and c <= r)
+        text = (lambda t, v: show(t)) if show else (lambda t, v: fmt(v))
+        print(f"| {label} | {text('coffer', c)} | {text('restic', r)} | {ratio(c, r)} | {text('coffer-f1', f1)} | {target} | {met(None if c is None or ok is None else ok(c, r))} |")
+    def cpu(step):  # wall time and CPU time (user + sys), medians
+        return lambda t: "" if med(t, "a", step) is None else f"{med(t, 'a', step):.2f} s ({med(t, 'a', step, 2):.2f} s CPU)"
+    line("first seal", lambda t: med(t, "a", "seal"), s, show=cpu("seal"))
+    line("unchanged re-seal", lambda t: med(t, "a", "reseal"), s, "no slower than restic", lambda c, r: r is not None and c <= r, show=cpu("reseal"))
     line("unchanged re-seal minus the unlock", reseal_net, s)
-    line("unlock alone (`coffer list`, `restic cat config`)", lambda t: med(t, "a", "unlock"), s)
+    line("seal after the one change", lambda t: med(t, "a", "change"), s, show=cpu("change"))
+    line("unlock alone (`coffer list`, `restic cat config`)", lambda t: med(t, "a", "unlock"), s, show=cpu("unlock"))
     line("unchanged re-seal: bytes added", lambda t: med(t, "a", "reseal-bytes"), b, "≤ 4 KiB", lambda c, r: c <= 4096)
     line(f"one changed file ({change:,} random bytes): bytes added", lambda t: med(t, "a", "change-bytes"), b)
     line("  of which beyond the file's own bytes", beyond, b, "≤ 64 KiB", lambda c, r: c <= 65536)
@@ -252,6 +255,7 @@ if any(k[1] == "b" for k in rows):
         ct, rt = med("coffer", "b", step), med("restic", "b", step)
         cm, rm = med("coffer", "b", step, 1), med("restic", "b", step, 1)
         mib = lambda k: "" if k is None else f"{k / 1024:.0f} MiB"
-        print(f"| {label} | {s(ct)} | {s(rt)} | {ratio(ct, rt)} | {mib(cm)} | {mib(rm)} | {ratio(cm, rm)} | {met(None if cm is None or rm is None else cm <= rm)} |")
+        st = lambda tool, t: "" if t is None else f"{t:.2f} s ({med(tool, 'b', step, 2):.2f} s CPU)"
+        print(f"| {label} | {st('coffer', ct)} | {st('restic', rt)} | {ratio(ct, rt)} | {mib(cm)} | {mib(rm)} | {ratio(cm, rm)} | {met(None if cm is None or rm is None else cm <= rm)} |")
 PY
 } | tee "$W/summary.md"

@@ -6,15 +6,24 @@ extension Vault {
     /// be stored as an ordinary file: not an archive, or one that could not be read or stored as
     /// such (a note says why). The vault's own errors (a full disk, Ctrl-C) stop the seal.
     func sealArchive(path: String, entry: VersionEntry, handler: ArchiveHandler, sealer: Sealer, notes: inout [String]) throws -> VersionEntry? {
-        var e = entry
-        let plan: ArchivePlan?
+        guard let plan = analyseArchive(path: path, entry: entry, handler: handler, notes: &notes) else { return nil }
+        return try sealArchive(path: path, entry: entry, plan: plan, handler: handler, sealer: sealer, notes: &notes)
+    }
+
+    /// The handler's plan for the file at `path`, or nil when it is to be stored as an ordinary
+    /// file (a note says why when it looked like an archive). Reads the file, touches no sealer.
+    func analyseArchive(path: String, entry e: VersionEntry, handler: ArchiveHandler, notes: inout [String]) -> ArchivePlan? {
         do {
-            plan = try handler.analyse(path: path, size: e.size)
+            return try handler.analyse(path: path, size: e.size)
         } catch {
             notes.append("\(e.displayPath): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
-            plan = nil
+            return nil
         }
-        guard let plan else { return nil }
+    }
+
+    /// Stores an analysed archive part by part (see above).
+    func sealArchive(path: String, entry: VersionEntry, plan: ArchivePlan, handler: ArchiveHandler, sealer: Sealer, notes: inout [String]) throws -> VersionEntry? {
+        var e = entry
         // A part that cannot be stored (the file changed or became unreadable since the
         // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
         // Each part's result goes straight into its compact layout record as it is stored:

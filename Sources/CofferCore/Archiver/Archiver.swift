@@ -41,6 +41,8 @@ public struct SealResult: Sendable {
     /// Inputs inside the sealed folders that could not be read and are not in the version.
     public var unreadable: [String]
     public var duration: TimeInterval
+    /// Batches the sealer handed on (format 2; tests check that small files share them).
+    var batchesSent = 0
 }
 
 extension Vault {

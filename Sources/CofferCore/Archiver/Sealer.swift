@@ -103,6 +103,8 @@ final class Sealer: @unchecked Sendable {
     private let freeCount: DispatchSemaphore
     /// Bytes read from files (not archive parts).
     private(set) var bytesRead: UInt64 = 0
+    /// Batches handed to the store stage (tests check that small files share them).
+    private(set) var batchesSent = 0
 
     // Stage 2 (the store queue). Only touched on `stage`.
     private let stage = DispatchQueue(label: "coffer.seal.store")
@@ -419,6 +421,7 @@ final class Sealer: @unchecked Sendable {
     private func submit() throws {
         guard !current.isEmpty else { return }
         let next = try takeBatch()
+        batchesSent += 1
         send(current)
         current = next
     }

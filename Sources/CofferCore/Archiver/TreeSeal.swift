@@ -108,7 +108,9 @@ extension Vault {
         let versionID = try writeMeta(version.encode(), kind: .version)
         // The head lists the new index files; until it is written they are not loaded.
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
-        return SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
+        var result = SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
+        result.batchesSent = sealer.batchesSent
+        return result
     }
 }
 
@@ -287,10 +289,13 @@ final class TreeSealWalk {
         }
         // An archive is analysed from its path (which must then be text) and stored part by
         // part; the stream is flushed first, as the archive's parts take the sealer's batches.
-        if let handler = options.archiveHandler, e.size >= 22, let path = String(validating: absolute, as: UTF8.self) {
+        // Only an archive flushes: a flush per file would hand each small file on in a batch
+        // of its own and wait for it.
+        if let handler = options.archiveHandler, e.size >= 22, let path = String(validating: absolute, as: UTF8.self),
+           let plan = vault.analyseArchive(path: path, entry: e, handler: handler, notes: &notes) {
             try sealer.flush()
             try drain()
-            if var a = try vault.sealArchive(path: path, entry: e, handler: handler, sealer: sealer, notes: &notes) {
+            if var a = try vault.sealArchive(path: path, entry: e, plan: plan, handler: handler, sealer: sealer, notes: &notes) {
                 a.layoutIDs = try a.archive!.storePieces(sink: sealer, vault: vault)
                 a.archive = nil
                 stats.bytesRead += a.size

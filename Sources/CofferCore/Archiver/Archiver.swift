@@ -69,12 +69,7 @@ extension Vault {
         var bases = Set<String>()
         var absolutes: [String] = []
         for p in paths {
-            let abs = Walker.absolute(p)
-            var st = stat()
-            if lstat(abs, &st) != 0 {
-                if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: p) }
-                throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
-            }
+            let (abs, st) = try Walker.input(p)
             let base = Walker.baseName(abs)
             // A version only holds paths restore accepts (Version.decode refuses the rest).
             guard RelativePath.isValid(base) else {
@@ -261,6 +256,18 @@ struct Walker {
     static func absolute(_ p: String) -> String {
         let url = URL(fileURLWithPath: p).standardizedFileURL
         return url.path
+    }
+
+    /// The absolute form of a path given to seal and its `lstat`; a missing input is
+    /// ``CofferError/inputNotFound(path:)``, any other failure ``CofferError/inputUnreadable(path:reason:)``.
+    static func input(_ p: String) throws -> (absolute: String, stat: stat) {
+        let abs = absolute(p)
+        var st = stat()
+        if lstat(abs, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: p) }
+            throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
+        }
+        return (abs, st)
     }
 
     static func baseName(_ abs: String) -> String {

@@ -29,12 +29,7 @@ extension Vault {
         }
         var inputs: [Input] = []
         for p in paths {
-            let abs = Walker.absolute(p)
-            var st = stat()
-            if lstat(abs, &st) != 0 {
-                if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: p) }
-                throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
-            }
+            let (abs, st) = try Walker.input(p)
             let base = Array(Walker.baseName(abs).utf8)
             guard TreeCodec.isValidName(base) else {
                 throw CofferError.invalidArgument("cannot seal '\(TerminalText.escape(p))': its name '\(TerminalText.escape(bytes: base))' cannot be restored safely")

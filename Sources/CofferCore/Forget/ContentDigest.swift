@@ -27,22 +27,7 @@ extension Vault {
         }
         while let e = try walker.next() {
             count += 1
-            block.u8(e.type.rawValue)
-            block.blob(e.pathBytes)
-            block.u32(e.mode)
-            switch e.type {
-            case .file, .archive:
-                block.u64(e.size)
-                block.blob(e.sha256)
-            case .symlink:
-                block.blob(e.linkTargetBytes)
-            case .charDevice, .blockDevice:
-                block.u64(e.rdev)
-            case .hardlink:
-                block.blob(e.hardlinkTargetBytes)
-            case .directory, .fifo:
-                break
-            }
+            RetentionPolicy.appendContentRecord(e, to: &block)
             if block.bytes.count >= 1 << 20 { seal() }
         }
         seal()

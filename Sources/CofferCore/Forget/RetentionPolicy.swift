@@ -260,25 +260,30 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
         w.raw(Array("coffer.content.v1".utf8))
         let entries = version.v1Entries.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         w.u64(UInt64(entries.count))
-        for e in entries {
-            w.u8(e.type.rawValue)
-            w.string(e.path)
-            w.u32(e.mode)
-            switch e.type {
-            case .file, .archive:
-                w.u64(e.size)
-                w.blob(e.sha256)
-            case .symlink:
-                w.blob(e.linkTargetBytes)
-            case .charDevice, .blockDevice:
-                w.u64(e.rdev)
-            case .hardlink:
-                w.blob(e.hardlinkTargetBytes)
-            case .directory, .fifo:
-                break
-            }
-        }
+        for e in entries { appendContentRecord(e, to: &w) }
         return ObjectID.hashing(w.bytes)
+    }
+
+    /// One entry of a content digest: type, path bytes, permission bits, then size and SHA-256
+    /// (files, archives), the target (links), the device number or the first name. A format-1
+    /// path is valid UTF-8, so its bytes are the `str` the format-1 digest always wrote.
+    static func appendContentRecord(_ e: VersionEntry, to w: inout ByteWriter) {
+        w.u8(e.type.rawValue)
+        w.blob(e.pathBytes)
+        w.u32(e.mode)
+        switch e.type {
+        case .file, .archive:
+            w.u64(e.size)
+            w.blob(e.sha256)
+        case .symlink:
+            w.blob(e.linkTargetBytes)
+        case .charDevice, .blockDevice:
+            w.u64(e.rdev)
+        case .hardlink:
+            w.blob(e.hardlinkTargetBytes)
+        case .directory, .fifo:
+            break
+        }
     }
 
     // MARK: Durations

@@ -19,8 +19,14 @@ struct Coffer: ParsableCommand {
             VAULT: --vault DIR (a folder, or rclone:REMOTE:PATH for any rclone remote), else $COFFER_VAULT.
 
             PASSPHRASE (never on the command line), first match wins: --passphrase-command CMD or \
-            --passphrase-file FILE; $COFFER_PASSPHRASE_FILE; $COFFER_PASSPHRASE; otherwise a no-echo \
-            prompt on the terminal (asked twice by 'coffer init').
+            --passphrase-file FILE; $COFFER_PASSPHRASE_COMMAND or $COFFER_PASSPHRASE_FILE; \
+            $COFFER_PASSPHRASE; otherwise a no-echo prompt on the terminal (asked twice by 'coffer \
+            init'). A command runs with /bin/sh -c, without the passphrase variables in its \
+            environment; the first line it prints is the passphrase.
+
+            GLOBAL OPTIONS: --vault, --passphrase-file, --passphrase-command, --json and -q/--quiet \
+            may also come before the command name (coffer --vault DIR list). -q hides progress and \
+            messages, never a command's result (a listing, a diff).
 
             VERSION: a version id or a unique prefix of one (at least 4 hex digits), NAME@latest, \
             NAME@-N (N versions before the latest), NAME@YYYY-MM-DD (the last version of that day, \
@@ -56,11 +62,16 @@ struct Coffer: ParsableCommand {
         arguments = arguments.flatMap { a -> [String] in
             a.hasPrefix("--read-data=") ? ["--read-data-subset", String(a.dropFirst("--read-data=".count))] : [a]
         }
+        // `coffer --vault V list`: global options before the command name (Support/CommandLine.swift).
+        arguments = CommandLineArguments.normalized(arguments)
+        json = CommandLineArguments.wantsJSON(arguments)
+        if let unknown = CommandLineArguments.unknownCommand(arguments) {
+            fail(CommandFailure.usage(unknown))
+        }
         do {
             command = try parseAsRoot(arguments)
         } catch {
-            // Help, version, completion scripts and parse errors (status 64).
-            exit(withError: error)
+            usageFailure(error, arguments: arguments)
         }
         do {
             try command.run()
@@ -71,17 +82,44 @@ struct Coffer: ParsableCommand {
             fail(error)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // Help, version and completion requests, which ArgumentParser runs as commands.
-            exit(withError: error)
+            usageFailure(error, arguments: arguments)
         } catch {
             fail(error)
         }
     }
 
+    /// Whether `--json` was given: failures are then also reported on stdout.
+    nonisolated(unsafe) private static var json = false
+
+    /// Help, version and completion requests print as ArgumentParser prints them; a parse or
+    /// validation error becomes one line, `coffer: <message>. See 'coffer CMD --help'.`, and
+    /// its status (64).
+    private static func usageFailure(_ error: Error, arguments: [String]) -> Never {
+        let code = exitCode(for: error)
+        if code == .success { exit(withError: error) }
+        var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("Error: ") { text = String(text.dropFirst("Error: ".count)) }
+        text = text.split(separator: "\n", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        if let last = text.last, !".?!".contains(last) { text += "." }
+        let path = CommandLineArguments.commandPath(arguments)
+        text += " See 'coffer \(path.isEmpty ? "" : path + " ")--help'."
+        let status = ExitStatus(rawValue: code.rawValue) ?? .usage
+        report(status: status, message: text)
+    }
+
     /// Prints `coffer: <message>` on stderr and exits with the error's status.
     private static func fail(_ error: Error) -> Never {
-        let (status, message) = FailureReport.describe(error)
+        var (status, message) = FailureReport.describe(error)
+        // SIGTERM and SIGHUP stop an operation as Ctrl-C does, with their own status.
+        if status == .interrupted { status = Interrupt.exitStatus }
+        report(status: status, message: message)
+    }
+
+    /// The failure on stderr, and with `--json` also as one JSON line on stdout; then exits.
+    private static func report(status: ExitStatus, message: String) -> Never {
         // One line, whatever names it holds (a newline in a file name prints as \x0a).
         if !message.isEmpty { Console.err("coffer: " + Console.name(message)) }
+        if json { JSONError.print(message: message, status: status) }
         Foundation.exit(status.rawValue)
     }
 }

@@ -23,8 +23,12 @@ enum ExitStatus: Int32, CaseIterable {
     case rollback = 14
     /// The command line is wrong: unknown option, missing or invalid argument.
     case usage = 64
+    /// Hung up (SIGHUP), handled like Ctrl-C.
+    case hangup = 129
     /// Interrupted (Ctrl-C); the vault is unchanged.
     case interrupted = 130
+    /// Terminated (SIGTERM), handled like Ctrl-C.
+    case terminated = 143
 
     /// One line per status, for `--help` and README.md.
     var meaning: String {
@@ -38,7 +42,9 @@ enum ExitStatus: Int32, CaseIterable {
         case .integrity: return "integrity failure (tampered or corrupt data)"
         case .rollback: return "rollback detected (the vault is older than one seen before)"
         case .usage: return "usage error (bad option or argument)"
+        case .hangup: return "hung up (SIGHUP), handled like Ctrl-C"
         case .interrupted: return "interrupted (Ctrl-C); the vault is unchanged"
+        case .terminated: return "terminated (SIGTERM), handled like Ctrl-C"
         }
     }
 

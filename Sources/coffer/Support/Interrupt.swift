@@ -5,6 +5,8 @@ import Synchronization
 private let interruptRequested = Atomic<Bool>(false)
 /// Whether the first SIGINT only sets ``interruptRequested`` (true) or ends the process (false).
 private let cooperativeMode = Atomic<Bool>(false)
+/// The first of SIGINT, SIGTERM, SIGHUP received (0: none).
+private let receivedSignal = Atomic<Int32>(0)
 
 /// Ctrl-C handling.
 ///
@@ -14,20 +16,35 @@ private let cooperativeMode = Atomic<Bool>(false)
 /// at its next check (the library then throws ``CofferError/interrupted`` having written no
 /// version, or no partial file), and a second one ends the process at once. Every vault file
 /// is written under a temporary name and renamed, so the vault stays valid either way.
+///
+/// SIGTERM and SIGHUP are handled the same way; the exit status is then 143 or 129 (128 plus the
+/// signal's number, as a shell reports a process the signal ended) instead of 130.
 enum Interrupt {
-    /// Whether Ctrl-C was pressed.
+    /// The signals handled like Ctrl-C.
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Whether Ctrl-C was pressed (or SIGTERM or SIGHUP received).
     static var isRequested: Bool { interruptRequested.load(ordering: .relaxed) }
+
+    /// The exit status for an operation the signal stopped: 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP).
+    static var exitStatus: ExitStatus {
+        switch receivedSignal.load(ordering: .relaxed) {
+        case SIGTERM: return .terminated
+        case SIGHUP: return .hangup
+        default: return .interrupted
+        }
+    }
 
     /// A closure for `SealOptions.isCancelled` / `RestoreOptions.isCancelled`.
     static let check: @Sendable () -> Bool = { interruptRequested.load(ordering: .relaxed) }
 
-    /// Installs the SIGINT handler (immediate mode) and unblocks SIGINT.
+    /// Installs the handler of SIGINT, SIGTERM and SIGHUP (immediate mode) and unblocks them.
     static func install() {
         setHandler(restartSystemCalls: true)
-        // A parent may have started us with SIGINT blocked (the mask is inherited across exec).
+        // A parent may have started us with them blocked (the mask is inherited across exec).
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
+        for s in signals { sigaddset(&set, s) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
@@ -50,17 +67,18 @@ enum Interrupt {
 
     private static func setHandler(restartSystemCalls: Bool) {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
+        action.__sigaction_handler.sa_handler = { signal in
+            _ = receivedSignal.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
             let cooperative = cooperativeMode.load(ordering: .relaxed)
             let already = interruptRequested.exchange(true, ordering: .relaxed)
             if cooperative && !already { return }
             // Only async-signal-safe calls from here.
             let message: StaticString = "\ncoffer: interrupted\n"
             _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
-            _exit(130)
+            _exit(128 + receivedSignal.load(ordering: .relaxed))
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = restartSystemCalls ? SA_RESTART : 0
-        sigaction(SIGINT, &action, nil)
+        for s in signals { sigaction(s, &action, nil) }
     }
 }

@@ -20,12 +20,17 @@ struct VaultArguments: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Run this shell command (/bin/sh -c) and use the first line it prints as the passphrase.", valueName: "cmd"))
+            "Run this shell command (/bin/sh -c) and use the first line it prints as the passphrase. Default: $COFFER_PASSPHRASE_COMMAND.",
+            valueName: "cmd"))
     var passphraseCommand: String?
 
     func validate() throws {
         if passphraseFile != nil && passphraseCommand != nil {
             throw ValidationError("give either --passphrase-file or --passphrase-command, not both")
+        }
+        if passphraseFile == nil && passphraseCommand == nil && SecretEnvironment.passphraseFile != nil
+            && SecretEnvironment.passphraseCommand != nil {
+            throw ValidationError("both COFFER_PASSPHRASE_FILE and COFFER_PASSPHRASE_COMMAND are set; unset one of them")
         }
         if let vault, vault.isEmpty { throw ValidationError("--vault needs a folder") }
     }

@@ -6,11 +6,11 @@ import Foundation
 ///
 /// Precedence, first match wins:
 /// 1. `--passphrase-command CMD` or `--passphrase-file F` (giving both is a usage error);
-/// 2. `COFFER_PASSPHRASE_FILE`;
+/// 2. `COFFER_PASSPHRASE_COMMAND` or `COFFER_PASSPHRASE_FILE` (setting both is a usage error);
 /// 3. `COFFER_PASSPHRASE`;
 /// 4. a no-echo prompt on the terminal (`/dev/tty`), asked twice by `init`.
 enum PassphraseSource: Equatable {
-    case command(String)
+    case command(String, fromEnvironment: Bool)
     case file(String, fromEnvironment: Bool)
     case environment
     case prompt
@@ -18,8 +18,9 @@ enum PassphraseSource: Equatable {
     /// Chooses the source from the options and the passphrase variables captured at start
     /// (``SecretEnvironment``).
     static func choose(file: String?, command: String?) -> PassphraseSource {
-        if let command { return .command(command) }
+        if let command { return .command(command, fromEnvironment: false) }
         if let file { return .file(file, fromEnvironment: false) }
+        if let c = SecretEnvironment.passphraseCommand { return .command(c, fromEnvironment: true) }
         if let f = SecretEnvironment.passphraseFile { return .file(f, fromEnvironment: true) }
         if case .unset = SecretEnvironment.passphrase { return .prompt }
         return .environment
@@ -28,7 +29,7 @@ enum PassphraseSource: Equatable {
     /// Names the source in messages.
     var label: String {
         switch self {
-        case .command: return "--passphrase-command"
+        case .command(_, let env): return env ? "COFFER_PASSPHRASE_COMMAND" : "--passphrase-command"
         case .file(let f, let env): return env ? "COFFER_PASSPHRASE_FILE (\(f))" : "--passphrase-file \(f)"
         case .environment: return "COFFER_PASSPHRASE"
         case .prompt: return "the terminal prompt"
@@ -52,8 +53,8 @@ enum PassphraseReader {
             return try fromEnvironment()
         case .file(let path, _):
             return try fromFile(path, label: source.label)
-        case .command(let command):
-            return try fromCommand(command)
+        case .command(let command, _):
+            return try fromCommand(command, label: source.label)
         case .prompt:
             let first = try fromTerminal(prompt: prompt)
             guard confirm else { return first }
@@ -87,7 +88,13 @@ enum PassphraseReader {
         return try line.finish(source: label)
     }
 
-    private static func fromCommand(_ command: String) throws -> SecureBytes {
+    /// Most bytes read from a passphrase command's stdout; beyond that it is stopped.
+    static let commandOutputLimit = 64 * 1024
+
+    /// Runs `command` with `/bin/sh -c` in an environment without any passphrase variable
+    /// (``ChildEnvironment``); the first line it prints is the passphrase. Its stderr is the
+    /// user's; its stdout is read to the end, at most ``commandOutputLimit`` bytes.
+    private static func fromCommand(_ command: String, label: String) throws -> SecureBytes {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
@@ -96,20 +103,22 @@ enum PassphraseReader {
         let pipe = Pipe()
         process.standardOutput = pipe
         do { try process.run() } catch {
-            throw CommandFailure(.failure, "cannot run the passphrase command: \(error)")
+            throw CommandFailure(.failure, "cannot run the passphrase command (\(label)): \(error)")
         }
         try? pipe.fileHandleForWriting.close()
         var line = LineBuffer()
         let readError: Error?
-        do { try line.readFirstLine(from: pipe.fileHandleForReading.fileDescriptor, source: "--passphrase-command", drain: true); readError = nil }
+        do { try line.readFirstLine(from: pipe.fileHandleForReading.fileDescriptor, source: label, drain: true, limit: commandOutputLimit); readError = nil }
         catch { readError = error }
+        // Closing the read end stops a command that would print on and on (SIGPIPE).
+        try? pipe.fileHandleForReading.close()
         process.waitUntilExit()
+        if let readError { throw readError }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
-            throw CommandFailure(.failure, "the passphrase command \(how); check --passphrase-command")
+            throw CommandFailure(.failure, "the passphrase command (\(label)) \(how); no passphrase was read")
         }
-        if let readError { throw readError }
-        return try line.finish(source: "--passphrase-command")
+        return try line.finish(source: label)
     }
 
     private static func fromTerminal(prompt: String) throws -> SecureBytes {
@@ -161,8 +170,10 @@ private struct LineBuffer {
 
     /// Reads from `fd` up to the first newline (or end of input). With `drain`, keeps reading to
     /// the end so a writer on the other side of a pipe is not blocked.
-    mutating func readFirstLine(from fd: Int32, source: String, drain: Bool = false) throws {
+    /// With `limit`, reading more than `limit` bytes in all is an error.
+    mutating func readFirstLine(from fd: Int32, source: String, drain: Bool = false, limit: Int? = nil) throws {
         var lineDone = false
+        var total = 0
         var discard: UInt8 = 0
         // The bytes after the first line pass through `discard`; none stays behind.
         defer { withUnsafeMutableBytes(of: &discard) { Sodium.wipe($0) } }
@@ -185,6 +196,12 @@ private struct LineBuffer {
                 }
             }
             if n == 0 { return }
+            if n > 0, let limit {
+                total += n
+                if total > limit {
+                    throw CommandFailure(.failure, "\(source) printed more than \(limit / 1024) KiB; a passphrase is one line")
+                }
+            }
             if n < 0 {
                 if errno == EINTR {
                     if Interrupt.isRequested { throw CofferError.interrupted }

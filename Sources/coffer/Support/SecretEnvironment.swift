@@ -9,7 +9,7 @@ import Foundation
 /// `/proc/PID/environ` no longer shows them) and the variable is removed with `unsetenv`. The
 /// same happens to every other variable whose name starts with `COFFER_PASSPHRASE` or
 /// `COFFER_FROM_PASSPHRASE` (``ChildEnvironment/secretPrefixes``); `COFFER_PASSPHRASE_FILE`, a
-/// path, is kept here as a `String`. Nothing the process starts afterwards inherits them, and
+/// path, and `COFFER_PASSPHRASE_COMMAND`, a command, are kept here as `String`s. Nothing the process starts afterwards inherits them, and
 /// `ProcessInfo.processInfo.environment` (which copies every variable into `String`s) never sees
 /// them.
 enum SecretEnvironment {
@@ -20,7 +20,7 @@ enum SecretEnvironment {
         case value(SecureBytes)
     }
 
-    nonisolated(unsafe) private static var captured: (passphrase: Passphrase, file: String?) = (.unset, nil)
+    nonisolated(unsafe) private static var captured: (passphrase: Passphrase, file: String?, command: String?) = (.unset, nil, nil)
     nonisolated(unsafe) private static var done = false
 
     /// `COFFER_PASSPHRASE` as found at start (empty counts as unset).
@@ -28,6 +28,9 @@ enum SecretEnvironment {
 
     /// `COFFER_PASSPHRASE_FILE` as found at start (empty counts as unset).
     static var passphraseFile: String? { captured.file }
+
+    /// `COFFER_PASSPHRASE_COMMAND` as found at start (empty counts as unset).
+    static var passphraseCommand: String? { captured.command }
 
     /// Takes the secret variables out of the environment. Call once, before any thread starts and
     /// before anything reads `ProcessInfo.processInfo.environment`.
@@ -44,6 +47,8 @@ enum SecretEnvironment {
                     ? .tooLong : .value(SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: n)))
             } else if name == Array("COFFER_PASSPHRASE_FILE".utf8), n > 0 {
                 captured.file = String(cString: value)
+            } else if name == Array("COFFER_PASSPHRASE_COMMAND".utf8), n > 0 {
+                captured.command = String(cString: value)
             }
             Sodium.wipe(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(value), count: n))
             _ = cName.withUnsafeBufferPointer { unsetenv(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }

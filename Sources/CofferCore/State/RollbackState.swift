@@ -142,6 +142,15 @@ public struct RollbackFinding: Sendable, CustomStringConvertible {
     /// The number of heads written since this copy's head.
     public var changesBehind: UInt64 { rememberedGeneration > vaultGeneration ? rememberedGeneration - vaultGeneration : 0 }
 
+    /// True when this copy is only behind the head this machine saw: its history leads there
+    /// (not diverged, no broken link) and every version it lacks is one that newer head lists,
+    /// so a sync from the newer copy is all it needs.
+    public var isOnlyBehind: Bool {
+        guard !diverged, brokenLink == nil, rememberedGeneration > vaultGeneration else { return false }
+        let named = Set(details.missing ?? [])
+        return (details.vanishedLabels ?? vanished.map(\.short)).allSatisfy { named.contains($0) }
+    }
+
     public var description: String {
         var s = summary
         // Versions already named as missing (a copy behind, or diverged) are not named twice.

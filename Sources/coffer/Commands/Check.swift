@@ -48,7 +48,10 @@ extension Coffer {
             let report = try vault.check(readDataFraction: fraction, seed: seed)
             if output.json {
                 try JSONOutput.print(CheckJSON(report, vault: vault))
-            } else if !output.quiet || !report.isClean {
+            } else if output.quiet && report.isClean {
+                // The verdict is the result: one line with --quiet too.
+                Console.out("no errors found")
+            } else {
                 var lines: [String] = []
                 lines.append(
                     "checked \(report.versionsChecked) version\(report.versionsChecked == 1 ? "" : "s"), \(report.packsChecked) pack headers"
@@ -73,7 +76,7 @@ extension Coffer {
                             + "(\(report.unlistedIndexFiles.prefix(3).map(\.short).joined(separator: ", "))\(n > 3 ? ", ..." : ""): "
                             + "left by an interrupted seal, or an old index file put back; not an error — prune removes them)")
                 }
-                lines.append(report.isClean ? "no errors found" : "the vault has problems: restore what you can from another copy, or see 'coffer check --help'")
+                lines.append(CheckVerdict.line(report))
                 if report.isClean || !output.quiet { lines.forEach(Console.out) } else { lines.forEach(Console.err) }
             }
             if !report.errors.isEmpty { throw CommandFailure(.integrity) }

@@ -62,23 +62,22 @@ extension Coffer {
                 try stream.finish(FileDiffJSON.Trailing(unchanged: summary.unchanged))
                 return
             }
-            if !output.quiet, let (x, y) = rename {
+            // The changes are the result: printed with --quiet too; only the summary line is not.
+            if let (x, y) = rename {
                 Console.out("comparing \(TerminalText.escape(bytes: x)) with \(TerminalText.escape(bytes: y))")
             }
             let (_, summary) = try vault.diff(from: a, to: b) { c in
                 switch c {
                 case .added(let e):
                     added += 1
-                    if !output.quiet { Console.out("+ \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")") }
+                    Console.out("+ \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
                 case .removed(let e):
                     removed += 1
-                    if !output.quiet { Console.out("- \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")") }
+                    Console.out("- \(e.displayPath)\(e.type == .directory ? "/" : "  \(Format.bytes(e.size))")")
                 case .changed(let x, let y):
                     changed += 1
                     let delta = Int64(bitPattern: y.size &- x.size)
-                    if !output.quiet {
-                        Console.out("M \(y.displayPath)  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(delta.magnitude)))")
-                    }
+                    Console.out("M \(y.displayPath)  \(Format.bytes(x.size)) → \(Format.bytes(y.size)) (\(delta >= 0 ? "+" : "-")\(Format.bytes(delta.magnitude)))")
                 }
             }
             if output.quiet { return }
@@ -120,7 +119,7 @@ extension Coffer {
                 try JSONOutput.print(RecordDiffReport(files: files))
                 return
             }
-            if output.quiet { return }
+            // The changed rows are the result: printed with --quiet too.
             if files.isEmpty { Console.out("no CSV file changed (\(a.short) → \(b.short))") }
             for f in files {
                 Console.out(Console.name(f.summary.text))

@@ -71,7 +71,7 @@ extension Coffer {
         @Flag(help: "Write even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         static func parseDuration(_ text: String) throws -> RetentionPolicy.Duration {
@@ -136,7 +136,8 @@ extension Coffer {
                 try JSONOutput.print(ForgetJSON(policy: policy, decisions: decisions, dryRun: dryRun, prune: pruneReport))
                 return
             }
-            guard !output.quiet else { return }
+            // A dry run's decisions are its result: printed with --quiet too.
+            guard !output.quiet || dryRun else { return }
             Console.out("Applying the policy: \(policy.description).")
             let groups = Dictionary(grouping: decisions, by: \.name)
             for name in groups.keys.sorted() {
@@ -153,7 +154,7 @@ extension Coffer {
             let names = Set(removed.map(\.name)).count
             let summary = "\(removed.count) version\(removed.count == 1 ? "" : "s") of \(names) name\(names == 1 ? "" : "s")"
             if removed.isEmpty {
-                Console.out("Nothing to remove: the policy keeps all \(kept) version\(kept == 1 ? "" : "s").")
+                Console.out(kept == 1 ? "Nothing to remove: the policy keeps the only version." : "Nothing to remove: the policy keeps all \(kept) versions.")
             } else if dryRun {
                 Console.out("Dry run: would remove \(summary) and keep \(kept); nothing was changed.")
             } else {

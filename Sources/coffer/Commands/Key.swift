@@ -38,7 +38,7 @@ extension Coffer {
                 try JSONOutput.print(slots.map(KeySlotJSON.init))
                 return
             }
-            guard !output.quiet else { return }
+            // The listing is the result: printed with --quiet too.
             let rows = slots.map { s in
                 [
                     s.shortID, s.damage == nil ? Format.dateTime(s.created) : "-", s.damage == nil ? s.host : "-",
@@ -59,7 +59,7 @@ extension Coffer {
         @OptionGroup var output: OutputOptions
         @OptionGroup var newPassphrase: NewPassphraseOptions
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         func run() throws {
@@ -92,7 +92,7 @@ extension Coffer {
         @OptionGroup var output: OutputOptions
         @OptionGroup var newPassphrase: NewPassphraseOptions
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         func run() throws {
@@ -142,7 +142,7 @@ extension Coffer {
             completion: .file())
         var otherPassphraseFile: String?
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         func run() throws {

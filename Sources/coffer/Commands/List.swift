@@ -44,9 +44,8 @@ extension Coffer {
                     Format.bytes(v.stats.addedBytes), Console.name(v.tags.joined(separator: ",")),
                 ]
             }
-            if !output.quiet {
-                Console.out(Format.table(["ID", "NAME", "DATE (UTC)", "FILES", "SIZE", "ADDED", "TAGS"], rows, rightAligned: [3, 4, 5]))
-            }
+            // The listing is the result: printed with --quiet too.
+            Console.out(Format.table(["ID", "NAME", "DATE (UTC)", "FILES", "SIZE", "ADDED", "TAGS"], rows, rightAligned: [3, 4, 5]))
         }
     }
 }

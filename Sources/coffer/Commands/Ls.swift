@@ -34,7 +34,8 @@ extension Coffer {
             let prefix = path.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) } ?? []
             var listed = 0
             let json = output.json ? try JSONArrayStream(key: "entries") : nil
-            let table = !output.json && !output.quiet ? LsTable(long: long, owners: long && owners) : nil
+            // The listing is the result: printed with --quiet too.
+            let table = !output.json ? LsTable(long: long, owners: long && owners) : nil
             while let e = try walker.next() {
                 if !prefix.isEmpty {
                     guard e.pathBytes == prefix || e.pathBytes.starts(with: prefix + [slash]) else {

@@ -22,13 +22,13 @@ extension Coffer {
         @Flag(help: "Show what would be deleted and repacked; change nothing.")
         var dryRun = false
 
-        @Option(help: ArgumentHelp("Repack a pack when at least this share of it is unused (default 20%).", valueName: "N%"))
+        @Option(help: ArgumentHelp("Repack a pack when at least this share of it is unused.", valueName: "N%"))
         var repackThreshold: String = "20%"
 
         @Flag(help: "Prune even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         static func fraction(_ text: String) -> Double? {
@@ -57,11 +57,14 @@ extension Coffer {
                 return
             }
             let verb = dryRun ? "would delete" : "deleted"
-            output.say(
+            // A dry run's figures are its result: printed with --quiet too.
+            let output = self.output, dryRun = self.dryRun
+            func say(_ text: String) { if dryRun { Console.out(text) } else { output.say(text) } }
+            say(
                 "\(verb) \(r.packsDeleted) unused pack\(r.packsDeleted == 1 ? "" : "s") and \(r.unreferencedPacksDeleted) left by interrupted seals, "
                     + "repacked \(r.packsRepacked) (\(dryRun ? "into new packs" : "into \(r.packsWritten) new")), "
                     + "removed \(r.versionFilesDeleted) forgotten version file\(r.versionFilesDeleted == 1 ? "" : "s")")
-            output.say("packs: \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (\(dryRun ? "would free" : "freed") \(Format.bytes(r.freedBytes)))")
+            say("packs: \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (\(dryRun ? "would free" : "freed") \(Format.bytes(r.freedBytes)))")
         }
     }
 }

@@ -88,7 +88,8 @@ extension Coffer {
                 try JSONOutput.print(SyncJSON(report))
                 return
             }
-            if output.quiet { return }
+            // A dry run's plan is its result: printed with --quiet too.
+            if output.quiet && !dryRun { return }
             for line in Sync.summary(report, verbose: dryRun) { Console.out(line) }
         }
 
@@ -118,7 +119,7 @@ extension Coffer {
                 for p in r.deleted { lines.append("  delete  \(p)") }
             } else if n == 0 && r.deletedFiles == 0 {
                 lines.append(
-                    "\(r.destination) is up to date: \(r.totalFiles) files (\(Format.bytes(r.totalBytes))) at head generation \(r.sourceGeneration)"
+                    "\(r.destination) is up to date: \(r.totalFiles) file\(r.totalFiles == 1 ? "" : "s") (\(Format.bytes(r.totalBytes))) at head generation \(r.sourceGeneration)"
                         + (r.verifiedFiles > 0 ? ", \(r.verifiedFiles) verified" : "") + ", \(Format.duration(r.duration)).")
             } else {
                 var line = "Synced to \(r.destination): copied \(files) (\(Format.bytes(r.copiedBytes))), \(r.skippedFiles) already there, "

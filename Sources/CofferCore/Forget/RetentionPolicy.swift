@@ -69,13 +69,19 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
     /// `keep the last 3, 7 daily, 4 weekly versions, all within 6mo of the newest, tag a, distinct`.
     public var description: String {
         var counted: [String] = []
-        for (n, word) in [(keepLast, "last"), (keepHourly, "hourly"), (keepDaily, "daily"), (keepWeekly, "weekly"),
-                          (keepMonthly, "monthly"), (keepYearly, "yearly")] where n != 0 {
+        let counts = [(keepLast, "last"), (keepHourly, "hourly"), (keepDaily, "daily"), (keepWeekly, "weekly"),
+                      (keepMonthly, "monthly"), (keepYearly, "yearly")].filter { $0.0 != 0 }
+        for (n, word) in counts {
             let count = n == RetentionPolicy.unlimited ? "all" : String(n)
             counted.append(word == "last" ? "the last \(count)" : "\(count) \(word)")
         }
         var parts: [String] = []
-        if !counted.isEmpty { parts.append(counted.joined(separator: ", ") + " versions") }
+        // One count of 1 reads "the last version", "1 daily version".
+        if counts.count == 1, counts[0].0 == 1 {
+            parts.append(counts[0].1 == "last" ? "the last version" : "1 \(counts[0].1) version")
+        } else if !counted.isEmpty {
+            parts.append(counted.joined(separator: ", ") + " versions")
+        }
         if let keepWithin { parts.append("all within \(keepWithin) of the newest") }
         for list in keepTags { parts.append("those tagged \(RetentionPolicy.tagLabel(list))") }
         if keepDistinct { parts.append("each version whose content differs from the one before") }

@@ -30,19 +30,20 @@ extension Coffer {
 
         @Option(
             help: ArgumentHelp(
-                "The version's time, ISO 8601 (2026-03-01, 2026-03-01T12:00:00Z). Default: the date in an export's file name, else now.", valueName: "time"),
+                "The version's time: 2026-03-01 (midnight UTC), 2026-03-01 12:00 or 2026-03-01T12:00:00 (local time), or with an offset (2026-03-01T12:00Z, 2026-03-01 12:00+01:00). Default: the date in an export's file name, else now.",
+                valueName: "time"),
             transform: Seal.parseTime)
         var time: Date?
 
         @Flag(help: "Seal even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         static func parseTime(_ text: String) throws -> Date {
-            guard let d = Format.parseTime(text) else {
-                throw ValidationError("'\(text)' is not an ISO 8601 time; use 2026-03-01 or 2026-03-01T12:00:00Z")
+            guard let d = TimeArgument.parse(text) else {
+                throw ValidationError("'\(text)' is not a time; use \(TimeArgument.forms)")
             }
             return d
         }
@@ -115,7 +116,7 @@ extension Coffer {
                 throw CommandFailure(
                     .partial,
                     "\(n) input\(n == 1 ? "" : "s") could not be read and \(n == 1 ? "is" : "are") not in version \(result.id.short): "
-                        + "\(result.unreadable.summarized()) — check the permissions and seal again")
+                        + "\(result.unreadable.summarized()) — \(LeftOutInputs.explanation(notes: v.notes))")
             }
         }
     }

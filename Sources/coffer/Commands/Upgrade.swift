@@ -25,7 +25,7 @@ extension Coffer {
         @Flag(help: "Upgrade even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
-        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock (default 0).", valueName: "seconds"))
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
         func run() throws {

@@ -102,9 +102,28 @@ extension Vault {
         report.packsRepacked = repack.count
         report.unreferencedPacksDeleted = unreferenced.count
         report.versionFilesDeleted = strayVersions.count
-        let repackUsedBytes = repack.flatMap { byPack[$0] ?? [] }.filter { used.contains($0.0) }.reduce(UInt64(0)) { $0 + UInt64($1.1.envelopeLength) }
+        // The used blobs of each pack to repack, in the order they are copied (by offset).
+        func usedBlobs(of pack: ObjectID) -> [(ObjectID, ChunkLocation)] {
+            (byPack[pack] ?? []).filter { used.contains($0.0) }.sorted { $0.1.offset < $1.1.offset }
+        }
         if options.dryRun {
-            report.bytesAfter = keep.reduce(UInt64(0)) { $0 + UInt64(sizes[$1] ?? 0) } + repackUsedBytes
+            // The new packs' sizes as the real run makes them: the same blobs in the same order,
+            // cut where a PackBuilder cuts, each pack with its header, padding blob and Padmé size.
+            var newPacks: UInt64 = 0
+            var (blobs, bytes) = (0, 0)
+            for pack in repack {
+                for (_, loc) in usedBlobs(of: pack) {
+                    if bytes >= config.packTargetSize
+                        && PackBuilder.finishedSize(blobs: blobs + 1, bytes: bytes + loc.envelopeLength) != PackBuilder.finishedSize(blobs: blobs, bytes: bytes) {
+                        newPacks += UInt64(PackBuilder.finishedSize(blobs: blobs, bytes: bytes))
+                        (blobs, bytes) = (0, 0)
+                    }
+                    blobs += 1
+                    bytes += loc.envelopeLength
+                }
+            }
+            if blobs > 0 { newPacks += UInt64(PackBuilder.finishedSize(blobs: blobs, bytes: bytes)) }
+            report.bytesAfter = keep.reduce(UInt64(0)) { $0 + UInt64(sizes[$1] ?? 0) } + newPacks
             return report
         }
         if delete.isEmpty && repack.isEmpty && unreferenced.isEmpty && strayVersions.isEmpty {
@@ -139,7 +158,7 @@ extension Vault {
             guard ObjectID.hashing(bytes) == pack else {
                 throw CofferError.integrity(object: path, reason: "content does not match its name; prune stopped before deleting anything")
             }
-            for (id, loc) in byPack[pack] ?? [] where used.contains(id) {
+            for (id, loc) in usedBlobs(of: pack) {
                 guard loc.offset >= 0, loc.offset + loc.envelopeLength <= bytes.count else {
                     throw CofferError.integrity(object: path, reason: "chunk \(id.short) lies outside the pack")
                 }

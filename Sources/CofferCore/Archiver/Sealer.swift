@@ -132,6 +132,9 @@ final class Sealer: @unchecked Sendable {
     private let totalFiles: Int
     private let totalBytes: UInt64
     private var filesDone = 0
+    /// Entries (files, folders, links, …) the walk has visited, when it counts them (format 2):
+    /// progress then reports this against an entry total, not the files streamed.
+    var entriesVisited: Int?
     private var bytesDone: UInt64 = 0
     private var lastProgress = Date.distantPast
 
@@ -649,7 +652,7 @@ final class Sealer: @unchecked Sendable {
         lastProgress = now
         let stored = writer.bytes + failureLock.withLock { openBytes }
         progress(SealProgress(
-            filesDone: filesDone, filesTotal: totalFiles, bytesDone: bytesDone, bytesTotal: totalBytes, addedBytes: stored, currentPath: path))
+            filesDone: entriesVisited ?? filesDone, filesTotal: totalFiles, bytesDone: bytesDone, bytesTotal: totalBytes, addedBytes: stored, currentPath: path))
     }
 }
 

@@ -53,11 +53,17 @@ extension Vault {
                     + "their chunks were stored again. Run coffer check")
         }
 
-        // 2. The previous version of the same name, walked in lockstep; its stats are the progress estimate.
+        // 2. The previous version of the same name, walked in lockstep; its stats are the progress
+        // estimate (its entries, counted as the walk counts them).
         let parent = try versions().last { $0.version.name == name }
+        let parentEntries = parent.map { p in
+            let s = p.version.stats
+            return s.files + s.directories + s.symlinks + s.specialFiles + s.hardlinks
+        }
         let sealer = Sealer(
-            vault: self, options: options, totalFiles: Int(clamping: parent?.version.stats.files ?? 0), totalBytes: parent?.version.stats.bytes ?? 0,
+            vault: self, options: options, totalFiles: Int(clamping: parentEntries ?? 0), totalBytes: parent?.version.stats.bytes ?? 0,
             skipHoles: true)
+        sealer.entriesVisited = 0
         let walk = TreeSealWalk(
             vault: self, options: options, sealer: sealer, storedPacks: storedPacks,
             parent: try parent.map { try walker(for: $0.version, id: $0.id) })
@@ -187,6 +193,7 @@ final class TreeSealWalk {
     /// One entry: `name` in the open folder `folder`, stored at `path`.
     private func visit(folder: Int32, name: [UInt8], path: [UInt8], absolute: [UInt8]) throws {
         if options.isCancelled() { throw CofferError.interrupted }
+        sealer.entriesVisited? += 1
         let source = String(decoding: absolute, as: UTF8.self)
         guard path.count <= TreeCodec.maximumPath else {
             note(path.prefix(200) + Array("...".utf8), "not sealed: its path is longer than \(TreeCodec.maximumPath) bytes")

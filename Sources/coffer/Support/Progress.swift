@@ -58,10 +58,12 @@ final class ProgressLine: @unchecked Sendable {
         return s
     }
 
-    /// The seal line: bytes, files, rate, time left and what deduplication has kept out so far.
+    /// The seal line: bytes, entries (files, folders, links: both numbers count the same, the
+    /// total being the previous version's), rate, time left and what deduplication has kept out so far.
     func sealText(_ p: SealProgress) -> String {
         var s = transferText(done: p.bytesDone, total: p.bytesTotal)
-        s += "  \(p.filesDone)/\(p.filesTotal) files  added \(Format.bytes(p.addedBytes))"
+        let entries = p.filesTotal >= p.filesDone ? "\(p.filesDone)/\(p.filesTotal)" : "\(p.filesDone)"
+        s += "  \(entries) entries  added \(Format.bytes(p.addedBytes))"
         return s
     }
 }

@@ -127,6 +127,9 @@ struct ErrorTests {
         #expect(r.stdout.contains("Sealed "), "the version is still written")
         #expect(r.stderr.contains("could not be read"))
         #expect(r.stderr.contains("secret.txt"))
+        // The cause comes from the errno: permission denied, not a vanished file or an I/O error.
+        #expect(r.stderr.contains("permission denied: check the permissions"), "\(r.stderr)")
+        #expect(!r.stderr.contains("vanished") && !r.stderr.contains("I/O error"))
         let ls = try s.run(["ls", "in@latest"], wrapper: wrapper)
         #expect(ls.stdout.contains("in/good.txt"))
         #expect(!ls.stdout.contains("secret.txt"))

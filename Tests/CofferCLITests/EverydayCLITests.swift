@@ -223,6 +223,37 @@ struct EverydayCLITests {
         #expect(!check.stdout.contains("restore what you can"))
     }
 
+    @Test("the seal progress line counts entries in both numbers (files, folders and links alike)")
+    func progressCounts() throws {
+        guard let script = Binaries.tool("script") else {
+            print("skipped: no 'script' (util-linux) to give the seal a terminal")
+            return
+        }
+        let s = try Scratch()
+        try s.initVault()
+        for i in 0..<200 { try s.write("in/sub/f\(i).txt", "\(i)\n") }
+        try s.write("in/big.bin", "x")
+        #expect(symlink("sub/f1.txt", s.path("in/link")) == 0)
+        try s.ok(["seal", s.path("in"), "-q"])
+        // The same entries, one of them now large enough for the line to appear (after a second).
+        try s.write("in/big.bin", pseudoRandomBytes(count: 100_000_000, seed: 3))
+        var env = s.environment
+        env["COFFER_VAULT"] = s.vault
+        env["COFFER_PASSPHRASE"] = s.passphrase
+        let r = try Scratch.shell([script, "-q", "-c", "'\(Binaries.coffer)' seal '\(s.path("in"))'", "/dev/null"], environment: env)
+        #expect(r.status == 0, "\(r.stdout)")
+        let lines = r.stdout.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).filter { $0.contains("%") }
+        guard !lines.isEmpty else {
+            print("skipped: the seal finished before its progress line appeared")
+            return
+        }
+        // 200 files, big.bin, the link, sub/ and in/ itself.
+        for line in lines {
+            #expect(line.contains("/204 entries"), "\(line)")
+            #expect(!line.contains(" files"), "\(line)")
+        }
+    }
+
     @Test("with --json a failure is also one JSON line on stdout with its exit code")
     func jsonErrors() throws {
         let s = try Scratch()

@@ -180,19 +180,6 @@ enum Format {
         return f
     }
 
-    /// Parses `--time`: ISO 8601 with or without fractional seconds (`2026-03-01T12:00:00Z`,
-    /// `2026-03-01T12:00:00+01:00`), or a bare day `2026-03-01` (midnight UTC).
-    static func parseTime(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        full.formatOptions = [.withInternetDateTime]
-        if let d = full.date(from: text) { return d }
-        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = full.date(from: text) { return d }
-        if text.count == 10, let d = utc("yyyy-MM-dd").date(from: text) { return d }
-        if let d = utc("yyyy-MM-dd'T'HH:mm:ss").date(from: text) { return d }
-        return nil
-    }
-
     /// `major:minor` of a Linux device number.
     static func device(_ rdev: UInt64) -> String {
         let major = ((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~UInt64(0xFFF))

@@ -76,6 +76,11 @@ struct Coffer: ParsableCommand {
         do {
             try command.run()
             BenchMemory.report()
+            // A signal that came while the command held the writer lock (or after the last
+            // point where it could stop): the work is complete; the status still says it was stopped.
+            if Interrupt.isRequested {
+                report(status: Interrupt.exitStatus, message: "stopped by a signal after the command had finished its work")
+            }
         } catch let error as CommandFailure {
             fail(error)
         } catch let error as CofferError {

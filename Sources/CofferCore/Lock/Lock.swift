@@ -1,6 +1,7 @@
 import CofferCrypto
 import Dispatch
 import Foundation
+import Synchronization
 
 /// A writer's lock: who holds it, since when, last refreshed when.
 ///
@@ -105,6 +106,15 @@ final class HeldLock: @unchecked Sendable {
     }
 }
 
+/// How many writer locks this process holds now (readable from a signal handler).
+private let writerLocksHeld = Atomic<Int>(0)
+
+/// Whether this process holds a vault's writer lock at this moment. A signal handler reads it
+/// to let locked work finish (and the lock be removed) instead of ending the process mid-way.
+public enum WriterLockActivity {
+    public static var isHeld: Bool { writerLocksHeld.load(ordering: .relaxed) > 0 }
+}
+
 extension Vault {
     /// Runs `body` holding the vault's exclusive writer lock.
     ///
@@ -121,9 +131,11 @@ extension Vault {
         if upgradeInProgress && !upgrading { throw CofferError.upgradeUnfinished(vault: location) }
         let held = try acquireLock(wait: wait)
         heldLock = held
+        writerLocksHeld.add(1, ordering: .relaxed)
         defer {
             heldLock = nil
             held.release()
+            writerLocksHeld.subtract(1, ordering: .relaxed)
         }
         try catchUp()
         if upgradeInProgress && !upgrading { throw CofferError.upgradeUnfinished(vault: location) }

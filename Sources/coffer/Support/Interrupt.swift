@@ -1,3 +1,4 @@
+import CofferCore
 import Foundation
 import Synchronization
 
@@ -16,6 +17,10 @@ private let receivedSignal = Atomic<Int32>(0)
 /// at its next check (the library then throws ``CofferError/interrupted`` having written no
 /// version, or no partial file), and a second one ends the process at once. Every vault file
 /// is written under a temporary name and renamed, so the vault stays valid either way.
+///
+/// A command in immediate mode that holds the vault's writer lock when the signal comes (prune,
+/// forget, key changes) finishes that work first, so its lock is removed, and then exits with
+/// the signal's status; a second signal ends it at once.
 ///
 /// SIGTERM and SIGHUP are handled the same way; the exit status is then 143 or 129 (128 plus the
 /// signal's number, as a shell reports a process the signal ended) instead of 130.
@@ -72,6 +77,13 @@ enum Interrupt {
             let cooperative = cooperativeMode.load(ordering: .relaxed)
             let already = interruptRequested.exchange(true, ordering: .relaxed)
             if cooperative && !already { return }
+            // A command the library cannot stop part-way (prune, forget, key changes) finishes
+            // its locked work, so the lock is removed; `main` then exits with the signal's status.
+            if !already && WriterLockActivity.isHeld {
+                let message: StaticString = "\ncoffer: finishing the locked work first; signal again to stop at once (the next command then clears the lock)\n"
+                _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+                return
+            }
             // Only async-signal-safe calls from here.
             let message: StaticString = "\ncoffer: interrupted\n"
             _ = write(2, message.utf8Start, message.utf8CodeUnitCount)

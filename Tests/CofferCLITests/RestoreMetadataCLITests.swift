@@ -258,6 +258,35 @@ struct RestoreMetadataCLITests {
         #expect(lstat(s.path("bynumber/top/owned"), &n) == 0 && n.st_uid == 1234 && n.st_gid == 5678)
     }
 
+    @Test("an entry that cannot be restored is listed at the end, the others are restored, and the exit status is 3")
+    func oneFailureExitsThree() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("src/top/ok.txt", "fine")
+        try s.write("src/top/locked/a.txt", "cannot go here")
+        try s.write("src/top/z.txt", "after it")
+        try s.ok(["seal", s.path("src/top")])
+        // Nothing can be made in top/locked: immutable as root (root ignores modes), read-only otherwise.
+        let locked = s.path("out/top/locked")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+        if Self.isRoot {
+            let chattr = try #require(Binaries.tool("chattr"))
+            try #require(try Scratch.shell([chattr, "+i", locked]).status == 0, "chattr +i is not supported here")
+        } else {
+            #expect(chmod(locked, 0o555) == 0)
+        }
+        defer { if Self.isRoot, let chattr = Binaries.tool("chattr") { _ = try? Scratch.shell([chattr, "-i", locked]) } }
+        let r = try s.run(["restore", "top@latest", "--to", s.path("out")])
+        #expect(r.status == 3, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex(of: "1 entry could not be restored:"), "\(r.stderr)")
+        #expect(lines.count > header + 1 && lines[header + 1].hasPrefix("  " + locked + "/a.txt: "), "\(r.stderr)")
+        #expect(try s.read("out/top/ok.txt") == Array("fine".utf8))
+        #expect(try s.read("out/top/z.txt") == Array("after it".utf8))
+        #expect(!s.exists("out/top/locked/a.txt"))
+        #expect(try s.run(["restore", "--help"]).stdout.contains("exit status is 3"))
+    }
+
     @Test("an unprivileged user gets everything but owners, devices and privileged attributes, with one note")
     func unprivilegedRestore() throws {
         let (s, top) = try Self.sealedTree()

@@ -23,10 +23,16 @@ public struct RestoreFailure: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether `error` stops the whole restore instead of failing one entry: an interruption,
-    /// and a refused unsafe place (a symbolic link in the way).
+    /// a refused unsafe place (a symbolic link in the way), something found in the way that
+    /// restore does not replace (``CofferError/destinationExists(path:)``: it appeared after
+    /// the check made before writing, or is a folder where `--force` would put a file), and
+    /// damage to the version itself
+    /// (an integrity error naming its file, such as a hard link to an unsafe path). Damage to
+    /// one file's data fails that file only.
     static func stopsRestore(_ error: Error) -> Bool {
         switch error as? CofferError {
-        case .interrupted, .restoreRefused: return true
+        case .interrupted, .restoreRefused, .destinationExists: return true
+        case .integrity(let object, _): return object.hasPrefix(VaultFolder.versions.rawValue + "/")
         default: return false
         }
     }

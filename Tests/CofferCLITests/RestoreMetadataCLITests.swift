@@ -246,7 +246,7 @@ struct RestoreMetadataCLITests {
         #expect(!restored.nodes.keys.contains { $0.starts(with: Self.b(".coffer-")) })
     }
 
-    @Test("--numeric-owner sets the stored numbers even where the name resolves")
+    @Test("--numeric-owner sets the stored numbers (the name-to-id mapping is covered in RestoreMetadataTests)")
     func numericOwner() throws {
         guard Self.isRoot, let user = Self.namedUser else { return }  // root only: no one else can give files away
         let (s, _) = try Self.sealedTree()

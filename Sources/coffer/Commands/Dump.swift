@@ -15,7 +15,8 @@ extension Coffer {
                 nanosecond times, extended attributes, hard links, named pipes, devices) or, with \
                 --archive zip, a zip stream (Zip64 where needed; no named pipes or devices). Paths \
                 in the stream start with the folder's own name. Sealed zips come out as their \
-                original bytes. Docs/DUMP.md lists what each format keeps and loses.
+                original bytes. A version sealed from one file (an export zip) gives that file's \
+                bytes unless --archive is given. Docs/DUMP.md lists what each format keeps and loses.
 
                 The output is streamed: each file is checked as it goes and its SHA-256 at its \
                 end. On an integrity failure the exit status is 13 and what was written up to \
@@ -33,8 +34,8 @@ extension Coffer {
         @Argument(help: "A file or folder of the version (see 'coffer ls'); default: the whole version.")
         var path: String?
 
-        @Option(help: ArgumentHelp("The stream format for a folder: tar or zip.", valueName: "tar|zip"))
-        var archive: DumpFormat = .tar
+        @Option(help: ArgumentHelp("The stream format for a folder: tar (default) or zip.", valueName: "tar|zip"))
+        var archive: DumpFormat?
 
         @Option(
             name: .customLong("target"),
@@ -48,13 +49,22 @@ extension Coffer {
         func run() throws {
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
-            let pathBytes = Array((path ?? "").utf8)
+            var pathBytes = Array((path ?? "").utf8)
             let isFolder: Bool
             if pathBytes.allSatisfy({ $0 == UInt8(ascii: "/") }) {
-                isFolder = true
+                // A version sealed from one file (an export zip) dumps as that file, unless a
+                // stream format is asked for.
+                let walker = try vault.walker(for: id)
+                if archive == nil, let only = try walker.next(), only.type == .file || only.type == .archive, try walker.next() == nil {
+                    pathBytes = only.pathBytes
+                    isFolder = false
+                } else {
+                    isFolder = true
+                }
             } else {
                 isFolder = try vault.entry(at: pathBytes, in: id)?.type == .directory
             }
+            let archive = self.archive ?? .tar
             let handler = ZipArchiveHandler()
             if target == nil, isFolder, isatty(1) == 1, !force {
                 throw CommandFailure.usage(

@@ -243,7 +243,7 @@ struct DumpTests {
         env["COFFER_VAULT"] = s.vault
         env["COFFER_PASSPHRASE"] = s.passphrase
         func onTerminal(_ args: String) throws -> RunResult {
-            try Scratch.shell([script, "-qec", Binaries.coffer + " " + args, "/dev/null"], environment: env)
+            try Scratch.shell([script, "-qec", Binaries.coffer + " " + args, s.path("typescript")], environment: env)
         }
         let refused = try onTerminal("dump data@latest data/sub")
         #expect(refused.status == 64 && refused.stdout.contains("refusing to write a tar stream to a terminal"), "\(refused.stdout)")

@@ -46,6 +46,9 @@ extension Coffer {
         var verify = false
 
         func run() throws {
+            if target == "-" {
+                throw CommandFailure.usage("restore writes into a folder, not to stdout: use 'coffer dump VERSION [PATH]' for a tar or zip stream")
+            }
             Interrupt.beginCooperative()
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)

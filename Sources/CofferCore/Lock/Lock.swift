@@ -131,7 +131,6 @@ extension Vault {
         if upgradeInProgress && !upgrading { throw CofferError.upgradeUnfinished(vault: location) }
         let held = try acquireLock(wait: wait)
         heldLock = held
-        writerLocksHeld.add(1, ordering: .relaxed)
         defer {
             heldLock = nil
             held.release()
@@ -181,8 +180,16 @@ extension Vault {
                 let now = Int64(Date().timeIntervalSince1970)
                 let mine = LockInfo(
                     host: Vault.hostName, pid: Int64(getpid()), created: now, refreshed: now, name: Hex.encode(Sodium.randomBytes(count: 16)))
+                // Counted from before the lock file exists: a signal from then on lets the
+                // work finish and the file be removed (``WriterLockActivity``).
+                writerLocksHeld.add(1, ordering: .relaxed)
+                var acquired = false
+                defer { if !acquired { writerLocksHeld.subtract(1, ordering: .relaxed) } }
                 try writeLock(mine)
-                if try locks().allSatisfy({ $0.name == mine.name }) { return HeldLock(vault: self, info: mine) }
+                if try locks().allSatisfy({ $0.name == mine.name }) {
+                    acquired = true
+                    return HeldLock(vault: self, info: mine)
+                }
                 // Another writer locked at the same moment: both back off and try again.
                 try backend.remove(.lock(mine.name))
             }

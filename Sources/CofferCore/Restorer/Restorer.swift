@@ -6,9 +6,20 @@ public struct RestoreOptions: Sendable {
     /// Only entries whose path matches one of these shell patterns (`fnmatch`), or lies under a
     /// matching folder, are restored; empty means everything.
     public var include: [String] = []
-    /// Replace existing files and links at the destination instead of refusing (and a link or
-    /// file found where the version has a folder). A link is replaced, never followed.
-    public var force = false
+    /// What to do where something already exists (``OverwriteMode``); a link is replaced, never followed.
+    public var overwrite = OverwriteMode.never
+    /// `--force`: the same as ``overwrite`` `.always`.
+    public var force: Bool {
+        get { overwrite == .always }
+        set { overwrite = newValue ? .always : .never }
+    }
+    /// Remove what the target holds and the selected part of the version lacks (``RestoreDelete``);
+    /// needs ``overwrite`` other than `.never`.
+    public var delete = false
+    /// Write nothing: report what would be done through ``onEvent`` (``Vault/dryRunRestore``).
+    public var dryRun = false
+    /// Told each path removed by ``delete``, and on a dry run every action.
+    public var onEvent: (@Sendable (RestoreEvent) -> Void)?
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: (@Sendable (_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)?
     /// Rebuilds archives stored part by part; required to restore a version that holds one.
@@ -33,6 +44,8 @@ public struct RestoreResult: Sendable {
     /// What could not be written: members of expanded archives (unsafe names, undecodable
     /// data), devices without root, hard links whose first name is missing.
     public var notes: [String] = []
+    /// What was written, replaced, skipped and removed where the target already held something.
+    public var changes = RestoreChanges()
 }
 
 extension Vault {
@@ -66,6 +79,9 @@ extension Vault {
     func restore(
         _ versionID: ObjectID, to destination: String, options: RestoreOptions, walk: () throws -> VersionWalker
     ) throws -> RestoreResult {
+        if options.delete && options.overwrite == .never {
+            throw CofferError.invalidArgument("--delete needs --overwrite always, if-changed or if-newer")
+        }
         let root = Walker.absolute(destination)
         let patterns = IncludePatterns(options.include)
         var total: UInt64 = 0
@@ -94,22 +110,20 @@ extension Vault {
                 throw CofferError.pathNotInVersion(path: options.include.joined(separator: ", "), version: versionID.short)
             }
         }
-        let target = try RestoreFolder(path: root, force: options.force)
+        if options.dryRun {
+            return try dryRunRestore(versionID, root: root, patterns: patterns, standIns: standIns, options: options, walk: walk)
+        }
+        let target = try RestoreFolder(path: root, force: options.overwrite != .never)
 
-        // Refuse to overwrite unless forced: check every entry first, write nothing yet.
-        if !options.force {
-            let selected = SelectedEntries(try walk(), patterns: patterns)
-            var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
-            while let (e, _) = try selected.next() {
-                if options.isCancelled() { throw CofferError.interrupted }
-                let item = try stack.enter(e).item
-                guard let st = try target.existing(item.place, versionFolders: item.folders) else { continue }
-                if e.type == .directory && st.st_mode & S_IFMT == S_IFDIR { continue }
-                throw CofferError.destinationExists(path: target.display(item.place))
-            }
+        // Refuse to overwrite unless asked: check every entry first, write nothing yet.
+        if options.overwrite == .never {
+            try refuseConflicts(versionID, target: target, patterns: patterns, options: options, walk: walk)
         }
 
         let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total)
+        let gate = OverwriteGate(
+            target: target, mode: options.overwrite, dryRun: false, delete: options.delete, expandArchives: options.expandArchives,
+            patterns: patterns, standIns: standIns, report: options.onEvent)
         let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
         var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
         while let (e, standIn) = try selected.next() {
@@ -120,11 +134,16 @@ extension Vault {
             }
             let (item, closed) = try stack.enter(e)
             for folder in closed { try run.closeFolder(folder) }
+            guard try gate.admit(item) else { continue }
             try run.restore(item)
         }
         for folder in stack.closeAll() { try run.closeFolder(folder) }
+        try gate.finish()
         try run.flush()
-        return run.result
+        var result = run.result
+        result.changes = gate.changes
+        result.notes += gate.notes
+        return result
     }
 
     /// Streams one file of a version to `sink`, then checks its SHA-256. `path` may name a

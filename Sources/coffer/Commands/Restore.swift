@@ -11,8 +11,34 @@ extension Coffer {
             discussion: """
                 Each sealed path comes back under DIR by its base name, with its modes and times; \
                 every file's SHA-256 is checked against the version before it gets its real name. \
-                Existing files are never overwritten without --force. A failed or interrupted \
-                restore leaves no partial file under a real name.
+                A failed or interrupted restore leaves no partial file under a real name.
+
+                Where something already exists, --overwrite decides (--force is the same as \
+                --overwrite always):
+                  never       refuse, listing what is in the way, and write nothing (the default);
+                              a folder where the version has a folder is not in the way
+                  always      replace files and links (a link is replaced, never followed)
+                  if-changed  leave what is identical: a file of another size is changed;
+                              one of the same size is compared by the SHA-256 of its content,
+                              read from the disk (size and mtime alone never make a file
+                              unchanged); an identical file keeps its inode and is not written,
+                              only its mode and mtime are set if they differ; a link is
+                              identical with the same target bytes, a named pipe always, a
+                              device with the same number
+                  if-newer    replace only what has an older mtime than the version's entry
+                A folder where the version has something else is replaced only with --delete.
+
+                --delete removes what DIR holds and the version (or the part --include \
+                selects) lacks, and prints each path removed; it needs --overwrite. It never \
+                follows a link and never leaves DIR. --dry-run prints what would be written, \
+                replaced, skipped and removed, and writes nothing (not even DIR).
+
+                Examples:
+                  coffer restore docs@latest --to ~/restored
+                  coffer restore docs@latest --to ~/docs --overwrite if-changed
+                  coffer restore docs@latest --to ~/docs --overwrite if-newer
+                  coffer restore docs@latest --to ~/docs --overwrite always --delete
+                  coffer restore docs@latest --to ~/docs --overwrite if-changed --delete --dry-run
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -29,11 +55,28 @@ extension Coffer {
             help: ArgumentHelp("Only paths matching this shell pattern, or under a matching folder (repeatable).", valueName: "pattern"))
         var include: [String] = []
 
-        @Flag(help: "Overwrite existing files.")
+        @Option(help: ArgumentHelp("Where something exists: never, always, if-changed or if-newer (default never).", valueName: "mode"))
+        var overwrite: OverwriteMode?
+
+        @Flag(help: ArgumentHelp("The same as --overwrite always.", visibility: .hidden))
         var force = false
+
+        @Flag(help: "Remove what the folder holds and the version lacks (needs --overwrite).")
+        var delete = false
+
+        @Flag(help: "Print what would be written, replaced, skipped and removed; write nothing.")
+        var dryRun = false
 
         @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself.")
         var expand = false
+
+        func validate() throws {
+            if force, let overwrite, overwrite != .always { throw ValidationError("--force is --overwrite always; give one of them") }
+            if delete, mode == .never { throw ValidationError("--delete needs --overwrite always, if-changed or if-newer") }
+        }
+
+        /// `--overwrite`, or `always` for `--force`.
+        var mode: OverwriteMode { overwrite ?? (force ? .always : .never) }
 
         func run() throws {
             Interrupt.beginCooperative()
@@ -43,7 +86,11 @@ extension Coffer {
             let progress = ProgressLine(output: output)
             var options = RestoreOptions()
             options.include = include
-            options.force = force
+            options.overwrite = mode
+            options.delete = delete
+            options.dryRun = dryRun
+            let log = RestoreEventLog(output: output, dryRun: dryRun)
+            options.onEvent = { log.take($0) }
             options.archiveHandler = ZipArchiveHandler()
             options.expandArchives = expand
             options.isCancelled = Interrupt.check
@@ -60,15 +107,21 @@ extension Coffer {
                 throw error
             }
             progress.finish()
+            if dryRun {
+                try log.finishDryRun(id: id, name: v.name, to: target, result: result)
+                for note in result.notes { Console.warn(note) }
+                return
+            }
             if output.json {
                 try JSONOutput.print(
                     RestoreJSON(
                         id: id.hex, name: v.name, to: target, files: result.files, dirs: result.directories, symlinks: result.symlinks,
-                        bytes: result.bytes))
+                        bytes: result.bytes, changes: RestoreChangesJSON(result.changes), removed: log.removed))
             } else {
                 output.say(
                     "Restored \(id.short) \(v.name) (\(Format.dateTime(v.time))) into \(target): \(result.files) file\(result.files == 1 ? "" : "s"), "
                         + "\(Format.bytes(result.bytes)), SHA-256 verified, in \(Format.duration(progress.elapsed))")
+                if mode != .never { output.say("  " + RestoreEventLog.totals(result.changes, dryRun: false)) }
             }
             for note in result.notes { Console.warn(note) }
         }
@@ -84,4 +137,7 @@ private struct RestoreJSON: Encodable {
     var dirs: Int
     var symlinks: Int
     var bytes: UInt64
+    var changes: RestoreChangesJSON
+    /// Paths removed by --delete.
+    var removed: [RestorePathJSON]
 }

@@ -13,20 +13,21 @@ extension Coffer {
                 every file's SHA-256 is checked against the version before it gets its real name. \
                 A failed or interrupted restore leaves no partial file under a real name.
 
-                Where something already exists, --overwrite decides (--force is the same as \
-                --overwrite always):
-                  never       refuse, listing what is in the way, and write nothing (the default);
-                              a folder where the version has a folder is not in the way
-                  always      replace files and links (a link is replaced, never followed)
-                  if-changed  leave what is identical: a file of another size is changed;
-                              one of the same size is compared by the SHA-256 of its content,
-                              read from the disk (size and mtime alone never make a file
-                              unchanged); an identical file keeps its inode and is not written,
-                              only its mode and mtime are set if they differ; a link is
-                              identical with the same target bytes, a named pipe always, a
-                              device with the same number
-                  if-newer    replace only what has an older mtime than the version's entry
-                A folder where the version has something else is replaced only with --delete.
+                Where something already exists, --overwrite decides (--force is the \
+                same as --overwrite always):
+                  never       refuse, listing what is in the way; write nothing (default).
+                              A folder where the version has one is not in the way.
+                  always      replace files and links (a link is replaced, not followed)
+                  if-changed  leave what is identical. A file of another size has
+                              changed; one of the same size is compared by the SHA-256
+                              of its content, read from the disk (size and mtime alone
+                              never make a file unchanged). An identical file keeps its
+                              inode and is not written; only its mode and mtime are set
+                              if they differ. A link is identical with the same target
+                              bytes, a named pipe always, a device with the same number.
+                  if-newer    replace only what is older (mtime) than the version's entry
+                A folder where the version has something else is replaced only with \
+                --delete.
 
                 --delete removes what DIR holds and the version (or the part --include \
                 selects) lacks, and prints each path removed; it needs --overwrite. It never \
@@ -38,7 +39,7 @@ extension Coffer {
                   coffer restore docs@latest --to ~/docs --overwrite if-changed
                   coffer restore docs@latest --to ~/docs --overwrite if-newer
                   coffer restore docs@latest --to ~/docs --overwrite always --delete
-                  coffer restore docs@latest --to ~/docs --overwrite if-changed --delete --dry-run
+                  coffer restore docs@latest --to ~/docs --overwrite always --dry-run
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -55,7 +56,7 @@ extension Coffer {
             help: ArgumentHelp("Only paths matching this shell pattern, or under a matching folder (repeatable).", valueName: "pattern"))
         var include: [String] = []
 
-        @Option(help: ArgumentHelp("Where something exists: never, always, if-changed or if-newer (default never).", valueName: "mode"))
+        @Option(help: ArgumentHelp("What to do where something exists (default never; see above).", valueName: "mode"))
         var overwrite: OverwriteMode?
 
         @Flag(help: ArgumentHelp("The same as --overwrite always.", visibility: .hidden))
@@ -89,7 +90,7 @@ extension Coffer {
             options.overwrite = mode
             options.delete = delete
             options.dryRun = dryRun
-            let log = RestoreEventLog(output: output, dryRun: dryRun)
+            let log = RestoreEventLog(output: output, dryRun: dryRun, target: target)
             options.onEvent = { log.take($0) }
             options.archiveHandler = ZipArchiveHandler()
             options.expandArchives = expand

@@ -10,12 +10,15 @@ extension OverwriteMode: ExpressibleByArgument {}
 final class RestoreEventLog: @unchecked Sendable {
     private let output: OutputOptions
     private let dryRun: Bool
+    /// The restore's folder as given, for the paths removed.
+    private let target: String
     private let lock = NSLock()
     private var plan: [RestorePathJSON] = []
     private var removedPaths: [RestorePathJSON] = []
 
-    init(output: OutputOptions, dryRun: Bool) {
+    init(output: OutputOptions, dryRun: Bool, target: String) {
         self.output = output
+        self.target = target
         self.dryRun = dryRun
     }
 
@@ -33,7 +36,7 @@ final class RestoreEventLog: @unchecked Sendable {
             if dryRun {
                 output.say("\(Self.verb(event.action)) \(shown)")
             } else if event.action == .remove && !output.quiet {
-                Console.err("removed \(shown)")
+                Console.err("removed " + TerminalText.escape(bytes: Array(target.utf8) + [UInt8(ascii: "/")] + event.pathBytes))
             }
         }
     }

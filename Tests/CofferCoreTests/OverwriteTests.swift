@@ -291,6 +291,36 @@ import Testing
         lab.outsideUntouched()
     }
 
+    @Test func aLinkWhereTheVersionHasAFolderIsReplacedNotEmptiedThrough() throws {
+        let lab = try Lab()
+        T.write(lab.outside + "/x.txt", Array("outside x".utf8))
+        T.write(lab.outside + "/other", Array("other".utf8))
+        #expect(rename(lab.d + "/sub", lab.d + "/sub-moved") == 0)
+        #expect(symlink(lab.outside, lab.d + "/sub") == 0)
+        let (r, events) = try lab.restore(.always, delete: true)
+        #expect(Self.isFolder(lab.d + "/sub"))
+        #expect(Self.names(lab.d + "/sub") == ["x.txt"])
+        #expect(T.read(lab.outside + "/x.txt") == Array("outside x".utf8))
+        #expect(T.read(lab.outside + "/other") == Array("other".utf8))
+        #expect(T.read(lab.outside + "/keep.txt") == Array("outside".utf8))
+        #expect(!FileManager.default.fileExists(atPath: lab.d + "/sub-moved"))
+        #expect(!events.contains { $0.pathBytes.starts(with: Array("d/sub/".utf8)) && $0.action == .remove })
+        #expect(r.changes.removed > 0)
+    }
+
+    @Test func deleteRemovesANameThatIsNotUTF8ByItsBytes() throws {
+        let lab = try Lab()
+        let name: [UInt8] = Array("odd-".utf8) + [0xFF, 0xFE]
+        let path = Array(lab.d.utf8) + [UInt8(ascii: "/")] + name
+        let fd = path.withCName { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        #expect(fd >= 0)
+        close(fd)
+        let (_, events) = try lab.restore(.ifChanged, delete: true)
+        #expect(events.contains { $0.action == .remove && $0.pathBytes == Array("d/".utf8) + name })
+        var st = stat()
+        #expect(path.withCName { lstat($0, &st) } != 0)
+    }
+
     @Test func deleteOnlyRemovesInsideTheIncludedSelection() throws {
         let lab = try Lab()
         T.write(lab.d + "/sub/extra-in-sub", Array("e".utf8))

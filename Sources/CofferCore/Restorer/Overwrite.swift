@@ -179,7 +179,9 @@ final class OverwriteGate {
         let kind = st.st_mode & S_IFMT
         let newer = (e.mtimeSeconds, Int64(e.mtimeNanoseconds)) > (Int64(st.st_mtim.tv_sec), Int64(st.st_mtim.tv_nsec))
         if isFolder {
-            if kind == S_IFDIR { return .keep }
+            // An archive's folder is filled member by member, each member replaced: in the way
+            // unless asked to overwrite.
+            if kind == S_IFDIR { return e.type == .directory || mode != .never ? .keep : .conflict }
             switch mode {
             case .never:
                 fresh = place
@@ -257,7 +259,10 @@ final class OverwriteGate {
         let dir = try parent(of: place)
         defer { close(dir) }
         let fd = place.name.withCName { openat(dir, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
-        guard fd >= 0 else { throw CofferError.io(path: display(place), operation: "open", errno: errno) }
+        guard fd >= 0 else {
+            if errno == EACCES { return [] }  // cannot be read: taken as changed, and replaced
+            throw CofferError.io(path: display(place), operation: "open", errno: errno)
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CofferError.io(path: display(place), operation: "stat", errno: errno) }
@@ -288,28 +293,19 @@ final class OverwriteGate {
         return Array(buffer.prefix(n))
     }
 
-    /// Sets the mode and mtime of an identical entry in place (its content is not written).
+    /// Sets the mode and mtime of an identical entry in place (its content is not written),
+    /// never following a link. (Owners and extended attributes, once restored, are set here too.)
     private func fixMetadata(_ item: RestoreItem) throws {
         let e = item.entry, place = item.place
         let dir = try parent(of: place)
         defer { close(dir) }
         var times = [timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds)),
                      timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds))]
-        switch e.type {
-        case .file, .archive:
-            let fd = place.name.withCName { openat(dir, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
-            guard fd >= 0 else { throw CofferError.io(path: display(place), operation: "open", errno: errno) }
-            defer { close(fd) }
-            guard fchmod(fd, mode_t(e.mode & 0o7777)) == 0, futimens(fd, &times) == 0 else {
-                throw CofferError.io(path: display(place), operation: "set mode and mtime", errno: errno)
-            }
-        default:
-            if e.type != .symlink, place.name.withCName({ fchmodat(dir, $0, mode_t(e.mode & 0o7777), AT_SYMLINK_NOFOLLOW) }) != 0 {
-                throw CofferError.io(path: display(place), operation: "chmod", errno: errno)
-            }
-            guard place.name.withCName({ utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-                throw CofferError.io(path: display(place), operation: "set mtime", errno: errno)
-            }
+        if e.type != .symlink, place.name.withCName({ fchmodat(dir, $0, mode_t(e.mode & 0o7777), AT_SYMLINK_NOFOLLOW) }) != 0 {
+            throw CofferError.io(path: display(place), operation: "chmod", errno: errno)
+        }
+        guard place.name.withCName({ utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+            throw CofferError.io(path: display(place), operation: "set mtime", errno: errno)
         }
     }
 }

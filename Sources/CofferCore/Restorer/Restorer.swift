@@ -70,10 +70,12 @@ extension Vault {
     ///
     /// The version is read as a stream, never held whole: a first pass checks what is refused
     /// before anything is written (an entry below one of the version's own links, an archive
-    /// without a handler, an `--include` that selects nothing) and sums the bytes; without
-    /// `force` a second pass checks that nothing selected exists at the destination; the last
-    /// pass writes, in walk order. Folders are made as they come; files are written in bounded
-    /// batches, each batch in parallel (largest first, through one set of pack readers and
+    /// without a handler, an `--include` that selects nothing) and sums the bytes; with
+    /// `overwrite` `.never` a second pass checks that nothing selected exists at the destination
+    /// (``refuseConflicts``); the last pass writes, in walk order, each entry as
+    /// ``OverwriteGate`` decides (which also does `--delete`). A dry run stops after the first
+    /// pass and reports instead (``dryRunRestore``). Folders are made as they come; files are
+    /// written in bounded batches, each batch in parallel (largest first, through one set of pack readers and
     /// their window cache); links, named pipes and devices are made as they come; hard links
     /// and each folder's mode and times wait for the batch that holds what they need.
     func restore(
@@ -133,12 +135,13 @@ extension Vault {
                 continue
             }
             let (item, closed) = try stack.enter(e)
+            // Before the closed folders get their times: --delete empties them of extras first.
+            let write = try gate.admit(item)
             for folder in closed { try run.closeFolder(folder) }
-            guard try gate.admit(item) else { continue }
-            try run.restore(item)
+            if write { try run.restore(item) }
         }
-        for folder in stack.closeAll() { try run.closeFolder(folder) }
         try gate.finish()
+        for folder in stack.closeAll() { try run.closeFolder(folder) }
         try run.flush()
         var result = run.result
         result.changes = gate.changes

@@ -23,11 +23,14 @@ import Testing
         let id: ObjectID
         let target: String
         let outside: String
+        /// The sealed folder.
+        let src: String
         var d: String { target + "/d" }
 
         init() throws {
             fx = try T.vault()
             let src = T.scratch("src") + "/d"
+            self.src = src
             for name in ["same", "meta", "changed", "grown", "older", "newer", "link-here", "folder-here"] {
                 T.write(src + "/\(name).txt", Array("content of \(name)".utf8))
             }
@@ -343,6 +346,28 @@ import Testing
             return m.contains("--delete") && m.contains("--overwrite")
         }
         #expect(Self.snapshot(lab.target) == before)
+    }
+
+    @Test func deleteRefusesATargetThatHoldsTheVault() throws {
+        let lab = try Lab()
+        var o = RestoreOptions()
+        o.overwrite = .always
+        o.delete = true
+        #expect {
+            try lab.fx.vault.restore(lab.id, to: lab.fx.root, options: o)
+        } throws: { error in
+            guard case CofferError.invalidArgument(let m) = error else { return false }
+            return m.contains("could remove the vault")
+        }
+        #expect(try lab.fx.reopen().versions().count == 1)
+    }
+
+    @Test func deleteLeavesFoldersWithTheVersionsTimes() throws {
+        let lab = try Lab()
+        let (_, _) = try lab.restore(.ifChanged, delete: true)
+        let d = try #require(Self.lstatOf(lab.d))
+        let src = try #require(Self.lstatOf(lab.src))
+        #expect(d.st_mtim.tv_sec == src.st_mtim.tv_sec && d.st_mtim.tv_nsec == src.st_mtim.tv_nsec)
     }
 
     // MARK: --dry-run

@@ -1,6 +1,23 @@
 import Foundation
 
 extension Vault {
+    /// `--delete` needs an overwrite mode, and is refused where it could remove this vault (a
+    /// local vault inside the target).
+    func checkDelete(_ options: RestoreOptions, root: String) throws {
+        guard options.delete else { return }
+        guard options.overwrite != .never else {
+            throw CofferError.invalidArgument("--delete needs --overwrite always, if-changed or if-newer")
+        }
+        guard let local = backend as? LocalBackend, let vault = realpath(local.root, nil) else { return }
+        defer { free(vault) }
+        guard let target = realpath(root, nil) else { return }  // a missing target holds no vault
+        defer { free(target) }
+        let v = Array(String(cString: vault).utf8), t = Array(String(cString: target).utf8)
+        if v == t || t == [RelativePath.slash] || (v.starts(with: t) && v[t.count] == RelativePath.slash) {
+            throw CofferError.invalidArgument("--delete into \(root) could remove the vault \(local.root) inside it; restore elsewhere")
+        }
+    }
+
     /// `--overwrite never`: checks every selected entry's place before anything is written and
     /// refuses the restore when any is taken (a folder where the version has a folder is not),
     /// naming the first ``OverwriteGate/conflictLimit`` of them and counting the rest.

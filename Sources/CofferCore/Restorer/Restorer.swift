@@ -81,10 +81,8 @@ extension Vault {
     func restore(
         _ versionID: ObjectID, to destination: String, options: RestoreOptions, walk: () throws -> VersionWalker
     ) throws -> RestoreResult {
-        if options.delete && options.overwrite == .never {
-            throw CofferError.invalidArgument("--delete needs --overwrite always, if-changed or if-newer")
-        }
         let root = Walker.absolute(destination)
+        try checkDelete(options, root: root)
         let patterns = IncludePatterns(options.include)
         var total: UInt64 = 0
         // First names of selected hard links that are not selected themselves: their content is

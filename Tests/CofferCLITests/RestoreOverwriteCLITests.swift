@@ -1,3 +1,4 @@
+@testable import coffer
 import CofferCore
 import Foundation
 import Testing
@@ -72,6 +73,16 @@ struct RestoreOverwriteCLITests {
         let missing = try s.ok(["restore", "docs@latest", "--to", s.path("fresh/out"), "--dry-run"])
         #expect(missing.stdout.contains("would write"))
         #expect(!s.exists("fresh"))
+    }
+
+    @Test("a plan line carries a name that is not UTF-8 exactly, in base64")
+    func planPathBytes() throws {
+        let bytes = Array("d/caf".utf8) + [0xE9]
+        let data = try JSONEncoder().encode(RestorePathJSON(RestoreEvent(action: .remove, pathBytes: bytes, type: .file)))
+        let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(doc["action"] as? String == "remove")
+        #expect((doc["path_bytes"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } == bytes)
+        #expect(doc["path"] as? String == "d/caf\u{FFFD}")
     }
 
     @Test("--force is a hidden alias of --overwrite always; --help shows --overwrite, --delete and --dry-run")

@@ -49,6 +49,12 @@ public struct RestoreEvent: Sendable {
     public var pathBytes: [UInt8]
     /// The entry's type in the version; for ``RestoreAction/remove``, the type found on disk.
     public var type: EntryType?
+
+    public init(action: RestoreAction, pathBytes: [UInt8], type: EntryType?) {
+        self.action = action
+        self.pathBytes = pathBytes
+        self.type = type
+    }
 }
 
 /// What a restore did with entries whose place was taken, or found free.

@@ -84,7 +84,7 @@ struct ErrorTests {
         #expect(cat.status == 13)
     }
 
-    @Test("restore refuses to overwrite without --force")
+    @Test("restore refuses to overwrite without --overwrite (or --force)")
     func noOverwrite() throws {
         let s = try Scratch()
         try s.initVault()
@@ -94,7 +94,7 @@ struct ErrorTests {
         let r = try s.run(["restore", "doc.txt", "--to", s.path("out")])
         #expect(r.status == 1)
         #expect(r.stderr.contains("already exists"))
-        #expect(r.stderr.contains("--force"))
+        #expect(r.stderr.contains("--overwrite"))
         #expect(try s.read("out/doc.txt") == Array("local edits".utf8))
         try s.ok(["restore", "doc.txt", "--to", s.path("out"), "--force"])
         #expect(try s.read("out/doc.txt") == Array("sealed content".utf8))

@@ -6,9 +6,20 @@ public struct RestoreOptions: Sendable {
     /// Only entries whose path matches one of these shell patterns (`fnmatch`), or lies under a
     /// matching folder, are restored; empty means everything.
     public var include: [String] = []
-    /// Replace existing files and links at the destination instead of refusing (and a link or
-    /// file found where the version has a folder). A link is replaced, never followed.
-    public var force = false
+    /// What to do where something already exists (``OverwriteMode``); a link is replaced, never followed.
+    public var overwrite = OverwriteMode.never
+    /// `--force`: the same as ``overwrite`` `.always`.
+    public var force: Bool {
+        get { overwrite == .always }
+        set { overwrite = newValue ? .always : .never }
+    }
+    /// Remove what the target holds and the selected part of the version lacks (``RestoreDelete``);
+    /// needs ``overwrite`` other than `.never`.
+    public var delete = false
+    /// Write nothing: report what would be done through ``onEvent`` (``Vault/dryRunRestore``).
+    public var dryRun = false
+    /// Told each path removed by ``delete``, and on a dry run every action.
+    public var onEvent: (@Sendable (RestoreEvent) -> Void)?
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: (@Sendable (_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)?
     /// Rebuilds archives stored part by part; required to restore a version that holds one.
@@ -44,6 +55,8 @@ public struct RestoreResult: Sendable {
     public var notes: [String] = []
     /// Entries that could not be restored (every other entry was).
     public var failures: [RestoreFailure] = []
+    /// What was written, replaced, skipped and removed where the target already held something.
+    public var changes = RestoreChanges()
 }
 
 extension Vault {
@@ -70,16 +83,19 @@ extension Vault {
     ///
     /// The version is read as a stream, never held whole: a first pass checks what is refused
     /// before anything is written (an entry below one of the version's own links, an archive
-    /// without a handler, an `--include` that selects nothing) and sums the bytes; without
-    /// `force` a second pass checks that nothing selected exists at the destination; the last
-    /// pass writes, in walk order. Folders are made as they come; files are written in bounded
-    /// batches, each batch in parallel (largest first, through one set of pack readers and
+    /// without a handler, an `--include` that selects nothing) and sums the bytes; with
+    /// `overwrite` `.never` a second pass checks that nothing selected exists at the destination
+    /// (``refuseConflicts``); the last pass writes, in walk order, each entry as
+    /// ``OverwriteGate`` decides (which also does `--delete`). A dry run stops after the first
+    /// pass and reports instead (``dryRunRestore``). Folders are made as they come; files are
+    /// written in bounded batches, each batch in parallel (largest first, through one set of pack readers and
     /// their window cache); links, named pipes and devices are made as they come; hard links
     /// and each folder's mode and times wait for the batch that holds what they need.
     func restore(
         _ versionID: ObjectID, to destination: String, options: RestoreOptions, formatTwo: Bool = true, walk: () throws -> VersionWalker
     ) throws -> RestoreResult {
         let root = Walker.absolute(destination)
+        try checkDelete(options, root: root)
         let patterns = IncludePatterns(options.include)
         var total: UInt64 = 0
         // First names of selected hard links that are not selected themselves: their content is
@@ -107,23 +123,21 @@ extension Vault {
                 throw CofferError.pathNotInVersion(path: options.include.joined(separator: ", "), version: versionID.short)
             }
         }
-        let target = try RestoreFolder(path: root, force: options.force)
+        if options.dryRun {
+            return try dryRunRestore(versionID, root: root, patterns: patterns, standIns: standIns, options: options, walk: walk)
+        }
+        let target = try RestoreFolder(path: root, force: options.overwrite != .never)
 
-        // Refuse to overwrite unless forced: check every entry first, write nothing yet.
-        if !options.force {
-            let selected = SelectedEntries(try walk(), patterns: patterns)
-            var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
-            while let (e, _) = try selected.next() {
-                if options.isCancelled() { throw CofferError.interrupted }
-                let item = try stack.enter(e).item
-                guard let st = try target.existing(item.place, versionFolders: item.folders) else { continue }
-                if e.type == .directory && st.st_mode & S_IFMT == S_IFDIR { continue }
-                throw CofferError.destinationExists(path: target.display(item.place))
-            }
+        // Refuse to overwrite unless asked: check every entry first, write nothing yet.
+        if options.overwrite == .never {
+            try refuseConflicts(versionID, target: target, patterns: patterns, options: options, walk: walk)
         }
 
         let metadata = RestoreMetadata(formatTwo: formatTwo, numericOwner: options.numericOwner)
         let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total, metadata: metadata)
+        let gate = OverwriteGate(
+            target: target, mode: options.overwrite, dryRun: false, delete: options.delete, expandArchives: options.expandArchives,
+            patterns: patterns, standIns: standIns, report: options.onEvent)
         let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
         var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
         while let (e, standIn) = try selected.next() {
@@ -133,9 +147,12 @@ extension Vault {
                 continue
             }
             let (item, closed) = try stack.enter(e)
+            // Before the closed folders get their times: --delete empties them of extras first.
+            let write = try gate.admit(item)
             for folder in closed { try run.closeFolder(folder) }
-            try run.restore(item)
+            if write { try run.restore(item) }
         }
+        try gate.finish()
         for folder in stack.closeAll() { try run.closeFolder(folder) }
         try run.flush()
         if options.verify {
@@ -143,8 +160,11 @@ extension Vault {
                 SelectedEntries(try walk(), patterns: patterns, standIns: standIns),
                 stack: RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives))
         }
-        run.result.notes += metadata.takeNotes()
-        return run.result
+        var result = run.result
+        result.notes += metadata.takeNotes()
+        result.changes = gate.changes
+        result.notes += gate.notes
+        return result
     }
 
     /// Streams one file of a version to `sink`, then checks its SHA-256. `path` may name a

@@ -41,6 +41,8 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
     case pathNotInVersion(path: String, version: String)
     /// Restore would overwrite an existing file or folder.
     case destinationExists(path: String)
+    /// Restore would overwrite `count` existing files or folders; `paths` names the first of them.
+    case destinationConflicts(paths: [String], count: Int)
     /// Restore refused to write `path`: reaching it would go through a symbolic link (one in the
     /// version, or one found in the target folder), so it could land outside the target.
     case restoreRefused(path: String, reason: String)
@@ -81,7 +83,10 @@ public enum CofferError: Error, CustomStringConvertible, Sendable {
             return c.isEmpty ? "no version matches '\(s)'" : "no version matches '\(s)'; close matches: \(c.joined(separator: ", "))"
         case .ambiguousVersion(let s, let c): return "'\(s)' matches several versions: \(c.joined(separator: ", ")); give more of the id"
         case .pathNotInVersion(let p, let v): return "\(p) is not in version \(v) (see 'coffer ls \(v)')"
-        case .destinationExists(let p): return "\(p) already exists; restore elsewhere or pass --force to overwrite"
+        case .destinationExists(let p): return "\(p) already exists; restore elsewhere or pass --overwrite (always, if-changed or if-newer)"
+        case .destinationConflicts(let p, let n):
+            let more = n > p.count ? " … and \(n - p.count) more" : ""
+            return "\(n) paths already exist: \(p.joined(separator: ", "))\(more); restore elsewhere or pass --overwrite (always, if-changed or if-newer)"
         case .restoreRefused(let p, let r): return "\(p): not restored: \(r)"
         case .invalidArgument(let m): return m
         case .concurrentWriter(let v):

@@ -13,10 +13,39 @@ extension Coffer {
                 every file's SHA-256 is checked against the version before it gets its real name. \
                 Format-2 versions also give back extended attributes and ACLs, holes of sparse \
                 files, hard links, pipes and devices, and, for root only, owners and groups (by \
-                name where this machine knows it, else by number). Existing files are never \
-                overwritten without --force. A failed or interrupted restore leaves no partial \
-                file under a real name. An entry that cannot be restored does not stop the \
-                others: they are listed at the end and the exit status is 3.
+                name where this machine knows it, else by number). A failed or interrupted \
+                restore leaves no partial file under a real name. An entry that cannot be \
+                restored does not stop the others: they are listed at the end and the exit \
+                status is 3.
+
+                Where something already exists, --overwrite decides (--force is the \
+                same as --overwrite always):
+                  never       refuse, listing what is in the way; write nothing (default).
+                              A folder where the version has one is not in the way.
+                  always      replace files and links (a link is replaced, not followed)
+                  if-changed  leave what is identical. A file of another size has
+                              changed; one of the same size is compared by the SHA-256
+                              of its content, read from the disk (size and mtime alone
+                              never make a file unchanged). An identical file keeps its
+                              inode and is not written; only its mode and mtime are set
+                              if they differ. A link is identical with the same target
+                              bytes, a named pipe always, a device with the same number.
+                  if-newer    replace only what is older (mtime) than the version's entry
+                A folder where the version has something else is replaced only with \
+                --delete.
+
+                --delete removes what DIR holds and the version (or the part --include \
+                selects) lacks, and prints each path removed; it needs --overwrite. It never \
+                follows a link and never leaves DIR. --dry-run prints what would be written, \
+                replaced, skipped and removed, and writes nothing (not even DIR).
+
+                Examples:
+                  coffer restore docs@latest --to ~/restored
+                  coffer restore docs@latest --to ~/docs --overwrite if-changed
+                  coffer restore docs@latest --to ~/docs --overwrite if-newer
+                  coffer restore docs@latest --to ~/docs --overwrite always --delete
+                  coffer restore docs@latest --to ~/docs --overwrite always --dry-run
+                  coffer restore home@latest --to /srv/home --verify
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -33,8 +62,17 @@ extension Coffer {
             help: ArgumentHelp("Only paths matching this shell pattern, or under a matching folder (repeatable).", valueName: "pattern"))
         var include: [String] = []
 
-        @Flag(help: "Overwrite existing files.")
+        @Option(help: ArgumentHelp("What to do where something exists (default never; see above).", valueName: "mode"))
+        var overwrite: OverwriteMode?
+
+        @Flag(help: ArgumentHelp("The same as --overwrite always.", visibility: .hidden))
         var force = false
+
+        @Flag(help: "Remove what the folder holds and the version lacks (needs --overwrite).")
+        var delete = false
+
+        @Flag(help: "Print what would be written, replaced, skipped and removed; write nothing.")
+        var dryRun = false
 
         @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself.")
         var expand = false
@@ -44,6 +82,14 @@ extension Coffer {
 
         @Flag(help: "After writing, read every restored file back from disk and check its SHA-256 against the version.")
         var verify = false
+
+        func validate() throws {
+            if force, let overwrite, overwrite != .always { throw ValidationError("--force is --overwrite always; give one of them") }
+            if delete, mode == .never { throw ValidationError("--delete needs --overwrite always, if-changed or if-newer") }
+        }
+
+        /// `--overwrite`, or `always` for `--force`.
+        var mode: OverwriteMode { overwrite ?? (force ? .always : .never) }
 
         func run() throws {
             if target == "-" {
@@ -56,7 +102,11 @@ extension Coffer {
             let progress = ProgressLine(output: output)
             var options = RestoreOptions()
             options.include = include
-            options.force = force
+            options.overwrite = mode
+            options.delete = delete
+            options.dryRun = dryRun
+            let log = RestoreEventLog(output: output, dryRun: dryRun, target: target)
+            options.onEvent = { log.take($0) }
             options.archiveHandler = ZipArchiveHandler()
             options.expandArchives = expand
             options.numericOwner = numericOwner
@@ -75,15 +125,22 @@ extension Coffer {
                 throw error
             }
             progress.finish()
+            if dryRun {
+                try log.finishDryRun(id: id, name: v.name, to: target, result: result)
+                for note in result.notes { Console.warn(note) }
+                return
+            }
             if output.json {
                 try JSONOutput.print(
                     RestoreJSON(
                         id: id.hex, name: v.name, to: target, files: result.files, dirs: result.directories, symlinks: result.symlinks,
-                        bytes: result.bytes, failures: result.failures.map { RestoreFailureJSON(path: $0.path, reason: $0.reason, entriesBelow: $0.entriesBelow) }))
+                        bytes: result.bytes, changes: RestoreChangesJSON(result.changes), removed: log.removed,
+                        failures: result.failures.map { RestoreFailureJSON(path: $0.path, reason: $0.reason, entriesBelow: $0.entriesBelow) }))
             } else {
                 output.say(
                     "Restored \(id.short) \(v.name) (\(Format.dateTime(v.time))) into \(target): \(result.files) file\(result.files == 1 ? "" : "s"), "
                         + "\(Format.bytes(result.bytes)), SHA-256 verified\(verify ? " and read back" : ""), in \(Format.duration(progress.elapsed))")
+                if mode != .never { output.say("  " + RestoreEventLog.totals(result.changes, dryRun: false)) }
             }
             for note in result.notes { Console.warn(note) }
             if !result.failures.isEmpty {
@@ -105,6 +162,9 @@ private struct RestoreJSON: Encodable {
     var dirs: Int
     var symlinks: Int
     var bytes: UInt64
+    var changes: RestoreChangesJSON
+    /// Paths removed by --delete.
+    var removed: [RestorePathJSON]
     var failures: [RestoreFailureJSON]
 }
 

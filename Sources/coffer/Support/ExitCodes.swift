@@ -68,7 +68,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .concurrentWriter, .locked: self = .locked
         case .interrupted: self = .interrupted
         case .vaultExists, .unsupportedFormat, .inputNotFound, .inputUnreadable, .inputChanged, .io, .diskFull,
-             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .restoreRefused, .invalidArgument,
+             .versionNotFound, .ambiguousVersion, .pathNotInVersion, .destinationExists, .destinationConflicts, .restoreRefused, .invalidArgument,
              .remote, .upgradeUnfinished:
             self = .failure
         }

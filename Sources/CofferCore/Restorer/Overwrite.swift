@@ -108,6 +108,8 @@ final class OverwriteGate {
 
     /// Archives are restored expanded (their place is a folder).
     private let expandArchives: Bool
+    /// Owners and extended attributes to compare and set (format 2); mode and times only otherwise.
+    var metadata = RestoreMetadata.plain
 
     init(
         target: RestoreFolder?, mode: OverwriteMode, dryRun: Bool, delete: Bool, expandArchives: Bool, patterns: IncludePatterns?,
@@ -205,7 +207,7 @@ final class OverwriteGate {
         case .ifNewer where !newer: return .skipNewer
         case .ifChanged where kind != S_IFDIR:
             guard try identical(item, st) else { return .replace }
-            return metadataDiffers(e, st) ? .fixMetadata : .skipIdentical
+            return try metadataDiffers(item, st) ? .fixMetadata : .skipIdentical
         default:
             guard kind == S_IFDIR else { return .replace }
             // A folder where the version has something else: only --delete removes a folder.
@@ -240,15 +242,34 @@ final class OverwriteGate {
         }
     }
 
-    /// Whether the mode or mtime of an identical entry differ from the version's (a link has no
-    /// mode of its own; a hard link's are its first name's).
-    private func metadataDiffers(_ e: VersionEntry, _ st: stat) -> Bool {
+    /// Whether the mode, mtime, owner (as root) or a stored extended attribute of an identical
+    /// entry differ from the version's (a link has no mode of its own; a hard link's are its
+    /// first name's). Attributes on disk that the version lacks are left alone.
+    private func metadataDiffers(_ item: RestoreItem, _ st: stat) throws -> Bool {
+        let e = item.entry
         switch e.type {
         case .hardlink: return false
         case .symlink: break
         default: if UInt32(st.st_mode) & 0o7777 != e.mode & 0o7777 { return true }
         }
-        return Int64(st.st_mtim.tv_sec) != e.mtimeSeconds || Int64(st.st_mtim.tv_nsec) != Int64(e.mtimeNanoseconds)
+        if Int64(st.st_mtim.tv_sec) != e.mtimeSeconds || Int64(st.st_mtim.tv_nsec) != Int64(e.mtimeNanoseconds) { return true }
+        guard metadata.formatTwo else { return false }
+        if metadata.isRoot, let (u, g) = metadata.owner(e), st.st_uid != u || st.st_gid != g { return true }
+        guard !e.xattrs.isEmpty else { return false }
+        let dir = try parent(of: item.place)
+        defer { close(dir) }
+        // No *xattrat call before Linux 6.13: the l-form through the folder's descriptor.
+        let path = Array("/proc/self/fd/\(dir)/".utf8) + item.place.name
+        return path.withCName { cpath in
+            e.xattrs.contains { x in
+                if metadata.isRoot == false, x.name.starts(with: Array("security.".utf8)) || x.name.starts(with: Array("trusted.".utf8)) {
+                    return false  // cannot be set here: not a difference to fix
+                }
+                var value = [UInt8](repeating: 0, count: x.value.count + 1)
+                let n = x.name.withCName { name in value.withUnsafeMutableBytes { lgetxattr(cpath, name, $0.baseAddress, $0.count) } }
+                return n != x.value.count || !value.prefix(n).elementsEqual(x.value)
+            }
+        }
     }
 
     /// The folder holding `place`, opened without creating anything.
@@ -299,12 +320,16 @@ final class OverwriteGate {
         return Array(buffer.prefix(n))
     }
 
-    /// Sets the mode and mtime of an identical entry in place (its content is not written),
-    /// never following a link. (Owners and extended attributes, once restored, are set here too.)
+    /// Sets the owner, mode, stored extended attributes and mtime of an identical entry in
+    /// place (its content is not written), never following a link.
     private func fixMetadata(_ item: RestoreItem) throws {
         let e = item.entry, place = item.place
         let dir = try parent(of: place)
         defer { close(dir) }
+        if metadata.formatTwo {
+            try metadata.apply(in: dir, name: place.name, e, display: self.display(place))
+            return
+        }
         var times = [timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds)),
                      timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds))]
         if e.type != .symlink, place.name.withCName({ fchmodat(dir, $0, mode_t(e.mode & 0o7777), AT_SYMLINK_NOFOLLOW) }) != 0 {

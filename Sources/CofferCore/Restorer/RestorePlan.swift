@@ -42,14 +42,15 @@ extension Vault {
     /// ``RestoreOptions/onEvent`` and counted in ``RestoreResult/changes``, without writing,
     /// creating (not even the target) or removing anything. A missing target is empty.
     func dryRunRestore(
-        _ versionID: ObjectID, root: String, patterns: IncludePatterns?, standIns: Set<[UInt8]>, options: RestoreOptions,
-        walk: () throws -> VersionWalker
+        _ versionID: ObjectID, root: String, patterns: IncludePatterns?, standIns: Set<[UInt8]>, metadata: RestoreMetadata,
+        options: RestoreOptions, walk: () throws -> VersionWalker
     ) throws -> RestoreResult {
         var st = stat()
         let target = stat(root, &st) == 0 ? try RestoreFolder(path: root, force: options.overwrite != .never) : nil
         let gate = OverwriteGate(
             target: target, mode: options.overwrite, dryRun: true, delete: options.delete, expandArchives: options.expandArchives,
             patterns: patterns, standIns: standIns, report: options.onEvent)
+        gate.metadata = metadata
         let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
         var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
         while let (e, standIn) = try selected.next() {

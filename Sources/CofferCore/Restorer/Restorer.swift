@@ -123,8 +123,9 @@ extension Vault {
                 throw CofferError.pathNotInVersion(path: options.include.joined(separator: ", "), version: versionID.short)
             }
         }
+        let metadata = RestoreMetadata(formatTwo: formatTwo, numericOwner: options.numericOwner)
         if options.dryRun {
-            return try dryRunRestore(versionID, root: root, patterns: patterns, standIns: standIns, options: options, walk: walk)
+            return try dryRunRestore(versionID, root: root, patterns: patterns, standIns: standIns, metadata: metadata, options: options, walk: walk)
         }
         let target = try RestoreFolder(path: root, force: options.overwrite != .never)
 
@@ -133,11 +134,11 @@ extension Vault {
             try refuseConflicts(versionID, target: target, patterns: patterns, options: options, walk: walk)
         }
 
-        let metadata = RestoreMetadata(formatTwo: formatTwo, numericOwner: options.numericOwner)
         let run = RestoreRun(vault: self, target: target, versionID: versionID, options: options, total: total, metadata: metadata)
         let gate = OverwriteGate(
             target: target, mode: options.overwrite, dryRun: false, delete: options.delete, expandArchives: options.expandArchives,
             patterns: patterns, standIns: standIns, report: options.onEvent)
+        gate.metadata = metadata
         let selected = SelectedEntries(try walk(), patterns: patterns, standIns: standIns)
         var stack = RestoreStack(root: root, versionID: versionID, expandArchives: options.expandArchives)
         while let (e, standIn) = try selected.next() {

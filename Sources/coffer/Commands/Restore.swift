@@ -26,8 +26,31 @@ extension Coffer {
 
         @Option(
             name: .customLong("include"),
-            help: ArgumentHelp("Only paths matching this shell pattern, or under a matching folder (repeatable).", valueName: "pattern"))
+            help: ArgumentHelp(
+                "Only paths matching this pattern, or under a matching folder (repeatable; * ? [a-z] \\ within a name, ** across folders, leading / anchors at the version's root, leading ! takes back).",
+                valueName: "pattern"))
         var include: [String] = []
+
+        @Option(help: ArgumentHelp("Leave out paths matching this pattern, and everything under a matching folder (repeatable).", valueName: "pattern"))
+        var exclude: [String] = []
+
+        @Option(help: ArgumentHelp("Like --include, ignoring case (repeatable).", valueName: "pattern"))
+        var iinclude: [String] = []
+
+        @Option(help: ArgumentHelp("Like --exclude, ignoring case (repeatable).", valueName: "pattern"))
+        var iexclude: [String] = []
+
+        @Option(
+            name: .customLong("include-file"),
+            help: ArgumentHelp("Include patterns from a file, one per line; blank lines and lines starting with # are ignored (repeatable).", valueName: "file"),
+            completion: .file())
+        var includeFile: [String] = []
+
+        @Option(
+            name: .customLong("exclude-file"),
+            help: ArgumentHelp("Exclude patterns from a file, one per line, as --include-file (repeatable).", valueName: "file"),
+            completion: .file())
+        var excludeFile: [String] = []
 
         @Flag(help: "Overwrite existing files.")
         var force = false
@@ -37,12 +60,13 @@ extension Coffer {
 
         func run() throws {
             Interrupt.beginCooperative()
+            let patterns = try patternLists()
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
             let v = try vault.version(id)
             let progress = ProgressLine(output: output)
             var options = RestoreOptions()
-            options.include = include
+            options.patterns = patterns
             options.force = force
             options.archiveHandler = ZipArchiveHandler()
             options.expandArchives = expand
@@ -72,6 +96,30 @@ extension Coffer {
             }
             for note in result.notes { Console.warn(note) }
         }
+    }
+}
+
+extension Coffer.Restore {
+    /// The pattern options as bytes, each list in the order given, a file's patterns after the
+    /// options'; checked before the vault is opened.
+    func patternLists() throws -> RestorePatternLists {
+        func file(_ path: String) throws -> [[UInt8]] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure.usage("cannot read pattern file \(TerminalText.escape(path))")
+            }
+            return PatternSet.lines(of: Array(data))
+        }
+        var lists = RestorePatternLists()
+        lists.include = include.map { Array($0.utf8) } + (try includeFile.flatMap(file))
+        lists.exclude = exclude.map { Array($0.utf8) } + (try excludeFile.flatMap(file))
+        lists.iinclude = iinclude.map { Array($0.utf8) }
+        lists.iexclude = iexclude.map { Array($0.utf8) }
+        do {
+            try lists.validate()
+        } catch CofferError.invalidArgument(let message) {
+            throw CommandFailure.usage(message)
+        }
+        return lists
     }
 }
 

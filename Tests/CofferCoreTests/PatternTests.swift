@@ -236,6 +236,38 @@ import Testing
         #expect(s2 <= 400 * 2 * (41 + 1) + 10, "\(s2) steps")
     }
 
+    /// The fast matchers agree with the slow references (a table per component; restic's `**`
+    /// expansion) on random patterns and paths over a small alphabet.
+    @Test func fastMatchersAgreeWithTheReferences() throws {
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            return Int(x % UInt64(n))
+        }
+        let pieces = ["a", "b", "*", "?", "[ab]", "[!a]", "/", "**/", "/**", "\\*"]
+        let pathPieces: [[UInt8]] = [[0x61], [0x62], [0x2A], [0x2F], [0xC3, 0xA9], [0xE9]]
+        var checked = 0, matched = 0, components = 0
+        for _ in 0..<3000 {
+            let text = (0..<(1 + next(6))).map { _ in pieces[next(pieces.count)] }.joined()
+            guard let p = try? GlobPattern(text) else { continue }
+            let path = (0..<(1 + next(8))).flatMap { _ in pathPieces[next(pathPieces.count)] }
+            let prepared = PatternPath(path, folded: false)
+            var steps = 0
+            let fast = p.matches(prepared, steps: &steps)
+            #expect(fast == p.referenceMatches(prepared), "\(text) on \(TerminalText.escape(bytes: path))")
+            for case .glob(let g) in p.parts {
+                for c in prepared.components {
+                    #expect(g.matches(c, steps: &steps) == g.referenceMatches(c), "\(text) component")
+                    components += 1
+                }
+            }
+            checked += 1
+            if fast { matched += 1 }
+        }
+        #expect(checked > 2000 && matched > 200 && matched < checked - 200, "\(checked) checked, \(matched) matched")
+        #expect(components > 2000)
+    }
+
     @Test func patternFileLines() {
         let file = Self.b("# comment\n\n  *.csv  \r\n!keep.csv\n\t\n#x\n/a b\n")
         #expect(PatternSet.lines(of: file) == [Self.b("*.csv"), Self.b("!keep.csv"), Self.b("/a b")])

@@ -94,3 +94,6 @@ struct RestorePatterns {
         return true
     }
 }
+
+/// The name restore's selection had when it held `--include` patterns only.
+typealias IncludePatterns = RestorePatterns

@@ -6,7 +6,7 @@ import PackageDescription
 /// One executable per parser; `Fuzz/Corpus/<name without "fuzz-">/` is its seed corpus.
 let fuzzTargets = [
     "fuzz-keyslot", "fuzz-config", "fuzz-pack-header", "fuzz-index", "fuzz-version", "fuzz-head", "fuzz-lock",
-    "fuzz-meta-envelope", "fuzz-zip", "fuzz-csv", "fuzz-path", "fuzz-tree", "fuzz-dictionary",
+    "fuzz-meta-envelope", "fuzz-zip", "fuzz-csv", "fuzz-path", "fuzz-tree", "fuzz-dictionary", "fuzz-pattern",
 ]
 
 let package = Package(

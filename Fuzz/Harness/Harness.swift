@@ -282,6 +282,60 @@ public enum Harness {
         }
     }
 
+    // MARK: - fuzz-pattern
+
+    /// Input: byte `f` (bit 0: ignore case), then a pattern, then (after a NUL, if any) a path;
+    /// without a NUL the pattern is also the path.
+    /// - compiling fails only with a `PatternError` naming the pattern;
+    /// - the matcher's comparisons stay within 6 × (path bytes + 1) × (pattern bytes + 1);
+    /// - each component match agrees with a table reference, the whole match with restic's
+    ///   `**` expansion (patterns with at most three `**`), a one-pattern set with the pattern
+    ///   (never, when negated);
+    /// - a pattern that matches a path matches what is below it, and, when not anchored, the
+    ///   path below another folder; a pattern that matches something below a path it does not
+    ///   match says a child may match.
+    public static func pattern(_ input: [UInt8]) {
+        guard let flags = input.first else { return }
+        let rest = Array(input.dropFirst())
+        let pattern: [UInt8], path: [UInt8]
+        if let z = rest.firstIndex(of: 0) {
+            pattern = Array(rest[..<z])
+            path = Array(rest[(z + 1)...])
+        } else {
+            (pattern, path) = (rest, rest)
+        }
+        let ci = flags & 1 == 1
+        func outcome(_ path: [UInt8]) -> FuzzingEntryPoints.PatternOutcome? {
+            do {
+                return try FuzzingEntryPoints.pattern(pattern, caseInsensitive: ci, path: path)
+            } catch let e as PatternError {
+                expect(e.pattern == pattern, "pattern error names \(e.pattern), not the pattern")
+                return nil
+            } catch {
+                expect(false, "pattern threw \(type(of: error)) instead of PatternError: \(error)")
+                return nil
+            }
+        }
+        guard let o = outcome(path) else { return }
+        let bound = 6 * (path.count + 1) * (pattern.count + 1) + 16
+        expect(o.steps <= bound, "pattern: \(o.steps) steps, more than \(bound)")
+        expect(o.componentsAgree, "pattern: a component match differs from the table reference")
+        if let r = o.reference { expect(r == o.matches, "pattern: matcher says \(o.matches), restic's expansion \(r)") }
+        let negated = pattern.first == UInt8(ascii: "!")
+        expect(o.setMatches == (o.matches && !negated), "pattern: the one-pattern set says \(o.setMatches)")
+        let below = path + Array("/z".utf8)
+        guard let b = outcome(below) else { expect(false, "pattern: compiled once, failed twice"); return }
+        if o.matches { expect(b.matches, "pattern: matches a path but not what is below it") }
+        if b.matches && !o.matches && path.contains(where: { $0 != 0x2F }) {
+            expect(o.childMayMatch, "pattern: matches below a path whose child match is false")
+        }
+        let anchored = (negated ? pattern.dropFirst() : pattern[...]).first == 0x2F
+        if o.matches && !anchored {
+            guard let u = outcome(Array("q/".utf8) + path) else { return }
+            expect(u.matches, "pattern: not anchored, but no match one folder deeper")
+        }
+    }
+
     // MARK: - fuzz-meta-envelope
 
     /// Input, first byte `k`:

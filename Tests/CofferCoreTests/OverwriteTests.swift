@@ -255,6 +255,40 @@ import Testing
         #expect(after == before, "files keep inode, mtime and ctime")
     }
 
+    @Test func ifChangedGivesAnIdenticalFileItsStoredOwnerAndAttributesInPlace() throws {
+        let fx = try T.vault()
+        let src = T.scratch("src") + "/tree"
+        T.write(src + "/f", Array("same bytes".utf8))
+        let asRoot = geteuid() == 0
+        if asRoot { #expect(chown(src + "/f", 1234, 5678) == 0) }
+        let value = Array("stored".utf8)
+        guard ScanFS.setXattr(src + "/f", Array("user.note".utf8), value) == 0 else {
+            print("skipped: this file system has no user.* extended attributes")
+            return
+        }
+        let id = try fx.vault.seal([src]).id
+        let target = T.scratch("t")
+        try fx.vault.restore(id, to: target)
+        let f = target + "/tree/f"
+        // The content stays identical; the owner and the attribute change on disk.
+        if asRoot { #expect(chown(f, 0, 0) == 0) }
+        #expect(ScanFS.setXattr(f, Array("user.note".utf8), Array("changed on disk".utf8)) == 0)
+        var before = stat()
+        #expect(stat(f, &before) == 0)
+        var o = RestoreOptions()
+        o.overwrite = .ifChanged
+        let r = try fx.vault.restore(id, to: target, options: o)
+        #expect(r.files == 0 && r.bytes == 0, "the content is not written again")
+        var after = stat()
+        #expect(stat(f, &after) == 0)
+        #expect(after.st_ino == before.st_ino, "the identical file keeps its inode")
+        #expect(ScanFS.xattr(f, Array("user.note".utf8)) == value, "the stored attribute is set again")
+        if asRoot { #expect(after.st_uid == 1234 && after.st_gid == 5678, "the stored owner is set again") }
+        // Nothing differs any more: a second run leaves it as identical.
+        let again = try fx.vault.restore(id, to: target, options: o)
+        #expect(again.changes.skippedIdentical >= 1 && again.files == 0)
+    }
+
     // MARK: if-newer
 
     @Test func ifNewerReplacesOnlyWhatIsOlderOnDisk() throws {

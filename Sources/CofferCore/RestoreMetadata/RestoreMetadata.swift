@@ -157,6 +157,24 @@ final class RestoreMetadata: @unchecked Sendable {
         _ = name.withCName { utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }
     }
 
+    /// Whether a stored extended attribute of `e` that this process can set is missing or has
+    /// another value on the entry `name` in `dir` (not followed). Attributes the version lacks
+    /// are not compared.
+    func attributesDiffer(in dir: Int32, name: [UInt8], _ e: VersionEntry) -> Bool {
+        guard formatTwo && !e.xattrs.isEmpty else { return false }
+        // No *xattrat call before Linux 6.13: the l-form through the folder's descriptor.
+        let path = Array("/proc/self/fd/\(dir)/".utf8) + name
+        return path.withCName { cpath in
+            e.xattrs.contains { x in
+                let privileged = x.name.starts(with: Array("security.".utf8)) || x.name.starts(with: Array("trusted.".utf8))
+                if privileged && !isRoot { return false }  // cannot be set here: nothing to fix
+                var value = [UInt8](repeating: 0, count: x.value.count + 1)
+                let n = x.name.withCName { attr in value.withUnsafeMutableBytes { lgetxattr(cpath, attr, $0.baseAddress, $0.count) } }
+                return n != x.value.count || !value.prefix(max(n, 0)).elementsEqual(x.value)
+            }
+        }
+    }
+
     static func times(_ e: VersionEntry) -> [timespec] {
         let t = timespec(tv_sec: Int(e.mtimeSeconds), tv_nsec: Int(e.mtimeNanoseconds))
         return [t, t]

@@ -258,18 +258,7 @@ final class OverwriteGate {
         guard !e.xattrs.isEmpty else { return false }
         let dir = try parent(of: item.place)
         defer { close(dir) }
-        // No *xattrat call before Linux 6.13: the l-form through the folder's descriptor.
-        let path = Array("/proc/self/fd/\(dir)/".utf8) + item.place.name
-        return path.withCName { cpath in
-            e.xattrs.contains { x in
-                if metadata.isRoot == false, x.name.starts(with: Array("security.".utf8)) || x.name.starts(with: Array("trusted.".utf8)) {
-                    return false  // cannot be set here: not a difference to fix
-                }
-                var value = [UInt8](repeating: 0, count: x.value.count + 1)
-                let n = x.name.withCName { name in value.withUnsafeMutableBytes { lgetxattr(cpath, name, $0.baseAddress, $0.count) } }
-                return n != x.value.count || !value.prefix(n).elementsEqual(x.value)
-            }
-        }
+        return metadata.attributesDiffer(in: dir, name: item.place.name, e)
     }
 
     /// The folder holding `place`, opened without creating anything.

@@ -1,63 +1,22 @@
 import Foundation
 
-/// `restore --include`: which paths a restore selects, decided on their bytes.
-///
-/// A path is selected when it, or one of its ancestors, matches one of the shell patterns
-/// (`fnmatch` without flags, so `*` also matches `/`); the folders above a selected path are
-/// restored with it. Patterns and paths are compared component-wise as bytes, empty pattern
-/// components dropped (`a//b/` is `a/b`).
-struct IncludePatterns {
-    /// NUL-terminated patterns, without empty components.
-    private let patterns: [[UInt8]]
-
-    /// Nil when `include` is empty (everything is selected).
-    init?(_ include: [String]) {
-        guard !include.isEmpty else { return nil }
-        let slash = RelativePath.slash
-        patterns = include.map { Array(Array($0.utf8).split(separator: slash).joined(separator: [slash])) + [0] }
-    }
-
-    /// Whether `path` or one of its ancestors matches a pattern.
-    func matches(_ path: [UInt8]) -> Bool {
-        let slash = RelativePath.slash
-        // Every prefix that ends at a component boundary, NUL-terminated, shortest first.
-        var prefix: [UInt8] = []
-        prefix.reserveCapacity(path.count + 1)
-        var i = 0
-        while i <= path.count {
-            if i == path.count || path[i] == slash {
-                prefix.append(0)
-                let hit = patterns.contains { pattern in
-                    pattern.withUnsafeBufferPointer { p in
-                        prefix.withUnsafeBufferPointer { s in
-                            p.withMemoryRebound(to: CChar.self) { p in
-                                s.withMemoryRebound(to: CChar.self) { s in fnmatch(p.baseAddress!, s.baseAddress!, 0) == 0 }
-                            }
-                        }
-                    }
-                }
-                if hit { return true }
-                prefix.removeLast()
-                if i == path.count { break }
-            }
-            prefix.append(path[i])
-            i += 1
-        }
-        return false
-    }
-}
-
 /// The entries of a walk a restore selects, streamed in walk order: with no patterns, all of
-/// them; else those ``IncludePatterns`` selects, each preceded by the listed entries above it
+/// them; else those ``RestorePatterns`` selects, each preceded by the listed entries above it
 /// not yet returned (its folders). Holds the entries above the current one, never the listing.
+/// A folder the patterns rule out whole (``RestorePatterns/mayHaveSelectedChildren(_:)``) is
+/// skipped, unless a stand-in lies inside it: then only the stand-in is returned from it.
 ///
 /// Entries whose paths are in `standIns` (the first names of selected hard links, when they
 /// are not selected themselves) are returned too, flagged, so the restore can write their
 /// content at the hard link's place.
 final class SelectedEntries {
     private let walker: VersionWalker
-    private let patterns: IncludePatterns?
+    private let patterns: RestorePatterns?
     private let standIns: Set<[UInt8]>
+    /// The folders above the stand-ins, which the walk must enter.
+    private let standInFolders: Set<[UInt8]>
+    /// A folder ruled out whole but entered for a stand-in: nothing below it is selected.
+    private var ruledOut: [UInt8]?
     /// The listed entries above the current one, outermost first, and whether each was returned.
     private var above: [(path: [UInt8], entry: VersionEntry, returned: Bool)] = []
     /// Entries to return before pulling the walker again (reversed: popped from the end).
@@ -65,10 +24,15 @@ final class SelectedEntries {
     /// Whether any entry was selected.
     private(set) var selectedAny = false
 
-    init(_ walker: VersionWalker, patterns: IncludePatterns?, standIns: Set<[UInt8]> = []) {
+    init(_ walker: VersionWalker, patterns: RestorePatterns?, standIns: Set<[UInt8]> = []) {
         self.walker = walker
         self.patterns = patterns
         self.standIns = standIns
+        var folders = Set<[UInt8]>()
+        for path in standIns {
+            for k in path.indices where path[k] == RelativePath.slash { folders.insert(Array(path[..<k])) }
+        }
+        standInFolders = folders
     }
 
     /// The next entry, with `standIn` set for an unselected first name of a hard link.
@@ -80,7 +44,8 @@ final class SelectedEntries {
                 return (e, false)
             }
             while let last = above.last, !ListedEntries.isBelow(e.pathBytes, last.path) { above.removeLast() }
-            if patterns.matches(e.pathBytes) {
+            if let r = ruledOut, !ListedEntries.isBelow(e.pathBytes, r) { ruledOut = nil }
+            if ruledOut == nil && patterns.matches(e.pathBytes) {
                 selectedAny = true
                 var out: [(VersionEntry, Bool)] = []
                 for k in above.indices where !above[k].returned {
@@ -95,6 +60,9 @@ final class SelectedEntries {
             }
             above.append((e.pathBytes, e, false))
             if standIns.contains(e.pathBytes) { return (e, true) }
+            if ruledOut == nil && e.type == .directory && !patterns.mayHaveSelectedChildren(e.pathBytes) {
+                if standInFolders.contains(e.pathBytes) { ruledOut = e.pathBytes } else { walker.skipChildren() }
+            }
         }
         return nil
     }

@@ -3,9 +3,11 @@ import Foundation
 
 /// How to restore.
 public struct RestoreOptions: Sendable {
-    /// Only entries whose path matches one of these shell patterns (`fnmatch`), or lies under a
-    /// matching folder, are restored; empty means everything.
+    /// Include patterns (``GlobPattern``), before those of `patterns.include`: only entries
+    /// that match one, or lie under a matching folder, are restored; empty means everything.
     public var include: [String] = []
+    /// Include and exclude patterns as bytes (``RestorePatterns`` says what they select).
+    public var patterns = RestorePatternLists()
     /// What to do where something already exists (``OverwriteMode``); a link is replaced, never followed.
     public var overwrite = OverwriteMode.never
     /// `--force`: the same as ``overwrite`` `.always`.
@@ -96,7 +98,7 @@ extension Vault {
     ) throws -> RestoreResult {
         let root = Walker.absolute(destination)
         try checkDelete(options, root: root)
-        let patterns = IncludePatterns(options.include)
+        let patterns = try RestorePatterns(options)
         var total: UInt64 = 0
         // First names of selected hard links that are not selected themselves: their content is
         // written at the hard link's place.
@@ -114,13 +116,13 @@ extension Vault {
                     }
                     total = total.addingReportingOverflow(e.size).overflow ? UInt64.max : total + e.size
                 case .hardlink:
-                    if let patterns, !patterns.matches(e.hardlinkTargetBytes) { standIns.insert(e.hardlinkTargetBytes) }
+                    if let patterns, !patterns.selects(e.hardlinkTargetBytes) { standIns.insert(e.hardlinkTargetBytes) }
                 default:
                     break
                 }
             }
-            if patterns != nil && !selected.selectedAny {
-                throw CofferError.pathNotInVersion(path: options.include.joined(separator: ", "), version: versionID.short)
+            if let patterns, patterns.hasIncludes, !selected.selectedAny {
+                throw CofferError.pathNotInVersion(path: patterns.includeText, version: versionID.short)
             }
         }
         let metadata = RestoreMetadata(formatTwo: formatTwo, numericOwner: options.numericOwner)

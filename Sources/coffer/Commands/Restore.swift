@@ -59,8 +59,31 @@ extension Coffer {
 
         @Option(
             name: .customLong("include"),
-            help: ArgumentHelp("Only paths matching this shell pattern, or under a matching folder (repeatable).", valueName: "pattern"))
+            help: ArgumentHelp(
+                "Only paths matching this pattern, or under a matching folder (repeatable; * ? [a-z] \\ within a name, ** across folders, leading / anchors at the version's root, leading ! takes back).",
+                valueName: "pattern"))
         var include: [String] = []
+
+        @Option(help: ArgumentHelp("Leave out paths matching this pattern, and everything under a matching folder (repeatable).", valueName: "pattern"))
+        var exclude: [String] = []
+
+        @Option(help: ArgumentHelp("Like --include, ignoring case (repeatable).", valueName: "pattern"))
+        var iinclude: [String] = []
+
+        @Option(help: ArgumentHelp("Like --exclude, ignoring case (repeatable).", valueName: "pattern"))
+        var iexclude: [String] = []
+
+        @Option(
+            name: .customLong("include-file"),
+            help: ArgumentHelp("Include patterns from a file, one per line; blank lines and lines starting with # are ignored (repeatable).", valueName: "file"),
+            completion: .file())
+        var includeFile: [String] = []
+
+        @Option(
+            name: .customLong("exclude-file"),
+            help: ArgumentHelp("Exclude patterns from a file, one per line, as --include-file (repeatable).", valueName: "file"),
+            completion: .file())
+        var excludeFile: [String] = []
 
         @Option(help: ArgumentHelp("What to do where something exists (default never; see above).", valueName: "mode"))
         var overwrite: OverwriteMode?
@@ -96,12 +119,13 @@ extension Coffer {
                 throw CommandFailure.usage("restore writes into a folder, not to stdout: use 'coffer dump VERSION [PATH]' for a tar or zip stream")
             }
             Interrupt.beginCooperative()
+            let patterns = try patternLists()
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
             let v = try vault.version(id)
             let progress = ProgressLine(output: output)
             var options = RestoreOptions()
-            options.include = include
+            options.patterns = patterns
             options.overwrite = mode
             options.delete = delete
             options.dryRun = dryRun
@@ -150,6 +174,30 @@ extension Coffer {
                 throw CommandFailure(.partial)
             }
         }
+    }
+}
+
+extension Coffer.Restore {
+    /// The pattern options as bytes, each list in the order given, a file's patterns after the
+    /// options'; checked before the vault is opened.
+    func patternLists() throws -> RestorePatternLists {
+        func file(_ path: String) throws -> [[UInt8]] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure.usage("cannot read pattern file \(TerminalText.escape(path))")
+            }
+            return PatternSet.lines(of: Array(data))
+        }
+        var lists = RestorePatternLists()
+        lists.include = include.map { Array($0.utf8) } + (try includeFile.flatMap(file))
+        lists.exclude = exclude.map { Array($0.utf8) } + (try excludeFile.flatMap(file))
+        lists.iinclude = iinclude.map { Array($0.utf8) }
+        lists.iexclude = iexclude.map { Array($0.utf8) }
+        do {
+            try lists.validate()
+        } catch CofferError.invalidArgument(let message) {
+            throw CommandFailure.usage(message)
+        }
+        return lists
     }
 }
 

@@ -20,6 +20,17 @@ public struct SealOptions: Sendable {
     public var archiveHandler: ArchiveHandler?
     /// Seconds to wait for another writer's lock before giving up.
     public var lockWait: Double = 0
+    /// What the walk leaves out (format 2 only).
+    public var selection = SealSelection()
+    /// Commit a version that holds no file; when false, such a seal throws ``EmptySealError``.
+    public var allowEmpty = true
+    /// Given paths that are symbolic links to folders are followed (the folder is sealed under
+    /// the link's name); the caller decides which (`link/` with a trailing slash).
+    public var followInputs: Set<String> = []
+    /// A stream sealed as one file, after the paths (format 2 only).
+    public var stream: SealStream?
+    /// Called after everything is stored and before the version is committed; throwing commits nothing.
+    public var beforeCommit: (@Sendable () throws -> Void)?
 
     public init() {}
 }
@@ -41,6 +52,8 @@ public struct SealResult: Sendable {
     /// Inputs inside the sealed folders that could not be read and are not in the version.
     public var unreadable: [String]
     public var duration: TimeInterval
+    /// Entries the selection left out (a folder left out counts once).
+    public var excluded = 0
     /// Batches the sealer handed on (format 2; tests check that small files share them).
     var batchesSent = 0
 }
@@ -61,8 +74,11 @@ extension Vault {
     private func sealLocked(_ paths: [String], options: SealOptions) throws -> SealResult {
         let started = Date()
         if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
-        guard !paths.isEmpty else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
+        guard !paths.isEmpty || options.stream != nil else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
         if format >= 2 { return try sealTrees(paths, options: options, started: started) }
+        guard options.selection.isEmpty, options.followInputs.isEmpty, options.stream == nil else {
+            throw CofferError.invalidArgument("choosing what to seal needs a format-2 vault; run coffer upgrade")
+        }
 
         // 1. Walk the inputs (nothing is written before every given path is known to exist).
         var walker = Walker()

@@ -184,6 +184,9 @@ final class Sealer: @unchecked Sendable {
         case bytes([UInt8])
         /// Part `index` of an archive, streamed by the handler's reader.
         case part(ArchiveContentReader, Int)
+        /// An open descriptor read to its end with read(2) (a pipe: standard input, a command's
+        /// output); the caller closes it.
+        case descriptor(Int32)
     }
 
     /// Reads and stores `files`. A file that cannot be opened or read gets a failure
@@ -296,6 +299,7 @@ final class Sealer: @unchecked Sendable {
         var memoryOffset = 0
         var partReader: (reader: ArchiveContentReader, index: Int)?
         var partFailure: String?
+        var sequential = false
         switch source {
         case .file(let p):
             path = p
@@ -319,15 +323,19 @@ final class Sealer: @unchecked Sendable {
         case .part(let reader, let index):
             path = entryPath
             partReader = (reader, index)
+        case .descriptor(let d):
+            path = entryPath
+            fd = d
+            sequential = true
         }
-        defer { if fd >= 0 { close(fd) } }
+        defer { if fd >= 0 && !sequential { close(fd) } }
         // A file with holes is read region by region; each hole is noted where it falls in the
         // read bytes (`zeros`). One SEEK_HOLE probe tells the other files apart (read from 0 with pread).
         var offset: UInt64 = 0
         var sparse: SparseMap?
         var region = 0
         var zeros: [Zeros] = []
-        if fd >= 0 && skipsHoles, let hole = SparseMap.firstHole(fd, size: entrySize), hole < entrySize {
+        if fd >= 0 && skipsHoles && !sequential, let hole = SparseMap.firstHole(fd, size: entrySize), hole < entrySize {
             sparse = try? SparseMap.map(fd)
         }
         func readFile(_ batch: Batch, _ max: Int) -> Int {
@@ -342,7 +350,8 @@ final class Sealer: @unchecked Sendable {
                 }
                 if region < map.data.count { count = Int(clamping: min(UInt64(max), map.data[region].upperBound - offset)) }
             }
-            let n = pread(fd, batch.buffer.baseAddress! + batch.used, count, off_t(offset))
+            let n = sequential
+                ? read(fd, batch.buffer.baseAddress! + batch.used, count) : pread(fd, batch.buffer.baseAddress! + batch.used, count, off_t(offset))
             if n > 0 { offset += UInt64(n) }
             return n
         }

@@ -26,6 +26,8 @@ extension Vault {
             var absolute: String
             var name: [UInt8]
             var stat: stat
+            /// Where the walk starts: `absolute`, or the folder a followed link leads to.
+            var walk: String
         }
         var inputs: [Input] = []
         for p in paths {
@@ -37,9 +39,13 @@ extension Vault {
             guard !inputs.contains(where: { $0.name == base }) else {
                 throw CofferError.invalidArgument("two inputs share the name '\(TerminalText.escape(bytes: base))'; seal them separately or from a common parent folder")
             }
-            inputs.append(Input(given: p, absolute: abs, name: base, stat: st))
+            var walkFrom = abs
+            if options.followInputs.contains(p), st.st_mode & S_IFMT == S_IFLNK, let real = SealInputs.folderBehindLink(abs) {
+                walkFrom = real
+            }
+            inputs.append(Input(given: p, absolute: abs, name: base, stat: st, walk: walkFrom))
         }
-        let name = options.name ?? Walker.baseName(inputs[0].absolute)
+        let name = options.name ?? (inputs.first.map { Walker.baseName($0.absolute) } ?? options.stream.map { String(decoding: $0.name, as: UTF8.self) } ?? "stdin")
         guard !name.isEmpty, !name.contains("@") else { throw CofferError.invalidArgument("invalid version name '\(name)' (it may not be empty or contain '@')") }
         let absolutes = inputs.map(\.absolute)
         inputs.sort { TreeCodec.precedes($0.name, $1.name) }
@@ -74,14 +80,17 @@ extension Vault {
         let added: (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64)
         do {
             for input in inputs {
-                try walk.sealInput(absolute: input.absolute, name: input.name)
+                try walk.sealInput(absolute: input.walk, name: input.name)
             }
+            if let stream = options.stream { try walk.sealStream(stream) }
             root = try walk.finish()
             added = try sealer.finish()
         } catch {
             sealer.quiesce()  // no pack is written once the lock is released
             throw error
         }
+        if !options.allowEmpty && walk.stats.files == 0 { throw EmptySealError(excluded: walk.excluded) }
+        try options.beforeCommit?()
         var stats = walk.stats
         stats.bytesRead += sealer.bytesRead
         stats.addedChunks = added.chunks
@@ -111,6 +120,7 @@ extension Vault {
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
         var result = SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
         result.batchesSent = sealer.batchesSent
+        result.excluded = walk.excluded
         return result
     }
 }
@@ -125,6 +135,10 @@ final class TreeSealWalk {
     var notes: [String] = []
     var unreadable: [String] = []
     var stats = VersionStats()
+    /// Entries the selection left out (a folder once).
+    var excluded = 0
+    /// The device of the given path being walked (for `oneFileSystem`).
+    private var inputDevice: UInt64 = 0
 
     // The parent version, in lockstep.
     private var parent: VersionWalker?
@@ -143,6 +157,8 @@ final class TreeSealWalk {
     private var queueHead = 0
     private var nextStream = 0
     private let results = StreamResults()
+    /// Streams of unknown size (their read size is not a change).
+    private var unsized: Set<Int> = []
 
     init(vault: Vault, options: SealOptions, sealer: Sealer, storedPacks: Set<ObjectID>, parent: VersionWalker?) {
         self.vault = vault
@@ -172,7 +188,28 @@ final class TreeSealWalk {
         defer { close(fd) }
         // "/" is captured as "." of itself.
         let component = root ? Array(".".utf8) : Array(Paths.lastComponent(absolute).utf8)
-        try visit(folder: fd, name: component, path: name, absolute: Array(absolute.utf8))
+        try visit(folder: fd, name: component, path: name, absolute: Array(absolute.utf8), input: true)
+    }
+
+    /// Seals a stream as one file at `stream.name` (no parent content is reused: it is read whole).
+    func sealStream(_ stream: SealStream) throws {
+        guard TreeCodec.isValidName(stream.name) else {
+            throw CofferError.invalidArgument("cannot seal standard input as '\(TerminalText.escape(bytes: stream.name))': not a file name that can be restored safely")
+        }
+        let now = Date().timeIntervalSince1970
+        let m = EntryMetadata(
+            type: .file, mode: 0o644, uid: getuid(), gid: getgid(), user: scanner.userName(getuid()), group: scanner.groupName(getgid()),
+            mtimeSeconds: Int64(now), mtimeNanoseconds: UInt32((now - now.rounded(.down)) * 1e9), ctimeSeconds: 0, ctimeNanoseconds: 0,
+            inode: 0, device: 0, nlink: 1, size: 0, blocks: 0, rdev: 0, linkTarget: [], xattrs: [])
+        let e = TreeSealWalk.entry(from: m, path: stream.name)
+        _ = try parentEntry(for: stream.name)
+        let i = nextStream
+        nextStream += 1
+        unsized.insert(i)
+        queue.append((e, i, "-", nil))
+        // The size is unknown: the chunk sizes of a large file.
+        try sealer.stream(i, Sealer.Input(source: .descriptor(stream.descriptor), path: e.displayPath, size: 1 << 32))
+        try drain()
     }
 
     /// Ends the walk: waits for the last files, feeds the last entries, closes the trees.
@@ -191,8 +228,13 @@ final class TreeSealWalk {
     }
 
     /// One entry: `name` in the open folder `folder`, stored at `path`.
-    private func visit(folder: Int32, name: [UInt8], path: [UInt8], absolute: [UInt8]) throws {
+    private func visit(folder: Int32, name: [UInt8], path: [UInt8], absolute: [UInt8], input: Bool = false) throws {
         if options.isCancelled() { throw CofferError.interrupted }
+        let selection = options.selection
+        if selection.excludesByPattern(absolute) {
+            excluded += 1
+            return
+        }
         sealer.entriesVisited? += 1
         let source = String(decoding: absolute, as: UTF8.self)
         guard path.count <= TreeCodec.maximumPath else {
@@ -213,6 +255,18 @@ final class TreeSealWalk {
             unreadable.append(source)
             return
         }
+        if input {
+            inputDevice = m.device
+        } else {
+            if selection.oneFileSystem && m.device != inputDevice && m.type != .directory {
+                excluded += 1
+                return
+            }
+            if let limit = selection.largerThan, m.type == .file, m.size > limit {
+                excluded += 1
+                return
+            }
+        }
         var e = TreeSealWalk.entry(from: m, path: path)
         // A later name of an inode already listed: a hardlink entry, nothing read.
         if let first = hardlinks.firstPath(of: m, at: path) {
@@ -228,6 +282,11 @@ final class TreeSealWalk {
             try sealFile(e, old: old, folder: folder, name: name, absolute: absolute, first: linkFirst)
         case .directory:
             try enqueue(e, source: source)
+            // Another file system mounted here: the folder is kept, empty.
+            if selection.oneFileSystem && !input && m.device != inputDevice {
+                excluded += 1
+                return
+            }
             let fd = name.withNulTerminated { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             guard fd >= 0 else {
                 note(path, "contents not sealed: \(String(cString: strerror(errno)))")
@@ -270,6 +329,11 @@ final class TreeSealWalk {
         }
         closedir(d)
         names.sort { TreeCodec.precedes($0, $1) }
+        // A folder holding an exclusion marker keeps only the marker.
+        if !options.selection.markers.isEmpty, let marker = options.selection.marker(in: fd, names: names) {
+            excluded += names.count - 1
+            names = [marker]
+        }
         let slash = UInt8(ascii: "/")
         for n in names {
             let childPath = path + [slash] + n
@@ -390,7 +454,7 @@ final class TreeSealWalk {
                     e.chunks = f.chunks
                     e.size = f.size
                     e.holes = f.holes
-                    if f.changed { note(e.pathBytes, "changed while it was being read") }
+                    if f.changed && !unsized.contains(stream) { note(e.pathBytes, "changed while it was being read") }
                 case .failure(let err):
                     queueHead += 1
                     lost(e, first: first)

@@ -20,7 +20,9 @@ extension Coffer {
         @OptionGroup var output: OutputOptions
 
         @Argument(help: ArgumentHelp("Files, folders or archives to seal.", valueName: "path"), completion: .file())
-        var paths: [String]
+        var paths: [String] = []
+
+        @OptionGroup(title: "Choosing what to seal") var selection: SealSelectionOptions
 
         @Option(help: "The version's name. Default: the export series when the first path is a named export (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport), else its base name.")
         var name: String?
@@ -52,10 +54,13 @@ extension Coffer {
             if let name, name.isEmpty || name.contains("@") {
                 throw ValidationError("--name may not be empty or contain '@'")
             }
+            try validateSelection()
         }
 
         func run() throws {
             Interrupt.beginCooperative()
+            let sel = try selection.selection()
+            let paths = try inputPaths()
             // Report a missing input before asking for the passphrase (the library checks again).
             for p in paths {
                 var st = stat()
@@ -78,6 +83,10 @@ extension Coffer {
             options.time = time
             options.archiveHandler = archives
             options.lockWait = lockWait
+            options.selection = sel
+            options.allowEmpty = selection.allowEmpty
+            options.followInputs = Set(paths.filter { $0.count > 1 && $0.hasSuffix("/") })
+            let command = try startStream(&options)
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).
             if let first = paths.first, let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
@@ -91,11 +100,17 @@ extension Coffer {
             let result: SealResult
             do {
                 result = try vault.seal(paths, options: options)
+            } catch let empty as EmptySealError {
+                progress.finish()
+                command?.stop()
+                throw CommandFailure(.partial, empty.description)
             } catch CofferError.interrupted {
                 progress.finish()
+                command?.stop()
                 throw CommandFailure(.interrupted, "interrupted: no version was written; the vault is unchanged")
             } catch {
                 progress.finish()
+                command?.stop()
                 throw error
             }
             progress.finish()
@@ -108,6 +123,7 @@ extension Coffer {
                 var line = "Sealed \(result.id.short) \(Console.name(v.name)) (\(Format.dateTime(v.time))): "
                 line += "\(v.stats.files) file\(v.stats.files == 1 ? "" : "s"), \(Format.bytes(v.stats.bytesRead)) read"
                 if v.stats.unchangedFiles > 0 { line += " (\(v.stats.unchangedFiles) unchanged)" }
+                if result.excluded > 0 { line += ", \(result.excluded) excluded" }
                 line += ", \(Format.bytes(v.stats.addedBytes)) added after dedup and compression, \(Format.duration(result.duration))"
                 output.say(line)
             }
@@ -127,16 +143,19 @@ private struct SealJSON: Encodable {
     var version: VersionJSON
     var durationSeconds: Double
     var unreadable: [String]
+    var excluded: Int
 
     init(_ r: SealResult) {
         version = VersionJSON(id: r.id, version: r.version)
         durationSeconds = (r.duration * 1000).rounded() / 1000
         unreadable = r.unreadable
+        excluded = r.excluded
     }
 
     enum CodingKeys: String, CodingKey {
         case durationSeconds = "duration_seconds"
         case unreadable
+        case excluded
     }
 
     func encode(to encoder: Encoder) throws {
@@ -144,5 +163,6 @@ private struct SealJSON: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(unreadable, forKey: .unreadable)
+        try c.encode(excluded, forKey: .excluded)
     }
 }

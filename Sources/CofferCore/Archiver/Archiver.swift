@@ -196,6 +196,7 @@ extension Vault {
             entries.append(e)
         }
         var added = try sealer.finish()
+        if !options.allowEmpty && stats.files == 0 { throw EmptySealError(excluded: 0) }
         stats.bytesRead += sealer.bytesRead  // plus the archives, counted above as they were read whole
         stats.addedChunks = added.chunks
         stats.addedPlainBytes = added.plainBytes

@@ -23,6 +23,15 @@ public enum SealInputs {
         return String(cString: r)
     }
 
+    /// Whether `path` ends with `/` and names a symbolic link to a folder (`docs-link/`): such a
+    /// link is followed (restic's rule), while `docs-link` seals the link itself.
+    public static func isLinkToFolderWithSlash(_ path: String) -> Bool {
+        guard path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/") else { return false }
+        var st = stat()
+        let trimmed = String(decoding: path.utf8.reversed().drop { $0 == UInt8(ascii: "/") }.reversed(), as: UTF8.self)
+        return lstat(trimmed, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK && folderBehindLink(trimmed) != nil
+    }
+
     /// The paths of a `--files-from-verbatim` file: one per line (a CR before the LF dropped),
     /// empty lines skipped, nothing else changed.
     public static func verbatimLines(_ file: [UInt8]) -> [[UInt8]] {

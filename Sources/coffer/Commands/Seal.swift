@@ -85,7 +85,7 @@ extension Coffer {
             options.lockWait = lockWait
             options.selection = sel
             options.allowEmpty = selection.allowEmpty
-            options.followInputs = Set(paths.filter { $0.count > 1 && $0.hasSuffix("/") })
+            options.followInputs = Set(paths.filter(SealInputs.isLinkToFolderWithSlash))
             let command = try startStream(&options)
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).

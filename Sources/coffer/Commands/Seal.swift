@@ -12,14 +12,15 @@ extension Coffer {
                 Each PATH is stored under its base name. Only new data is stored: chunks already \
                 in the vault cost nothing, and files unchanged since the previous version of the \
                 same name are not read again. Files that cannot be read are left out, listed on \
-                stderr and in the version's notes, and the exit status is 3. Ctrl-C stops the seal \
+                stderr and in the version's notes, and the exit status is 3; so is it when nothing would be \
+                stored (no version is written; --allow-empty writes it). Ctrl-C stops the seal \
                 without writing a version (exit status 130).
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
 
-        @Argument(help: ArgumentHelp("Files, folders or archives to seal.", valueName: "path"), completion: .file())
+        @Argument(help: ArgumentHelp("Files, folders or archives to seal (a link to a folder written link/ is followed); with --stdin-from-command, the command and its arguments.", valueName: "path"), completion: .file())
         var paths: [String] = []
 
         @OptionGroup(title: "Choosing what to seal") var selection: SealSelectionOptions

@@ -8,7 +8,7 @@ import Foundation
 ///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
 ///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-///     coffer-bench init-lowkdf --vault DIR [--format N]
+///     coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…,max:MIN/AVG/MAX]
 ///     coffer-bench trees --dir DIR [--files N] [--folders F]
 ///     coffer-bench scan --dir DIR [--reps R]
 ///     coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
@@ -32,7 +32,7 @@ struct CofferBench {
         case "primitives":
             Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
         case "init-lowkdf":
-            initLowKDF(path: opts.require("--vault"), format: Int(opts.value("--format") ?? String(VaultConfig.currentFormat))!)
+            initLowKDF(path: opts.require("--vault"), format: Int(opts.value("--format") ?? String(VaultConfig.currentFormat))!, tiers: opts.value("--tiers"))
         case "trees":
             TreeSealBench.run(dir: opts.require("--dir"), files: Int(opts.value("--files") ?? "20000")!, folders: Int(opts.value("--folders") ?? "20")!)
         case "scan":
@@ -52,13 +52,30 @@ struct CofferBench {
     /// MODERATE, so `run.sh` can measure Coffer's time and memory besides the unlock. (The release
     /// `coffer` offers no weak KDF, and opens such a vault like any other.) Passphrase: $COFFER_PASSPHRASE.
     /// `--format 1` makes a format-1 vault (the scale benchmark's comparison with the old trees).
-    static func initLowKDF(path: String, format: Int) {
+    /// `--tiers MAX:MIN/AVG/MAX,…` (sizes in bytes, the last MAX `max`): other chunk tiers than the
+    /// defaults, to measure them with one build.
+    static func parseTiers(_ spec: String) -> [ChunkTier]? {
+        var out: [ChunkTier] = []
+        for part in spec.split(separator: ",") {
+            let f = part.split(separator: ":")
+            let s = f.count == 2 ? f[1].split(separator: "/").compactMap { Int($0) } : []
+            guard f.count == 2, s.count == 3, let limit = f[0] == "max" ? UInt64.max : UInt64(f[0]) else { return nil }
+            out.append(ChunkTier(maxFileSize: limit, sizes: ChunkSizes(min: s[0], average: s[1], max: s[2])))
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    static func initLowKDF(path: String, format: Int, tiers: String?) {
         guard let p = ProcessInfo.processInfo.environment["COFFER_PASSPHRASE"], !p.isEmpty else {
             FileHandle.standardError.write(Data("init-lowkdf: set COFFER_PASSPHRASE\n".utf8)); exit(64)
         }
         let passphrase = Array(p.utf8).withUnsafeBytes { SecureBytes(copying: $0) }
         var options = VaultOptions()
         options.kdf = .insecureTestOnly
+        if let tiers {
+            guard let t = parseTiers(tiers) else { FileHandle.standardError.write(Data("init-lowkdf: bad --tiers \(tiers)\n".utf8)); exit(64) }
+            options.tiers = t
+        }
         do {
             _ = try Vault.create(at: path, passphrase: passphrase, options: options, format: format)
         } catch {
@@ -73,7 +90,7 @@ struct CofferBench {
                    coffer-bench mutate --dir DIR --percent P [--seed S]
                    coffer-bench zipcost ZIP...
                    coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-                   coffer-bench init-lowkdf --vault DIR [--format N]
+                   coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…]
                    coffer-bench trees --dir DIR [--files N] [--folders F]
                    coffer-bench scan --dir DIR [--reps R]
                    coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]

@@ -77,9 +77,37 @@ import Testing
         #expect(second.version.stats.addedPlainBytes <= UInt64(newRows.count + 4 * tier.max))
     }
 
+    /// Format 2: a file whose first bytes do not compress is cut with the last tier's sizes; a
+    /// text file of the same size keeps its tier's; the same random file sealed again deduplicates.
+    @Test func incompressibleFilesTakeTheLargeTier() throws {
+        let f = try T.vault()
+        #expect(f.vault.format >= 2)
+        let dir = T.scratch("in") + "/tiers"
+        T.write(dir + "/random.bin", T.bytes(3 << 20, seed: 31))
+        T.write(dir + "/text.csv", Array(T.csv(rows: 40_000, seed: 32).prefix(3 << 20)))
+        let r = try f.vault.seal([dir])
+        func chunkLengths(_ name: String) throws -> [Int] {
+            let e = try #require(try f.vault.listing(r.id).first { $0.path.hasSuffix(name) })
+            return e.chunks.compactMap { f.vault.index.location(of: $0)?.plainLength }
+        }
+        let large = f.vault.config.tiers.last!.sizes
+        let small = f.vault.config.tier(forFileSize: 3 << 20)
+        #expect(small != large)
+        let random = try chunkLengths("random.bin"), text = try chunkLengths("text.csv")
+        #expect(random.count <= (3 << 20) / large.min + 1 && random.dropLast().allSatisfy { $0 >= large.min }, "\(random)")
+        #expect(text.count > (3 << 20) / small.max && text.allSatisfy { $0 <= small.max }, "\(text.count) chunks")
+        // A copy of the random file under another name adds no chunk.
+        T.write(dir + "/copy.bin", T.bytes(3 << 20, seed: 31))
+        let again = try f.vault.seal([dir])
+        #expect(again.version.stats.addedPlainBytes == 0)
+    }
+
     @Test func chunksAreSpreadOverPacksAndPacksArePadded() throws {
         var o = T.cheap
         o.packTargetSize = 1 << 20
+        // One tier: random data would otherwise take the large tier (Vault.chunkSizes) and fill
+        // a few packs with 1 MiB chunks; this test is about many small chunks.
+        o.tiers = [ChunkTier(maxFileSize: UInt64.max, sizes: ChunkSizes(min: 2 << 10, average: 8 << 10, max: 64 << 10))]
         let f = try T.vault(o)
         let dir = T.scratch("in") + "/many"
         T.write(dir + "/r.bin", T.bytes(6 << 20, seed: 21))

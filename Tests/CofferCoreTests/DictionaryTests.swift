@@ -51,6 +51,24 @@ import Testing
         #expect(report.packsRead > 0)
     }
 
+    /// Each `coffer seal` is a new process: a vault opened after the dictionary was trained must
+    /// find it in `dicts/` and use it (the format-2 tree seal once skipped that step, so only the
+    /// seal that trained the dictionary ever used it).
+    @Test func aSealAfterReopeningUsesTheDictionary() throws {
+        let f = try T.vault()
+        _ = try f.vault.seal([Self.csvFolder(f.root + "/one", files: 48, seed: 1)])
+        let dicts = try f.vault.dictionaryIDs()
+        #expect(dicts.count == 1)
+        let reopened = try f.reopen()
+        let second = try reopened.seal([Self.csvFolder(f.root + "/two", files: 24, seed: 2)]).id
+        // Every compressed chunk used the dictionary (flags 3, none zstd alone: flags 1); a short
+        // chunk the dictionary does not shrink is stored raw (flags 0), by rule.
+        let flags = try Self.flags(reopened, second)
+        #expect(flags.filter { $0 == BlobFlags.zstd | BlobFlags.dictionary }.count > flags.count / 2, "\(flags)")
+        #expect(!flags.contains(BlobFlags.zstd), "\(flags)")
+        #expect(try reopened.dictionaryIDs() == dicts, "no second dictionary trained")
+    }
+
     @Test func aTamperedDictionaryIsNamedByCheckAndRestore() throws {
         let (f, second, _, dictionary) = try Self.sealedTwice()
         let path = VaultFile.dictionary(dictionary).path

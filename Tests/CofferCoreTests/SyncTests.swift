@@ -67,6 +67,9 @@ enum S {
     static func vault() throws -> T.Fixture {
         var o = T.cheap
         o.packTargetSize = 64 << 10
+        // One tier, so the pseudo-random files below make many chunks and several packs (random
+        // data would otherwise take the large tier).
+        o.tiers = [ChunkTier(maxFileSize: UInt64.max, sizes: ChunkSizes(min: 2 << 10, average: 8 << 10, max: 64 << 10))]
         return try T.vault(o)
     }
 

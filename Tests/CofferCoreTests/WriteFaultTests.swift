@@ -321,7 +321,10 @@ struct WriteFaultTests {
     /// (the staged pipeline let its store stage go idle, not its pack writer).
     @Test("a seal interrupted while a pack is being written returns only after the write stopped")
     func interruptedSealWaitsForPackWrites() throws {
-        let lab = try CrashLab(packTarget: 4 << 20)
+        // 2 MiB packs: a pack past its target stays open while the other open pack takes what
+        // misfits it, so the first pack is written once both are full (about 5 MiB in), long before
+        // the 30 MiB file is read even on a loaded machine.
+        let lab = try CrashLab(packTarget: 2 << 20)
         let input = lab.input(seed: 81, fresh: 0)
         // A large file last: the seal is still reading it, batch after batch, while the packs of
         // the first batches are being written (each fsync slowed down).

@@ -20,6 +20,7 @@ enum TamperFileKind: String, CaseIterable, Sendable {
     case headCurrent = "head (current)"
     case headOlder = "head (older)"
     case lock = "lock"
+    case dictionary = "dictionary"
     case wholeVault = "whole vault"
 }
 
@@ -33,6 +34,10 @@ enum TamperMutationKind: String, CaseIterable, Sendable {
     case swapOther = "swap other kind"
     case copyInto = "copy into other folder"
     case putBack = "older file back"
+    /// A blob envelope pasted over another inside a pack (format 2 rows).
+    case blobMoved = "blob moved in a pack"
+    /// What only a key holder could write (format 2 rows: the checks behind the AEAD).
+    case forged = "forged with the key"
 }
 
 /// What the matrix requires of one mutation.
@@ -253,6 +258,8 @@ final class TamperLab: @unchecked Sendable {
     private(set) var format = VaultConfig.currentFormat
     /// Blobs in the packs, by type (format 2: tree and layout pieces beside data and padding).
     private(set) var blobTypes: [BlobType: Int] = [:]
+    /// Format 2: the rows of TamperFormat2 (blobs moved inside packs, the dictionary, forged heads).
+    private(set) var format2Rows: [TamperMutation] = []
 
     private init(root: String) { self.root = root }
 
@@ -276,6 +283,8 @@ final class TamperLab: @unchecked Sendable {
         let vault = try Vault.create(at: vaultPath, passphrase: Self.secret(Self.passphrase), options: o, host: "tamper-host", state: state)
         usedSlot = "keys/" + vault.keySlotID
         format = vault.format
+        // Format 2: a dictionary before the first seal, so the lab's small chunks use it.
+        if format >= 2 { try TamperFormat2.plantDictionary(vault) }
         let input = root + "/in"
         var seal = SealOptions()
         seal.host = "tamper-host"
@@ -355,10 +364,12 @@ final class TamperLab: @unchecked Sendable {
         }.sorted { $0.generation < $1.generation }
 
         // Pack regions, from each pack's header.
+        var packEntries: [String: [PackEntry]] = [:]
         for (p, bytes) in pristine where p.hasPrefix("packs/") {
             let entries = try PackFormat.readHeader(packSize: bytes.count, object: p, vaultID: vault.vaultID, keys: vault.keys) { off, len in
                 Array(bytes[off..<off + len])
             }
+            packEntries[p] = entries
             var regions: [(String, Range<Int>)] = []
             for e in entries {
                 blobTypes[e.type, default: 0] += 1
@@ -384,6 +395,10 @@ final class TamperLab: @unchecked Sendable {
         // pieces (the zips' layouts).
         #expect(format < 2 || (blobTypes[.tree, default: 0] > 0 && blobTypes[.layout, default: 0] > 0),
                 "the format-2 vault holds tree and layout pieces: \(blobTypes)")
+        if format >= 2 {
+            format2Rows = try TamperFormat2.rows(
+                vault: vault, pristine: pristine, packEntries: packEntries, prunedIndexFiles: prunedIndexFiles, pruneIndex: pruneIndex)
+        }
         let clean = evaluate()
         #expect(clean.exit == 0 && clean.exact == versions.count && clean.reclaimable == 0 && clean.notes == 0,
                 "the untouched vault is clean and restores: \(clean.message)")
@@ -425,8 +440,9 @@ final class TamperLab: @unchecked Sendable {
         copy.packRegions = packRegions
         copy.headGenerations = headGenerations
         copy.format = format
+        copy.format2Rows = format2Rows
         for (p, b) in pristine { TamperFS.write(copy.vaultPath + "/" + p, b) }
-        for d in ["packs", "index", "versions", "heads", "keys", "locks"] { try? FileManager.default.createDirectory(atPath: copy.vaultPath + "/" + d, withIntermediateDirectories: true) }
+        for d in ["packs", "index", "versions", "heads", "keys", "locks", "dicts"] { try? FileManager.default.createDirectory(atPath: copy.vaultPath + "/" + d, withIntermediateDirectories: true) }
         for (n, b) in stateFiles { TamperFS.write(copy.statePath + "/" + n, b, mode: 0o600) }
         return copy
     }
@@ -443,6 +459,7 @@ final class TamperLab: @unchecked Sendable {
         if path.hasPrefix("versions/") { return .version }
         if path.hasPrefix("heads/") { return path == headGenerations.last!.path ? .headCurrent : .headOlder }
         if path.hasPrefix("locks/") { return .lock }
+        if path.hasPrefix("dicts/") { return .dictionary }
         return .wholeVault
     }
 

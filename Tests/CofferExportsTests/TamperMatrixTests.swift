@@ -143,7 +143,7 @@ enum TamperPlan {
                 ("heads", "heads/" + Head.fileName(generation: nextGeneration, id: hash), .detected),
                 ("keys", "keys/" + hash.hex, .detected),
                 ("locks", "locks/" + String(hash.hex.prefix(32)), .detected),
-            ]
+            ] + (lab.format >= 2 ? [("dicts", "dicts/" + hash.hex, .detected)] : [])
             for (f, to, e) in targets where f != folder(p) {
                 add(p, .copyInto, .copy(p, to: to), e, "copy \(p) to \(to)")
             }
@@ -184,6 +184,8 @@ enum TamperPlan {
                 fileKind: .wholeVault, kind: .putBack, action: .replace(put: put, remove: remove), expectation: .detected,
                 label: "the whole vault as it was \(label)"))
         }
+        // Format 2: blobs moved inside packs, the dictionary, forged heads (TamperFormat2.swift).
+        out += lab.format2Rows
         return out
     }
 }

@@ -375,7 +375,8 @@ final class Sealer: @unchecked Sendable {
             }
             return n
         }
-        let chunker = Chunker(sizes: vault.config.tier(forFileSize: entrySize), table: vault.gear)
+        // The chunk sizes are chosen once the file's first bytes are in (format 2: by content too).
+        var chunker: Chunker?
         var uncut = current.used  // start of this file's bytes not yet cut
         var scanned = 0  // bytes after `uncut` the chunker has already looked at
         var eof = false
@@ -404,7 +405,12 @@ final class Sealer: @unchecked Sendable {
             let n = batch.used - freshStart
             if fd >= 0 { bytesRead += UInt64(n) }  // archives are counted whole by the caller
             let firstCut = batch.cuts.count
-            while let c = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof, scanned: &scanned) {
+            if chunker == nil {
+                chunker = Chunker(
+                    sizes: vault.chunkSizes(forFileSize: entrySize, start: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used])),
+                    table: vault.gear)
+            }
+            while let c = chunker!.nextCut(in: UnsafeRawBufferPointer(rebasing: batch.buffer[uncut..<batch.used]), isFinal: eof, scanned: &scanned) {
                 batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }
@@ -549,8 +555,10 @@ final class Sealer: @unchecked Sendable {
             let target = vault.config.packTargetSize
             for (j, k) in fresh.enumerated() {
                 let s = sealed[j]
-                let pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
-                if openPacks[pick].isFull(before: s.length, target: target) {
+                var pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
+                if let other = openPacks.pack(for: s.length, pick: pick, target: target) {
+                    pick = other
+                } else {
                     try writer.write(openPacks[pick], vault: vault)
                     openPacks[pick] = PackBuilder(capacity: packCapacity)
                 }
@@ -617,8 +625,10 @@ final class Sealer: @unchecked Sendable {
         guard !vault.index.contains(id), !pending.contains(id) else { return }
         pending.insert(id)
         let (flags, envelope) = try plain.withUnsafeBytes { try BlobCrypto.seal($0, id: id, type: type, keys: vault.keys, zstd: vault.zstd) }
-        let pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
-        if openPacks[pick].isFull(before: envelope.count, target: vault.config.packTargetSize) {
+        var pick = openPacks.count == 1 ? 0 : Int(Sodium.randomUniform(UInt32(openPacks.count)))
+        if let other = openPacks.pack(for: envelope.count, pick: pick, target: vault.config.packTargetSize) {
+            pick = other
+        } else {
             try writer.write(openPacks[pick], vault: vault)
             openPacks[pick] = PackBuilder(capacity: packCapacity)
         }

@@ -59,6 +59,9 @@ extension Vault {
                     + "their chunks were stored again. Run coffer check")
         }
 
+        // The vault's dictionary, before the sealer (which trains the first one when there is none).
+        if let note = try selectWriterDictionary() { notes.append(note) }
+
         // 2. The previous version of the same name, walked in lockstep; its stats are the progress
         // estimate (its entries, counted as the walk counts them).
         let parent = try versions().last { $0.version.name == name }

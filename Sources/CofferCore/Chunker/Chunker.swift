@@ -41,9 +41,14 @@ public struct ChunkTier: Sendable, Equatable {
     /// per-chunk overhead would dominate. Format 2 halves the small tier (4/16/128 KiB before):
     /// with a vault dictionary small chunks compress nearly as well as large ones, and the export
     /// series stored in 1.56–1.66 MB instead of 1.68–1.83 MB (three vaults each); the mixed
-    /// corpus pays about 0.5 MB of per-chunk metadata for it.
+    /// corpus pays about 0.5 MB of per-chunk metadata for it. Files of 4–16 MiB (larger than an
+    /// export's files, 1.5 MB at most in the generator's series) get 64 KiB chunks: their small
+    /// chunks cost about 200 bytes of metadata each, 8% of a compressed 8 KiB text chunk, and the
+    /// 64 KiB tier still rewrites little of a large file for a small change (Docs/FORMAT.md,
+    /// "Choosing the chunk sizes"). Incompressible files take the last tier (``Vault/chunkSizes(forFileSize:start:)``).
     public static let defaults: [ChunkTier] = [
-        ChunkTier(maxFileSize: 16 << 20, sizes: ChunkSizes(min: 2 << 10, average: 8 << 10, max: 64 << 10)),
+        ChunkTier(maxFileSize: 4 << 20, sizes: ChunkSizes(min: 2 << 10, average: 8 << 10, max: 64 << 10)),
+        ChunkTier(maxFileSize: 16 << 20, sizes: ChunkSizes(min: 16 << 10, average: 64 << 10, max: 256 << 10)),
         ChunkTier(maxFileSize: UInt64.max, sizes: ChunkSizes(min: 256 << 10, average: 1 << 20, max: 4 << 20)),
     ]
 }

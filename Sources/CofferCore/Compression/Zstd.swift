@@ -83,7 +83,7 @@ public final class Zstd: @unchecked Sendable {
         return compress(input, into: output, level: level(forChunkOf: input.count))
     }
 
-    private func looksIncompressible(_ input: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+    func looksIncompressible(_ input: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Bool {
         let sample = 4096
         guard scratch.count >= sample else { return false }
         for start in [0, (input.count / 2) & ~4095] {

@@ -134,7 +134,13 @@ struct FindCommandTests {
         let r = try s.run(["find", "wanted.txt", "--json"], environment: ["COFFER_FIND_STATS": "1"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try matches(r) == Array(repeating: ["in/d3/wanted.txt"], count: 4))
-        // Version 1 reads all 6 folders; versions 2 to 4 skip the 5 without a match each.
-        #expect(r.stderr.contains("15 folders skipped"), "\(r.stderr)")
+        // Version 1 reads all 6 folders; versions 2 to 4 take each of them from memory, the one
+        // with the match included.
+        #expect(r.stderr.contains("18 folders from memory"), "\(r.stderr)")
+        let all = try s.run(["find", "*.dat", "--json"], environment: ["COFFER_FIND_STATS": "1"])
+        #expect(try matches(all).map(\.count) == [34, 33, 32, 31], "each version's top files and the 30 in its folders")
+        let uncached = try s.run(["find", "*.dat", "--json"], environment: ["COFFER_FIND_STATS": "nocache"])
+        #expect(try matches(uncached) == (try matches(all)))
+        #expect(uncached.stderr.contains(" 0 folders from memory"), "\(uncached.stderr)")
     }
 }

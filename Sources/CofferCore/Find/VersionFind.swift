@@ -65,10 +65,12 @@ public struct FindPatterns: Sendable {
 /// What `find` looks for, over one or more versions: the entries the patterns select whose
 /// modification time lies in `[oldest, newest]`.
 ///
-/// A folder listing below which nothing was found is remembered by its path and tree piece ids
-/// (format 2): the same listing at the same path in another version is not read again. Tree
-/// pieces are content-addressed, so the same ids are the same contents, archives' layouts
-/// included; with ``members`` the archives' members are searched too.
+/// What was found below a folder listing is remembered by the folder's path and tree piece ids
+/// (format 2): the same listing at the same path in another version is not read again, its
+/// matches are given again from memory. Tree pieces are content-addressed, so the same ids are
+/// the same contents, archives' layouts included; with ``members`` the archives' members are
+/// searched too. At most ``folderLimit`` matches are remembered per folder (a folder with more
+/// is read again) and ``totalLimit`` in all.
 public final class VersionFind {
     public let patterns: FindPatterns
     /// Also search the members of archives (zips), by their paths below the archive.
@@ -81,12 +83,17 @@ public final class VersionFind {
         var pieces: [ObjectID]
     }
 
-    /// Folders (path and tree pieces) below which nothing matched.
-    private var empty = Set<FolderKey>()
-    /// Folders skipped because an earlier version's identical listing held no match.
+    /// What was found below folders (path and tree pieces), in walk order.
+    private var known: [FolderKey: [VersionEntry]] = [:]
+    private var knownMatches = 0
+    public static let folderLimit = 4_096
+    public static let totalLimit = 1 << 18
+    /// Folders whose contents came from memory: an earlier version had the same listing.
     public private(set) var foldersSkipped = 0
-    /// Entries looked at.
+    /// Entries read from the versions' listings.
     public private(set) var entriesRead = 0
+    /// Whether what was found below folders is remembered (off only to measure what that saves).
+    public var remembersFolders = true
 
     public init(patterns: FindPatterns, members: Bool = false, oldest: Date? = nil, newest: Date? = nil) {
         self.patterns = patterns
@@ -104,27 +111,34 @@ public final class VersionFind {
     }
 
     /// Walks version `id` of `vault` and calls `found` for each selected entry, in walk order.
-    /// Returns how many were found.
+    /// Returns how many were found. The entries given carry their path, type, mode, size,
+    /// times, owners and link targets, not their chunks, extended attributes or pieces.
     @discardableResult
     public func search(_ vault: Vault, version id: ObjectID, found: (VersionEntry) throws -> Void) throws -> Int {
         let walker = try vault.walker(for: id, expandArchives: members)
-        // The folders above the current entry, and whether something below each was found.
-        var open: [(key: FolderKey, found: Bool)] = []
+        // The folders above the current entry, and what was found below each (nil: too much to remember).
+        var open: [(key: FolderKey, matches: [VersionEntry]?)] = []
         var count = 0
         func close(to path: [UInt8]?) {
             while let top = open.last, path == nil || !ListedEntries.isBelow(path!, top.key.path) {
                 open.removeLast()
-                if !top.found { empty.insert(top.key) }
+                guard remembersFolders, let m = top.matches, knownMatches + m.count <= Self.totalLimit else { continue }
+                known[top.key] = m
+                knownMatches += m.count
             }
+        }
+        func report(_ e: VersionEntry) throws {
+            count += 1
+            for i in open.indices where open[i].matches != nil {
+                open[i].matches!.append(e)
+                if open[i].matches!.count > Self.folderLimit { open[i].matches = nil }
+            }
+            try found(e)
         }
         while let e = try walker.next() {
             entriesRead += 1
             close(to: e.pathBytes)
-            if selects(e) {
-                count += 1
-                for i in open.indices { open[i].found = true }
-                try found(e)
-            }
+            if selects(e) { try report(Self.light(e)) }
             guard e.type == .directory else { continue }
             if !patterns.childMayMatch(e.pathBytes) {
                 walker.skipChildren()
@@ -132,14 +146,27 @@ public final class VersionFind {
             }
             guard !e.subtree.isEmpty else { continue }
             let key = FolderKey(path: e.pathBytes, pieces: e.subtree)
-            if empty.contains(key) {
+            if let m = known[key] {
                 foldersSkipped += 1
                 walker.skipChildren()
+                for x in m { try report(x) }
                 continue
             }
-            open.append((key, false))
+            open.append((key, []))
         }
         close(to: nil)
         return count
+    }
+
+    /// `e` without what `find` does not show (chunks, extended attributes, holes, pieces, layout).
+    static func light(_ e: VersionEntry) -> VersionEntry {
+        var l = e
+        l.chunks = []
+        l.xattrs = []
+        l.holes = []
+        l.subtree = []
+        l.layoutIDs = []
+        l.archive = nil
+        return l
     }
 }

@@ -44,7 +44,11 @@ extension Coffer {
             if selection.isEmpty { chosen = all }
             for s in selection {
                 let named = all.filter { $0.version.name == s }
-                let picked = !named.isEmpty ? named : [(try vault.resolve(s), try vault.version(try vault.resolve(s)))]
+                var picked = named
+                if named.isEmpty {
+                    let id = try vault.resolve(s)
+                    picked = [(id, try vault.version(id))]
+                }
                 for p in picked where seen.insert(p.id).inserted { chosen.append(p) }
             }
             let names = Array(Set(chosen.map(\.version.name))).sorted()

@@ -24,7 +24,7 @@ struct Coffer: ParsableCommand {
             init'). A command runs with /bin/sh -c, without the passphrase variables in its \
             environment; the first line it prints is the passphrase.
 
-            GLOBAL OPTIONS: --vault, --passphrase-file, --passphrase-command, --json and -q/--quiet \
+            GLOBAL OPTIONS: --vault, --passphrase-file, --passphrase-command, --profile, --json and -q/--quiet \
             may also come before the command name (coffer --vault DIR list). -q hides progress and \
             messages, never a command's result (a listing, a diff).
 

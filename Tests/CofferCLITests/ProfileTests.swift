@@ -85,6 +85,35 @@ struct ProfileTests {
         #expect((try forget.json() as? [String: Any])?["removed"] as? Int == 0)
     }
 
+    @Test("every keep rule becomes forget's option, an untagged '' and the distinct flag included; ~/ is the home folder")
+    func keepRules() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("home/secret", s.passphrase + "\n")
+        try s.write("home/docs/a.txt", "alpha\n")
+        try s.write("home/.config/coffer/config.toml", """
+            [profiles.all]
+            vault = "\(s.vault)"
+            passphrase-file = "~/secret"
+            paths = ["~/docs"]
+            [profiles.all.keep]
+            last = "unlimited"
+            monthly = 2
+            within = "6mo"
+            tag = ["a,b", ""]
+            distinct = true
+            """)
+        let seal = try s.run(["seal", "--profile", "all", "--json"], usePassphrase: false, environment: bare)
+        #expect(seal.status == 0, "\(seal.stderr)")
+        #expect((try seal.json() as? [String: Any])?["name"] as? String == "docs")
+        let r = try s.run(["forget", "--profile", "all", "--dry-run", "--json"], usePassphrase: false, environment: bare)
+        #expect(r.status == 0, "\(r.stderr)")
+        let policy = try #require((try r.json() as? [String: Any])?["policy"] as? String)
+        for part in ["the last all", "2 monthly", "within 6mo", "tagged a,b", "'' (untagged)", "differs"] {
+            #expect(policy.contains(part), "\(part): \(policy)")
+        }
+    }
+
     @Test("XDG_CONFIG_HOME is honoured")
     func xdg() throws {
         let s = try setUp()

@@ -14,21 +14,16 @@ import TOMLKit
 /// last = 3
 /// daily = 7
 /// ```
-struct Profile: Equatable {
+struct Profile {
     var name: String
     var vault: String?
     var passphraseCommand: String?
     var passphraseFile: String?
     var paths: [String] = []
     var exclude: [String] = []
-    /// `forget`'s rules, as its options: `keep-last` → 3, …, in the order the keys are known.
-    var keep: [(option: String, value: String)] = []
-
-    static func == (a: Profile, b: Profile) -> Bool {
-        a.name == b.name && a.vault == b.vault && a.passphraseCommand == b.passphraseCommand && a.passphraseFile == b.passphraseFile
-            && a.paths == b.paths && a.exclude == b.exclude && a.keep.map(\.option) == b.keep.map(\.option)
-            && a.keep.map(\.value) == b.keep.map(\.value)
-    }
+    /// `forget`'s rules as its options, in a fixed order: (`--keep-last`, "3"), …;
+    /// (`--keep-distinct`, nil) for the flag.
+    var keep: [(option: String, value: String?)] = []
 }
 
 /// A config file that cannot be used: one line, naming the file, the line when known, and the key.
@@ -96,10 +91,10 @@ enum ProfileConfig {
                 let kk = k + [key]
                 let v = t[key]!
                 switch key {
-                case "vault": profile.vault = try string(v, kk)
+                case "vault": profile.vault = home(try string(v, kk))
                 case "passphrase-command": profile.passphraseCommand = try string(v, kk)
-                case "passphrase-file": profile.passphraseFile = try string(v, kk)
-                case "paths": profile.paths = try strings(v, kk)
+                case "passphrase-file": profile.passphraseFile = home(try string(v, kk))
+                case "paths": profile.paths = try strings(v, kk).map(home)
                 case "exclude": profile.exclude = try strings(v, kk)
                 case "keep":
                     guard let keep = v.table else { throw fail(kk, "\(quoted(kk)) must be a table") }
@@ -118,7 +113,7 @@ enum ProfileConfig {
                         case "tag": for s in try strings(r, rk) { profile.keep.append(("--keep-tag", s)) }
                         case "distinct":
                             guard let b = r.bool else { throw fail(rk, "\(quoted(rk)) must be true or false") }
-                            if b { profile.keep.append(("--keep-distinct", "")) }
+                            if b { profile.keep.append(("--keep-distinct", nil)) }
                         default:
                             if let n = r.int, n >= 0 {
                                 profile.keep.append(("--keep-\(rule)", String(n)))
@@ -144,6 +139,13 @@ enum ProfileConfig {
                 description: "no profile '\(name)' in config \(path)" + (names.isEmpty ? " (it has none)" : " (profiles: \(names.joined(separator: ", ")))"))
         }
         return found
+    }
+
+    /// `path` with a leading `~/` (or a lone `~`) replaced by `$HOME`.
+    static func home(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + path.dropFirst()
     }
 
     /// The line (from 1) where `keyPath` is defined in `text`: a `[table]` header naming it, or

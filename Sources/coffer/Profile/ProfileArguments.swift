@@ -67,7 +67,7 @@ enum ProfileArguments {
             }
         case "forget":
             if !profile.keep.isEmpty && !rest[..<optionsEnd].contains(where: { $0.hasPrefix("--keep-") }) {
-                for (o, v) in profile.keep { added += v.isEmpty ? [o] : [o, v] }
+                for (o, v) in profile.keep { added += [o] + (v.map { [$0] } ?? []) }
             }
         default:
             break

@@ -26,6 +26,7 @@ struct ProfileTests {
             last = 1
             \(extra)
             """)
+        chmod(s.path("home/.config/coffer/config.toml"), 0o644)
         return s
     }
 
@@ -103,6 +104,7 @@ struct ProfileTests {
             tag = ["a,b", ""]
             distinct = true
             """)
+        chmod(s.path("home/.config/coffer/config.toml"), 0o644)
         let seal = try s.run(["seal", "--profile", "all", "--json"], usePassphrase: false, environment: bare)
         #expect(seal.status == 0, "\(seal.stderr)")
         #expect((try seal.json() as? [String: Any])?["name"] as? String == "docs")
@@ -114,11 +116,24 @@ struct ProfileTests {
         }
     }
 
+    @Test("a config that others may write is refused: its passphrase-command would run as the user")
+    func permissions() throws {
+        let s = try setUp()
+        let config = s.path("home/.config/coffer/config.toml")
+        chmod(config, 0o666)
+        let r = try s.run(["list", "--profile", "home"], usePassphrase: false, environment: bare)
+        #expect(r.status == 64 && r.stderr.contains("writable by others (mode 666)"), "\(r.stderr)")
+        chmod(config, 0o644)
+        let ok = try s.run(["list", "--profile", "home"], usePassphrase: false, environment: bare)
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
+
     @Test("XDG_CONFIG_HOME is honoured")
     func xdg() throws {
         let s = try setUp()
         let config = try String(contentsOfFile: s.path("home/.config/coffer/config.toml"), encoding: .utf8)
         try s.write("xdg/coffer/config.toml", config.replacingOccurrences(of: "[profiles.home", with: "[profiles.xdg"))
+        chmod(s.path("xdg/coffer/config.toml"), 0o644)
         let r = try s.run(["list", "--profile", "xdg"], usePassphrase: false, environment: ["COFFER_VAULT": "", "XDG_CONFIG_HOME": s.path("xdg")])
         #expect(r.status == 0, "\(r.stderr)")
         let home = try s.run(["list", "--profile", "home"], usePassphrase: false, environment: ["COFFER_VAULT": "", "XDG_CONFIG_HOME": s.path("xdg")])

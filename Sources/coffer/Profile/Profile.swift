@@ -50,8 +50,24 @@ enum ProfileConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ProfileError(description: "no config file \(path) to read profile '\(name)' from")
         }
+        try checkOwner(path)
         guard let text = String(data: data, encoding: .utf8) else { throw ProfileError(description: "config \(path) is not UTF-8 text") }
         return try parse(text, profile: name, path: path)
+    }
+
+    /// A profile's `passphrase-command` runs as the user: the config must be theirs (or
+    /// root's) and writable by no one else, as ssh requires of its config.
+    static func checkOwner(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        if st.st_uid != getuid() && st.st_uid != 0 {
+            throw ProfileError(description: "config \(path) belongs to user \(st.st_uid), not to you: its passphrase-command would run as you; not read")
+        }
+        if st.st_mode & 0o022 != 0 {
+            throw ProfileError(
+                description: "config \(path) is writable by others (mode \(String(st.st_mode & 0o777, radix: 8))): its passphrase-command would run as you; "
+                    + "'chmod go-w \(path)' to use it")
+        }
     }
 
     /// Profile `name` from the text of a config file (`path` names it in errors). Every key of

@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Profiles (config.toml) in the command: TOML with line numbers in its errors.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The C libraries: a module map and a one-line shim each. Each is imported by exactly one Swift module.
@@ -44,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CofferCore", "CofferExports", "CMalloc", "CProcessGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // Synthetic LinkedIn export series, for the demo, tests and measurements.
         .executableTarget(name: "ExportGenerator", dependencies: ["CofferExports"], path: "Examples/ExportGenerator"),

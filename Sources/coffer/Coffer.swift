@@ -24,7 +24,7 @@ struct Coffer: ParsableCommand {
             init'). A command runs with /bin/sh -c, without the passphrase variables in its \
             environment; the first line it prints is the passphrase.
 
-            GLOBAL OPTIONS: --vault, --passphrase-file, --passphrase-command, --json and -q/--quiet \
+            GLOBAL OPTIONS: --vault, --passphrase-file, --passphrase-command, --profile, --json and -q/--quiet \
             may also come before the command name (coffer --vault DIR list). -q hides progress and \
             messages, never a command's result (a listing, a diff).
 
@@ -38,7 +38,7 @@ struct Coffer: ParsableCommand {
             Shell completions: coffer --generate-completion-script bash|zsh|fish
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Seal.self, List.self, Ls.self, Restore.self, Cat.self, Dump.self, Diff.self, Status.self, Check.self, Prune.self, Unlock.self, Forget.self, Key.self, Sync.self, Upgrade.self])
+        subcommands: [Init.self, Seal.self, List.self, Ls.self, Find.self, Stats.self, Restore.self, Cat.self, Dump.self, Diff.self, Status.self, Check.self, Prune.self, Unlock.self, Forget.self, Key.self, Sync.self, Upgrade.self])
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit status.
     static func main() {
@@ -67,6 +67,12 @@ struct Coffer: ParsableCommand {
         json = CommandLineArguments.wantsJSON(arguments)
         if let unknown = CommandLineArguments.unknownCommand(arguments) {
             fail(CommandFailure.usage(unknown))
+        }
+        // `--profile NAME`: the options the profile stands for (Profile/ProfileArguments.swift).
+        do { arguments = try ProfileArguments.expand(arguments) } catch let error as ProfileError {
+            fail(CommandFailure.usage(error.description))
+        } catch {
+            fail(error)
         }
         do {
             command = try parseAsRoot(arguments)

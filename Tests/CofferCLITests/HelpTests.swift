@@ -4,7 +4,7 @@ import Testing
 /// Help text, exit-code documentation and completion scripts.
 @Suite("Help")
 struct HelpTests {
-    static let subcommands = ["init", "seal", "list", "ls", "restore", "cat", "dump", "status", "upgrade"]
+    static let subcommands = ["init", "seal", "list", "ls", "find", "stats", "restore", "cat", "dump", "status", "upgrade"]
 
     @Test("coffer --help lists every subcommand and every exit status")
     func rootHelp() throws {

@@ -24,6 +24,15 @@ struct VaultArguments: ParsableArguments {
             valueName: "cmd"))
     var passphraseCommand: String?
 
+    /// Read by ProfileArguments before parsing, which replaces it with the options the profile
+    /// stands for: declared here for --help only.
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Use this profile of $XDG_CONFIG_HOME/coffer/config.toml (default ~/.config/coffer/config.toml): its vault and passphrase source, and seal's paths and forget's rules; options given override it.",
+            valueName: "name"))
+    var profile: String?
+
     func validate() throws {
         if passphraseFile != nil && passphraseCommand != nil {
             throw ValidationError("give either --passphrase-file or --passphrase-command, not both")

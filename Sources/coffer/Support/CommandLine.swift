@@ -12,7 +12,7 @@ enum CommandLineArguments {
     /// Flags that may come before the command name.
     static let globalFlags: Set<String> = ["--json", "-q", "--quiet"]
     /// Options with a value (`--vault V` or `--vault=V`) that may come before the command name.
-    static let globalOptions: Set<String> = ["--vault", "--passphrase-file", "--passphrase-command"]
+    static let globalOptions: Set<String> = ["--vault", "--passphrase-file", "--passphrase-command", "--profile"]
 
     /// The command names: `(name, its subcommand names)`.
     static var commands: [(name: String, subcommands: [String])] {

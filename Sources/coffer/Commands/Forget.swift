@@ -13,7 +13,9 @@ extension Coffer {
                 month, year) are in UTC and only count when they hold a version; the newest version \
                 of each bucket counts. When a counting rule has counts left at the oldest version, \
                 that version is kept too ("oldest daily"). --keep-within is measured back from the \
-                name's newest version (not from now): 1y5m7d2h, 6mo, 2w, 36h. --keep-tag a,b keeps \
+                name's newest version (not from now): 1y5m7d2h, 6mo, 2w, 36h. --keep-within-hourly \
+                (-daily, -weekly, -monthly, -yearly) DURATION keeps the newest version of each hour \
+                (day, …) inside that window. --keep-tag a,b keeps \
                 versions having both tags; --keep-tag '' keeps untagged ones. --keep-distinct keeps \
                 each version whose content differs from the one before it, so a run of identical \
                 versions collapses to its first one unless another rule keeps the others \
@@ -54,6 +56,21 @@ extension Coffer {
             transform: Forget.parseDuration)
         var keepWithin: RetentionPolicy.Duration?
 
+        @Option(help: ArgumentHelp("Keep the newest version of each hour within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinHourly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each day within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinDaily: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each week within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinWeekly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each month within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinMonthly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each year within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinYearly: RetentionPolicy.Duration?
+
         @Option(
             name: .customLong("keep-tag"),
             help: ArgumentHelp("Keep versions having all these tags (a,b; repeatable; '' for untagged versions).", valueName: "tags"))
@@ -91,6 +108,11 @@ extension Coffer {
             p.keepMonthly = keepMonthly?.value ?? 0
             p.keepYearly = keepYearly?.value ?? 0
             p.keepWithin = keepWithin
+            p.keepWithinHourly = keepWithinHourly
+            p.keepWithinDaily = keepWithinDaily
+            p.keepWithinWeekly = keepWithinWeekly
+            p.keepWithinMonthly = keepWithinMonthly
+            p.keepWithinYearly = keepWithinYearly
             p.keepTags = keepTags.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
             p.keepDistinct = keepDistinct
             return p
@@ -100,7 +122,8 @@ extension Coffer {
             if policy.isEmpty {
                 throw ValidationError(
                     "no retention rule given, so nothing is removed; give at least one of --keep-last, --keep-hourly, --keep-daily, "
-                        + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-tag or --keep-distinct")
+                        + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-within-hourly (-daily, -weekly, -monthly, "
+                        + "-yearly), --keep-tag or --keep-distinct")
             }
         }
 

@@ -35,6 +35,9 @@ extension Coffer {
             transform: Seal.parseTime)
         var time: Date?
 
+        @Option(help: ArgumentHelp("Read unchanged files from this version (id, prefix or NAME@selector). Default: the newest version with the same name, host and paths.", valueName: "version"))
+        var parent: String?
+
         @Flag(help: "Seal even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
@@ -78,6 +81,7 @@ extension Coffer {
             options.time = time
             options.archiveHandler = archives
             options.lockWait = lockWait
+            options.parent = try parent.map { try vault.resolve($0) }
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).
             if let first = paths.first, let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
@@ -100,6 +104,7 @@ extension Coffer {
             }
             progress.finish()
             for note in vault.lockNotes { Console.warn(note) }
+            for warning in result.warnings { Console.warn(warning) }
 
             let v = result.version
             if output.json {

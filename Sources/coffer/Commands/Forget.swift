@@ -6,7 +6,7 @@ extension Coffer {
     /// `coffer forget`: removes versions by a retention policy.
     struct Forget: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove versions by a retention policy (restic's --keep-* rules), applied to each name.",
+            abstract: "Remove versions: by a retention policy (restic's --keep-* rules), by id, or a whole series with --all.",
             discussion: """
                 The rules are applied to each name's versions separately; a version is kept when \
                 any rule keeps it, and removed otherwise. Buckets (hour, day, ISO week from Monday, \
@@ -22,16 +22,29 @@ extension Coffer {
                 (identical: the same paths, types, modes, sizes, SHA-256s and link targets; times \
                 do not count). Counts accept 'unlimited'.
 
-                With no rule nothing is removed (usage error), and forget refuses to remove every \
-                version of a name. Removed versions disappear from the list; their data stays in \
+                Without a rule, the arguments are versions to remove exactly (ids, unique id \
+                prefixes, NAME@latest, NAME@-N, NAME@YYYY-MM-DD; a bare name is refused); with \
+                --all they are names whose every version is removed, after a confirmation on a \
+                terminal (--yes skips it; without a terminal --yes is required). With neither \
+                nothing is removed (usage error), and a policy refuses to remove every version of a \
+                name. Removed versions disappear from the list; their data stays in \
                 the vault until 'coffer prune' (or --prune).
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
 
-        @Argument(help: ArgumentHelp("Apply the policy to these names only. Default: every name.", valueName: "name"))
+        @Argument(
+            help: ArgumentHelp(
+                "With --keep-* rules or --all: names (default for rules: every name). Otherwise: the versions to remove (id, prefix, NAME@selector).",
+                valueName: "name|version"))
         var names: [String] = []
+
+        @Flag(help: "Remove every version of the names given.")
+        var all = false
+
+        @Flag(help: "Do not ask before removing a whole series (--all).")
+        var yes = false
 
         @Option(help: ArgumentHelp("Keep the N newest versions.", valueName: "n"))
         var keepLast: KeepCount?
@@ -119,6 +132,12 @@ extension Coffer {
         }
 
         func validate() throws {
+            if all {
+                guard policy.isEmpty else { throw ValidationError("--all removes every version of the names given; it takes no --keep-* rule") }
+                guard !names.isEmpty else { throw ValidationError("--all needs the names of the series to remove") }
+                return
+            }
+            if policy.isEmpty && !names.isEmpty { return }  // forget ID…
             if policy.isEmpty {
                 throw ValidationError(
                     "no retention rule given, so nothing is removed; give at least one of --keep-last, --keep-hourly, --keep-daily, "
@@ -140,6 +159,10 @@ extension Coffer {
                         "rollback detected in vault \(vault.location): \(finding.description); forget refuses to write "
                             + "('coffer forget --force' writes anyway)")
                 }
+            }
+            if policy.isEmpty {
+                try removeChosen(vault)
+                return
             }
             let policy = self.policy
             let decisions = try vault.forget(policy: policy, names: names, dryRun: dryRun, force: force, lockWait: lockWait)
@@ -195,6 +218,50 @@ extension Coffer {
     }
 }
 
+extension Coffer.Forget {
+    /// `forget ID…` and `forget NAME… --all`: removes exactly the versions named.
+    func removeChosen(_ vault: Vault) throws {
+        let chosen = all ? try vault.seriesVersions(names) : try vault.versionsNamed(by: names)
+        let reason = all ? "--all" : "named"
+        let decisions = chosen.reversed().map { RetentionPolicy.Decision(removing: $0.id, version: $0.version, reason: reason) }
+        let what = all ? "remove every version of \(names.map { "'\(Console.name($0))'" }.joined(separator: ", "))" : "remove the versions named"
+        if all && !dryRun && !yes {
+            guard isatty(0) == 1 && isatty(2) == 1 else {
+                throw CommandFailure(
+                    .usage, "forget --all would remove \(chosen.count) version\(chosen.count == 1 ? "" : "s") and there is no terminal to confirm on; add --yes")
+            }
+            FileHandle.standardError.write(Data("Remove all \(chosen.count) version\(chosen.count == 1 ? "" : "s") of \(names.map { "'\(Console.name($0))'" }.joined(separator: ", "))? [y/N] ".utf8))
+            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            guard answer == "y" || answer == "yes" else { throw CommandFailure(.usage, "not confirmed: nothing was removed") }
+        }
+        if !dryRun { try vault.forget(chosen.map(\.id), force: force, lockWait: lockWait) }
+        for note in vault.lockNotes { Console.warn(note) }
+        var pruneReport: PruneReport?
+        if prune && !dryRun && !chosen.isEmpty {
+            var options = PruneOptions()
+            options.force = force
+            options.lockWait = lockWait
+            pruneReport = try vault.prune(options: options)
+        }
+        if output.json {
+            try JSONOutput.print(ForgetJSON(policyText: what, decisions: decisions, dryRun: dryRun, prune: pruneReport))
+            return
+        }
+        guard !output.quiet || dryRun else { return }
+        let rows = decisions.map { d in
+            [dryRun ? "would remove" : "remove", d.id.short, Console.name(d.name), Format.dateTime(d.time), Console.name(d.tags.joined(separator: ","))]
+        }
+        Console.out(Format.table(["ACTION", "ID", "NAME", "DATE (UTC)", "TAGS"], rows))
+        let n = decisions.count
+        let summary = "\(n) version\(n == 1 ? "" : "s")"
+        if dryRun {
+            Console.out("Dry run: would remove \(summary); nothing was changed.")
+        } else {
+            Console.out("Removed \(summary)." + (pruneReport == nil ? " Their data stays in the vault until 'coffer prune'." : ""))
+        }
+    }
+}
+
 /// A `--keep-*` count: a number, or `unlimited`.
 struct KeepCount: ExpressibleByArgument, Sendable {
     var value: Int
@@ -232,8 +299,12 @@ private struct ForgetJSON: Encodable {
     var prune: PruneJSON?
 
     init(policy: RetentionPolicy, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
+        self.init(policyText: policy.description, decisions: decisions, dryRun: dryRun, prune: r)
+    }
+
+    init(policyText: String, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
         dry_run = dryRun
-        self.policy = policy.description
+        self.policy = policyText
         versions = decisions.map {
             Entry(
                 id: $0.id.hex, short_id: $0.id.short, name: $0.name, time: Format.iso8601($0.time), tags: $0.tags,

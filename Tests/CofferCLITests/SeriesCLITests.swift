@@ -135,6 +135,26 @@ struct SeriesCLITests {
         #expect(try s.run(["forget", "nope", "--all", "--yes"]).status != 0)
     }
 
+    @Test("forget NAME --all asks on a terminal: 'n' keeps the series, 'y' removes it")
+    func forgetSeriesAsks() throws {
+        guard let script = Binaries.tool("script") else { return }  // util-linux script gives the command a terminal
+        let s = try Self.mixedVault()
+        var env = s.environment
+        env["COFFER_VAULT"] = s.vault
+        env["COFFER_PASSPHRASE"] = s.passphrase
+        func answer(_ reply: String) throws -> RunResult {
+            try Scratch.shell(["/bin/sh", "-c", "printf '\(reply)\\n' | '\(script)' -qec \"'\(Binaries.coffer)' forget docs --all\" /dev/null"], environment: env)
+        }
+        let no = try answer("n")
+        #expect(no.stdout.contains("Remove all 1 version of 'docs'? [y/N]"), "\(no.stdout)")
+        #expect(no.stdout.contains("not confirmed"))
+        #expect(try Self.list(s).count == 3)
+        let yes = try answer("y")
+        #expect(yes.status == 0, "\(yes.stdout)")
+        #expect(yes.stdout.contains("Removed 1 version"))
+        #expect(try Self.list(s).compactMap { $0["name"] as? String }.sorted() == ["both", "notes"])
+    }
+
     @Test("tag --add/--remove/--set: a new id with the same content and parent; list shows the tags")
     func tagVersions() throws {
         let s = try Self.mixedVault()

@@ -421,6 +421,29 @@ struct RetentionResticWithinTests {
         #expect(reasons.allSatisfy { $0 == ["yearly within 1y2mo3d3h"] })
     }
 
+    /// restic's `policy_keep_snapshots_31`: `--keep-within-daily 1y2m3d3h` keeps the newest
+    /// version of each day after 2014-11-15 09:02:03 (53 days); the oldest version is outside.
+    @Test func withinDaily() throws {
+        var p = RetentionPolicy()
+        p.keepWithinDaily = Self.d("1y2m3d3h")
+        let kept = try Self.kept(p)
+        let days = [
+            "2016-01-18", "2016-01-12", "2016-01-09", "2016-01-08", "2016-01-07", "2016-01-06", "2016-01-05", "2016-01-04", "2016-01-03",
+            "2016-01-01", "2015-11-22", "2015-11-21", "2015-11-20", "2015-11-18", "2015-11-15", "2015-11-13", "2015-11-12", "2015-11-10",
+            "2015-11-08", "2015-10-22", "2015-10-20", "2015-10-11", "2015-10-10", "2015-10-09", "2015-10-08", "2015-10-06", "2015-10-05",
+            "2015-10-02", "2015-10-01", "2015-09-22", "2015-09-20", "2015-09-11", "2015-09-10", "2015-09-09", "2015-09-08", "2015-09-06",
+            "2015-09-05", "2015-09-02", "2015-09-01", "2015-08-22", "2015-08-21", "2015-08-20", "2015-08-18", "2015-08-15", "2015-08-13",
+            "2015-08-12", "2015-08-10", "2015-08-08", "2014-11-22", "2014-11-21", "2014-11-20", "2014-11-18", "2014-11-15",
+        ]
+        #expect(kept.map { String($0.prefix(10)) } == days)
+        // The newest of each day: 21:08 of two on 2016-01-12, 16:23 of six on 2016-01-04.
+        #expect(kept.contains("2016-01-12 21:08:03") && kept.contains("2016-01-04 16:23:03") && kept.contains("2016-01-01 07:08:03"))
+        let d = try p.apply(to: Self.candidates, now: RetentionPolicyTests.farFuture)
+        let on13 = d.filter { $0.keep && Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: $0.time).day == 13 }
+        #expect(on13.map { $0.time.timeIntervalSince1970.truncatingRemainder(dividingBy: 1) > 0.05 } == [true, true])  // the .1 ones
+        #expect(d.filter(\.keep).allSatisfy { $0.reasons == ["daily within 1y2mo3d3h"] })
+    }
+
     /// restic's `policy_keep_snapshots_35`: `--keep-within 1h --keep-within-hourly 1d
     /// --keep-within-daily 7d --keep-within-weekly 1m --keep-within-monthly 1y
     /// --keep-within-yearly 9999y`; the oldest version is kept as `oldest yearly within`.

@@ -52,6 +52,18 @@ struct SeriesCLITests {
         #expect(bad.status != 0)
     }
 
+    @Test("an export series (the name from the file name) joins its series without a warning")
+    func exportSeriesDoesNotWarn() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let jan = try s.write("dl/Basic_LinkedInDataExport_01-15-2025.zip", "not really a zip, january\n")
+        let feb = try s.write("dl/Basic_LinkedInDataExport_02-15-2025.zip", "not really a zip, february\n")
+        _ = try Self.sealID(s, [jan])
+        let second = try Self.sealID(s, [feb])
+        #expect(!second.stderr.contains("already names versions"), "\(second.stderr)")
+        #expect(try Self.list(s, ["Basic_LinkedInDataExport"]).count == 2)
+    }
+
     /// Two hosts and two paths, tagged: the filters and groups of `list`.
     static func mixedVault() throws -> Scratch {
         let s = try Scratch()

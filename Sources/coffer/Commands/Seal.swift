@@ -104,7 +104,10 @@ extension Coffer {
             }
             progress.finish()
             for note in vault.lockNotes { Console.warn(note) }
-            for warning in result.warnings { Console.warn(warning) }
+            // An export series (Basic_LinkedInDataExport_MM-DD-YYYY.zip each month) is one name
+            // for files of other paths by design: no parent, and nothing to warn about.
+            let exportSeries = name == nil && options.name != nil
+            if !exportSeries { for warning in result.warnings { Console.warn(warning) } }
 
             let v = result.version
             if output.json {

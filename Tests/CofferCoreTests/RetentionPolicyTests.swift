@@ -357,3 +357,125 @@ struct RetentionPolicyTests {
         #expect(throws: CofferError.self) { try reopened.forget(policy: p, names: ["nope"], dryRun: true) }
     }
 }
+
+/// restic's own retention vectors for the `--keep-within-*` rules: the snapshot list of
+/// restic's `TestApplyPolicy` (times only, two with tags), and the versions restic's golden
+/// results keep for its combined-window policies.
+@Suite("RetentionPolicy restic keep-within vectors")
+struct RetentionResticWithinTests {
+    static let times = [
+        "2014-09-01 10:20:30", "2014-09-02 10:20:30", "2014-09-05 10:20:30", "2014-09-06 10:20:30", "2014-09-08 10:20:30",
+        "2014-09-09 10:20:30", "2014-09-10 10:20:30", "2014-09-11 10:20:30", "2014-09-20 10:20:30", "2014-09-22 10:20:30",
+        "2014-08-08 10:20:30", "2014-08-10 10:20:30", "2014-08-12 10:20:30", "2014-08-13 10:20:30", "2014-08-13 10:20:30.1",
+        "2014-08-15 10:20:30", "2014-08-18 10:20:30", "2014-08-20 10:20:30", "2014-08-21 10:20:30", "2014-08-22 10:20:30",
+        "2014-10-01 10:20:30", "2014-10-02 10:20:30", "2014-10-05 10:20:30", "2014-10-06 10:20:30", "2014-10-08 10:20:30",
+        "2014-10-09 10:20:30", "2014-10-10 10:20:30", "2014-10-11 10:20:30", "2014-10-20 10:20:30", "2014-10-22 10:20:30",
+        "2014-11-08 10:20:30", "2014-11-10 10:20:30", "2014-11-12 10:20:30", "2014-11-13 10:20:30", "2014-11-13 10:20:30.1",
+        "2014-11-15 10:20:30", "2014-11-18 10:20:30", "2014-11-20 10:20:30", "2014-11-21 10:20:30", "2014-11-22 10:20:30",
+        "2015-09-01 10:20:30", "2015-09-02 10:20:30", "2015-09-05 10:20:30", "2015-09-06 10:20:30", "2015-09-08 10:20:30",
+        "2015-09-09 10:20:30", "2015-09-10 10:20:30", "2015-09-11 10:20:30", "2015-09-20 10:20:30", "2015-09-22 10:20:30",
+        "2015-08-08 10:20:30", "2015-08-10 10:20:30", "2015-08-12 10:20:30", "2015-08-13 10:20:30", "2015-08-13 10:20:30.1",
+        "2015-08-15 10:20:30", "2015-08-18 10:20:30", "2015-08-20 10:20:30", "2015-08-21 10:20:30", "2015-08-22 10:20:30",
+        "2015-10-01 10:20:30", "2015-10-02 10:20:30", "2015-10-05 10:20:30", "2015-10-06 10:20:30", "2015-10-08 10:20:30",
+        "2015-10-09 10:20:30", "2015-10-10 10:20:30", "2015-10-11 10:20:30", "2015-10-20 10:20:30", "2015-10-22 10:20:30",
+        "2015-10-22 10:20:30", "2015-10-22 10:20:30", "2015-10-22 10:20:30", "2015-10-22 10:20:30",
+        "2015-11-08 10:20:30", "2015-11-10 10:20:30", "2015-11-12 10:20:30", "2015-11-13 10:20:30", "2015-11-13 10:20:30.1",
+        "2015-11-15 10:20:30", "2015-11-18 10:20:30", "2015-11-20 10:20:30", "2015-11-21 10:20:30", "2015-11-22 10:20:30",
+        "2016-01-01 01:02:03", "2016-01-01 01:03:03", "2016-01-01 07:08:03", "2016-01-03 07:02:03", "2016-01-04 10:23:03",
+        "2016-01-04 11:23:03", "2016-01-04 12:23:03", "2016-01-04 12:24:03", "2016-01-04 12:28:03", "2016-01-04 12:30:03",
+        "2016-01-04 16:23:03", "2016-01-05 09:02:03", "2016-01-06 08:02:03", "2016-01-07 10:02:03", "2016-01-08 20:02:03",
+        "2016-01-09 21:02:03", "2016-01-12 21:02:03", "2016-01-12 21:08:03", "2016-01-18 12:02:03",
+    ]
+
+    static func date(_ text: String) -> Date {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = text.contains(".") ? "yyyy-MM-dd HH:mm:ss.S" : "yyyy-MM-dd HH:mm:ss"
+        return f.date(from: text)!
+    }
+
+    /// Distinct ids: the same time appears several times in restic's list.
+    static var candidates: [RetentionPolicy.Candidate] {
+        times.enumerated().map { i, t in
+            RetentionPolicy.Candidate(id: ObjectID.hashing(Array("restic \(i)".utf8)), name: "n", time: date(t))
+        }
+    }
+
+    static func kept(_ p: RetentionPolicy) throws -> [String] {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return try p.apply(to: candidates, now: RetentionPolicyTests.farFuture).filter(\.keep).map { f.string(from: $0.time) }
+    }
+
+    static func d(_ s: String) -> RetentionPolicy.Duration { RetentionPolicy.Duration(parsing: s)! }
+
+    /// restic's `policy_keep_snapshots_34`: `--keep-within-yearly 1y2m3d3h`.
+    @Test func withinYearly() throws {
+        var p = RetentionPolicy()
+        p.keepWithinYearly = Self.d("1y2m3d3h")
+        #expect(try Self.kept(p) == ["2016-01-18 12:02:03", "2015-11-22 10:20:30", "2014-11-22 10:20:30"])
+        let reasons = try p.apply(to: Self.candidates, now: RetentionPolicyTests.farFuture).filter(\.keep).map(\.reasons)
+        #expect(reasons.allSatisfy { $0 == ["yearly within 1y2mo3d3h"] })
+    }
+
+    /// restic's `policy_keep_snapshots_31`: `--keep-within-daily 1y2m3d3h` keeps the newest
+    /// version of each day after 2014-11-15 09:02:03 (53 days); the oldest version is outside.
+    @Test func withinDaily() throws {
+        var p = RetentionPolicy()
+        p.keepWithinDaily = Self.d("1y2m3d3h")
+        let kept = try Self.kept(p)
+        let days = [
+            "2016-01-18", "2016-01-12", "2016-01-09", "2016-01-08", "2016-01-07", "2016-01-06", "2016-01-05", "2016-01-04", "2016-01-03",
+            "2016-01-01", "2015-11-22", "2015-11-21", "2015-11-20", "2015-11-18", "2015-11-15", "2015-11-13", "2015-11-12", "2015-11-10",
+            "2015-11-08", "2015-10-22", "2015-10-20", "2015-10-11", "2015-10-10", "2015-10-09", "2015-10-08", "2015-10-06", "2015-10-05",
+            "2015-10-02", "2015-10-01", "2015-09-22", "2015-09-20", "2015-09-11", "2015-09-10", "2015-09-09", "2015-09-08", "2015-09-06",
+            "2015-09-05", "2015-09-02", "2015-09-01", "2015-08-22", "2015-08-21", "2015-08-20", "2015-08-18", "2015-08-15", "2015-08-13",
+            "2015-08-12", "2015-08-10", "2015-08-08", "2014-11-22", "2014-11-21", "2014-11-20", "2014-11-18", "2014-11-15",
+        ]
+        #expect(kept.map { String($0.prefix(10)) } == days)
+        // The newest of each day: 21:08 of two on 2016-01-12, 16:23 of six on 2016-01-04.
+        #expect(kept.contains("2016-01-12 21:08:03") && kept.contains("2016-01-04 16:23:03") && kept.contains("2016-01-01 07:08:03"))
+        let d = try p.apply(to: Self.candidates, now: RetentionPolicyTests.farFuture)
+        let on13 = d.filter { $0.keep && Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: $0.time).day == 13 }
+        #expect(on13.map { $0.time.timeIntervalSince1970.truncatingRemainder(dividingBy: 1) > 0.05 } == [true, true])  // the .1 ones
+        #expect(d.filter(\.keep).allSatisfy { $0.reasons == ["daily within 1y2mo3d3h"] })
+    }
+
+    /// restic's `policy_keep_snapshots_35`: `--keep-within 1h --keep-within-hourly 1d
+    /// --keep-within-daily 7d --keep-within-weekly 1m --keep-within-monthly 1y
+    /// --keep-within-yearly 9999y`; the oldest version is kept as `oldest yearly within`.
+    @Test func allWindowsTogether() throws {
+        var p = RetentionPolicy()
+        p.keepWithin = Self.d("1h")
+        p.keepWithinHourly = Self.d("1d")
+        p.keepWithinDaily = Self.d("7d")
+        p.keepWithinWeekly = Self.d("1m")
+        p.keepWithinMonthly = Self.d("1y")
+        p.keepWithinYearly = Self.d("9999y")
+        #expect(
+            try Self.kept(p) == [
+                "2016-01-18 12:02:03", "2016-01-12 21:08:03", "2016-01-09 21:02:03", "2016-01-03 07:02:03", "2015-11-22 10:20:30",
+                "2015-10-22 10:20:30", "2015-09-22 10:20:30", "2015-08-22 10:20:30", "2014-11-22 10:20:30", "2014-08-08 10:20:30",
+            ])
+        let d = try p.apply(to: Self.candidates, now: RetentionPolicyTests.farFuture)
+        #expect(
+            d.first?.reasons == [
+                "within 1h", "hourly within 1d", "daily within 7d", "weekly within 1mo", "monthly within 1y", "yearly within 9999y",
+            ])
+        #expect(d.first { $0.keep && $0.time == Self.date("2016-01-12 21:08:03") }?.reasons == ["daily within 7d", "weekly within 1mo"])
+        #expect(d.last?.reasons == ["oldest yearly within 9999y"])
+    }
+
+    /// A window rule alone counts as a rule; it is described, and it never reaches past its window.
+    @Test func withinRuleIsARule() throws {
+        var p = RetentionPolicy()
+        p.keepWithinDaily = Self.d("2d")
+        #expect(!p.isEmpty)
+        #expect(p.description.contains("daily versions within 2d"))
+        // Newest 2016-01-18 12:02:03: the window starts 2016-01-16 12:02:03 and holds only it.
+        #expect(try Self.kept(p) == ["2016-01-18 12:02:03"])
+    }
+}

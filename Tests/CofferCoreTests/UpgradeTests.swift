@@ -110,9 +110,10 @@ import Testing
         #expect(report.unreferencedPacks.isEmpty && report.unreferencedVersions.isEmpty && report.unlistedIndexFiles.isEmpty)
         try Self.expectRestores(reopened, sample, mapping: mapping, "after the upgrade")
 
-        // Again: nothing to do. A seal after it writes a format-2 version whose parent is the upgraded one.
+        // Again: nothing to do. A seal of the same folder after it writes a format-2 version whose
+        // parent is the upgraded one (the parent has the same name, host and paths).
         #expect(try reopened.upgrade().alreadyFormat2)
-        let dir = T.scratch("upgrade-in2") + "/Docs"
+        let dir = try reopened.version(r.mapping[2].new).paths[0]
         T.write(dir + "/a.csv", T.csv(rows: 10, seed: 9))
         let s = try reopened.seal([dir])
         #expect(s.version.rootTree != nil && s.version.parent == r.mapping[2].new)

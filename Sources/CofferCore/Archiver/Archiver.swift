@@ -31,6 +31,9 @@ public struct SealOptions: Sendable {
     public var stream: SealStream?
     /// Called after everything is stored and before the version is committed; throwing commits nothing.
     public var beforeCommit: (@Sendable () throws -> Void)?
+    /// The parent version to read unchanged files from; default: the newest version with the
+    /// same name, host and paths (``ParentChoice``).
+    public var parent: ObjectID?
 
     public init() {}
 }
@@ -56,6 +59,8 @@ public struct SealResult: Sendable {
     public var excluded = 0
     /// Batches the sealer handed on (format 2; tests check that small files share them).
     var batchesSent = 0
+    /// Said on stderr by the command (``ParentChoice/warning``).
+    public var warnings: [String] = []
 }
 
 extension Vault {
@@ -111,7 +116,8 @@ extension Vault {
         }
 
         // 2. The previous version of the same name, for unchanged-file detection.
-        let parentID = try versions().last { $0.version.name == name }?.id
+        let choice = try chooseParent(name: name, host: options.host ?? Vault.hostName, paths: absolutes, forced: options.parent)
+        let parentID = choice.parent?.id
         var previous: [String: VersionEntry] = [:]
         if let parentID {
             try self.walker(for: parentID).forEach { e in if e.type == .file || e.type == .archive { previous[e.path] = e } }
@@ -237,7 +243,9 @@ extension Vault {
         let versionID = try writeMeta(version.encode(), kind: .version)
         // Format 2: the head lists the new index files; until it is written they are not loaded.
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
-        return SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
+        var result = SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
+        result.warnings = choice.warning.map { [$0] } ?? []
+        return result
     }
 }
 

@@ -64,7 +64,8 @@ extension Vault {
 
         // 2. The previous version of the same name, walked in lockstep; its stats are the progress
         // estimate (its entries, counted as the walk counts them).
-        let parent = try versions().last { $0.version.name == name }
+        let choice = try chooseParent(name: name, host: options.host ?? Vault.hostName, paths: absolutes, forced: options.parent)
+        let parent = choice.parent
         let parentEntries = parent.map { p in
             let s = p.version.stats
             return s.files + s.directories + s.symlinks + s.specialFiles + s.hardlinks
@@ -124,6 +125,7 @@ extension Vault {
         var result = SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
         result.batchesSent = sealer.batchesSent
         result.excluded = walk.excluded
+        result.warnings = choice.warning.map { [$0] } ?? []
         return result
     }
 }

@@ -23,6 +23,11 @@ import Foundation
 ///   months are calendar years and months, subtracted as Go's `time.AddDate` does (2025-03-31
 ///   minus one month is 2025-03-03); then hours. A version in the future is therefore always
 ///   inside the window.
+/// - `keepWithinHourly/Daily/Weekly/Monthly/Yearly d` (restic's `--keep-within-hourly` …): the
+///   bucket rules above, limited by a window instead of a count: the newest version of each hour
+///   (day, ISO week, month, year) whose time is strictly after `latest − d` (reason
+///   `daily within 7d`), and the oldest version of the name when it is inside the window
+///   (`oldest daily within 7d`).
 /// - `keepTags`: each entry is a tag list; a version that has every tag of one list is kept
 ///   (reason `tag a,b`). A list holding only the empty tag matches versions without tags
 ///   (restic's `--keep-tag ''`).
@@ -53,6 +58,13 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
     public var keepYearly = 0
     /// Keep every version within this duration of the name's newest version.
     public var keepWithin: Duration?
+    /// Keep the newest version of each hour (day, ISO week, month, year) within this duration
+    /// of the name's newest version (restic's `--keep-within-hourly` …).
+    public var keepWithinHourly: Duration?
+    public var keepWithinDaily: Duration?
+    public var keepWithinWeekly: Duration?
+    public var keepWithinMonthly: Duration?
+    public var keepWithinYearly: Duration?
     /// Keep versions that have all tags of any one of these lists.
     public var keepTags: [[String]] = []
     /// Keep each version whose content differs from the version before it.
@@ -63,7 +75,16 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
     /// True when no rule is set (such a policy is refused).
     public var isEmpty: Bool {
         keepLast == 0 && keepHourly == 0 && keepDaily == 0 && keepWeekly == 0 && keepMonthly == 0 && keepYearly == 0
-            && keepWithin == nil && keepTags.isEmpty && !keepDistinct
+            && keepWithin == nil && keepTags.isEmpty && !keepDistinct && withinBuckets.allSatisfy { $0.within == nil }
+    }
+
+    /// The `keepWithin*` rules with their labels and buckets, hourly to yearly.
+    var withinBuckets: [(label: String, within: Duration?, bucket: (Date) -> Int)] {
+        [
+            ("hourly", keepWithinHourly, { UTCTime($0).hourBucket }), ("daily", keepWithinDaily, { UTCTime($0).dayBucket }),
+            ("weekly", keepWithinWeekly, { UTCTime($0).isoWeekBucket }), ("monthly", keepWithinMonthly, { UTCTime($0).monthBucket }),
+            ("yearly", keepWithinYearly, { UTCTime($0).year }),
+        ]
     }
 
     /// `keep the last 3, 7 daily, 4 weekly versions, all within 6mo of the newest, tag a, distinct`.
@@ -83,6 +104,7 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
             parts.append(counted.joined(separator: ", ") + " versions")
         }
         if let keepWithin { parts.append("all within \(keepWithin) of the newest") }
+        for rule in withinBuckets { if let d = rule.within { parts.append("\(rule.label) versions within \(d) of the newest") } }
         for list in keepTags { parts.append("those tagged \(RetentionPolicy.tagLabel(list))") }
         if keepDistinct { parts.append("each version whose content differs from the one before") }
         return parts.isEmpty ? "no rule" : "keep " + parts.joined(separator: "; ")
@@ -97,7 +119,8 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
         if isEmpty {
             throw CofferError.invalidArgument(
                 "no retention rule given, so nothing is removed; give at least one of --keep-last, --keep-hourly, --keep-daily, "
-                    + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-tag, --keep-distinct")
+                    + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-within-hourly (-daily, -weekly, -monthly, -yearly), "
+                    + "--keep-tag, --keep-distinct")
         }
     }
 
@@ -196,6 +219,11 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
         // The newest version that is not in the future; with none, every version is "within".
         let latest = list.first { $0.time < now }?.time
         let withinCutoff: Date? = keepWithin.flatMap { d in latest.map { d.cutoff(before: $0) } }
+        // keepWithin*: a bucket rule limited to a window instead of a count; with no version
+        // before now, every version is inside.
+        var withinRules = withinBuckets.compactMap { rule in
+            rule.within.map { d in (label: rule.label, within: d, cutoff: latest.map { d.cutoff(before: $0) }, bucket: rule.bucket, last: Int?.none) }
+        }
 
         // Runs of identical content, oldest first: the first of each run is distinct.
         var runHead: [ObjectID: ObjectID] = [:]
@@ -229,6 +257,16 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
                 reasons.append(value == counters[i].last ? "oldest \(counters[i].label)" : "\(counters[i].label) \(counters[i].used)")
                 counters[i].last = value
                 if counters[i].remaining != RetentionPolicy.unlimited { counters[i].remaining -= 1 }
+            }
+            // As the counting rules: the newest version of each bucket inside the window, and the
+            // oldest version of the name when it is inside the window too (restic's
+            // `oldest hourly within 1d`).
+            for i in withinRules.indices where withinRules[i].cutoff.map({ cur.time > $0 }) ?? true {
+                let value = withinRules[i].bucket(cur.time)
+                guard value != withinRules[i].last || isOldest else { continue }
+                let label = "\(withinRules[i].label) within \(withinRules[i].within)"
+                reasons.append(value == withinRules[i].last ? "oldest \(label)" : label)
+                withinRules[i].last = value
             }
             let duplicateOf = runHead[cur.id]
             if keepDistinct && duplicateOf == nil { reasons.append("distinct") }

@@ -6,30 +6,45 @@ extension Coffer {
     /// `coffer forget`: removes versions by a retention policy.
     struct Forget: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove versions by a retention policy (restic's --keep-* rules), applied to each name.",
+            abstract: "Remove versions: by a retention policy (restic's --keep-* rules), by id, or a whole series with --all.",
             discussion: """
                 The rules are applied to each name's versions separately; a version is kept when \
                 any rule keeps it, and removed otherwise. Buckets (hour, day, ISO week from Monday, \
                 month, year) are in UTC and only count when they hold a version; the newest version \
                 of each bucket counts. When a counting rule has counts left at the oldest version, \
                 that version is kept too ("oldest daily"). --keep-within is measured back from the \
-                name's newest version (not from now): 1y5m7d2h, 6mo, 2w, 36h. --keep-tag a,b keeps \
+                name's newest version (not from now): 1y5m7d2h, 6mo, 2w, 36h. --keep-within-hourly \
+                (-daily, -weekly, -monthly, -yearly) DURATION keeps the newest version of each hour \
+                (day, …) inside that window. --keep-tag a,b keeps \
                 versions having both tags; --keep-tag '' keeps untagged ones. --keep-distinct keeps \
                 each version whose content differs from the one before it, so a run of identical \
                 versions collapses to its first one unless another rule keeps the others \
                 (identical: the same paths, types, modes, sizes, SHA-256s and link targets; times \
                 do not count). Counts accept 'unlimited'.
 
-                With no rule nothing is removed (usage error), and forget refuses to remove every \
-                version of a name. Removed versions disappear from the list; their data stays in \
+                Without a rule, the arguments are versions to remove exactly (ids, unique id \
+                prefixes, NAME@latest, NAME@-N, NAME@YYYY-MM-DD; a bare name is refused); with \
+                --all they are names whose every version is removed, after a confirmation on a \
+                terminal (--yes skips it; without a terminal --yes is required). With neither \
+                nothing is removed (usage error), and a policy refuses to remove every version of a \
+                name. Removed versions disappear from the list; their data stays in \
                 the vault until 'coffer prune' (or --prune).
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
 
-        @Argument(help: ArgumentHelp("Apply the policy to these names only. Default: every name.", valueName: "name"))
+        @Argument(
+            help: ArgumentHelp(
+                "With --keep-* rules or --all: names (default for rules: every name). Otherwise: the versions to remove (id, prefix, NAME@selector).",
+                valueName: "name|version"))
         var names: [String] = []
+
+        @Flag(help: "Remove every version of the names given.")
+        var all = false
+
+        @Flag(help: "Do not ask before removing a whole series (--all).")
+        var yes = false
 
         @Option(help: ArgumentHelp("Keep the N newest versions.", valueName: "n"))
         var keepLast: KeepCount?
@@ -53,6 +68,21 @@ extension Coffer {
             help: ArgumentHelp("Keep every version within this duration of the name's newest version (1y5m7d2h, 6mo, 2w).", valueName: "duration"),
             transform: Forget.parseDuration)
         var keepWithin: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each hour within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinHourly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each day within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinDaily: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each week within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinWeekly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each month within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinMonthly: RetentionPolicy.Duration?
+
+        @Option(help: ArgumentHelp("Keep the newest version of each year within this duration of the name's newest version.", valueName: "duration"), transform: Forget.parseDuration)
+        var keepWithinYearly: RetentionPolicy.Duration?
 
         @Option(
             name: .customLong("keep-tag"),
@@ -91,16 +121,28 @@ extension Coffer {
             p.keepMonthly = keepMonthly?.value ?? 0
             p.keepYearly = keepYearly?.value ?? 0
             p.keepWithin = keepWithin
+            p.keepWithinHourly = keepWithinHourly
+            p.keepWithinDaily = keepWithinDaily
+            p.keepWithinWeekly = keepWithinWeekly
+            p.keepWithinMonthly = keepWithinMonthly
+            p.keepWithinYearly = keepWithinYearly
             p.keepTags = keepTags.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
             p.keepDistinct = keepDistinct
             return p
         }
 
         func validate() throws {
+            if all {
+                guard policy.isEmpty else { throw ValidationError("--all removes every version of the names given; it takes no --keep-* rule") }
+                guard !names.isEmpty else { throw ValidationError("--all needs the names of the series to remove") }
+                return
+            }
+            if policy.isEmpty && !names.isEmpty { return }  // forget ID…
             if policy.isEmpty {
                 throw ValidationError(
                     "no retention rule given, so nothing is removed; give at least one of --keep-last, --keep-hourly, --keep-daily, "
-                        + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-tag or --keep-distinct")
+                        + "--keep-weekly, --keep-monthly, --keep-yearly, --keep-within, --keep-within-hourly (-daily, -weekly, -monthly, "
+                        + "-yearly), --keep-tag or --keep-distinct")
             }
         }
 
@@ -117,6 +159,10 @@ extension Coffer {
                         "rollback detected in vault \(vault.location): \(finding.description); forget refuses to write "
                             + "('coffer forget --force' writes anyway)")
                 }
+            }
+            if policy.isEmpty {
+                try removeChosen(vault)
+                return
             }
             let policy = self.policy
             let decisions = try vault.forget(policy: policy, names: names, dryRun: dryRun, force: force, lockWait: lockWait)
@@ -190,7 +236,7 @@ struct KeepCount: ExpressibleByArgument, Sendable {
 }
 
 /// `forget --json`.
-private struct ForgetJSON: Encodable {
+struct ForgetJSON: Encodable {
     struct Entry: Encodable {
         var id: String
         var short_id: String
@@ -209,8 +255,12 @@ private struct ForgetJSON: Encodable {
     var prune: PruneJSON?
 
     init(policy: RetentionPolicy, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
+        self.init(policyText: policy.description, decisions: decisions, dryRun: dryRun, prune: r)
+    }
+
+    init(policyText: String, decisions: [RetentionPolicy.Decision], dryRun: Bool, prune r: PruneReport?) {
         dry_run = dryRun
-        self.policy = policy.description
+        self.policy = policyText
         versions = decisions.map {
             Entry(
                 id: $0.id.hex, short_id: $0.id.short, name: $0.name, time: Format.iso8601($0.time), tags: $0.tags,

@@ -38,6 +38,9 @@ extension Coffer {
             transform: Seal.parseTime)
         var time: Date?
 
+        @Option(help: ArgumentHelp("Read unchanged files from this version (id, prefix or NAME@selector). Default: the newest version with the same name, host and paths.", valueName: "version"))
+        var parent: String?
+
         @Flag(help: "Seal even though this vault is older than one this machine has seen (rollback).")
         var force = false
 
@@ -84,6 +87,7 @@ extension Coffer {
             options.time = time
             options.archiveHandler = archives
             options.lockWait = lockWait
+            options.parent = try parent.map { try vault.resolve($0) }
             options.selection = sel
             options.allowEmpty = selection.allowEmpty
             options.followInputs = Set(paths.filter(SealInputs.isLinkToFolderWithSlash))
@@ -116,6 +120,10 @@ extension Coffer {
             }
             progress.finish()
             for note in vault.lockNotes { Console.warn(note) }
+            // An export series (Basic_LinkedInDataExport_MM-DD-YYYY.zip each month) is one name
+            // for files of other paths by design: no parent, and nothing to warn about.
+            let exportSeries = name == nil && options.name != nil
+            if !exportSeries { for warning in result.warnings { Console.warn(warning) } }
 
             let v = result.version
             if output.json {

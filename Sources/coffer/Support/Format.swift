@@ -256,9 +256,12 @@ struct VersionJSON: Encodable {
     var unchangedFiles: UInt64
     var parent: String?
     var notes: [String]
+    /// The paths exactly, base64, when one of them is not UTF-8 (`paths` shows U+FFFD then).
+    var pathBytes: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, name, time, host, tags, paths, files, dirs, symlinks, bytes, parent, notes
+        case pathBytes = "path_bytes"
         case shortID = "short_id"
         case bytesRead = "bytes_read"
         case addedBytes = "added_bytes"
@@ -290,6 +293,8 @@ struct VersionJSON: Encodable {
         unchangedFiles = v.stats.unchangedFiles
         parent = v.parent?.hex
         notes = v.notes
+        let raw = v.pathBytes
+        if raw.contains(where: { String(validating: $0, as: UTF8.self) == nil }) { pathBytes = raw.map { Data($0).base64EncodedString() } }
     }
 }
 

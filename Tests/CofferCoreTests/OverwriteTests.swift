@@ -247,9 +247,13 @@ import Testing
         let before = Self.snapshot(target).filter { !$0.value.hasPrefix("d ") }
         var o = RestoreOptions()
         o.overwrite = .ifChanged
+        let last = ProgressRecord()
+        o.progress = { done, total in last.set(done, total) }
         let r = try fx.vault.restore(id, to: target, options: o)
         #expect(r.files == 0 && r.bytes == 0)
         #expect(r.changes.skippedIdentical == 20)
+        let (done, total) = last.get()
+        #expect(total == (0..<20).reduce(0) { $0 + UInt64(1000 + $1) } && done == total, "the progress line ends at its total: \(done) of \(total)")
         #expect(r.changes.written == 0 && r.changes.replaced == 0)
         let after = Self.snapshot(target).filter { !$0.value.hasPrefix("d ") }
         #expect(after == before, "files keep inode, mtime and ctime")
@@ -474,4 +478,12 @@ import Testing
         #expect(Self.names(target + "/one") == ["a.txt", "b"])
         #expect(r.changes.skippedIdentical == 1 && r.changes.replaced == 1 && r.changes.removed == 1)
     }
+}
+
+/// The last progress report of a restore.
+private final class ProgressRecord: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (UInt64, UInt64) = (0, 0)
+    func set(_ done: UInt64, _ total: UInt64) { lock.withLock { value = (done, total) } }
+    func get() -> (UInt64, UInt64) { lock.withLock { value } }
 }

@@ -111,6 +111,17 @@ final class RestoreRun {
         readers = PackReaders(vault: vault)
     }
 
+    /// An entry the overwrite mode leaves as it is (identical, or newer on disk): a file's bytes
+    /// count as done, so the progress line still ends at its total.
+    func skipped(_ item: RestoreItem) {
+        guard item.entry.type == .file || item.entry.type == .archive else { return }
+        let d = progressLock.withLock {
+            done += item.entry.size
+            return done
+        }
+        options.progress?(d, total)
+    }
+
     /// Restores one entry, or queues it. An entry that fails is recorded and the restore goes on.
     func restore(_ item: RestoreItem) throws {
         if absorbedByFailedFolder(item.entry) { return }

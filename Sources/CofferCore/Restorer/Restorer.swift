@@ -153,7 +153,7 @@ extension Vault {
             // Before the closed folders get their times: --delete empties them of extras first.
             let write = try gate.admit(item)
             for folder in closed { try run.closeFolder(folder) }
-            if write { try run.restore(item) }
+            if write { try run.restore(item) } else { run.skipped(item) }
         }
         try gate.finish()
         for folder in stack.closeAll() { try run.closeFolder(folder) }

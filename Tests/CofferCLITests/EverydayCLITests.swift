@@ -245,17 +245,8 @@ struct EverydayCLITests {
     func behindCopy() throws {
         let s = try Scratch()
         try s.vaultWithTwoVersions()
-        try s.ok(["sync", s.path("copy"), "--quiet"])
-        _ = try Scratch.shell(["/bin/cp", "-a", s.path("copy"), s.path("old")])
-        try s.write("in/c.txt", "third\n")
-        try s.ok(["seal", s.path("in/c.txt"), "--quiet"])
-        try s.write("in/d.txt", "fourth\n")
-        try s.ok(["seal", s.path("in/d.txt"), "--quiet"])
-        try s.ok(["sync", s.path("copy"), "--quiet"])
-        // This machine now knows the newer copy; the old one comes back in its place.
-        _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", s.path("copy")])
-        _ = try Scratch.shell(["/bin/rm", "-rf", s.path("copy")])
-        _ = try Scratch.shell(["/bin/mv", s.path("old"), s.path("copy")])
+        // This machine then knows the newer copy; the old one comes back in its place.
+        try s.rollBackCopy(after: [("c.txt", "third\n"), ("d.txt", "fourth\n")])
         let check = try s.run(["check", "--vault", s.path("copy")])
         #expect(check.status == 14)
         #expect(check.stdout.contains("behind by 2 versions: sync again"), "\(check.stdout)")

@@ -138,6 +138,21 @@ extension Scratch {
         try ok(["seal", path("in/a.bin"), "--quiet"])
         try ok(["seal", path("in/docs"), "--quiet"])
     }
+
+    /// Syncs the vault to `copy`, keeps that copy aside, seals `newer` more versions and syncs
+    /// them (so this machine knows the newer copy), then puts the older copy back in its place.
+    func rollBackCopy(after newer: [(file: String, text: String)]) throws {
+        try ok(["sync", path("copy"), "--quiet"])
+        _ = try Scratch.shell(["/bin/cp", "-a", path("copy"), path("old")])
+        for (file, text) in newer {
+            try write("in/\(file)", text)
+            try ok(["seal", path("in/\(file)"), "--quiet"])
+        }
+        try ok(["sync", path("copy"), "--quiet"])
+        _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", path("copy")])
+        _ = try Scratch.shell(["/bin/rm", "-rf", path("copy")])
+        _ = try Scratch.shell(["/bin/mv", path("old"), path("copy")])
+    }
 }
 
 @Suite("Sync (CLI)")
@@ -346,14 +361,7 @@ struct SyncCLITests {
     func rolledBack() throws {
         let s = try Scratch()
         try s.vaultWithTwoVersions()
-        try s.ok(["sync", s.path("copy"), "--quiet"])
-        _ = try Scratch.shell(["/bin/cp", "-a", s.path("copy"), s.path("old")])
-        try s.write("in/c.txt", "third\n")
-        try s.ok(["seal", s.path("in/c.txt"), "--quiet"])
-        try s.ok(["sync", s.path("copy"), "--quiet"])
-        _ = try Scratch.shell(["/bin/chmod", "-R", "u+rwX", s.path("copy")])
-        _ = try Scratch.shell(["/bin/rm", "-rf", s.path("copy")])
-        _ = try Scratch.shell(["/bin/mv", s.path("old"), s.path("copy")])
+        try s.rollBackCopy(after: [("c.txt", "third\n")])
 
         let list = try s.run(["list", "--vault", s.path("copy")])
         #expect(list.status == 0)

@@ -14,7 +14,8 @@ public enum OverwriteMode: String, Sendable, CaseIterable {
     /// SHA-256 (read from the disk: size and mtime alone never decide that a file is
     /// unchanged); a symbolic link with the same target bytes; a named pipe; a device with the
     /// same number; a hard link to the same inode as its first name. An identical entry is not
-    /// written (its inode and content stay); only its mode and mtime are set when they differ.
+    /// written (its inode and content stay); only its mode, mtime, owner (as root) and stored
+    /// extended attributes are set when they differ.
     /// Anything else is replaced.
     case ifChanged = "if-changed"
     /// Replace only what is older (mtime) than the version's entry.

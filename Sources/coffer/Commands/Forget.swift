@@ -170,13 +170,7 @@ extension Coffer {
             let removed = decisions.filter { !$0.keep }
             let kept = decisions.count - removed.count
 
-            var pruneReport: PruneReport?
-            if prune && !dryRun && !removed.isEmpty {
-                var options = PruneOptions()
-                options.force = force
-                options.lockWait = lockWait
-                pruneReport = try vault.prune(options: options)
-            }
+            let pruneReport = try pruneAfter(vault, removedAny: !removed.isEmpty)
 
             if output.json {
                 try JSONOutput.print(ForgetJSON(policy: policy, decisions: decisions, dryRun: dryRun, prune: pruneReport))

@@ -20,13 +20,7 @@ extension Coffer.Forget {
         }
         if !dryRun { try vault.forget(chosen.map(\.id), force: force, lockWait: lockWait) }
         for note in vault.lockNotes { Console.warn(note) }
-        var pruneReport: PruneReport?
-        if prune && !dryRun && !chosen.isEmpty {
-            var options = PruneOptions()
-            options.force = force
-            options.lockWait = lockWait
-            pruneReport = try vault.prune(options: options)
-        }
+        let pruneReport = try pruneAfter(vault, removedAny: !chosen.isEmpty)
         if output.json {
             try JSONOutput.print(ForgetJSON(policyText: what, decisions: decisions, dryRun: dryRun, prune: pruneReport))
             return
@@ -43,5 +37,14 @@ extension Coffer.Forget {
         } else {
             Console.out("Removed \(summary)." + (pruneReport == nil ? " Their data stays in the vault until 'coffer prune'." : ""))
         }
+    }
+
+    /// `--prune`: prunes once versions were removed (not on a dry run); nil when it did not run.
+    func pruneAfter(_ vault: Vault, removedAny: Bool) throws -> PruneReport? {
+        guard prune && !dryRun && removedAny else { return nil }
+        var options = PruneOptions()
+        options.force = force
+        options.lockWait = lockWait
+        return try vault.prune(options: options)
     }
 }

@@ -27,8 +27,8 @@ extension Coffer {
                               changed; one of the same size is compared by the SHA-256
                               of its content, read from the disk (size and mtime alone
                               never make a file unchanged). An identical file keeps its
-                              inode and is not written; only its mode and mtime are set
-                              if they differ. A link is identical with the same target
+                              inode and is not written; only its mode, mtime, owner
+                              (as root) and stored attributes are set if they differ. A link is identical with the same target
                               bytes, a named pipe always, a device with the same number.
                   if-newer    replace only what is older (mtime) than the version's entry
                 A folder where the version has something else is replaced only with \

@@ -62,7 +62,7 @@ final class RestoreEventLog: @unchecked Sendable {
         case .replace: text = "would replace"
         case .keep: text = "would keep (folder)"
         case .skipIdentical: text = "would skip (identical)"
-        case .fixMetadata: text = "would set mode/mtime (identical)"
+        case .fixMetadata: text = "would set metadata (identical)"
         case .skipNewer: text = "would skip (newer on disk)"
         case .conflict: text = "would refuse (exists)"
         case .remove: text = "would remove"

@@ -10,8 +10,8 @@ enum Arguments {
     static let usage = """
         USAGE: export-generator --out DIR [options]
 
-        Writes a synthetic person's LinkedIn Basic data exports, one per interval,
-        deterministically (the same flags give byte-identical files).
+        Writes a synthetic person's LinkedIn Basic data exports (or X archives), one per
+        interval, deterministically (the same flags give byte-identical files).
 
         OPTIONS:
           --out DIR               output folder (created if missing)
@@ -22,6 +22,11 @@ enum Arguments {
           --start YYYY-MM-DD      date of the first export (default 2025-01-15)
           --interval-days D       days between exports (default 30)
           --format zip|folder|both  output form (default zip)
+          --platform linkedin|x   LinkedIn exports or X archives (twitter-YYYY-MM-DD-<hex>.zip
+                                  with data/tweets.js, like.js, follower.js, following.js,
+                                  account.js; zip only) (default linkedin)
+          --connections-header 2022|2023
+                                  Connections.csv header: 2022 has no URL column (default 2023)
           --quiet                 print nothing but errors
           -h, --help              show this help
         """
@@ -86,6 +91,18 @@ enum Arguments {
                     throw .usage("--format must be zip, folder or both, not '\(text)'")
                 }
                 config.format = format
+            case "--platform":
+                let text = try value(argument)
+                guard let platform = GeneratorPlatform(rawValue: text) else {
+                    throw .usage("--platform must be linkedin or x, not '\(text)'")
+                }
+                config.platform = platform
+            case "--connections-header":
+                let text = try value(argument)
+                guard text == "2022" || text == "2023" else {
+                    throw .usage("--connections-header must be 2022 or 2023, not '\(text)'")
+                }
+                config.connectionsWithoutURL = text == "2022"
             case "--quiet":
                 config.quiet = true
             default:

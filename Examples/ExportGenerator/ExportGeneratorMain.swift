@@ -30,6 +30,7 @@ struct ExportGeneratorMain {
 
     /// Generates and writes the whole series, printing one line per export.
     static func run(_ config: GeneratorConfig) throws(GeneratorError) {
+        if config.platform == .x { return try runX(config) }
         let started = Date()
         let generator = LinkedInGenerator(config: config)
         var totalZip = 0
@@ -52,6 +53,18 @@ struct ExportGeneratorMain {
             let seconds = Date().timeIntervalSince(started)
             let rounded = (seconds * 100).rounded() / 100
             print("\(config.months) export(s) in \(config.outputDirectory), \(totalZip) B of zips, \(rounded) s")
+        }
+    }
+
+    /// Generates and writes a series of X archives, one line per archive.
+    static func runX(_ config: GeneratorConfig) throws(GeneratorError) {
+        let generator = XArchiveGenerator(config: config)
+        for _ in 0..<config.months {
+            let archive = generator.nextArchive()
+            let written = try generator.write(archive)
+            if !config.quiet {
+                print("\(archive.zipFileName)  \(archive.members.count) members -> \(written.size) B zipped; \(archive.tweetIDs.count) tweets")
+            }
         }
     }
 }

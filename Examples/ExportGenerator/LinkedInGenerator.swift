@@ -13,6 +13,14 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case both
 }
 
+/// Which platform's exports to write.
+public enum GeneratorPlatform: String, Sendable, CaseIterable {
+    /// LinkedIn Basic exports (`Basic_LinkedInDataExport_MM-DD-YYYY.zip`).
+    case linkedin
+    /// X archives (`twitter-YYYY-MM-DD-<hex>.zip`, `data/*.js`).
+    case x
+}
+
 /// The generator's settings (the command-line flags).
 public struct GeneratorConfig: Sendable, Equatable {
     /// Where exports are written.
@@ -33,6 +41,11 @@ public struct GeneratorConfig: Sendable, Equatable {
     public var format = OutputFormat.zip
     /// No progress output.
     public var quiet = false
+    /// LinkedIn or X.
+    public var platform = GeneratorPlatform.linkedin
+    /// Write Connections.csv with the pre-2023 header (no URL column):
+    /// `First Name,Last Name,Email Address,Company,Position,Connected On`.
+    public var connectionsWithoutURL = false
 
     public init(outputDirectory: String) {
         self.outputDirectory = outputDirectory

@@ -9,6 +9,8 @@
 /// The account and its history.
 final class LinkedInSimulation {
     let seed: UInt64
+    /// Connections.csv with the pre-2023 header (no URL column).
+    let connectionsWithoutURL: Bool
     let start: CivilDate
     let intervalDays: Int
     var rng: SeededRandom
@@ -43,6 +45,7 @@ final class LinkedInSimulation {
 
     init(config: GeneratorConfig) {
         seed = config.seed
+        connectionsWithoutURL = config.connectionsWithoutURL
         start = config.start
         intervalDays = config.intervalDays
         var rng = SeededRandom(seed: config.seed)
@@ -115,7 +118,7 @@ final class LinkedInSimulation {
         let windowDays = perExport.int(in: 230...300)  // Invitations: about 7.5–10 months
 
         var files = renderOwnerFiles(schema: schema, now: now, exportIndex: index)
-        files["Connections.csv"] = renderConnections()
+        files["Connections.csv"] = renderConnections(withoutURL: connectionsWithoutURL)
         files["messages.csv"] = renderMessages(schema: schema)
         files["Invitations.csv"] = renderInvitations(schema: schema, now: now, windowDays: windowDays)
 

@@ -158,11 +158,14 @@ extension LinkedInSimulation {
     }
 
     /// Connections.csv: the 375-byte `Notes:` preamble, the header, rows newest first,
-    /// and no final newline.
-    func renderConnections() -> [UInt8] {
-        var file = CSVFile(header: Schema.connectionsHeader, preamble: Schema.connectionsPreamble, trailingNewline: false)
+    /// and no final newline. `withoutURL`: the pre-2023 header, which has no URL column.
+    func renderConnections(withoutURL: Bool = false) -> [UInt8] {
+        let header = withoutURL ? Schema.connectionsHeaderWithoutURL : Schema.connectionsHeader
+        var file = CSVFile(header: header, preamble: Schema.connectionsPreamble, trailingNewline: false)
         for connection in connections {
-            file.append(connection.fields)
+            var fields = connection.fields
+            if withoutURL { fields.remove(at: 2) }
+            file.append(fields)
         }
         return file.bytes
     }

@@ -50,6 +50,8 @@ struct Schema: Sendable, Equatable {
         + "or download their email address using this setting https://www.linkedin.com/psettings/privacy/email. "
         + "You can learn more here https://www.linkedin.com/help/linkedin/answer/261\"\n\n"
     static let connectionsHeader = "First Name,Last Name,URL,Email Address,Company,Position,Connected On"
+    /// The header before 2023, without URL.
+    static let connectionsHeaderWithoutURL = "First Name,Last Name,Email Address,Company,Position,Connected On"
 
     // MARK: Messages
 

@@ -44,7 +44,20 @@ struct ExportNameTests {
         NameCase(name: "Basic_LinkedInDataExport_02-30-2023.zip", expected: nil),  // 30 February
         NameCase(name: "Basic_LinkedInDataExport_02-29-2023.zip", expected: nil),  // not a leap year
         NameCase(name: "Basic_LinkedInDataExport_00-10-2023.zip", expected: nil),
-        NameCase(name: "Basic_LinkedInDataExport_7-11-2023.zip", expected: nil),
+        NameCase(name: "Basic_LinkedInDataExport_7-11-2023.zip",
+                 expected: .init(platform: .linkedIn, series: "Basic_LinkedInDataExport", date: [2023, 7, 11])),
+        NameCase(name: "Basic_LinkedInDataExport_7-1-2023.zip",
+                 expected: .init(platform: .linkedIn, series: "Basic_LinkedInDataExport", date: [2023, 7, 1])),
+        NameCase(name: "Basic_LinkedInDataExport_07-11-2023.zip.zip",
+                 expected: .init(platform: .linkedIn, series: "Basic_LinkedInDataExport", date: [2023, 7, 11])),
+        NameCase(name: "Complete_LinkedInDataExport_11-06-2025.zip (1).zip",
+                 expected: .init(platform: .linkedIn, series: "Complete_LinkedInDataExport", date: [2025, 11, 6], copy: 1)),
+        NameCase(name: "Complete_LinkedInDataExport_11-06-2025.zip (2).zip",
+                 expected: .init(platform: .linkedIn, series: "Complete_LinkedInDataExport", date: [2025, 11, 6], copy: 2)),
+        NameCase(name: "basic_linkedindataexport_07-12-2023.zip",
+                 expected: .init(platform: .linkedIn, series: "Basic_LinkedInDataExport", date: [2023, 7, 12])),
+        NameCase(name: "Basic_LinkedInDataExport_123-11-2023.zip", expected: nil),
+        NameCase(name: "Basic_LinkedInDataExport_07-11-2023.zip.tgz", expected: nil),
         NameCase(name: "Basic_LinkedInDataExport_07-11-2023.tgz", expected: nil),
         NameCase(name: "Basic_LinkedInDataExport_07-11-2023-extra.zip", expected: nil),
         NameCase(name: "Abhishek-Mathur-Complete_LinkedInDataExport_11-04-2018", expected: nil),
@@ -83,6 +96,18 @@ struct ExportNameTests {
                  expected: .init(platform: .instagram, series: "instagram-jane_doe", date: [2026, 1, 1], isArchive: false)),
         NameCase(name: "instagram-jane_doe-2026-01-01-Qw12.zip",
                  expected: .init(platform: .instagram, series: "instagram-jane_doe", date: [2026, 1, 1])),
+
+        // X (Twitter): twitter-YYYY-MM-DD-<hex>.
+        NameCase(name: "twitter-2022-05-02-1a2b3c4d5e6f.zip",
+                 expected: .init(platform: .x, series: "twitter", date: [2022, 5, 2])),
+        NameCase(name: "twitter-2022-05-02-1a2b3c4d5e6f (1).zip",
+                 expected: .init(platform: .x, series: "twitter", date: [2022, 5, 2], copy: 1)),
+        NameCase(name: "twitter-2022-05-02-1a2b3c4d5e6f",
+                 expected: .init(platform: .x, series: "twitter", date: [2022, 5, 2], isArchive: false)),
+        NameCase(name: "twitter-2022-02-30-1a2b.zip", expected: nil),  // 30 February
+        NameCase(name: "twitter-2022-05-02-xyz.zip", expected: nil),  // not hexadecimal
+        NameCase(name: "facebook-jane.doe-02_05_2022-AbC1 (1).zip",
+                 expected: .init(platform: .facebook, series: "facebook-jane.doe", date: [2022, 5, 2], copy: 1)),
 
         // Anything else.
         NameCase(name: "Connections.csv", expected: nil),

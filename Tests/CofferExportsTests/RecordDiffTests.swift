@@ -178,7 +178,7 @@ struct RecordDiffTests {
             invitation("Sam", "04/02/24, 06:00 AM"),
         ])
         let diff = try RecordDiff.compare(before: before, after: after, path: "Invitations.csv")
-        #expect(diff.kind == .invitations && diff.key == .wholeRow)
+        #expect(diff.kind == .invitations && diff.key == .columns(["From", "To", "Sent At"]))
         #expect(diff.added.map { $0.row["From"] } == ["Quinn", "Rae", "Sam"])
         #expect(diff.agedOut.map { $0.row["From"] } == ["Oli", "Pat"])
         #expect(diff.removed.map { $0.row["From"] } == ["Lee"])
@@ -200,8 +200,11 @@ struct RecordDiffTests {
         #expect(byName.changed.map(\.key) == ["French"] && byName.added.map(\.key) == ["German"] && byName.removed.isEmpty)
         #expect(byName.summary.text == "Languages.csv: 1 added, 0 removed, 1 changed")
 
-        // Without a key the whole row is the key: a change is a removal plus an addition.
-        let whole = try RecordDiff.compare(before: before, after: after, path: "Languages.csv")
+        // Languages.csv has a default key (Name); the same file under another name has none, so
+        // the whole row is the key: a change is a removal plus an addition.
+        let byDefault = try RecordDiff.compare(before: before, after: after, path: "Languages.csv")
+        #expect(byDefault.key == .columns(["Name"]) && byDefault.changed.map(\.key) == ["French"])
+        let whole = try RecordDiff.compare(before: before, after: after, path: "Spoken.csv")
         #expect(whole.key == .wholeRow && whole.changed.isEmpty && whole.added.count == 2 && whole.removed.count == 1)
         #expect(whole.removed.first?.key == "French,Elementary proficiency")
 
@@ -248,11 +251,13 @@ struct RecordDiffTests {
         #expect(renamed.changed.first?.changedColumns == ["SharedUrl"])
         #expect(renamed.summary.text.hasSuffix("; columns removed: MediaURL; columns renamed: SharedURL → SharedUrl"))
 
-        // Connections 2022 (no URL column) → 2023 (URL): no URL on both sides, so whole rows.
+        // Connections 2022 (no URL column) → 2023 (URL): no URL on both sides, so the pre-2023 key
+        // (First Name + Last Name + Connected On).
         let old = Array((linkedInNotesPreamble + "First Name,Last Name,Email Address,Company,Position,Connected On\nAda,Lovelace,,AE,Founder,04 Jul 2022").utf8)
         let new = connectionsFile(["Ada,Lovelace,https://www.linkedin.com/in/ada,,AE,Founder,04 Jul 2022"])
         let grown = try RecordDiff.compare(before: old, after: new, path: "Connections.csv")
-        #expect(grown.key == .wholeRow && grown.isEmpty == false && grown.added.isEmpty && grown.removed.isEmpty)
+        #expect(grown.key == .columns(["First Name", "Last Name", "Connected On"]))
+        #expect(grown.isEmpty == false && grown.added.isEmpty && grown.removed.isEmpty && grown.changed.isEmpty)
         #expect(grown.headerChange?.added == ["URL"])
     }
 

@@ -1,7 +1,10 @@
 // ExportName.swift: the series and the date a platform puts in an export's file name.
 //
 // - LinkedIn: `Basic_LinkedInDataExport_MM-DD-YYYY.zip` and
-//   `Complete_LinkedInDataExport_MM-DD-YYYY.zip`; the date is US month-day-year.
+//   `Complete_LinkedInDataExport_MM-DD-YYYY.zip`; the date is US month-day-year, month and day
+//   one or two digits (`_7-12-2023`); the prefix in any letter case (`basic_linkedindataexport_…`),
+//   the series always spelled `Basic_LinkedInDataExport` / `Complete_LinkedInDataExport`.
+// - X (Twitter): `twitter-YYYY-MM-DD-<hex>.zip`: series `twitter`.
 // - Google Takeout: `takeout-YYYYMMDDTHHMMSSZ-NNN.zip` (or `.tgz`), NNN the part; a newer
 //   form `takeout-…Z-G-NNN.zip` carries an extra group number G. All parts of one export
 //   share the timestamp, so they seal together as one version.
@@ -9,8 +12,9 @@
 //   `facebook-<username>-<DD>_<MM>_<YYYY>-<random>.zip`): series `facebook-<username>`.
 //   Instagram (only `instagram-<user>-YYYY-MM-DD/` has been seen): `instagram-<username>-YYYY-MM-DD`
 //   with an optional `-<random>` suffix; series `instagram-<username>`.
-// The same names without the extension (an unpacked export folder) parse too, and so does a
-// browser's duplicate suffix (`… (1).zip`). Anything else is nil: the caller keeps its own
+// The same names without the extension (an unpacked export folder) parse too, and so do a
+// browser's duplicate suffix (`… (1).zip`), a doubled extension (`….zip.zip`) and a duplicate
+// suffix between two extensions (`….zip (1).zip`). Anything else is nil: the caller keeps its own
 // base-name rule.
 
 import CofferCore
@@ -33,6 +37,8 @@ public struct ExportName: Sendable, Hashable {
         case facebook
         /// Instagram "Download your information".
         case instagram
+        /// X (formerly Twitter) "Download an archive of your data".
+        case x
     }
 
     /// A UTC date and time of day, validated (no 13th month, no 30 February).
@@ -77,7 +83,7 @@ public struct ExportName: Sendable, Hashable {
     /// The platform.
     public let platform: Platform
     /// The version series: `Basic_LinkedInDataExport`, `Complete_LinkedInDataExport`,
-    /// `takeout`, `facebook-<username>`, `instagram-<username>`.
+    /// `takeout`, `facebook-<username>`, `instagram-<username>`, `twitter`.
     public let series: String
     /// The export's date (UTC; midnight when the name has no time of day).
     public let date: Timestamp
@@ -100,17 +106,26 @@ public struct ExportName: Sendable, Hashable {
         let name = Substring(Paths.lastComponent(fileName))
         guard !name.isEmpty, name != "/" else { return nil }
 
+        // Extensions and duplicate suffixes, from the end: `x.zip`, `x.zip.zip`, `x (1).zip`,
+        // `x.zip (1).zip`. The first extension found decides whether the name is an archive.
         var stem = name
         var extensionFound: String?
-        for candidate in [".zip", ".tgz", ".tar.gz"] where stem.lowercased().hasSuffix(candidate) {
-            stem = stem.dropLast(candidate.count)
-            extensionFound = candidate
-            break
-        }
         var copy: Int?
-        if let (rest, number) = browserDuplicate(stem) {
-            stem = rest
-            copy = number
+        for _ in 0..<4 {
+            var progressed = false
+            for candidate in [".zip", ".tgz", ".tar.gz"] where stem.lowercased().hasSuffix(candidate) {
+                if extensionFound != nil, extensionFound != candidate { break }
+                stem = stem.dropLast(candidate.count)
+                extensionFound = candidate
+                progressed = true
+                break
+            }
+            if copy == nil, let (rest, number) = browserDuplicate(stem) {
+                stem = rest
+                copy = number
+                progressed = true
+            }
+            if !progressed { break }
         }
         let base = Template(platform: .linkedIn, copy: copy, isArchive: extensionFound != nil)
         let zipOrFolder = extensionFound == nil || extensionFound == ".zip"
@@ -118,6 +133,7 @@ public struct ExportName: Sendable, Hashable {
         if zipOrFolder, let parsed = linkedIn(stem, base) { return parsed }
         if let parsed = takeout(stem, base) { return parsed }
         if zipOrFolder, let parsed = meta(stem, base) { return parsed }
+        if zipOrFolder, let parsed = twitter(stem, base) { return parsed }
         return nil
     }
 
@@ -137,18 +153,33 @@ public struct ExportName: Sendable, Hashable {
         }
     }
 
-    /// `Basic_LinkedInDataExport_MM-DD-YYYY` or `Complete_…`.
+    /// `Basic_LinkedInDataExport_M-D-YYYY` or `Complete_…` (prefix in any case; month and day
+    /// of one or two digits).
     private static func linkedIn(_ stem: Substring, _ base: Template) -> ExportName? {
         for series in ["Basic_LinkedInDataExport", "Complete_LinkedInDataExport"] {
-            guard stem.hasPrefix(series + "_") else { continue }
-            let rest = stem.dropFirst(series.count + 1)
+            let prefix = series + "_"
+            guard stem.utf8.count > prefix.utf8.count,
+                stem.utf8.prefix(prefix.utf8.count).elementsEqual(prefix.utf8, by: { asciiLower($0) == asciiLower($1) })
+            else { continue }
+            let rest = Substring(stem.utf8.dropFirst(prefix.utf8.count))
             let fields = rest.split(separator: "-", omittingEmptySubsequences: false)
-            guard fields.count == 3, let month = digits(fields[0], 2), let day = digits(fields[1], 2),
+            guard fields.count == 3, let month = digits(fields[0], 1...2), let day = digits(fields[1], 1...2),
                 let year = digits(fields[2], 4), let date = Timestamp(year: year, month: month, day: day)
             else { return nil }
             return base.make(.linkedIn, series: series, date: date, time: false)
         }
         return nil
+    }
+
+    /// `twitter-YYYY-MM-DD-<hex>` (the X archive; the suffix is hexadecimal, of any length).
+    private static func twitter(_ stem: Substring, _ base: Template) -> ExportName? {
+        let fields = stem.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count == 5, fields[0] == "twitter", let year = digits(fields[1], 4),
+            let month = digits(fields[2], 2), let day = digits(fields[3], 2),
+            !fields[4].isEmpty, fields[4].utf8.allSatisfy(isHexDigit),
+            let stamp = Timestamp(year: year, month: month, day: day)
+        else { return nil }
+        return base.make(.x, series: "twitter", date: stamp, time: false)
     }
 
     /// `takeout-YYYYMMDDTHHMMSSZ[-G]-NNN` (or without the part).
@@ -213,10 +244,23 @@ public struct ExportName: Sendable, Hashable {
 
     /// The value of `text` if it is all ASCII digits (exactly `width` of them when given).
     private static func digits(_ text: Substring, _ width: Int?) -> Int? {
-        guard !text.isEmpty, text.count <= 9, width.map({ text.count == $0 }) ?? true,
+        digits(text, width.map { $0...$0 } ?? 1...9)
+    }
+
+    /// The value of `text` if it is all ASCII digits, as many as `widths` allows.
+    private static func digits(_ text: Substring, _ widths: ClosedRange<Int>) -> Int? {
+        guard !text.isEmpty, text.utf8.count <= 9, widths.contains(text.utf8.count),
             text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
         else { return nil }
         return Int(text)
+    }
+
+    private static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46)
     }
 
     private static func isUsernameCharacter(_ c: Character) -> Bool {

@@ -55,8 +55,12 @@ public struct CSVTable: Sendable, Equatable {
     /// (the trailing comma of Learning.csv's header).
     public var header: [String]
     /// The records after the header. A row can be shorter or longer than the header; an empty
-    /// line is a row of one empty field. Blank rows are kept.
+    /// line is a row of one empty field. Blank rows are kept. Bytes that are not UTF-8 read
+    /// as U+FFFD here; `byteRows` has them as they were.
     public var rows: [[String]]
+    /// The same records, each field as its exact bytes (UTF-8 as the file held it, or the UTF-8
+    /// a UTF-16 file decodes to): no normalization, invalid sequences kept. Comparisons use these.
+    public var byteRows: [[[UInt8]]]
     /// The 1-based line each row starts on (same indices as `rows`).
     public var rowLines: [Int]
     /// The field delimiter: `,`, or a tab or `;` when the header line has one and no comma.
@@ -75,11 +79,12 @@ public struct CSVTable: Sendable, Equatable {
     public init(
         preamble: String? = nil, header: [String], rows: [[String]], rowLines: [Int]? = nil,
         delimiter: Unicode.Scalar = ",", encoding: CSVEncoding = .utf8, hadByteOrderMark: Bool = false,
-        lineEnding: CSVLineEnding = .lf, endsWithNewline: Bool = true
+        lineEnding: CSVLineEnding = .lf, endsWithNewline: Bool = true, byteRows: [[[UInt8]]]? = nil
     ) {
         self.preamble = preamble
         self.header = header
         self.rows = rows
+        self.byteRows = byteRows ?? rows.map { $0.map { Array($0.utf8) } }
         self.rowLines = rowLines ?? rows.indices.map { $0 + 2 }
         self.delimiter = delimiter
         self.encoding = encoding
@@ -159,19 +164,21 @@ public struct CSVReader: Sendable {
             var parser = RecordParser(buffer: buffer, delimiter: delimiter, position: headerStart, line: headerLine)
             var header: [String] = []
             var rows: [[String]] = []
+            var byteRows: [[[UInt8]]] = []
             var rowLines: [Int] = []
             if let first = try parser.next() {
-                header = first.fields
+                header = first.fields.map { String(decoding: $0, as: UTF8.self) }
             }
             while let record = try parser.next() {
-                rows.append(record.fields)
+                rows.append(record.fields.map { String(decoding: $0, as: UTF8.self) })
+                byteRows.append(record.fields)
                 rowLines.append(record.line)
             }
             return CSVTable(
                 preamble: preamble, header: header, rows: rows, rowLines: rowLines,
                 delimiter: Unicode.Scalar(delimiter), encoding: decoded.encoding,
                 hadByteOrderMark: decoded.byteOrderMark, lineEnding: Self.firstLineEnding(buffer),
-                endsWithNewline: buffer.last == 0x0A || buffer.last == 0x0D)
+                endsWithNewline: buffer.last == 0x0A || buffer.last == 0x0D, byteRows: byteRows)
         }
     }
 
@@ -230,7 +237,7 @@ public struct CSVReader: Sendable {
             let start = parser.position
             let line = parser.line
             guard let record = try parser.next() else { return nil }
-            if record.fields == [""] {
+            if record.fields == [[]] {
                 // The empty line ends the preamble; skip any further empty lines.
                 while parser.position < buffer.count, buffer[parser.position] == 0x0A || buffer[parser.position] == 0x0D {
                     _ = try parser.next()
@@ -294,12 +301,12 @@ struct RecordParser {
     }
 
     /// The next record and the line it starts on, or nil at the end of the bytes.
-    mutating func next() throws(CSVError) -> (fields: [String], line: Int)? {
+    mutating func next() throws(CSVError) -> (fields: [[UInt8]], line: Int)? {
         let n = buffer.count
         var i = position
         guard i < n else { return nil }
         let startLine = line
-        var fields: [String] = []
+        var fields: [[UInt8]] = []
         while true {
             // At the start of a field.
             if i < n, buffer[i] == Self.quote {
@@ -331,11 +338,11 @@ struct RecordParser {
                 let tail = i
                 while i < n, buffer[i] != delimiter, buffer[i] != Self.lf, buffer[i] != Self.cr { i += 1 }
                 if i > tail { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[tail..<i])) }
-                fields.append(String(decoding: scratch, as: UTF8.self))
+                fields.append(scratch)
             } else {
                 let start = i
                 while i < n, buffer[i] != delimiter, buffer[i] != Self.lf, buffer[i] != Self.cr { i += 1 }
-                fields.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
+                fields.append(Array(UnsafeBufferPointer(rebasing: buffer[start..<i])))
             }
             // At a delimiter, a line ending or the end.
             if i >= n {
@@ -345,7 +352,7 @@ struct RecordParser {
             if buffer[i] == delimiter {
                 i += 1
                 if i >= n {
-                    fields.append("")
+                    fields.append([])
                     position = n
                     return (fields, startLine)
                 }

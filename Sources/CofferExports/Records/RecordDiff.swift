@@ -28,14 +28,19 @@ public enum RecordKey: Sendable, Equatable, CustomStringConvertible {
     case columns([String])
     /// The whole row: rows are only ever added or removed, never changed.
     case wholeRow
+    /// No key: the n-th row of one version is compared with the n-th of the other (one-row
+    /// files such as Profile.csv, so an edit is a change).
+    case rowOrder
 
-    /// `URL`, `CONVERSATION ID + DATE + FROM`, the column names joined by ` + `, or `whole row`.
+    /// `URL`, `CONVERSATION ID + DATE + FROM`, the column names joined by ` + `, `whole row` or
+    /// `row order`.
     public var description: String {
         switch self {
         case .linkedInConnections: "URL"
         case .linkedInMessages: "CONVERSATION ID + DATE + FROM"
         case .columns(let names): names.joined(separator: " + ")
         case .wholeRow: "whole row"
+        case .rowOrder: "row order"
         }
     }
 }
@@ -48,7 +53,15 @@ public enum RecordFileKind: String, Sendable, Equatable, Encodable {
     case messages
     /// LinkedIn `Invitations.csv`, a rolling window.
     case invitations
-    /// Any other CSV.
+    /// X archive `data/tweets.js` (also `deleted-tweets.js`, `note-tweet.js`).
+    case tweets
+    /// X archive `data/like.js`.
+    case likes
+    /// X archive `data/follower.js`.
+    case followers
+    /// X archive `data/following.js`.
+    case following
+    /// Any other CSV or JSON record file.
     case generic
 }
 
@@ -67,6 +80,8 @@ public enum RecordDiffError: Error, CustomStringConvertible, Equatable, Sendable
     case unknownKeyColumn(column: String, available: [String])
     /// One version could not be read as CSV.
     case unreadable(path: String, side: RecordSide, error: CSVError)
+    /// One version could not be read as JSON records (`reason` says what and where).
+    case unreadableJSON(path: String, side: RecordSide, reason: String)
 
     public var description: String {
         switch self {
@@ -75,22 +90,49 @@ public enum RecordDiffError: Error, CustomStringConvertible, Equatable, Sendable
                 + (available.isEmpty ? "(none)" : available.map { "\"\($0)\"" }.joined(separator: ", "))
         case .unreadable(let path, let side, let error):
             "cannot read the \(side.rawValue) version of \(path): \(error)"
+        case .unreadableJSON(let path, let side, let reason):
+            "cannot read the \(side.rawValue) version of \(path): \(reason)"
         }
     }
 }
 
 /// Column values of one row, in header order; encodes as a JSON object `{column: value}` (the order
-/// of keys in the JSON text is the encoder's).
+/// of keys in the JSON text is the encoder's). A value that is not UTF-8 encodes with U+FFFD in
+/// place of the bad bytes; `nonUTF8Base64` has it exactly.
 public struct RecordFields: Sendable, Equatable, Encodable {
     /// Column names (unique: a repeated header name gets ` (2)`, ` (3)`…).
     public let columns: [String]
-    /// The values, one per column.
+    /// The values, one per column, readable (invalid UTF-8 as U+FFFD).
     public let values: [String]
+    /// The values' exact bytes, one per column.
+    public let bytes: [[UInt8]]
 
     /// Fields from parallel lists of names and values.
     public init(columns: [String], values: [String]) {
         self.columns = columns
         self.values = values
+        self.bytes = values.map { Array($0.utf8) }
+    }
+
+    /// Fields from parallel lists of names and exact value bytes.
+    public init(columns: [String], bytes: [[UInt8]]) {
+        self.columns = columns
+        self.bytes = bytes
+        self.values = bytes.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The exact bytes in `column`, if the row has that column.
+    public func bytes(_ column: String) -> [UInt8]? {
+        columns.firstIndex(of: column).map { bytes[$0] }
+    }
+
+    /// `{column: base64}` for the values that are not valid UTF-8, or nil when all are.
+    public var nonUTF8Base64: [String: String]? {
+        var out: [String: String] = [:]
+        for (column, value) in zip(columns, bytes) where !RecordText.isUTF8(value) {
+            out[column] = RecordText.base64(value)
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// The value in `column`, if the row has that column.
@@ -119,23 +161,50 @@ struct DynamicCodingKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// A row only one version has. JSON: `{"key": …, "row": {column: value}}`.
+/// A row only one version has. JSON: `{"key", "key_bytes"?, "line", "row", "row_bytes"?}`; the
+/// `_bytes` members (base64) are there only when the key or a value is not UTF-8.
 public struct RecordRow: Sendable, Equatable, Encodable {
     /// The row's key, readable: the URL, `id | date | sender`, or the row as a CSV line.
     public let key: String
+    /// The key's exact bytes.
+    public let keyBytes: [UInt8]
     /// The row's values under its version's header.
     public let row: RecordFields
-    /// The 1-based line the row starts on in its version.
+    /// The 1-based line the row starts on in its version (the array element, 1-based, for a
+    /// JSON file).
     public let line: Int
 
-    enum CodingKeys: String, CodingKey { case key, row }
+    init(key: [UInt8], row: RecordFields, line: Int) {
+        self.key = String(decoding: key, as: UTF8.self)
+        self.keyBytes = key
+        self.row = row
+        self.line = line
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, line, row
+        case keyBytes = "key_bytes"
+        case rowBytes = "row_bytes"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        if !RecordText.isUTF8(keyBytes) { try container.encode(RecordText.base64(keyBytes), forKey: .keyBytes) }
+        try container.encode(line, forKey: .line)
+        try container.encode(row, forKey: .row)
+        try container.encodeIfPresent(row.nonUTF8Base64, forKey: .rowBytes)
+    }
 }
 
-/// A row both versions have, with different values. JSON: `{"key", "before", "after", "row"}`,
-/// where `before` and `after` hold the changed columns only and `row` the whole newer row.
+/// A row both versions have, with different values. JSON: `{"key", "key_bytes"?, "line",
+/// "before", "before_bytes"?, "after", "after_bytes"?, "row", "row_bytes"?}`, where `before` and
+/// `after` hold the changed columns only and `row` the whole newer row.
 public struct RecordChange: Sendable, Equatable, Encodable {
     /// The row's key.
     public let key: String
+    /// The key's exact bytes.
+    public let keyBytes: [UInt8]
     /// The changed columns' older values.
     public let before: RecordFields
     /// The changed columns' newer values.
@@ -148,7 +217,35 @@ public struct RecordChange: Sendable, Equatable, Encodable {
     /// The names of the columns that changed, in header order.
     public var changedColumns: [String] { after.columns }
 
-    enum CodingKeys: String, CodingKey { case key, before, after, row }
+    init(key: [UInt8], before: RecordFields, after: RecordFields, row: RecordFields, line: Int) {
+        self.key = String(decoding: key, as: UTF8.self)
+        self.keyBytes = key
+        self.before = before
+        self.after = after
+        self.row = row
+        self.line = line
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, line, before, after, row
+        case keyBytes = "key_bytes"
+        case beforeBytes = "before_bytes"
+        case afterBytes = "after_bytes"
+        case rowBytes = "row_bytes"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        if !RecordText.isUTF8(keyBytes) { try container.encode(RecordText.base64(keyBytes), forKey: .keyBytes) }
+        try container.encode(line, forKey: .line)
+        try container.encode(before, forKey: .before)
+        try container.encodeIfPresent(before.nonUTF8Base64, forKey: .beforeBytes)
+        try container.encode(after, forKey: .after)
+        try container.encodeIfPresent(after.nonUTF8Base64, forKey: .afterBytes)
+        try container.encode(row, forKey: .row)
+        try container.encodeIfPresent(row.nonUTF8Base64, forKey: .rowBytes)
+    }
 }
 
 /// How the header changed between two versions. Rows still diff by column name.
@@ -275,15 +372,47 @@ public struct FileRecordDiff: Sendable, Equatable, Encodable {
     }
 }
 
-/// Record diffs of several files, as `coffer diff --records --json` prints them:
-/// `{"files": [ … ]}`.
-public struct RecordDiffReport: Sendable, Equatable, Encodable {
-    /// One entry per CSV file compared.
-    public var files: [FileRecordDiff]
+/// A file that could not be compared (it does not parse). JSON: `{"path", "path_bytes"?, "error"}`.
+public struct RecordFileFailure: Sendable, Equatable, Encodable {
+    /// The file's path, readable.
+    public let path: String
+    /// The path's exact bytes.
+    public let pathBytes: [UInt8]
+    /// What went wrong, one line.
+    public let error: String
 
-    /// A report of `files`.
-    public init(files: [FileRecordDiff]) {
+    /// A failure for the file at `pathBytes`.
+    public init(pathBytes: [UInt8], error: String) {
+        self.path = String(decoding: pathBytes, as: UTF8.self)
+        self.pathBytes = pathBytes
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, error
+        case pathBytes = "path_bytes"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        if !RecordText.isUTF8(pathBytes) { try container.encode(RecordText.base64(pathBytes), forKey: .pathBytes) }
+        try container.encode(error, forKey: .error)
+    }
+}
+
+/// Record diffs of several files, as `coffer diff --records --json` prints them:
+/// `{"files": [ … ], "errors": [ … ]}`.
+public struct RecordDiffReport: Sendable, Equatable, Encodable {
+    /// One entry per record file compared.
+    public var files: [FileRecordDiff]
+    /// The files that could not be compared.
+    public var errors: [RecordFileFailure]
+
+    /// A report of `files` and `errors`.
+    public init(files: [FileRecordDiff], errors: [RecordFileFailure] = []) {
         self.files = files
+        self.errors = errors
     }
 
     /// The summary lines, one per file.
@@ -298,15 +427,27 @@ public struct RecordDiffReport: Sendable, Equatable, Encodable {
 /// let json = try JSONEncoder().encode(RecordDiffReport(files: [diff]))
 /// ```
 public enum RecordDiff {
-    /// Diffs two versions of the CSV file at `path` (the name picks the summary wording and
-    /// recognises Connections.csv and Invitations.csv; a missing version can be passed as `[]`).
+    /// Diffs two versions of the record file at `path`: CSV (or TSV), or JSON records when the
+    /// name ends in `.js` or `.json` (an X archive's `window.YTD.x.part0 = [ … ]` or a plain
+    /// array). The name and header pick the summary wording and the default key; a missing
+    /// version can be passed as `[]`.
     ///
     /// - Parameter keyColumns: columns to key rows by (`--key`), overriding the inferred key.
     /// - Throws: `RecordDiffError.unknownKeyColumn` for a key column not in both headers,
-    ///   `RecordDiffError.unreadable` for malformed CSV.
+    ///   `RecordDiffError.unreadable` for malformed CSV, `.unreadableJSON` for malformed JSON.
     public static func compare(
         before: [UInt8], after: [UInt8], path: String, keyColumns: [String] = []
     ) throws(RecordDiffError) -> FileRecordDiff {
+        if JSONRecords.handles(path: path) {
+            let old: JSONRecords.Table
+            let new: JSONRecords.Table
+            do { old = try JSONRecords.read(before) } catch { throw .unreadableJSON(path: path, side: .before, reason: error.description) }
+            do { new = try JSONRecords.read(after) } catch { throw .unreadableJSON(path: path, side: .after, reason: error.description) }
+            let key = JSONRecords.commonKey(old, new)
+            return try compare(
+                before: old.table, after: new.table, path: path, keyColumns: keyColumns, defaultKey: key,
+                kind: JSONRecords.kind(path: path, key: key))
+        }
         let old: CSVTable
         let new: CSVTable
         do { old = try CSVReader.read(before) } catch { throw .unreadable(path: path, side: .before, error: error) }
@@ -315,40 +456,74 @@ public enum RecordDiff {
     }
 
     /// Diffs two tables already read (see `compare(before:after:path:keyColumns:)`).
+    ///
+    /// - Parameters:
+    ///   - defaultKey: columns to key by when neither `keyColumns` nor a known file's rule gives
+    ///     a key (a JSON file's `id`-like field); ignored unless both versions have them.
+    ///   - kind: the file kind when the caller knows it (JSON records); otherwise from name and
+    ///     header.
     public static func compare(
-        before: CSVTable, after: CSVTable, path: String, keyColumns: [String] = []
+        before: CSVTable, after: CSVTable, path: String, keyColumns: [String] = [], defaultKey: [String]? = nil,
+        kind givenKind: RecordFileKind? = nil
     ) throws(RecordDiffError) -> FileRecordDiff {
+        let before = withoutBlankLines(before)
+        let after = withoutBlankLines(after)
         let layout = ColumnLayout(before: before, after: after)
-        let kind = fileKind(path: path, columns: layout.commonNames)
-        let resolved = try resolveKey(layout: layout, keyColumns: keyColumns)
+        let known = KnownRecordFile.match(path: path, columns: Set(layout.commonNames))
+        let kind = givenKind ?? known?.kind ?? .generic
+        let resolved = try resolveKey(layout: layout, keyColumns: keyColumns, known: known, defaultKey: defaultKey)
 
-        // Keys of every row, both sides.
-        let beforeKeys = before.rows.map { resolved.internalKey($0, side: .before) }
-        let afterKeys = after.rows.map { resolved.internalKey($0, side: .after) }
+        // Pairing: first identical rows (same values in every compared column, so same key), in
+        // order; then the rest by key, the n-th remaining before with the n-th remaining after.
+        // So duplicates report what really went (`1,a` `1,b` → `1,b` removes `1,a`), and rows
+        // that only moved are no change.
+        var match = [Int?](repeating: nil, count: after.byteRows.count)
+        var used = [Bool](repeating: false, count: before.byteRows.count)
+        do {
+            var identical: [[UInt8]: [Int]] = [:]
+            identical.reserveCapacity(before.byteRows.count)
+            for (index, row) in before.byteRows.enumerated() {
+                identical[resolved.content(row, side: .before), default: []].append(index)
+            }
+            var cursor: [[UInt8]: Int] = [:]
+            for (index, row) in after.byteRows.enumerated() {
+                let content = resolved.content(row, side: .after)
+                guard let list = identical[content] else { continue }
+                let n = cursor[content, default: 0]
+                guard n < list.count else { continue }
+                cursor[content] = n + 1
+                match[index] = list[n]
+                used[list[n]] = true
+            }
+        }
+        do {
+            var slots: [[UInt8]: [Int]] = [:]
+            for (index, row) in before.byteRows.enumerated() where !used[index] {
+                slots[resolved.internalKey(row, side: .before), default: []].append(index)
+            }
+            var cursor: [[UInt8]: Int] = [:]
+            for (index, row) in after.byteRows.enumerated() where match[index] == nil {
+                let key = resolved.internalKey(row, side: .after)
+                guard let list = slots[key] else { continue }
+                let n = cursor[key, default: 0]
+                guard n < list.count else { continue }
+                cursor[key] = n + 1
+                match[index] = list[n]
+                used[list[n]] = true
+            }
+        }
 
-        var slots: [String: [Int]] = [:]
-        slots.reserveCapacity(before.rows.count)
-        for (index, key) in beforeKeys.enumerated() { slots[key, default: []].append(index) }
-
-        var used = [Bool](repeating: false, count: before.rows.count)
-        var occurrences: [String: Int] = [:]
-        occurrences.reserveCapacity(after.rows.count)
         var added: [RecordRow] = []
         var changed: [RecordChange] = []
-        for (index, key) in afterKeys.enumerated() {
-            let n = occurrences[key, default: 0]
-            occurrences[key] = n + 1
-            let row = after.rows[index]
-            guard let list = slots[key], n < list.count else {
+        for (index, row) in after.byteRows.enumerated() {
+            guard let partner = match[index] else {
                 added.append(RecordRow(
                     key: resolved.displayKey(row, side: .after), row: layout.fields(row, side: .after),
                     line: after.rowLines[index]))
                 continue
             }
-            let match = list[n]
-            used[match] = true
-            let old = before.rows[match]
-            var columns: [String] = [], was: [String] = [], now: [String] = []
+            let old = before.byteRows[partner]
+            var columns: [String] = [], was: [[UInt8]] = [], now: [[UInt8]] = []
             for column in layout.common {
                 let a = value(old, column.before), b = value(row, column.after)
                 if a != b {
@@ -359,8 +534,8 @@ public enum RecordDiff {
             }
             if !columns.isEmpty {
                 changed.append(RecordChange(
-                    key: resolved.displayKey(row, side: .after), before: RecordFields(columns: columns, values: was),
-                    after: RecordFields(columns: columns, values: now), row: layout.fields(row, side: .after),
+                    key: resolved.displayKey(row, side: .after), before: RecordFields(columns: columns, bytes: was),
+                    after: RecordFields(columns: columns, bytes: now), row: layout.fields(row, side: .after),
                     line: after.rowLines[index]))
             }
         }
@@ -369,12 +544,12 @@ public enum RecordDiff {
         var removed: [RecordRow] = []
         var agedOut: [RecordRow] = []
         let window = kind == .invitations ? rollingWindow(layout: layout, after: after) : nil
-        for index in before.rows.indices where !used[index] {
-            let row = before.rows[index]
+        for index in before.byteRows.indices where !used[index] {
+            let row = before.byteRows[index]
             let record = RecordRow(
                 key: resolved.displayKey(row, side: .before), row: layout.fields(row, side: .before),
                 line: before.rowLines[index])
-            if let window, let seconds = RecordDate.seconds(value(row, window.beforeColumn)),
+            if let window, let seconds = RecordDate.seconds(text(value(row, window.beforeColumn))),
                 window.oldest.map({ seconds < $0 }) ?? true
             {
                 agedOut.append(record)
@@ -388,6 +563,22 @@ public enum RecordDiff {
         return FileRecordDiff(
             path: path, kind: kind, key: resolved.key, added: added, removed: removed, changed: changed,
             agedOut: agedOut, headerChange: layout.headerChange, summary: summary)
+    }
+
+    /// The table without its empty lines: a blank line is not a record. (A row of empty fields,
+    /// `,,,`, is one.)
+    static func withoutBlankLines(_ table: CSVTable) -> CSVTable {
+        guard table.byteRows.contains(where: isBlankLine) else { return table }
+        var copy = table
+        let keep = table.byteRows.indices.filter { !isBlankLine(table.byteRows[$0]) }
+        copy.rows = keep.map { table.rows[$0] }
+        copy.byteRows = keep.map { table.byteRows[$0] }
+        copy.rowLines = keep.map { table.rowLines[$0] }
+        return copy
+    }
+
+    static func isBlankLine(_ row: [[UInt8]]) -> Bool {
+        row.count == 1 && row[0].allSatisfy { $0 == 0x20 || $0 == 0x09 }
     }
 
     // MARK: - Columns
@@ -484,14 +675,18 @@ public enum RecordDiff {
         }
 
         /// The row under its version's header (every header column; extra fields named).
-        func fields(_ row: [String], side: RecordSide) -> RecordFields {
+        func fields(_ row: [[UInt8]], side: RecordSide) -> RecordFields {
             let names = side == .before ? beforeNames : afterNames
-            return RecordFields(columns: names, values: names.indices.map { value(row, $0) })
+            return RecordFields(columns: names, bytes: names.indices.map { value(row, $0) })
         }
     }
 
-    static func value(_ row: [String], _ index: Int) -> String {
-        index < row.count ? row[index] : ""
+    static func value(_ row: [[UInt8]], _ index: Int) -> [UInt8] {
+        index < row.count ? row[index] : []
+    }
+
+    static func text(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - Keys
@@ -499,56 +694,68 @@ public enum RecordDiff {
     /// The key strategy, bound to column indices on each side.
     struct ResolvedKey {
         let key: RecordKey
-        /// Key columns (before index, after index); empty for the whole row.
+        /// Key columns (before index, after index); empty for the whole row and row order.
         let columns: [(before: Int, after: Int)]
-        /// Every compared column, for whole-row keys.
+        /// Every compared column.
         let all: [(before: Int, after: Int)]
 
-        private static let separator = "\u{1F}"
-
-        func internalKey(_ row: [String], side: RecordSide) -> String {
+        /// The key as exact bytes: each field's length, then its bytes (no separator can collide).
+        func internalKey(_ row: [[UInt8]], side: RecordSide) -> [UInt8] {
             switch key {
             case .linkedInConnections:
                 let url = RecordDiff.value(row, pick(columns[0], side))
-                return url.isEmpty ? "R" + wholeRow(row, side: side) : "U" + url
+                return url.isEmpty ? [0x52] + content(row, side: side) : [0x55] + url
             case .linkedInMessages, .columns:
-                return columns.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: Self.separator)
+                return Self.join(columns.map { RecordDiff.value(row, pick($0, side)) })
             case .wholeRow:
-                return wholeRow(row, side: side)
+                return content(row, side: side)
+            case .rowOrder:
+                return []
             }
         }
 
-        func displayKey(_ row: [String], side: RecordSide) -> String {
+        /// Every compared value, exactly: rows with equal content are identical.
+        func content(_ row: [[UInt8]], side: RecordSide) -> [UInt8] {
+            Self.join(all.map { RecordDiff.value(row, pick($0, side)) })
+        }
+
+        /// The key as shown: the URL, `a | b | c`, or the row as a CSV line.
+        func displayKey(_ row: [[UInt8]], side: RecordSide) -> [UInt8] {
             switch key {
             case .linkedInConnections:
                 let url = RecordDiff.value(row, pick(columns[0], side))
                 return url.isEmpty ? csvLine(all.map { RecordDiff.value(row, pick($0, side)) }) : url
             case .linkedInMessages, .columns:
-                return columns.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: " | ")
-            case .wholeRow:
+                return Array(columns.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: Array(" | ".utf8)))
+            case .wholeRow, .rowOrder:
                 return csvLine(all.map { RecordDiff.value(row, pick($0, side)) })
             }
         }
 
-        private func wholeRow(_ row: [String], side: RecordSide) -> String {
-            all.map { RecordDiff.value(row, pick($0, side)) }.joined(separator: Self.separator)
+        private static func join(_ fields: [[UInt8]]) -> [UInt8] {
+            var out: [UInt8] = []
+            for field in fields {
+                let n = UInt32(truncatingIfNeeded: field.count)
+                out += [UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
+                out += field
+            }
+            return out
         }
 
         private func pick(_ pair: (before: Int, after: Int), _ side: RecordSide) -> Int {
             side == .before ? pair.before : pair.after
         }
 
-        private func csvLine(_ values: [String]) -> String {
-            values.map { value in
-                value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                    ? "\"" + value.replacing("\"", with: "\"\"") + "\"" : value
-            }.joined(separator: ",")
+        private func csvLine(_ values: [[UInt8]]) -> [UInt8] {
+            Array(values.map { RecordText.csvQuoted($0, always: false) }.joined(separator: [0x2C]))
         }
     }
 
     static let messageKeyColumns = ["CONVERSATION ID", "DATE", "FROM"]
 
-    static func resolveKey(layout: ColumnLayout, keyColumns: [String]) throws(RecordDiffError) -> ResolvedKey {
+    static func resolveKey(
+        layout: ColumnLayout, keyColumns: [String], known: KnownRecordFile? = nil, defaultKey: [String]? = nil
+    ) throws(RecordDiffError) -> ResolvedKey {
         let all = layout.common.map { (before: $0.before, after: $0.after) }
         func bind(_ names: [String]) -> [(before: Int, after: Int)] {
             names.compactMap { name in layout.common.first { $0.name == name }.map { ($0.before, $0.after) } }
@@ -570,28 +777,23 @@ public enum RecordDiff {
             return ResolvedKey(key: .columns(names), columns: bind(names), all: all)
         }
         let names = Set(layout.commonNames)
-        if names.contains("URL") {
-            return ResolvedKey(key: .linkedInConnections, columns: bind(["URL"]), all: all)
+        if let known {
+            for candidate in known.keys where candidate.allSatisfy(names.contains) {
+                if candidate.isEmpty { return ResolvedKey(key: .rowOrder, columns: [], all: all) }
+                switch (known.kind, candidate) {
+                case (.connections, ["URL"]):
+                    return ResolvedKey(key: .linkedInConnections, columns: bind(["URL"]), all: all)
+                case (.messages, messageKeyColumns):
+                    return ResolvedKey(key: .linkedInMessages, columns: bind(messageKeyColumns), all: all)
+                default:
+                    return ResolvedKey(key: .columns(candidate), columns: bind(candidate), all: all)
+                }
+            }
         }
-        if messageKeyColumns.allSatisfy(names.contains) {
-            return ResolvedKey(key: .linkedInMessages, columns: bind(messageKeyColumns), all: all)
+        if let defaultKey, !defaultKey.isEmpty, defaultKey.allSatisfy(names.contains) {
+            return ResolvedKey(key: .columns(defaultKey), columns: bind(defaultKey), all: all)
         }
         return ResolvedKey(key: .wholeRow, columns: [], all: all)
-    }
-
-    static func fileKind(path: String, columns: [String]) -> RecordFileKind {
-        let name = Paths.lastComponent(path).lowercased()
-        let set = Set(columns)
-        if name == "connections.csv"
-            || (["First Name", "Last Name", "Connected On"].allSatisfy(set.contains) && set.contains("Company"))
-        {
-            return .connections
-        }
-        if set.contains("CONVERSATION ID") && set.contains("DATE") { return .messages }
-        if name == "invitations.csv" || (["Sent At", "Direction", "From", "To"].allSatisfy(set.contains)) {
-            return .invitations
-        }
-        return .generic
     }
 
     // MARK: - Rolling window
@@ -604,9 +806,9 @@ public enum RecordDiff {
         else { return nil }
         var oldest: Int64?
         var rows = 0
-        for row in after.rows where !row.allSatisfy(\.isEmpty) {
+        for row in after.byteRows where !row.allSatisfy(\.isEmpty) {
             rows += 1
-            if let seconds = RecordDate.seconds(value(row, afterColumn)) { oldest = min(oldest ?? seconds, seconds) }
+            if let seconds = RecordDate.seconds(text(value(row, afterColumn))) { oldest = min(oldest ?? seconds, seconds) }
         }
         if rows > 0, oldest == nil { return nil }  // dates in a shape we cannot read: no ageing
         return (beforeColumn, oldest)
@@ -661,6 +863,11 @@ public enum RecordDiff {
             parts.append("\(agedOut.count) aged out")
             if !removed.isEmpty { parts.append("\(removed.count) removed") }
             if !changed.isEmpty { parts.append("\(changed.count) changed") }
+        case .tweets, .likes, .followers, .following:
+            let noun = kind == .tweets ? "tweet" : kind == .likes ? "like" : kind == .followers ? "follower" : "followed account"
+            parts.append(plural(added.count, "new " + noun))
+            parts.append("\(removed.count) removed")
+            parts.append("\(changed.count) changed")
         case .generic:
             parts.append("\(added.count) added")
             parts.append("\(removed.count) removed")

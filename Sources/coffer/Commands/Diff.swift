@@ -11,10 +11,15 @@ extension Coffer {
             discussion: """
                 Files and zip members (Export.zip/Connections.csv) are compared by content. When each \
                 version holds one export with a dated name, the two exports are compared with each \
-                other. With --records, CSV files that changed are compared row by row: LinkedIn \
-                Connections by profile URL, messages by conversation, date and sender, other files \
-                by --key columns or the whole row. Rows that leave Invitations.csv because of its \
-                rolling window are reported as aged out.
+                other. With --records, record files that changed (CSV, and JSON arrays such as an X \
+                archive's data/tweets.js) are compared record by record, values byte for byte: \
+                each known file by its natural key (README lists them; LinkedIn Connections by \
+                profile URL, messages by conversation, date and sender, tweets by id), others by \
+                --key columns or the whole row. Rows that leave Invitations.csv because of its \
+                rolling window are reported as aged out. Each record line starts with its marker \
+                (+ added, - removed, ~ changed, · aged out); long values are shortened in the \
+                middle unless --wide. A file that does not parse is reported and the others are \
+                still compared; the exit status is then 1.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -26,7 +31,7 @@ extension Coffer {
         @Argument(help: "The newer version.")
         var to: String
 
-        @Argument(help: "With --records: only this CSV file (a path as 'coffer ls' shows it, or just its name).")
+        @Argument(help: "With --records: only this record file (a path as 'coffer ls' shows it, or just its name).")
         var path: String?
 
         @Flag(help: "Compare changed CSV files row by row.")
@@ -35,9 +40,13 @@ extension Coffer {
         @Option(name: .customLong("key"), help: ArgumentHelp("With --records: a key column (repeatable); default: inferred.", valueName: "column"))
         var keys: [String] = []
 
+        @Flag(help: "With --records: print values whole instead of shortening long ones in the middle.")
+        var wide = false
+
         func validate() throws {
             if path != nil && !records { throw ValidationError("a PATH is only used with --records") }
             if !keys.isEmpty && !records { throw ValidationError("--key is only used with --records") }
+            if wide && !records { throw ValidationError("--wide is only used with --records") }
         }
 
         func run() throws {
@@ -104,6 +113,7 @@ extension Coffer {
                 guard known else { throw CofferError.pathNotInVersion(path: path, version: b.short) }
             }
             var files: [FileRecordDiff] = []
+            var failures: [RecordFileFailure] = []
             for (before, after) in pairs {
                 var old: [UInt8] = [], new: [UInt8] = []
                 try vault.readFile(a, pathBytes: before, archiveHandler: handler) { old += $0 }
@@ -111,45 +121,69 @@ extension Coffer {
                 let shown = String(decoding: after, as: UTF8.self)
                 do {
                     files.append(try RecordDiff.compare(before: old, after: new, path: shown, keyColumns: keys))
-                } catch {
+                } catch RecordDiffError.unknownKeyColumn(let column, let available) {
+                    let error = RecordDiffError.unknownKeyColumn(column: column, available: available)
                     throw CofferError.invalidArgument("\(TerminalText.escape(bytes: after)): \(error)")
+                } catch {
+                    // A file that does not parse: reported, the others still compared.
+                    failures.append(RecordFileFailure(pathBytes: after, error: Self.reason(error)))
                 }
             }
             if output.json {
-                try JSONOutput.print(RecordDiffReport(files: files))
-                return
+                try JSONOutput.print(RecordDiffReport(files: files, errors: failures))
+            } else {
+                printRecords(files, failures: failures, a: a, b: b)
             }
-            // The changed rows are the result: printed with --quiet too.
-            if files.isEmpty { Console.out("no CSV file changed (\(a.short) → \(b.short))") }
+            if !failures.isEmpty {
+                throw CommandFailure(.failure, failures.count == 1 ? "1 file could not be compared" : "\(failures.count) files could not be compared")
+            }
+        }
+
+        /// The text form: per file a summary line, then one line per record, each starting with
+        /// its marker. The changed records are the result: printed with --quiet too.
+        private func printRecords(_ files: [FileRecordDiff], failures: [RecordFileFailure], a: ObjectID, b: ObjectID) {
+            let limit = wide ? nil : RecordText.defaultLimit
+            if files.isEmpty, failures.isEmpty { Console.out("no record file changed (\(a.short) → \(b.short))") }
             for f in files {
                 Console.out(Console.name(f.summary.text))
-                if let h = f.headerChange { Console.out("  header: \(Console.name(h.description))") }
-                for r in f.added { Console.out("  + \(Self.describe(r.row))") }
-                for r in f.removed { Console.out("  - \(Self.describe(r.row))") }
+                if let h = f.headerChange { Console.out("header: \(Console.name(h.description))") }
+                for r in f.added { Console.out("+ " + RecordText.row(r.row.bytes, limit: limit)) }
+                for r in f.removed { Console.out("- " + RecordText.row(r.row.bytes, limit: limit)) }
                 for c in f.changed {
-                    let cols = c.changedColumns.map { Console.name("\($0): \(c.before[$0] ?? "") → \(c.after[$0] ?? "")") }
-                    Console.out("  ~ \(Self.label(c.row)): " + cols.joined(separator: "; "))
+                    let cols = zip(c.before.columns, zip(c.before.bytes, c.after.bytes)).map { column, values in
+                        Console.name(column) + ": " + RecordText.field(values.0, limit: limit) + " → "
+                            + RecordText.field(values.1, limit: limit)
+                    }
+                    Console.out("~ " + Self.label(c, limit: limit) + ": " + cols.joined(separator: "; "))
                 }
-                for r in f.agedOut { Console.out("  · aged out: \(Self.describe(r.row))") }
+                for r in f.agedOut { Console.out("· aged out: " + RecordText.row(r.row.bytes, limit: limit)) }
+            }
+            for failure in failures {
+                Console.out(TerminalText.escape(bytes: failure.pathBytes) + ": not compared: " + Console.name(failure.error))
+            }
+        }
+
+        /// The error's text without the path (the line starts with it).
+        static func reason(_ error: any Error) -> String {
+            switch error {
+            case RecordDiffError.unreadable(_, let side, let error): "cannot read the \(side.rawValue) version: \(error)"
+            case RecordDiffError.unreadableJSON(_, let side, let reason): "cannot read the \(side.rawValue) version: \(reason)"
+            default: "\(error)"
             }
         }
 
         static func isTable(_ path: String) -> Bool {
             let l = path.lowercased()
-            return l.hasSuffix(".csv") || l.hasSuffix(".tsv")
+            return l.hasSuffix(".csv") || l.hasSuffix(".tsv") || l.hasSuffix(".js") || l.hasSuffix(".json")
         }
 
-        /// A row as `Name, Company, …` (the first few non-empty values).
-        static func describe(_ row: RecordFields) -> String {
-            let values = row.values.filter { !$0.isEmpty }
-            let shown = values.prefix(5).map { Console.name($0.count > 60 ? String($0.prefix(57)) + "…" : $0) }
-            return shown.isEmpty ? "(blank row)" : shown.joined(separator: ", ") + (values.count > 5 ? ", …" : "")
-        }
-
-        /// A short name for a row: first and last name when present, else its first values.
-        static func label(_ row: RecordFields) -> String {
-            if let f = row["First Name"], let l = row["Last Name"], !(f + l).isEmpty { return Console.name("\(f) \(l)") }
-            return describe(RecordFields(columns: Array(row.columns.prefix(2)), values: Array(row.values.prefix(2))))
+        /// How a changed record is named: `First Last (key)` for people, else its key.
+        static func label(_ change: RecordChange, limit: Int?) -> String {
+            let key = RecordText.field(change.keyBytes, limit: limit)
+            if let f = change.row.bytes("First Name"), let l = change.row.bytes("Last Name"), !(f + l).isEmpty {
+                return RecordText.field(f + [0x20] + l, limit: limit) + " (" + key + ")"
+            }
+            return key
         }
     }
 }

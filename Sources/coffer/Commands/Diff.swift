@@ -135,7 +135,9 @@ extension Coffer {
                 printRecords(files, failures: failures, a: a, b: b)
             }
             if !failures.isEmpty {
-                throw CommandFailure(.failure, failures.count == 1 ? "1 file could not be compared" : "\(failures.count) files could not be compared")
+                // With --json the document's "errors" is the report (no second JSON line).
+                let message = failures.count == 1 ? "1 file could not be compared" : "\(failures.count) files could not be compared"
+                throw CommandFailure(.failure, output.json ? "" : message)
             }
         }
 

@@ -136,6 +136,60 @@ struct RecordNamesCLITests {
         #expect((object["files"] as? [Any])?.count == 1)
     }
 
+    @Test("through the binary: bytes compared exactly (NFC/NFD, Latin-1), duplicates pair truthfully, blank lines, kind from name and header")
+    func exactThroughBinary() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let messagesHeader = "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER"
+        try twoVersions(s, name: "exact", [
+            "latin.csv": Array("id,name\n1,Ren".utf8) + [0xE9] + Array("\n".utf8),
+            "unicode.csv": Array("id,name\n1,Caf\u{E9}\n".utf8),
+            "dups.csv": Array("id,v\n1,a\n1,b\n2,x\n2,y\n".utf8),
+            "Items.csv": Array("\(messagesHeader)\n".utf8),
+        ], [
+            "latin.csv": Array("id,name\n1,Ren".utf8) + [0xE8] + Array("\n".utf8),
+            "unicode.csv": Array("id,name\n1,Cafe\u{301}\n".utf8),
+            "dups.csv": Array("id,v\n\n1,b\n\n2,y\n2,x\n\n".utf8),
+            "Items.csv": Array("\(messagesHeader)\nc1,,Ada,u,Me,u,2024-01-01 10:00:00 UTC,,Hi,INBOX\n".utf8),
+        ])
+        let latin = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "latin.csv", "--key", "id"])
+        #expect(latin.stdout.contains("~ 1: name: Ren\\xe9 → Ren\\xe8"), "\(latin.stdout)")
+        let unicode = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "unicode.csv", "--key", "id"])
+        #expect(unicode.stdout.contains("unicode.csv: 0 added, 0 removed, 1 changed"), "\(unicode.stdout)")
+        let dups = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "dups.csv", "--key", "id"])
+        #expect(dups.stdout.contains("dups.csv: 0 added, 1 removed, 0 changed"), "\(dups.stdout)")
+        #expect(dups.stdout.contains("\n- 1,a\n"))
+        let items = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "Items.csv"])
+        #expect(items.stdout.contains("Items.csv: 1 added, 0 removed, 0 changed"), "not summarised as messages: \(items.stdout)")
+
+        let json = try #require(try s.ok(["diff", "exact@-1", "exact@latest", "--records", "latin.csv", "--key", "id", "--json"]).json() as? [String: Any])
+        let change = try #require(((json["files"] as? [[String: Any]])?.first?["changed"] as? [[String: Any]])?.first)
+        #expect((change["before"] as? [String: String])?["name"] == "Ren\u{FFFD}")
+        #expect((change["before_bytes"] as? [String: String])?["name"] == Data(Array("Ren".utf8) + [0xE9]).base64EncodedString())
+        #expect((change["after_bytes"] as? [String: String])?["name"] == Data(Array("Ren".utf8) + [0xE8]).base64EncodedString())
+    }
+
+    @Test("pre-2023 Connections.csv from the generator: keyed by name and date, job changes reported")
+    func connectionsWithoutURLThroughBinary() throws {
+        guard let generator = Binaries.exportGenerator else {
+            Issue.record("export-generator is not built next to coffer")
+            return
+        }
+        let s = try Scratch()
+        let gen = try Scratch.shell([
+            generator, "--out", s.path("old"), "--months", "2", "--seed", "2", "--connections", "300", "--messages-bytes", "20000",
+            "--connections-header", "2022", "--quiet",
+        ])
+        #expect(gen.status == 0, "\(gen.stderr)")
+        try s.initVault()
+        for z in try FileManager.default.contentsOfDirectory(atPath: s.path("old")).sorted() { try s.ok(["seal", s.path("old/" + z)]) }
+        let r = try s.ok(["diff", "Basic_LinkedInDataExport@-1", "Basic_LinkedInDataExport@latest", "--records", "Connections.csv", "--json"])
+        let file = try #require(((try r.json() as? [String: Any])?["files"] as? [[String: Any]])?.first)
+        #expect(file["key"] as? String == "First Name + Last Name + Connected On")
+        #expect((file["summary"] as? String)?.contains(" changed job") == true, "\(file["summary"] ?? "")")
+        #expect(((file["changed"] as? [Any])?.count ?? 0) > 0)
+    }
+
     @Test("README's diff --records --json example has the shape the command prints")
     func readmeJSONShape() throws {
         // The README block, between its marker comment and the closing fence.

@@ -1,20 +1,27 @@
-// RecordDiff.swift: row-level differences between two versions of one CSV file.
+// RecordDiff.swift: record-level differences between two versions of one record file (CSV or
+// TSV, or a JSON array read by JSONRecords).
 //
-// Rows are matched by a natural key:
-// - a header with `URL` (LinkedIn Connections): the URL; a row whose URL is empty (a hidden or
-//   closed account, `,,,,,,date`) is keyed by its whole content;
-// - a header with `CONVERSATION ID`, `DATE` and `FROM` (LinkedIn messages): those three;
-// - otherwise the columns the caller names (`--key`), otherwise the whole row.
-// Columns the caller names win over the inferred key.
+// Values are bytes and compare as bytes: no Unicode normalization, invalid UTF-8 kept.
 //
-// Equal keys on one side (two identical blank rows, two messages from one sender in one second)
-// are paired in order of appearance: the n-th before with the n-th after; the extras are added
-// or removed. Columns are matched by name, so a reordered, grown or shrunk header still diffs
-// (columns whose names differ only in case, like `SharedURL` → `SharedUrl`, are one column
-// renamed). In Invitations.csv, a rolling window of about 7–10 months, rows that left because
-// they are older than the oldest row still present are "aged out", not removed.
+// Records are matched by a key (KnownRecordFiles.swift has the table; README lists it):
+// - the columns the caller names (`--key`), which win over everything else;
+// - a known file, recognised by its name and its header together: LinkedIn Connections by URL
+//   (a row whose URL is empty, a hidden or closed account `,,,,,,date`, by its whole content;
+//   before 2023, without URL, by First Name + Last Name + Connected On), messages by
+//   CONVERSATION ID + DATE + FROM, Shares by ShareLink, and so on; one-row files by row order;
+// - a JSON file's `id`-like member;
+// - otherwise the whole record.
 //
-// Cost: linear in the two files (one hash lookup per row).
+// Pairing: identical records (equal in every compared column) pair first, in order, so a
+// duplicate key reports what really went and a record that only moved is no change; the rest
+// pair by key in order of appearance (the n-th remaining before with the n-th remaining after);
+// the extras are added or removed. Blank lines are not records. Columns are matched by name, so
+// a reordered, grown or shrunk header still diffs (columns whose names differ only in case, like
+// `SharedURL` → `SharedUrl`, are one column renamed). In Invitations.csv, a rolling window of
+// about 7–10 months, rows that left because they are older than the oldest row still present
+// are "aged out", not removed.
+//
+// Cost: linear in the two files (two hash lookups per record).
 
 import CofferCore
 

@@ -143,17 +143,25 @@ struct RecordNamesCLITests {
         let messagesHeader = "CONVERSATION ID,CONVERSATION TITLE,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,SUBJECT,CONTENT,FOLDER"
         try twoVersions(s, name: "exact", [
             "latin.csv": Array("id,name\n1,Ren".utf8) + [0xE9] + Array("\n".utf8),
+            "mixed.csv": Array("id,name\n1,Zo\u{EB}\n2,Ren".utf8) + [0xE9] + Array("\n".utf8),
             "unicode.csv": Array("id,name\n1,Caf\u{E9}\n".utf8),
             "dups.csv": Array("id,v\n1,a\n1,b\n2,x\n2,y\n".utf8),
             "Items.csv": Array("\(messagesHeader)\n".utf8),
         ], [
             "latin.csv": Array("id,name\n1,Ren".utf8) + [0xE8] + Array("\n".utf8),
+            "mixed.csv": Array("id,name\n1,Zo\u{EB}\n2,Ren".utf8) + [0xE8] + Array("\n".utf8),
             "unicode.csv": Array("id,name\n1,Cafe\u{301}\n".utf8),
             "dups.csv": Array("id,v\n\n1,b\n\n2,y\n2,x\n\n".utf8),
             "Items.csv": Array("\(messagesHeader)\nc1,,Ada,u,Me,u,2024-01-01 10:00:00 UTC,,Hi,INBOX\n".utf8),
         ])
         let latin = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "latin.csv", "--key", "id"])
-        #expect(latin.stdout.contains("~ 1: name: Ren\\xe9 → Ren\\xe8"), "\(latin.stdout)")
+        // A file that is all Windows-1252 is shown decoded, and says so; one that mixes UTF-8 and
+        // stray bytes shows them escaped.
+        #expect(latin.stdout.contains("latin.csv: 0 added, 0 removed, 1 changed (not UTF-8: values shown as Windows-1252)"), "\(latin.stdout)")
+        #expect(latin.stdout.contains("~ 1: name: Ren\u{E9} → Ren\u{E8}"), "\(latin.stdout)")
+        let mixed = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "mixed.csv", "--key", "id"])
+        #expect(mixed.stdout.contains("~ 2: name: Ren\\xe9 → Ren\\xe8"), "\(mixed.stdout)")
+        #expect(!mixed.stdout.contains("Windows-1252"))
         let unicode = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "unicode.csv", "--key", "id"])
         #expect(unicode.stdout.contains("unicode.csv: 0 added, 0 removed, 1 changed"), "\(unicode.stdout)")
         let dups = try s.ok(["diff", "exact@-1", "exact@latest", "--records", "dups.csv", "--key", "id"])
@@ -163,6 +171,7 @@ struct RecordNamesCLITests {
         #expect(items.stdout.contains("Items.csv: 1 added, 0 removed, 0 changed"), "not summarised as messages: \(items.stdout)")
 
         let json = try #require(try s.ok(["diff", "exact@-1", "exact@latest", "--records", "latin.csv", "--key", "id", "--json"]).json() as? [String: Any])
+        #expect((json["files"] as? [[String: Any]])?.first?["shown_as"] as? String == "Windows-1252")
         let change = try #require(((json["files"] as? [[String: Any]])?.first?["changed"] as? [[String: Any]])?.first)
         #expect((change["before"] as? [String: String])?["name"] == "Ren\u{FFFD}")
         #expect((change["before_bytes"] as? [String: String])?["name"] == Data(Array("Ren".utf8) + [0xE9]).base64EncodedString())

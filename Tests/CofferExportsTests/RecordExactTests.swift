@@ -137,6 +137,15 @@ struct RecordExactTests {
         #expect((changed["row_bytes"] as? [String: String])?["name"] != nil)
         #expect(changed["key_bytes"] == nil, "a UTF-8 key has no _bytes")
         #expect(RecordText.base64([0xE9]) == "6Q==" && RecordText.base64(Array("abc".utf8)) == "YWJj")
+
+        // Windows-1252: a display hint only, for files with no UTF-8 at all.
+        #expect(latin.shownAs == "Windows-1252")
+        #expect(RecordText.fromWindows1252([0x52, 0xE9, 0x80, 0x93]) == Array("R\u{E9}\u{20AC}\u{201C}".utf8))
+        #expect(RecordText.looksLikeWindows1252(Array("caf".utf8) + [0xE9]))
+        #expect(!RecordText.looksLikeWindows1252(Array("Zo\u{EB} caf".utf8) + [0xE9]), "valid UTF-8 inside: not a Windows-1252 file")
+        #expect(!RecordText.looksLikeWindows1252(Array("plain ascii".utf8)))
+        #expect(!RecordText.looksLikeWindows1252([0x61, 0x81]), "0x81 is undefined in Windows-1252")
+        #expect(diff.shownAs == nil)
     }
 
     @Test("identical rows pair before different ones: duplicates report the truth, reordering is no change")

@@ -352,6 +352,10 @@ public struct FileRecordDiff: Sendable, Equatable, Encodable {
     public let headerChange: HeaderChange?
     /// Counts and the summary line.
     public let summary: RecordDiffSummary
+    /// `Windows-1252` when the file is not UTF-8 but reads as Windows-1252 (see
+    /// `RecordText.looksLikeWindows1252`): a display may decode values so, saying it does.
+    /// Values and comparisons stay bytes. Nil otherwise.
+    public internal(set) var shownAs: String? = nil
 
     /// Whether nothing changed.
     public var isEmpty: Bool {
@@ -363,6 +367,7 @@ public struct FileRecordDiff: Sendable, Equatable, Encodable {
         case agedOut = "aged_out"
         case headerChange = "header_change"
         case summary
+        case shownAs = "shown_as"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -376,6 +381,7 @@ public struct FileRecordDiff: Sendable, Equatable, Encodable {
         try container.encode(agedOut, forKey: .agedOut)
         try container.encodeIfPresent(headerChange, forKey: .headerChange)
         try container.encode(summary.text, forKey: .summary)
+        try container.encodeIfPresent(shownAs, forKey: .shownAs)
     }
 }
 
@@ -459,7 +465,14 @@ public enum RecordDiff {
         let new: CSVTable
         do { old = try CSVReader.read(before) } catch { throw .unreadable(path: path, side: .before, error: error) }
         do { new = try CSVReader.read(after) } catch { throw .unreadable(path: path, side: .after, error: error) }
-        return try compare(before: old, after: new, path: path, keyColumns: keyColumns)
+        var diff = try compare(before: old, after: new, path: path, keyColumns: keyColumns)
+        let present = [(old, before), (new, after)].filter { !$0.1.isEmpty }
+        if !present.isEmpty,
+            present.allSatisfy({ $0.0.encoding == .utf8 && RecordText.looksLikeWindows1252($0.1) })
+        {
+            diff.shownAs = "Windows-1252"
+        }
+        return diff
     }
 
     /// Diffs two tables already read (see `compare(before:after:path:keyColumns:)`).

@@ -85,6 +85,40 @@ public enum RecordText {
         return units
     }
 
+    /// Whether a whole file reads better as Windows-1252 than as UTF-8: it is not UTF-8, holds no
+    /// valid multi-byte UTF-8 sequence at all (so nothing UTF-8 would be garbled) and none of the
+    /// five bytes Windows-1252 leaves undefined (81, 8D, 8F, 90, 9D).
+    public static func looksLikeWindows1252(_ file: [UInt8]) -> Bool {
+        guard file.contains(where: { $0 >= 0x80 }) else { return false }
+        if file.contains(where: { [0x81, 0x8D, 0x8F, 0x90, 0x9D].contains($0) }) { return false }
+        var iterator = file.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var invalid = false
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): if encoded.count > 1 { return false }
+            case .error: invalid = true
+            case .emptyInput: break loop
+            }
+        }
+        return invalid
+    }
+
+    /// `bytes` decoded as Windows-1252, as UTF-8 (for display only; comparisons use the bytes).
+    public static func fromWindows1252(_ bytes: [UInt8]) -> [UInt8] {
+        let high: [UInt32] = [
+            0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+            0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+        ]
+        var text = ""
+        text.unicodeScalars.reserveCapacity(bytes.count)
+        for byte in bytes {
+            let value = (0x80...0x9F).contains(byte) ? high[Int(byte - 0x80)] : UInt32(byte)
+            text.unicodeScalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+        }
+        return Array(text.utf8)
+    }
+
     /// Whether `bytes` are valid UTF-8.
     public static func isUTF8(_ bytes: [UInt8]) -> Bool {
         String(validating: bytes, as: UTF8.self) != nil

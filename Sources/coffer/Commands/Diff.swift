@@ -147,18 +147,22 @@ extension Coffer {
             let limit = wide ? nil : RecordText.defaultLimit
             if files.isEmpty, failures.isEmpty { Console.out("no record file changed (\(a.short) → \(b.short))") }
             for f in files {
-                Console.out(Console.name(f.summary.text))
+                // A file that is Windows-1252 rather than UTF-8 is shown decoded, and says so.
+                let cp1252 = f.shownAs == "Windows-1252"
+                func shown(_ bytes: [UInt8]) -> [UInt8] { cp1252 ? RecordText.fromWindows1252(bytes) : bytes }
+                func row(_ fields: RecordFields) -> String { RecordText.row(fields.bytes.map(shown), limit: limit) }
+                Console.out(Console.name(f.summary.text) + (cp1252 ? " (not UTF-8: values shown as Windows-1252)" : ""))
                 if let h = f.headerChange { Console.out("header: \(Console.name(h.description))") }
-                for r in f.added { Console.out("+ " + RecordText.row(r.row.bytes, limit: limit)) }
-                for r in f.removed { Console.out("- " + RecordText.row(r.row.bytes, limit: limit)) }
+                for r in f.added { Console.out("+ " + row(r.row)) }
+                for r in f.removed { Console.out("- " + row(r.row)) }
                 for c in f.changed {
                     let cols = zip(c.before.columns, zip(c.before.bytes, c.after.bytes)).map { column, values in
-                        Console.name(column) + ": " + RecordText.field(values.0, limit: limit) + " → "
-                            + RecordText.field(values.1, limit: limit)
+                        Console.name(column) + ": " + RecordText.field(shown(values.0), limit: limit) + " → "
+                            + RecordText.field(shown(values.1), limit: limit)
                     }
-                    Console.out("~ " + Self.label(c, limit: limit) + ": " + cols.joined(separator: "; "))
+                    Console.out("~ " + Self.label(c, limit: limit, shown: shown) + ": " + cols.joined(separator: "; "))
                 }
-                for r in f.agedOut { Console.out("· aged out: " + RecordText.row(r.row.bytes, limit: limit)) }
+                for r in f.agedOut { Console.out("· aged out: " + row(r.row)) }
             }
             for failure in failures {
                 Console.out(TerminalText.escape(bytes: failure.pathBytes) + ": not compared: " + Console.name(failure.error))
@@ -180,10 +184,10 @@ extension Coffer {
         }
 
         /// How a changed record is named: `First Last (key)` for people, else its key.
-        static func label(_ change: RecordChange, limit: Int?) -> String {
-            let key = RecordText.field(change.keyBytes, limit: limit)
+        static func label(_ change: RecordChange, limit: Int?, shown: ([UInt8]) -> [UInt8]) -> String {
+            let key = RecordText.field(shown(change.keyBytes), limit: limit)
             if let f = change.row.bytes("First Name"), let l = change.row.bytes("Last Name"), !(f + l).isEmpty {
-                return RecordText.field(f + [0x20] + l, limit: limit) + " (" + key + ")"
+                return RecordText.field(shown(f + [0x20] + l), limit: limit) + " (" + key + ")"
             }
             return key
         }

@@ -240,6 +240,10 @@ import Testing
         #expect(xs.first == ChartGeometry.left && xs.last == ChartGeometry.width - ChartGeometry.right)
         #expect(zip(xs, xs.dropFirst()).allSatisfy { $0 < $1 })
         #expect(ChartGeometry.xs([Date()]) == [ChartGeometry.left + ChartGeometry.plotWidth / 2])
+        // Counts far from 0 get an axis that starts below the smallest; others start at 0.
+        #expect(SVGChart.valueRange([580, 600, 621]) == (559, 621))
+        #expect(SVGChart.valueRange([10, 100]) == (0, 100))
+        #expect(SVGChart.valueRange([]) == (0, 1))
         let bars = SVGChart.pairs(id: "p", title: "t", pairs: [ChartPair(time: Date(), gain: 3, loss: 1)], dayFormatter: Show.day).markup
         #expect(occurrences(of: "class=\"bar gain\"", in: bars) == 1 && occurrences(of: "class=\"bar loss\"", in: bars) == 1)
     }

@@ -168,6 +168,9 @@ def main():
         first_zip = sorted(os.listdir(args.exports))
         check(all(c > 0 for c in counts), f"connections per export: {counts}")
         driver.save_screenshot(os.path.join(args.screens, "series.png"))
+        heading = driver.find_element(By.ID, "records-connections")
+        driver.execute_script("arguments[0].scrollIntoView()", heading)
+        driver.save_screenshot(os.path.join(args.screens, "series-connections.png"))
 
         # The diff of the last two versions: the new connections coffer diff reports.
         expected = json.loads(subprocess.run(

@@ -106,6 +106,10 @@ enum Assets {
               li.hidden = !hit;
               if (hit) { shown += 1; }
             });
+            // Open folded tables that hold a match.
+            Array.prototype.slice.call(document.querySelectorAll("details")).forEach(function (d) {
+              if (q !== "" && d.querySelector("[data-search]:not([hidden])")) { d.open = true; }
+            });
             status.textContent = q === "" ? "" : shown + " of " + items.length + " records match";
           });
         })();

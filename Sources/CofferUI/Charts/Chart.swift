@@ -56,13 +56,21 @@ enum ChartGeometry {
 
 enum SVGChart {
     /// A line chart: one `circle.point` per point (in order), joined by a polyline.
-    static func line(id: String, title: String, points: [ChartPoint], dayFormatter: (Date) -> String) -> Node {
+    ///
+    /// The value axis starts at 0, unless every value is above half the largest: it then starts a
+    /// little below the smallest (labelled with `valueFormatter`), so a change of a few percent
+    /// (connections from one export to the next) is visible.
+    static func line(
+        id: String, title: String, points: [ChartPoint], dayFormatter: (Date) -> String, valueFormatter: (Double) -> String = { Show.count(Int($0)) }
+    ) -> Node {
         typealias G = ChartGeometry
-        let maxValue = max(points.map(\.value).max() ?? 0, 1)
+        let (low, high) = valueRange(points.map(\.value))
         let xs = G.xs(points.map(\.time))
-        let ys = points.map { G.top + G.plotHeight * (1 - $0.value / maxValue) }
+        let ys = points.map { G.top + G.plotHeight * (1 - ($0.value - low) / (high - low)) }
         var children: [Node] = [.el("title", [("id", id + "-title")], title)]
-        children.append(contentsOf: axes(maxLabel: points.max { $0.value < $1.value }?.shown ?? "0", times: points.map(\.time), dayFormatter: dayFormatter))
+        children.append(
+            contentsOf: axes(
+                maxLabel: points.max { $0.value < $1.value }?.shown ?? "0", minLabel: valueFormatter(low), times: points.map(\.time), dayFormatter: dayFormatter))
         if points.count > 1 {
             let coords = zip(xs, ys).map { "\(G.number($0)),\(G.number($1))" }.joined(separator: " ")
             children.append(.el("polyline", [("class", "line"), ("points", coords)]))
@@ -84,20 +92,22 @@ enum SVGChart {
     static func pairs(id: String, title: String, pairs: [ChartPair], dayFormatter: (Date) -> String) -> Node {
         typealias G = ChartGeometry
         let biggest = Double(max(pairs.map { max($0.gain, $0.loss) }.max() ?? 0, 1))
-        let xs = G.xs(pairs.map(\.time))
-        let middle = G.top + G.plotHeight / 2
-        let half = G.plotHeight / 2
         let barWidth = max(4, min(28, G.plotWidth / Double(max(pairs.count, 1)) / 3))
+        // Bars sit inside the plot: the outermost ones do not cover the axis labels.
+        let inset = barWidth + 6
+        let xs = G.xs(pairs.map(\.time)).map { G.left + inset + ($0 - G.left) * (G.plotWidth - 2 * inset) / G.plotWidth }
+        let middle = G.top + G.plotHeight / 2
+        let half = G.plotHeight / 2 - 14
         var children: [Node] = [.el("title", [("id", id + "-title")], title)]
         children.append(.el("line", [("class", "axis"), ("x1", G.number(G.left)), ("y1", G.number(middle)), ("x2", G.number(G.width - G.right)), ("y2", G.number(middle))]))
-        children.append(.el("text", [("class", "tick"), ("x", G.number(G.left - 6)), ("y", G.number(G.top + 10)), ("text-anchor", "end")], "+\(Int(biggest))"))
-        children.append(.el("text", [("class", "tick"), ("x", G.number(G.left - 6)), ("y", G.number(G.height - G.bottom)), ("text-anchor", "end")], "−\(Int(biggest))"))
         children.append(contentsOf: timeTicks(pairs.map(\.time), dayFormatter: dayFormatter))
         var bars: [Node] = []
         for (i, p) in pairs.enumerated() {
             let up = half * Double(p.gain) / biggest, down = half * Double(p.loss) / biggest
             bars.append(.el("rect", [("class", "bar gain"), ("x", G.number(xs[i] - barWidth)), ("y", G.number(middle - up)), ("width", G.number(barWidth)), ("height", G.number(up))], [.el("title", [], "\(dayFormatter(p.time)): +\(p.gain)")]))
             bars.append(.el("rect", [("class", "bar loss"), ("x", G.number(xs[i])), ("y", G.number(middle)), ("width", G.number(barWidth)), ("height", G.number(down))], [.el("title", [], "\(dayFormatter(p.time)): −\(p.loss)")]))
+            bars.append(.el("text", [("class", "tick"), ("x", G.number(xs[i] - barWidth / 2)), ("y", G.number(middle - up - 4)), ("text-anchor", "middle")], "+\(p.gain)"))
+            bars.append(.el("text", [("class", "tick"), ("x", G.number(xs[i] + barWidth / 2)), ("y", G.number(middle + down + 13)), ("text-anchor", "middle")], "−\(p.loss)"))
         }
         children.append(.el("g", [("class", "bars")], bars))
         return svg(id: id, children: children)
@@ -138,13 +148,22 @@ enum SVGChart {
              ("aria-labelledby", id + "-title"), ("xmlns", "http://www.w3.org/2000/svg")], children)
     }
 
-    private static func axes(maxLabel: String, times: [Date], dayFormatter: (Date) -> String) -> [Node] {
+    /// The value axis: from 0, or from a little below the smallest value when all are above half the largest.
+    static func valueRange(_ values: [Double]) -> (low: Double, high: Double) {
+        let high = max(values.max() ?? 0, 1)
+        let low = values.min() ?? 0
+        guard low > high / 2 else { return (0, high) }
+        let start = (low - max(high - low, 1) * 0.5).rounded(.down)
+        return (max(0, start), high)
+    }
+
+    private static func axes(maxLabel: String, minLabel: String, times: [Date], dayFormatter: (Date) -> String) -> [Node] {
         typealias G = ChartGeometry
         var nodes: [Node] = [
             .el("line", [("class", "axis"), ("x1", G.number(G.left)), ("y1", G.number(G.height - G.bottom)), ("x2", G.number(G.width - G.right)), ("y2", G.number(G.height - G.bottom))]),
             .el("line", [("class", "grid"), ("x1", G.number(G.left)), ("y1", G.number(G.top)), ("x2", G.number(G.width - G.right)), ("y2", G.number(G.top))]),
             .el("text", [("class", "tick"), ("x", G.number(G.left - 6)), ("y", G.number(G.top + 4)), ("text-anchor", "end")], maxLabel),
-            .el("text", [("class", "tick"), ("x", G.number(G.left - 6)), ("y", G.number(G.height - G.bottom)), ("text-anchor", "end")], "0"),
+            .el("text", [("class", "tick"), ("x", G.number(G.left - 6)), ("y", G.number(G.height - G.bottom)), ("text-anchor", "end")], minLabel),
         ]
         nodes.append(contentsOf: timeTicks(times, dayFormatter: dayFormatter))
         return nodes

@@ -48,6 +48,16 @@ extension Pages {
                 }
             }
         }
+        // Connections first, then messages and invitations, then other tables (stable).
+        func rank(_ k: RecordFileKind) -> Int {
+            switch k {
+            case .connections: 0
+            case .messages: 1
+            case .invitations: 2
+            case .generic: 3
+            }
+        }
+        report.records = report.records.enumerated().sorted { (rank($0.element.kind), $0.offset) < (rank($1.element.kind), $1.offset) }.map(\.element)
         return report
     }
 
@@ -85,6 +95,19 @@ extension Pages {
         // Records first: that is what people come for.
         if !report.records.isEmpty {
             body.append(.el("h2", [], "Records"))
+            let connections = report.records.filter { $0.kind == .connections }
+            let messages = report.records.filter { $0.kind == .messages }
+            if !connections.isEmpty || !messages.isEmpty {
+                body.append(
+                    .el(
+                        "div", [("class", "cards")],
+                        [
+                            Self.card("+" + Show.count(connections.reduce(0) { $0 + $1.summary.newConnections }), "new connections", id: "new-connections"),
+                            Self.card("−" + Show.count(connections.reduce(0) { $0 + $1.summary.removedConnections }), "removed connections", id: "removed-connections"),
+                            Self.card(Show.count(connections.reduce(0) { $0 + $1.summary.jobChanges }), "changed jobs", id: "job-changes"),
+                            Self.card(Show.count(messages.reduce(0) { $0 + $1.summary.added }), "new messages", id: "new-messages"),
+                        ]))
+            }
             body.append(
                 .el(
                     "div", [("id", "record-search"), ("hidden", "")],
@@ -94,7 +117,13 @@ extension Pages {
                         .el("p", [("id", "record-search-status"), ("aria-live", "polite"), ("class", "muted")], ""),
                     ]))
             for (index, file) in report.records.enumerated() {
-                body.append(contentsOf: Self.recordSection(file, index: index))
+                let section = Self.recordSection(file, index: index)
+                if file.kind == .generic {
+                    // Other tables of the export: folded, their summary line visible.
+                    body.append(.el("details", [], [.el("summary", [], file.summary.text)] + section))
+                } else {
+                    body.append(contentsOf: section)
+                }
             }
         }
         for line in report.unreadable {

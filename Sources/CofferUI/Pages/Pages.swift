@@ -41,7 +41,7 @@ struct Pages: Sendable {
             .el(
                 "div", [("class", "cards")],
                 [
-                    Self.card(Show.count(all.count), all.count == 1 ? "series" : "series", id: "count-series"),
+                    Self.card(Show.count(all.count), "series", id: "count-series"),
                     Self.card(Show.count(versions), versions == 1 ? "version" : "versions", id: "count-versions"),
                     Self.card(Show.bytes(usage.bytes), "in storage (\(Show.count(usage.files)) files, \(usage.packs) pack\(usage.packs == 1 ? "" : "s"))", id: "storage"),
                     Self.card(newest.map { Show.age(now.timeIntervalSince($0.time)) + " ago" } ?? "never", "last sealed", id: "last-sealed"),
@@ -94,7 +94,7 @@ struct Pages: Sendable {
                 "figure", [],
                 [
                     .el("figcaption", [], "Storage added by the versions sealed up to each date"),
-                    SVGChart.line(id: "chart-size", title: "Vault size after each version", points: points, dayFormatter: Show.day),
+                    SVGChart.line(id: "chart-size", title: "Vault size after each version", points: points, dayFormatter: Show.day, valueFormatter: { Show.bytes(UInt64($0)) }),
                     .el(
                         "details", [],
                         [
@@ -122,7 +122,7 @@ struct Pages: Sendable {
                 [
                     Self.card(Show.count(s.versions.count), s.versions.count == 1 ? "version" : "versions", id: "series-versions"),
                     Self.card(Show.day(s.latest.time), "latest version (\(Show.age(now.timeIntervalSince(s.latest.time))) ago)"),
-                    Self.card(Show.bytes(s.latest.bytes), "latest size (\(Show.count(s.latest.files)) files)"),
+                    Self.card(Show.bytes(s.latest.bytes), "latest size (\(Show.count(s.latest.files)) file\(s.latest.files == 1 ? "" : "s"))"),
                     Self.card(Show.bytes(added), "storage all versions added"),
                 ]),
         ]
@@ -134,7 +134,7 @@ struct Pages: Sendable {
         let timelinePoints = s.versions.map { ChartPoint(time: $0.time, value: 0, shown: "\($0.id.short), \(Show.bytes($0.bytes))", link: Self.versionLink($0.id)) }
         body.append(.el("figure", [], [.el("figcaption", [], "Each version on a time line (select one to browse it)"), SVGChart.timeline(id: "timeline", title: "Versions of \(name) over time", points: timelinePoints, dayFormatter: Show.day)]))
         let addedPoints = s.versions.map { ChartPoint(time: $0.time, value: Double($0.addedBytes), shown: Show.bytes($0.addedBytes), link: Self.versionLink($0.id)) }
-        body.append(.el("figure", [], [.el("figcaption", [], "Storage each version added"), SVGChart.line(id: "chart-added", title: "Storage each version of \(name) added", points: addedPoints, dayFormatter: Show.day)]))
+        body.append(.el("figure", [], [.el("figcaption", [], "Storage each version added"), SVGChart.line(id: "chart-added", title: "Storage each version of \(name) added", points: addedPoints, dayFormatter: Show.day, valueFormatter: { Show.bytes(UInt64($0)) })]))
 
         // Records of the exports this series holds.
         for kind in ExportRecordKinds.all {

@@ -42,6 +42,33 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: screens + "/series.png"))
     }
 
+    @Test func listeningBeyondLoopbackNeedsAllowRemote() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let r = try s.run(["ui", "--no-open", "--listen", "0.0.0.0"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--allow-remote"))
+        #expect(r.stdout.isEmpty, "no address is printed")
+    }
+
+    @Test func ctrlCStopsTheServerWithStatus0() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let p = try s.start(["ui", "--no-open"])
+        p.waitForInterruptHandler()
+        // The address comes once the server listens.
+        var out = ""
+        for _ in 0..<3000 where !out.contains("?token=") {
+            usleep(10_000)
+            out = (try? String(contentsOfFile: p.stdoutPath, encoding: .utf8)) ?? ""
+        }
+        #expect(out.hasPrefix("http://127.0.0.1:"), "printed: \(out)")
+        p.interrupt()
+        let r = try p.finish(timeout: 30)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("coffer ui: stopped"))
+    }
+
     /// `…_MM-DD-YYYY.zip` as `YYYYMMDD`.
     static func date(_ name: String) -> String {
         let stem = name.dropLast(4)

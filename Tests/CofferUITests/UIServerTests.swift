@@ -221,6 +221,8 @@ import Testing
         #expect(h.allows("127.0.0.1:8123") && h.allows("localhost:8123") && h.allows("[::1]:8123"))
         #expect(!h.allows("127.0.0.1") && !h.allows("127.0.0.2:8123") && !h.allows("example.com:8123") && !h.allows(nil))
         #expect(HostCheck(port: 1, extraHost: "10.0.0.5").allows("10.0.0.5:1"))
+        #expect(HostCheck(port: 1, extraHost: "127.0.0.2").allows("127.0.0.2:1"))
+        #expect(HostCheck(port: 1, extraHost: "::1").allows("[::1]:1"))
         #expect(UIConfiguration.isLoopback("127.0.0.1") && UIConfiguration.isLoopback("::1") && !UIConfiguration.isLoopback("0.0.0.0"))
     }
 

@@ -50,7 +50,7 @@ public struct UISecrets: Sendable {
 /// Which Host headers name this server.
 public struct HostCheck: Sendable {
     public let port: Int
-    /// The --listen address when it is not a loopback one (--allow-remote).
+    /// The --listen address (accepted besides the loopback names).
     public let extraHost: String?
 
     public init(port: Int, extraHost: String? = nil) {

@@ -60,7 +60,8 @@ public final class UIServer: Sendable {
             model: model, secrets: secrets, location: location, rollback: rollback, remindAfterMonths: configuration.remindAfterMonths,
             now: { Date() })
         let router = Self.router(pages: pages, secrets: secrets, hosts: { [boundPort, configuration] in
-            HostCheck(port: boundPort.port, extraHost: UIConfiguration.isLoopback(configuration.host) ? nil : configuration.host)
+            // The listen address is accepted too (--listen 127.0.0.2, or another with --allow-remote).
+            HostCheck(port: boundPort.port, extraHost: configuration.host)
         })
         var logger = Logger(label: "coffer-ui")
         logger.logLevel = .critical

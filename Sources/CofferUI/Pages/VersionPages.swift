@@ -56,7 +56,7 @@ extension Pages {
             .el(
                 "div", [("class", "cards")],
                 [
-                    Self.card(Show.count(info.stats.files), "files"), Self.card(Show.bytes(info.stats.bytes), "in all"),
+                    Self.card(Show.count(info.stats.files), info.stats.files == 1 ? "file" : "files"), Self.card(Show.bytes(info.stats.bytes), "in all"),
                     Self.card(Show.bytes(info.stats.addedBytes), "added to storage"), Self.card(info.host, "host"),
                 ]),
         ]

@@ -1,12 +1,18 @@
 # Coffer — build, test and demo entry points. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time
+APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time \
+	python3-venv chromium chromium-driver
+# Python packages for the tests, installed by `make deps` into the project-local .venv/ (git-ignored):
+# selenium drives headless Chromium in the browser test of `coffer ui` (Tests/UI/browser_test.py).
+PY_PACKAGES := selenium==4.40.0
+VENV := .venv
 BIN_RELEASE := .build/release
 
 .PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
-## deps: install the system packages Coffer needs (apt-get), only those that are missing
+## deps: install the system packages Coffer needs (apt-get), only those that are missing, and the
+## Python test packages into .venv/ (pip), only when one is missing or at another version
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -14,6 +20,12 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "System packages present."; fi
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	@missing=""; for p in $(PY_PACKAGES); do \
+	  have="$$($(VENV)/bin/python -m pip show "$${p%%==*}" 2>/dev/null | sed -n 's/^Version: //p')"; \
+	  [ "$$have" = "$${p#*==}" ] || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "Installing into $(VENV):$$missing"; $(VENV)/bin/python -m pip install -q $$missing; \
+	else echo "Python packages present ($(VENV))."; fi
 
 ## build: release build of the coffer command and the example generator
 build: deps

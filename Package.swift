@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Profiles (config.toml) in the command: TOML with line numbers in its errors.
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // `coffer ui`: the local web server (CofferUI only).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The C libraries: a module map and a one-line shim each. Each is imported by exactly one Swift module.
@@ -36,6 +38,13 @@ let package = Package(
         .target(name: "CScan"),
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
+        // `coffer ui`: the vault in a browser (pages, SVG charts, embedded CSS/JS), on Hummingbird.
+        .target(
+            name: "CofferUI",
+            dependencies: [
+                "CofferCore", "CofferExports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         // The command-line shell.
         // glibc allocator settings for the command (one inline function).
         .target(name: "CMalloc"),
@@ -44,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports", "CMalloc", "CProcessGuard",
+                "CofferCore", "CofferExports", "CofferUI", "CMalloc", "CProcessGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
@@ -62,6 +71,8 @@ let package = Package(
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"], resources: [.copy("Golden")]),
         .testTarget(name: "CofferExportsTests", dependencies: ["CofferExports", "ExportGenerator"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "ExportGenerator"]),
+        // Real requests to a started server (raw sockets: any Host header, any cookie).
+        .testTarget(name: "CofferUITests", dependencies: ["CofferUI", "ExportGenerator"]),
     ],
     swiftLanguageModes: [.v6]
 )

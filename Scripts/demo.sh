@@ -94,3 +94,5 @@ show "$COFFER" status
 printf '\nDemo done. Everything is under %s; try for example:\n' "$DEMO"
 echo "  export COFFER_VAULT=$COFFER_VAULT XDG_STATE_HOME=$XDG_STATE_HOME"
 echo "  $COFFER list            # you will be asked for the passphrase: demo passphrase, not for real vaults"
+printf '\nSee the demo vault in your browser (series, charts of connections, diffs, downloads):\n'
+echo "  COFFER_VAULT=$COFFER_VAULT XDG_STATE_HOME=$XDG_STATE_HOME $COFFER ui"

@@ -170,6 +170,8 @@ final class Scratch: @unchecked Sendable {
 final class RunningCoffer: @unchecked Sendable {
     let process = Process()
     private let outPath: String
+    /// Where stdout goes while the process runs (read it to see what it printed so far).
+    var stdoutPath: String { outPath }
     private let errPath: String
 
     init(command: [String], environment: [String: String], directory: String) throws {

@@ -108,6 +108,19 @@ struct CopyCommandTests {
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
+    @Test("a version copied in a later run gets the earlier copy of its source parent as parent")
+    func parentAcrossRuns() throws {
+        let s = try Self.setUp()
+        #expect(try Self.copy(s, ["docs@-1"]).status == 0)
+        #expect(try Self.copy(s, ["docs@latest"]).status == 0)
+        let docs = try Self.versions(s).filter { $0.name == "docs" }
+        #expect(docs.count == 2)
+        let r = try s.run(["list", "--json"])
+        let rows = (try r.json() as? [[String: Any]]) ?? []
+        let newest = try #require(rows.first { ($0["id"] as? String) == docs.first?.id })
+        #expect(newest["parent"] as? String == docs.last?.id, "\(newest)")
+    }
+
     @Test("copy NAME copies that series only; copy again skips everything and leaves the target's files as they were")
     func oneSeriesThenAgain() throws {
         let s = try Self.setUp()
@@ -145,6 +158,15 @@ struct CopyCommandTests {
         #expect(addedPlain >= 100_000 && addedPlain < 200_000, "added \(addedPlain)")
         let growth = Self.files(s.vault + "/packs").values.reduce(0, +) - sizeAfterFirst
         #expect(growth < 400_000, "the target grew by \(growth) bytes")
+        // The 3 MiB file's chunks (hundreds, at the small tier's 8 KiB average) were mapped from
+        // the parent's copy, not read again: only the changed and the new file's chunks were.
+        let read = copied.first?["chunks_read"] as? Int ?? -1
+        #expect(read >= 2 && read < 60, "\(read) chunks read")
+        let check = try s.run(["check", "--read-data"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        try Self.restore(s, "docs@latest", to: s.path("out-dst"))
+        try Self.restore(s, "docs@latest", to: s.path("out-src"), vault: s.path("src"), passphrase: Self.sourcePass)
+        #expect(try Self.same(s.path("out-src"), s.path("out-dst")))
     }
 
     @Test("a wrong source passphrase: exit 12, one line naming the source, the target untouched")
@@ -163,6 +185,12 @@ struct CopyCommandTests {
     @Test("the target's passphrase is never used for the source: COFFER_PASSPHRASE alone does not open it")
     func sourcePassphraseIsItsOwn() throws {
         let s = try Self.setUp()
+        // No source passphrase given: the target's COFFER_PASSPHRASE is not tried for the source
+        // (the prompt, with no terminal, fails); nothing is copied.
+        let none = try s.run(["copy", "--from-vault", s.path("src")])
+        #expect(none.status != 0)
+        #expect(!none.stderr.contains("wrong passphrase"), "\(none.stderr)")
+        #expect(try Self.versions(s).isEmpty)
         let r = try s.run(["copy", "--from-vault", s.path("src"), "--from-passphrase-command", "echo '\(Self.sourcePass)'"])
         #expect(r.status == 0, "\(r.stderr)")
         try s.write("srcpass", Self.sourcePass + "\n")

@@ -621,7 +621,7 @@ final class Sealer: @unchecked Sendable {
     }
 
     /// Bounds the data chunks ``storeChunk(_:)`` has handed to the store stage and not yet stored.
-    private let chunksInFlight = DispatchSemaphore(value: 64)
+    private let chunksInFlight = DispatchSemaphore(value: 16)
 
     /// Stores one whole data chunk as it is (no cutting: `copy` keeps the source's chunks), unless
     /// the vault or this seal already holds it; returns its id under this vault's `K_id`.

@@ -127,6 +127,36 @@ extension Vault {
         return nil
     }
 
+    /// Fills `mapped` from version `copy` here, which a copy made of source version `sourceVersion`
+    /// (its note says so, or this run made it): both are walked in step, and for each file at the
+    /// same path with as many chunks of the same lengths, the i-th source chunk maps to the i-th
+    /// chunk here (a copy keeps the source's chunk boundaries). The walk stops at the first entry
+    /// that differs. A chunk not mapped this way is read and its id computed as usual.
+    private func prefill(
+        _ mapped: inout [ObjectID: ObjectID], sourceVersion: ObjectID, copy: ObjectID, from source: Vault, isCancelled: () -> Bool
+    ) throws {
+        let a = try source.walker(for: sourceVersion)
+        let b = try walker(for: copy)
+        var count = 0
+        while let x = try a.next(), let y = try b.next() {
+            count += 1
+            if count % 256 == 0, isCancelled() { throw CofferError.interrupted }
+            guard x.pathBytes == y.pathBytes, x.type == y.type else { return }
+            guard x.type == .file, x.chunks.count == y.chunks.count, x.size == y.size, x.sha256 == y.sha256, x.holes == y.holes else { continue }
+            for (sc, tc) in zip(x.chunks, y.chunks) {
+                guard mapped.count < 1 << 20 else { return }
+                guard let sl = source.index.location(of: sc), let tl = index.location(of: tc), sl.plainLength == tl.plainLength else { break }
+                mapped[sc] = tc
+            }
+        }
+    }
+
+    /// The live version here that an earlier copy made of source version `id` (its note names it).
+    private func copyOf(_ id: ObjectID, from source: Vault) throws -> ObjectID? {
+        let note = Vault.copyNote(source: id, vault: source.vaultID)
+        return try versions().last { $0.version.notes.contains(note) }?.id
+    }
+
     private func copyPlan(_ ids: [ObjectID], from source: Vault) throws -> CopyReport {
         var report = CopyReport(dryRun: true)
         for (id, v) in try ordered(ids, from: source) {
@@ -167,6 +197,10 @@ extension Vault {
                 continue
             }
             var copied = CopyReport.Copied(source: id, target: nil, name: v.name, time: v.time)
+            // The source parent's copy here maps most chunks without reading them.
+            if let p = v.parent, let pc = try versionMap[p] ?? copyOf(p, from: source) {
+                try prefill(&mapped, sourceVersion: p, copy: pc, from: source, isCancelled: options.isCancelled)
+            }
             var sealOptions = SealOptions()
             sealOptions.isCancelled = options.isCancelled
             let sealer = Sealer(vault: self, options: sealOptions, totalFiles: 0, totalBytes: 0)
@@ -193,7 +227,7 @@ extension Vault {
             var nv = v
             nv.v1Entries = []
             nv.rootTree = root
-            nv.parent = v.parent.flatMap { versionMap[$0] }
+            nv.parent = try v.parent.flatMap { try versionMap[$0] ?? copyOf($0, from: source) }
             var stats = v.stats
             stats.addedChunks = added.chunks
             stats.addedPlainBytes = added.plainBytes

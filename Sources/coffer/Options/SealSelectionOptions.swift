@@ -80,8 +80,8 @@ struct SealSelectionOptions: ParsableArguments {
         return s
     }
 
-    /// The paths of the --files-from options, in order.
-    func listedPaths() throws -> [String] {
+    /// The paths of the --files-from options, in order, as bytes (a listed name need not be UTF-8).
+    func listedPaths() throws -> [[UInt8]] {
         var bytes: [[UInt8]] = []
         for f in filesFrom {
             for pattern in SealInputs.patternLines(try Self.read(f, what: "--files-from file")) {
@@ -92,12 +92,7 @@ struct SealSelectionOptions: ParsableArguments {
         }
         for f in filesFromVerbatim { bytes += SealInputs.verbatimLines(try Self.read(f, what: "--files-from-verbatim file")) }
         for f in filesFromRaw { bytes += SealInputs.rawPaths(try Self.read(f, what: "--files-from-raw file")) }
-        return try bytes.map { b in
-            guard let s = String(validating: b, as: UTF8.self) else {
-                throw CommandFailure.usage("the listed path '\(TerminalText.escape(bytes: b))' is not UTF-8; seal a folder holding it instead")
-            }
-            return s
-        }
+        return bytes
     }
 
     var readsPathLists: Bool { !filesFrom.isEmpty || !filesFromVerbatim.isEmpty || !filesFromRaw.isEmpty }

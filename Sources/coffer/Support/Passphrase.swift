@@ -14,6 +14,8 @@ enum PassphraseSource: Equatable {
     case file(String, fromEnvironment: Bool)
     case environment
     case prompt
+    /// `copy`'s source vault: `COFFER_FROM_PASSPHRASE`.
+    case fromEnvironment
 
     /// Chooses the source from the options and the passphrase variables captured at start
     /// (``SecretEnvironment``).
@@ -26,6 +28,19 @@ enum PassphraseSource: Equatable {
         return .environment
     }
 
+    /// `copy`'s source vault: `--from-passphrase-command` or `--from-passphrase-file`; then
+    /// `COFFER_FROM_PASSPHRASE_COMMAND` or `COFFER_FROM_PASSPHRASE_FILE`; then
+    /// `COFFER_FROM_PASSPHRASE`; then the prompt. The target's variables are never used for the
+    /// source (two vaults, two keys).
+    static func chooseFrom(file: String?, command: String?) -> PassphraseSource {
+        if let command { return .command(command, fromEnvironment: false) }
+        if let file { return .file(file, fromEnvironment: false) }
+        if let c = SecretEnvironment.fromPassphraseCommand { return .command(c, fromEnvironment: true) }
+        if let f = SecretEnvironment.fromPassphraseFile { return .file(f, fromEnvironment: true) }
+        if case .unset = SecretEnvironment.fromPassphrase { return .prompt }
+        return .fromEnvironment
+    }
+
     /// Names the source in messages.
     var label: String {
         switch self {
@@ -33,6 +48,7 @@ enum PassphraseSource: Equatable {
         case .file(let f, let env): return env ? "COFFER_PASSPHRASE_FILE (\(f))" : "--passphrase-file \(f)"
         case .environment: return "COFFER_PASSPHRASE"
         case .prompt: return "the terminal prompt"
+        case .fromEnvironment: return "COFFER_FROM_PASSPHRASE"
         }
     }
 }
@@ -51,6 +67,12 @@ enum PassphraseReader {
         switch source {
         case .environment:
             return try fromEnvironment()
+        case .fromEnvironment:
+            switch SecretEnvironment.fromPassphrase {
+            case .unset: throw CommandFailure(.failure, "COFFER_FROM_PASSPHRASE is not set")
+            case .tooLong: throw tooLong("COFFER_FROM_PASSPHRASE")
+            case .value(let secret): return secret
+            }
         case .file(let path, _):
             return try fromFile(path, label: source.label)
         case .command(let command, _):

@@ -9,7 +9,8 @@ import Foundation
 /// `/proc/PID/environ` no longer shows them) and the variable is removed with `unsetenv`. The
 /// same happens to every other variable whose name starts with `COFFER_PASSPHRASE` or
 /// `COFFER_FROM_PASSPHRASE` (``ChildEnvironment/secretPrefixes``); `COFFER_PASSPHRASE_FILE`, a
-/// path, and `COFFER_PASSPHRASE_COMMAND`, a command, are kept here as `String`s. Nothing the process starts afterwards inherits them, and
+/// path, and `COFFER_PASSPHRASE_COMMAND`, a command, are kept here as `String`s (and their
+/// `COFFER_FROM_` twins, the source vault's for `copy`). Nothing the process starts afterwards inherits them, and
 /// `ProcessInfo.processInfo.environment` (which copies every variable into `String`s) never sees
 /// them.
 enum SecretEnvironment {
@@ -22,6 +23,18 @@ enum SecretEnvironment {
 
     nonisolated(unsafe) private static var captured: (passphrase: Passphrase, file: String?, command: String?) = (.unset, nil, nil)
     nonisolated(unsafe) private static var done = false
+    /// The source vault's variables for `copy`: `COFFER_FROM_PASSPHRASE` (secure memory),
+    /// `COFFER_FROM_PASSPHRASE_FILE` and `COFFER_FROM_PASSPHRASE_COMMAND`.
+    nonisolated(unsafe) private static var capturedFrom: (passphrase: Passphrase, file: String?, command: String?) = (.unset, nil, nil)
+
+    /// `COFFER_FROM_PASSPHRASE` as found at start (empty counts as unset).
+    static var fromPassphrase: Passphrase { capturedFrom.passphrase }
+
+    /// `COFFER_FROM_PASSPHRASE_FILE` as found at start (empty counts as unset).
+    static var fromPassphraseFile: String? { capturedFrom.file }
+
+    /// `COFFER_FROM_PASSPHRASE_COMMAND` as found at start (empty counts as unset).
+    static var fromPassphraseCommand: String? { capturedFrom.command }
 
     /// `COFFER_PASSPHRASE` as found at start (empty counts as unset).
     static var passphrase: Passphrase { captured.passphrase }
@@ -49,6 +62,13 @@ enum SecretEnvironment {
                 captured.file = String(cString: value)
             } else if name == Array("COFFER_PASSPHRASE_COMMAND".utf8), n > 0 {
                 captured.command = String(cString: value)
+            } else if name == Array("COFFER_FROM_PASSPHRASE".utf8), n > 0 {
+                capturedFrom.passphrase = n > PassphraseReader.maximumLength
+                    ? .tooLong : .value(SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: n)))
+            } else if name == Array("COFFER_FROM_PASSPHRASE_FILE".utf8), n > 0 {
+                capturedFrom.file = String(cString: value)
+            } else if name == Array("COFFER_FROM_PASSPHRASE_COMMAND".utf8), n > 0 {
+                capturedFrom.command = String(cString: value)
             }
             Sodium.wipe(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(value), count: n))
             _ = cName.withUnsafeBufferPointer { unsetenv(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }

@@ -312,7 +312,7 @@ import Testing
                 seen[target, default: 0] += 1
             }
         }
-        #expect(seen == ["tree": 10, "index": 3, "head": 4, "version": 3])
+        #expect(seen == ["tree": 12, "index": 4, "head": 5, "version": 4])
     }
 
     @Test("the golden v2 vault's head lists every index file, and upgrade has nothing to do")

@@ -300,8 +300,9 @@ struct DeflateTree {
     }
 }
 
-/// Collects one block's symbols and writes the block.
-struct DeflateBlockBuilder {
+/// Collects one block's symbols and writes the block. (A class: a struct held by the encoder
+/// would be copied, arrays and all, whenever one of its properties is read.)
+final class DeflateBlockBuilder {
     /// Symbols: a literal byte (distance 0) or a match (length − 3, distance).
     private(set) var lengthsOrLiterals: [UInt8] = []
     private(set) var distances: [UInt16] = []
@@ -324,7 +325,7 @@ struct DeflateBlockBuilder {
     var symbolCount: Int { distances.count }
 
     @inline(__always)
-    mutating func literal(_ byte: UInt8) {
+    func literal(_ byte: UInt8) {
         lengthsOrLiterals.append(byte)
         distances.append(0)
         literalTree.frequency[Int(byte)] += 1
@@ -332,7 +333,7 @@ struct DeflateBlockBuilder {
 
     /// A match of `length` (3…258) bytes at `distance` (1…32768).
     @inline(__always)
-    mutating func match(length: Int, distance: Int) {
+    func match(length: Int, distance: Int) {
         let l = length - 3
         lengthsOrLiterals.append(UInt8(l))
         distances.append(UInt16(distance))
@@ -342,7 +343,7 @@ struct DeflateBlockBuilder {
 
     /// Writes the block to `writer` and starts a new one. `stored` is the block's bytes when
     /// they are still in the window (a stored block is then possible), `storedLength` their count.
-    mutating func flush(into writer: inout DeflateBitWriter, stored: UnsafeRawBufferPointer?, storedLength: Int, last: Bool) {
+    func flush(into writer: inout DeflateBitWriter, stored: UnsafeRawBufferPointer?, storedLength: Int, last: Bool) {
         var optimal = 0
         var fixed = 0
         literalTree.build(optimal: &optimal, fixed: &fixed)
@@ -448,7 +449,7 @@ struct DeflateBlockBuilder {
         }
     }
 
-    private mutating func buildBitLengthTree(optimal: inout Int) -> Int {
+    private func buildBitLengthTree(optimal: inout Int) -> Int {
         var tree = bitLengthTree
         // Counting: a run below minCount counts each length once per occurrence.
         let count: (Int, (value: Int, bits: Int)?) -> Void = { symbol, _ in tree.frequency[symbol] += 1 }

@@ -82,7 +82,7 @@ public final class LazyDeflateEncoder {
     private var pending: [UInt8] = []
     private var pendingStart = 0
 
-    private var builder = DeflateBlockBuilder()
+    private let builder = DeflateBlockBuilder()
     private var writer = DeflateBitWriter()
     /// Content bytes covered by the symbols so far.
     private var covered: UInt64 = 0

@@ -515,7 +515,15 @@ public enum ZipReproduction {
             guard Deflate.crc32(content) == member.crc32 else { return (.raw(.inconsistent("CRC-32 mismatch")), data) }
             switch search.find(compressed: data, uncompressed: content, flags: member.flags) {
             case .reproducible(let parameters): return (.deflate(parameters), content)
-            case .notReproducible: return (.raw(.noMatchingParameters), data)
+            case .notReproducible:
+                // The last resort, as in the streaming analysis: a recipe, proven by a rebuild.
+                var budget = member.uncompressedSize &* 4
+                let recipe = try? DeflateRecipeSearch.find(
+                    compressedSize: data.count, uncompressedSize: member.uncompressedSize, crc32: member.crc32,
+                    levels: DeflateRecipeSearch.levels(flags: member.flags), budget: &budget
+                ) { Array(data[$0]) }
+                if let recipe { return (.rebuilt(recipe), content) }
+                return (.raw(.noMatchingParameters), data)
             }
         default:
             return (.raw(.opaqueMethod(member.method)), data)

@@ -7,7 +7,8 @@
 // 2. for each candidate level, inflate it again and re-encode the content with
 //    `LazyDeflateEncoder`, ending blocks at those offsets; each block's bits are compared
 //    with the original's, and a block that differs is kept as its bits. A level whose kept
-//    bits outgrow the recipe's room is dropped at once (a wrong level differs from the first block);
+//    bits outgrow the recipe's room is dropped at once (a wrong level differs from the first block),
+//    and so is a recipe over half the stream's size (another encoder's stream: 7-Zip's);
 // 3. rebuild the stream from content and recipe exactly as a restore does
 //    (`DeflateRecipeEncoder`) and compare every byte with the original.
 //
@@ -64,6 +65,9 @@ public enum DeflateRecipeSearch {
                 let recipe = try encodeComparing(
                     level: level, sizes: sizes, blocks: blocks, compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read)
             else { continue }
+            // Blocks kept as bits cost what keeping the compressed bytes would, and more each
+            // time the content changes: worth it only when most of the stream is rebuilt.
+            guard recipe.bytes.count * 2 <= compressedSize else { continue }
             budget -= uncompressedSize
             if try rebuildMatches(recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, read: read) {
                 return recipe

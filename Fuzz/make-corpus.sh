@@ -32,3 +32,16 @@ printf 'PK\005\006\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' > empty.zip
 cd - >/dev/null
 for z in stored deflated streamed zip64 empty; do cp "$work/z/$z.zip" "Corpus/zip/infozip-$z.zip"; done
 du -sh Corpus; for d in Corpus/*/; do printf '%-22s %3d files %7d bytes\n' "$(basename "$d")" "$(ls "$d" | wc -l)" "$(cat "$d"* | wc -c)"; done
+
+# deflate-recipe: u16le n ‖ recipe ‖ content. One block; three blocks at level 9; a kept block.
+mkdir -p Corpus/deflate-recipe
+python3 - Corpus/deflate-recipe <<'PY'
+import sys
+out = sys.argv[1]
+text = b"".join(b"%d,Ada Lovelace,https://www.linkedin.com/in/ada-%d,Engineer\n" % (i, i * 7919 % 1000) for i in range(600))
+def seed(name, recipe, content):
+    open(f"{out}/{name}", "wb").write(len(recipe).to_bytes(2, "little") + bytes(recipe) + content)
+seed("one-block", [2, 1, 6, 1, 0], text)
+seed("three-blocks-9", [2, 1, 9, 3, 0xe8, 0x07, 0xd0, 0x0f, 0], text)
+seed("kept-block", [2, 1, 6, 2, 0x80, 0x01, 1, 1, 10, 0xff, 0x01], text[:4000])
+PY

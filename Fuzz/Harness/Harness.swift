@@ -417,6 +417,51 @@ public enum Harness {
         } catch { expect(false, "zip: a parsed archive fails analysis: \(error)") }
     }
 
+    // MARK: - fuzz-deflate-recipe
+
+    /// Input: `u16le n ‖ recipe (n bytes) ‖ content` (at most 64 KiB of it used). A recipe that
+    /// decodes encodes back to its bytes; `DeflateRecipeEncoder` turns the content into a stream
+    /// (in uneven chunks) or refuses with a `LazyDeflateError`; without kept blocks that stream
+    /// inflates back to the content, and a recipe the search finds for it rebuilds it exactly.
+    public static func deflateRecipe(_ input: [UInt8]) {
+        guard input.count >= 2 else { return }
+        let n = Int(input[0]) | Int(input[1]) << 8
+        guard input.count >= 2 + n else { return }
+        let bytes = Array(input[2..<(2 + n)])
+        let content = Array(input[(2 + n)...].prefix(1 << 16))
+        guard let recipe = DeflateRecipe(bytes: bytes) else { return }
+        expect(recipe.bytes == bytes, "deflate-recipe: decode ⇒ encode gives other bytes")
+        func encode(_ recipe: DeflateRecipe) throws -> [UInt8] {
+            let encoder = try DeflateRecipeEncoder(recipe)
+            var out: [UInt8] = []
+            var offset = 0
+            while offset < content.count {
+                let end = min(content.count, offset + 4099)
+                out += try encoder.compress(content[offset..<end])
+                offset = end
+            }
+            return out + (try encoder.finish())
+        }
+        let stream: [UInt8]
+        do { stream = try encode(recipe) } catch {
+            expect(error is LazyDeflateError, "deflate-recipe: encoder error \(error)")
+            return
+        }
+        guard recipe.keptBlocks.isEmpty else { return }
+        do {
+            let back = try Deflate.decompress(stream, expectedSize: content.count, windowBits: -15)
+            expect(back == content, "deflate-recipe: the stream inflates to other content")
+        } catch { expect(false, "deflate-recipe: the stream does not inflate: \(error)") }
+        var budget: UInt64 = 1 << 24
+        let found = try? DeflateRecipeSearch.find(
+            compressedSize: stream.count, uncompressedSize: UInt64(content.count), crc32: Deflate.crc32(content), levels: [recipe.level],
+            budget: &budget
+        ) { Array(stream[$0]) }
+        if let found {
+            expect((try? encode(found)) == stream, "deflate-recipe: a recipe the search proved rebuilds other bytes")
+        }
+    }
+
     // MARK: - fuzz-csv
 
     /// Input: a CSV file. Read with the defaults, with a fixed comma and no preamble detection,

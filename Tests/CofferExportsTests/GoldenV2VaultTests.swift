@@ -136,6 +136,45 @@ import Testing
         try Self.listing(v).write(toFile: out + "/v2-listing.txt", atomically: true, encoding: .utf8)
     }
 
+    /// Version 4 (appended to the vault above without touching its files): a generated export
+    /// zipped by Info-ZIP (`zip -X`, fixed times), whose large members no zlib setting
+    /// reproduces, so they are stored as content with a deflate recipe (transform version 2).
+    /// Run with COFFER_APPEND_GOLDEN_V2_RECIPE=1 (needs `zip`); it rewrites v2-listing.txt.
+    static let recipeTime = time + 3 * 2_592_000
+
+    /// The Info-ZIP export of version 4, written to `<root>/Recipe/export-infozip.zip`; returns the folder.
+    static func recipeInput(_ root: String) throws -> String {
+        let tree = root + "/tree"
+        for member in smallSeries(seed: 9, months: 1, connections: 1500, messagesBytes: 150_000)[0].members {
+            let url = URL(fileURLWithPath: tree + "/" + member.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(member.contents).write(to: url)
+        }
+        try FileManager.default.createDirectory(atPath: root + "/Recipe", withIntermediateDirectories: true)
+        let script = "cd '\(tree)' && find . -exec touch -h -d '2026-01-15 00:00:00' {} + && zip -q -X -r '\(root)/Recipe/export-infozip.zip' ."
+        let result = try runProgram("env", ["TZ=UTC", "sh", "-c", script])
+        try #require(result.status == 0, "\(result.error)")
+        return root + "/Recipe"
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_APPEND_GOLDEN_V2_RECIPE"] != nil))
+    func appendRecipeVersion() throws {
+        let v = try Vault.open(at: Self.folder + "/v2", passphrase: T2.secret(Self.passphrase), state: nil)
+        try #require(try v.versions().count == 3)
+        let input = try Self.recipeInput(try makeTemporaryDirectory("golden-v2-recipe").path)
+        let path = input + "/export-infozip.zip"
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! UInt64
+        let plan = try #require(try ZipArchiveHandler().analyse(path: path, size: size))
+        try #require(plan.parts.contains { $0.transform.first == DeflateRecipe.version }, "no member needs a recipe")
+        var s = SealOptions()
+        s.archiveHandler = ZipArchiveHandler()
+        s.time = Date(timeIntervalSince1970: Self.recipeTime)
+        s.host = "golden-host"
+        s.tags = ["golden", "recipe"]
+        _ = try v.seal([input], options: s)
+        try Self.listing(v).write(toFile: Self.folder + "/v2-listing.txt", atomically: true, encoding: .utf8)
+    }
+
     /// Every node under `root` (raw-byte relative paths): type, permission bits, content or link target.
     static func snapshot(_ root: String) -> [[UInt8]: String] {
         var out: [[UInt8]: String] = [:]
@@ -193,7 +232,7 @@ import Testing
         #expect(now == frozen, "the listing differs from Golden/v2-listing.txt")
 
         let versions = try v.versions()
-        try #require(versions.count == 3)
+        try #require(versions.count == 4)
         var ro = RestoreOptions()
         ro.archiveHandler = ZipArchiveHandler()
         for month in 0..<2 {
@@ -217,6 +256,21 @@ import Testing
         #expect(stat(out + "/Crafted/a.bin", &a) == 0 && stat(out + "/Crafted/b-hardlink", &b) == 0)
         #expect(a.st_ino == b.st_ino && a.st_nlink == 2)
         #expect(T2.read(out + "/Crafted/b-hardlink") == Self.crafted()[1].content)
+
+        // Version 4: an Info-ZIP export whose members are kept as content plus deflate recipes
+        // (transform version 2) comes back byte for byte (restore checks the zip's SHA-256 too).
+        let recipeOut = try makeTemporaryDirectory("golden-v2-recipe-out").path
+        try v.restore(versions[3].id, to: recipeOut, options: ro)
+        let w = try v.walker(for: versions[3].id, expandArchives: false)
+        var zipEntry: VersionEntry?
+        let zipName = Array("export-infozip.zip".utf8)
+        while let e = try w.next() {
+            if e.pathBytes.count >= zipName.count && Array(e.pathBytes.suffix(zipName.count)) == zipName { zipEntry = e }
+        }
+        let restored = try #require(T2.read(recipeOut + "/Recipe/export-infozip.zip"))
+        #expect(T2.hex(SHA256.hash(restored)) == zipEntry?.sha256Hex)
+        let plan = try #require(try ZipArchiveHandler().analyse(path: recipeOut + "/Recipe/export-infozip.zip", size: UInt64(restored.count)))
+        #expect(plan.parts.contains { $0.transform.first == DeflateRecipe.version })
     }
 
     /// The golden v2 vault's plaintext fuzz seeds (what `make fuzz-corpus` writes for it):
@@ -258,7 +312,7 @@ import Testing
                 seen[target, default: 0] += 1
             }
         }
-        #expect(seen == ["tree": 10, "index": 3, "head": 4, "version": 3])
+        #expect(seen == ["tree": 12, "index": 4, "head": 5, "version": 4])
     }
 
     @Test("the golden v2 vault's head lists every index file, and upgrade has nothing to do")

@@ -333,8 +333,10 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         let source = try ZipFileSource(path: zip)
         let analysis = try ZipReproduction.analyseStreaming(source, layout: try ZipLayout.parse(source))
         #expect(analysis.encodings == [.raw(.noMatchingParameters)])
-        // memLevel 8 candidates stop at once; the first memLevel 9 one runs to the end, and ends the search.
-        #expect(analysis.inflatedBytes < 5 << 20, "inflated \(analysis.inflatedBytes) bytes")
+        // memLevel 8 candidates stop at once; the first memLevel 9 one runs to the end, and ends the
+        // zlib search. The recipe search then scans the blocks once (4 MiB) and stops: the sync
+        // flush left an empty block, which Info-ZIP never writes.
+        #expect(analysis.inflatedBytes < 9 << 20, "inflated \(analysis.inflatedBytes) bytes")
         #expect(analysis.deflateAttempts == 10)
     }
 

@@ -185,7 +185,7 @@ struct ZipRebuildTests {
 
     // MARK: Info-ZIP and 7-Zip
 
-    @Test("Info-ZIP archives round-trip byte for byte (parameters where zlib matches, raw otherwise)",
+    @Test("Info-ZIP archives round-trip byte for byte (zlib parameters where they match, a deflate recipe otherwise)",
           .enabled(if: zrHasProgram("zip"), "Info-ZIP zip is not installed"))
     func infoZipArchives() throws {
         let names = ["iz-default.zip", "iz-9.zip", "iz-0.zip", "iz-1.zip", "iz-stream.zip", "iz-encrypted.zip"]
@@ -199,12 +199,15 @@ struct ZipRebuildTests {
             for (member, encoding) in zip(analysis.layout.members, analysis.encodings) {
                 if name == "iz-0.zip" || member.isDirectory { #expect(encoding == .stored, "\(name) \(member.name)") }
                 if name == "iz-encrypted.zip", !member.isDirectory { #expect(encoding == .raw(.encrypted), "\(member.name)") }
+                if ["iz-default.zip", "iz-9.zip", "iz-stream.zip"].contains(name), member.method == .deflated {
+                    #expect(encoding.payloadIsContent, "\(name) \(member.name): \(encoding)")
+                }
             }
         }
         // Info-ZIP 3.0 has its own deflate (zlib's ancestor): 32K-symbol blocks like zlib's
         // memLevel 9 but 15 hash bits like memLevel 8, and an early block-end heuristic zlib
-        // dropped. Its streams therefore match zlib only sometimes (memLevel 9 most often);
-        // whatever does not match is kept raw, and the rebuild above is exact either way.
+        // dropped. Its streams therefore match zlib only sometimes; the others are rebuilt
+        // with a deflate recipe (block ends + level), and the rebuild above is exact either way.
         print("Info-ZIP reproduction:\n  " + report.joined(separator: "\n  "))
     }
 
@@ -290,12 +293,14 @@ struct ZipRebuildTests {
         let analysis = try zrRoundTrip(archive, label: "odd window")
         #expect(analysis.encodings == [.raw(.noMatchingParameters), .deflate(.zlibDefault)])
 
-        // With level 9 as the only candidate, a default archive falls back to raw everywhere but
-        // where level 9 happens to give the same bytes.
+        // With level 1 as the only candidate, the level-6 member is found by the recipe search
+        // instead (one block: Info-ZIP's rules make zlib's memLevel 8 tokens); the odd window
+        // stays raw (its matches reach back less than 32 KiB).
         var options = ZipAnalysisOptions()
         options.candidates = [DeflateParameters(level: 1)]
         let restricted = try zrRoundTrip(archive, label: "restricted", options: options)
-        #expect(restricted.encodings == [.raw(.noMatchingParameters), .raw(.noMatchingParameters)])
+        #expect(restricted.encodings.first == .raw(.noMatchingParameters))
+        #expect(restricted.encodings.last == .rebuilt(DeflateRecipe(level: 6, blockSizes: [])), "\(restricted.encodings)")
 
         // Too large to analyse: kept raw.
         options = ZipAnalysisOptions()

@@ -15,9 +15,11 @@ import Foundation
 /// | container bytes | stored | the bytes | — |
 /// | stored member (method 0) | stored | the content | content |
 /// | deflated member, parameters found | transformed, transform = parameters | the content | content |
+/// | deflated member, recipe found | transformed, transform = recipe | the content | content |
 /// | other member (no parameters reproduce, other method, encrypted) | stored | the compressed bytes | encoded (deflate) or opaque |
 ///
-/// Transform bytes (5): `u8 version(1) || u8 level || u8 memLevel || u8 strategy || i8 windowBits`.
+/// Transform bytes (5): `u8 version(1) || u8 level || u8 memLevel || u8 strategy || i8 windowBits`;
+/// or, for a member no zlib setting reproduces, a ``DeflateRecipe`` (version 2).
 /// Encoding bytes of an encoded member (5): `u8 method(8 = deflate) || u32le crc32`.
 ///
 /// Memory is bounded whatever the zip holds: members go through fixed-size inflate and deflate
@@ -69,6 +71,9 @@ public struct ZipArchiveHandler: ArchiveHandler {
                     let transform = transforms[p] ?? Self.transform(p)
                     transforms[p] = transform
                     parts.append(.init(kind: .transformed, transform: transform, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
+                case .rebuilt(let deflateRecipe):
+                    parts.append(.init(
+                        kind: .transformed, transform: deflateRecipe.bytes, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
                 case .stored, .raw:
                     parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, contentSize: recipe.compressedSize))
                 }
@@ -112,8 +117,14 @@ public struct ZipArchiveHandler: ArchiveHandler {
     }
 
     public func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard let p = Self.parameters(transform) else { throw ZipHandlerError.badTransform }
-        let stream = try DeflateStream(level: p.level, memLevel: p.memLevel, strategy: p.strategy, windowBits: p.windowBits)
+        let stream: any ZipMemberDeflater
+        if transform.first == DeflateRecipe.version {
+            guard let recipe = DeflateRecipe(bytes: transform) else { throw ZipHandlerError.badTransform }
+            stream = try DeflateRecipeEncoder(recipe)
+        } else {
+            guard let p = Self.parameters(transform) else { throw ZipHandlerError.badTransform }
+            stream = try DeflateStream(level: p.level, memLevel: p.memLevel, strategy: p.strategy, windowBits: p.windowBits)
+        }
         try withoutActuallyEscaping(emit) { emit in
             try content { chunk in
                 let output = try stream.compress(chunk)

@@ -115,7 +115,10 @@ final class ZipContentReader: ArchiveContentReader {
         case .member(let index):
             let recipe = context.members[index]
             var inflater: InflateStream?
-            if case .deflate = recipe.encoding { inflater = try InflateStream(expectedSize: recipe.uncompressedSize) }
+            switch recipe.encoding {
+            case .deflate, .rebuilt: inflater = try InflateStream(expectedSize: recipe.uncompressedSize)
+            case .stored, .raw: break
+            }
             inputStart = 0
             inputEnd = 0
             return Current(part: part, position: context.dataRanges[index].lowerBound, inflater: inflater)

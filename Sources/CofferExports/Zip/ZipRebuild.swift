@@ -57,6 +57,9 @@ public enum ZipMemberEncoding: Sendable, Equatable, CustomStringConvertible {
     case stored
     /// The payload is the content; deflating it with these parameters reproduces the stored stream.
     case deflate(DeflateParameters)
+    /// The payload is the content; `LazyDeflateEncoder` with this recipe reproduces the stored
+    /// stream (no zlib setting does).
+    case rebuilt(DeflateRecipe)
     /// The payload is the stored (compressed) bytes, written back as they are.
     case raw(ZipRawReason)
 
@@ -71,6 +74,7 @@ public enum ZipMemberEncoding: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .stored: "stored"
         case .deflate(let parameters): "deflate (\(parameters))"
+        case .rebuilt(let recipe): "deflate (\(recipe))"
         case .raw(let reason): "raw (\(reason))"
         }
     }
@@ -98,8 +102,10 @@ public struct ZipMemberRecipe: Sendable, Equatable {
     /// Bytes of payload the rebuilder expects: the uncompressed size for `deflate`, the
     /// compressed size otherwise.
     public var payloadSize: UInt64 {
-        if case .deflate = encoding { return uncompressedSize }
-        return compressedSize
+        switch encoding {
+        case .deflate, .rebuilt: return uncompressedSize
+        case .stored, .raw: return compressedSize
+        }
     }
 }
 
@@ -261,7 +267,7 @@ public final class ZipRebuilder {
     private struct Member {
         let index: Int
         let recipe: ZipMemberRecipe
-        let stream: DeflateStream?
+        let stream: (any ZipMemberDeflater)?
         var payloadBytes: UInt64 = 0
         var outputBytes: UInt64 = 0
         var crc: UInt32 = 0
@@ -294,7 +300,10 @@ public final class ZipRebuilder {
                 try emit(bytes)
             case .member(let index):
                 let recipe = plan.members[index]
-                var stream: DeflateStream?
+                var stream: (any ZipMemberDeflater)?
+                if case .rebuilt(let deflateRecipe) = recipe.encoding {
+                    stream = try DeflateRecipeEncoder(deflateRecipe)
+                }
                 if case .deflate(let parameters) = recipe.encoding {
                     do {
                         stream = try DeflateStream(
@@ -325,14 +334,14 @@ public final class ZipRebuilder {
         }
         member.payloadBytes += count
         switch member.recipe.encoding {
-        case .stored, .deflate:
+        case .stored, .deflate, .rebuilt:
             member.crc = Deflate.crc32(payload, initial: member.crc)
         case .raw:
             break
         }
         if let stream = member.stream {
             let output: [UInt8]
-            do { output = try stream.compress(payload) } catch { throw ZipRebuildError.deflate(member: member.index, error) }
+            do { output = try stream.compress(payload) } catch { throw ZipRebuildError.deflating(member: member.index, error) }
             try checkRoom(member, adding: output.count)
             member.outputBytes += UInt64(output.count)
             current = member
@@ -355,14 +364,14 @@ public final class ZipRebuilder {
                 member: member.index, expected: member.recipe.payloadSize, actual: member.payloadBytes)
         }
         switch member.recipe.encoding {
-        case .stored, .deflate:
+        case .stored, .deflate, .rebuilt:
             guard member.crc == member.recipe.crc32 else { throw ZipRebuildError.crcMismatch(member: member.index) }
         case .raw:
             break
         }
         if let stream = member.stream {
             let output: [UInt8]
-            do { output = try stream.finish() } catch { throw ZipRebuildError.deflate(member: member.index, error) }
+            do { output = try stream.finish() } catch { throw ZipRebuildError.deflating(member: member.index, error) }
             try checkRoom(member, adding: output.count)
             member.outputBytes += UInt64(output.count)
             guard member.outputBytes == member.recipe.compressedSize else {
@@ -506,7 +515,15 @@ public enum ZipReproduction {
             guard Deflate.crc32(content) == member.crc32 else { return (.raw(.inconsistent("CRC-32 mismatch")), data) }
             switch search.find(compressed: data, uncompressed: content, flags: member.flags) {
             case .reproducible(let parameters): return (.deflate(parameters), content)
-            case .notReproducible: return (.raw(.noMatchingParameters), data)
+            case .notReproducible:
+                // The last resort, as in the streaming analysis: a recipe, proven by a rebuild.
+                var budget = member.uncompressedSize &* 4
+                let recipe = try? DeflateRecipeSearch.find(
+                    compressedSize: data.count, uncompressedSize: member.uncompressedSize, crc32: member.crc32,
+                    levels: DeflateRecipeSearch.levels(flags: member.flags), budget: &budget
+                ) { Array(data[$0]) }
+                if let recipe { return (.rebuilt(recipe), content) }
+                return (.raw(.noMatchingParameters), data)
             }
         default:
             return (.raw(.opaqueMethod(member.method)), data)
@@ -548,7 +565,10 @@ public enum ZipReproduction {
     /// - Throws: `ZipParseError.io` from the source; `DeflateError` when the data does not inflate.
     public static func payload<Source: ZipSource>(of member: ZipMember, encoding: ZipMemberEncoding, in source: Source) throws -> [UInt8] {
         let data = try source.read(member.dataRange)
-        guard case .deflate = encoding else { return data }
+        switch encoding {
+        case .deflate, .rebuilt: break
+        case .stored, .raw: return data
+        }
         return try Deflate.decompress(data, expectedSize: Int(member.uncompressedSize), windowBits: -15)
     }
 
@@ -648,7 +668,9 @@ public enum ZipReproduction {
                     throw error
                 }
             }
-            guard case .deflate = analysis.encodings[culprit] else {
+            switch analysis.encodings[culprit] {
+            case .deflate, .rebuilt: break
+            case .stored, .raw:
                 throw ZipRebuildError.outputMismatch(member: culprit, offset: UInt64(layout.members[culprit].dataOffset))
             }
             analysis.plan.members[culprit].encoding = .raw(.rebuildMismatch)

@@ -143,11 +143,11 @@ extension ZipReproduction {
                 search.record(candidate, matched: outcome == .reproduced, fed: before - remaining)
                 switch outcome {
                 case .reproduced: return .deflate(candidate)
-                case .differs(let matched): if matched >= lateDifference { return .raw(.noMatchingParameters) }
+                case .differs(let matched): if matched >= lateDifference { return try recipeOrRaw(member, source: source, remaining: &remaining) }
                 case .invalid(let detail): return .raw(.inconsistent(detail))
                 }
             }
-            return .raw(.noMatchingParameters)
+            return try recipeOrRaw(member, source: source, remaining: &remaining)
         default:
             return .raw(.opaqueMethod(member.method))
         }

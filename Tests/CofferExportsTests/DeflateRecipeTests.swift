@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import CofferExports
+@testable import ExportGenerator
+
+/// Writes `export`'s members under `directory` and zips them with `command` (run in that folder,
+/// writing `../<name>`); returns the zip's bytes.
+func drZip(_ export: LinkedInExport, in directory: URL, name: String, command: String) throws -> [UInt8] {
+    let tree = directory.appendingPathComponent("tree-\(name)")
+    for member in export.members {
+        let url = tree.appendingPathComponent(member.path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(member.contents).write(to: url)
+    }
+    let result = try runProgram("sh", ["-c", "cd '\(tree.path)' && \(command) '../\(name)' . >/dev/null"])
+    guard result.status == 0 else { throw ZipFixtures.FixtureError(message: "\(command) failed: \(result.error)") }
+    return Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+}
+
+/// Rebuilds a streamed analysis's zip from its payloads and returns the bytes.
+func drRebuild(_ analysis: ZipStreamedAnalysis, from archive: [UInt8]) throws -> [UInt8] {
+    var out: [UInt8] = []
+    let rebuilder = try ZipRebuilder(plan: analysis.plan) { out += $0 }
+    let source = ZipMemorySource(archive)
+    while let index = try rebuilder.nextMember() {
+        let member = analysis.layout.members[index]
+        let payload = try ZipReproduction.payload(of: member, encoding: analysis.plan.members[index].encoding, in: source)
+        var offset = 0
+        while offset < payload.count {  // in uneven chunks, as a restore's chunks come
+            let end = min(payload.count, offset + 10_007)
+            try rebuilder.write(payload[offset..<end])
+            offset = end
+        }
+        try rebuilder.endMember()
+    }
+    return out
+}
+
+@Suite("Deflate recipes (Info-ZIP streams)")
+struct DeflateRecipeTests {
+    static func export(connections: Int = 6000, messagesBytes: Int = 700_000) -> LinkedInExport {
+        var config = GeneratorConfig(outputDirectory: "/nonexistent")
+        config.connections = connections
+        config.messagesBytes = messagesBytes
+        return LinkedInGenerator(config: config).nextExport()
+    }
+
+    @Test("Info-ZIP zips of a generated export: every large member is rebuilt from its content, byte for byte",
+          .enabled(if: zrHasProgram("zip"), "Info-ZIP zip is not installed"),
+          arguments: ["zip -q -r", "zip -q -9 -r"])
+    func infoZip(command: String) throws {
+        let directory = try makeTemporaryDirectory("recipe")
+        defer { removeTemporaryDirectory(directory) }
+        let archive = try drZip(Self.export(), in: directory, name: "export.zip", command: command)
+        let source = ZipMemorySource(archive)
+        let layout = try ZipLayout.parse(source)
+        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout)
+        var rebuilt = 0
+        for (member, encoding) in zip(layout.members, analysis.encodings) where member.method == .deflated {
+            if case .rebuilt = encoding { rebuilt += 1 }
+            #expect(encoding.payloadIsContent, "\(command): \(member.name) (\(member.uncompressedSize) bytes): \(encoding)")
+        }
+        #expect(rebuilt >= 2, "\(command): Connections.csv and messages.csv at least need a recipe")
+        #expect(try drRebuild(analysis, from: archive) == archive)
+    }
+
+    @Test("7-Zip zips: its encoder's blocks are not Info-ZIP's, so its members stay compressed bytes",
+          .enabled(if: zrHasProgram("7z"), "7z is not installed"))
+    func sevenZip() throws {
+        let directory = try makeTemporaryDirectory("recipe-7z")
+        defer { removeTemporaryDirectory(directory) }
+        let archive = try drZip(Self.export(connections: 1500, messagesBytes: 150_000), in: directory, name: "export.zip", command: "7z a -tzip -bso0 -bsp0")
+        let source = ZipMemorySource(archive)
+        let layout = try ZipLayout.parse(source)
+        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout)
+        for (member, encoding) in zip(layout.members, analysis.encodings) {
+            // A recipe that keeps every block as bits would cost as much as the bytes, every month.
+            if case .rebuilt(let recipe) = encoding {
+                #expect(recipe.bytes.count * 2 <= Int(member.compressedSize), "\(member.name): \(recipe)")
+            }
+            if member.rawName == Array("messages.csv".utf8) { #expect(encoding == .raw(.noMatchingParameters)) }
+        }
+        #expect(try drRebuild(analysis, from: archive) == archive)
+    }
+
+    @Test("a block the encoder does not reproduce is kept as its bits, and the rebuild is exact")
+    func keptBlock() throws {
+        var text: [UInt8] = []
+        var state: UInt64 = 7
+        for _ in 0..<350 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            text += Array("row \(state >> 50),\(state >> 40 & 0xff),name\(state >> 58)\n".utf8)
+        }
+        // zlib level 1 (fast matching): the lazy encoder cannot reproduce it.
+        let stream = try Deflate.compress(text, level: 1)
+        try #require(stream.count < 3000)
+        let read: (Range<Int>) throws -> [UInt8] = { Array(stream[$0]) }
+        let blocks = try #require(try DeflateRecipeSearch.scanBlocks(compressedSize: stream.count, uncompressedSize: UInt64(text.count), read: read))
+        #expect(blocks.isEmpty)
+        let recipe = try #require(
+            try DeflateRecipeSearch.encodeComparing(
+                level: 6, sizes: [], blocks: blocks, compressedSize: stream.count, uncompressedSize: UInt64(text.count), read: read))
+        #expect(recipe.keptBlocks.keys.sorted() == [0])
+        #expect(try DeflateRecipeSearch.rebuildMatches(
+            recipe, compressedSize: stream.count, uncompressedSize: UInt64(text.count), crc32: Deflate.crc32(text), read: read))
+        #expect(DeflateRecipe(bytes: recipe.bytes) == recipe)
+    }
+
+    @Test("recipe bytes round-trip; malformed recipes are refused")
+    func recipeBytes() throws {
+        let recipe = DeflateRecipe(
+            level: 6, blockSizes: [1, 200, 70_000], keptBlocks: [1: .init(bits: [0xff, 0x03], count: 10), 3: .init(bits: [5], count: 3)])
+        let bytes = recipe.bytes
+        #expect(bytes.prefix(4) == [2, 1, 6, 4])
+        #expect(DeflateRecipe(bytes: bytes) == recipe)
+        var bad: [[UInt8]] = []
+        bad.append([1] + bytes.dropFirst())  // version 1 is zlib parameters
+        bad.append([2, 2] + bytes.dropFirst(2))  // unknown encoder
+        bad.append([2, 1, 3] + bytes.dropFirst(3))  // level without lazy matching
+        bad.append(bytes + [0])  // trailing byte
+        bad.append(Array(bytes.dropLast()))  // truncated
+        bad.append([2, 1, 6, 2, 0, 0])  // an empty block
+        bad.append([2, 1, 6, 0x81, 0x00, 0])  // overlong varint
+        bad.append([2, 1, 6, 1, 1, 1, 3, 0])  // kept block past the last block
+        bad.append([2, 1, 6, 1, 1, 0, 3, 0xf8])  // unused bits set
+        for b in bad { #expect(DeflateRecipe(bytes: b) == nil, "\(b)") }
+    }
+}

@@ -64,6 +64,23 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
 
     deinit { shutdown() }
 
+    private static let sharedBackends = NSLock()
+    nonisolated(unsafe) private static var backends: [String: RcloneBackend] = [:]
+
+    /// The backend for `remote` this process uses everywhere (probe, open, sync): one rclone
+    /// process per remote per command.
+    public static func shared(remote: String) -> RcloneBackend {
+        sharedBackends.withLock {
+            if let b = backends[remote] { return b }
+            let b = RcloneBackend(remote: remote)
+            backends[remote] = b
+            return b
+        }
+    }
+
+    /// How many rclone processes this backend started (a test hook).
+    public private(set) var serversStarted = 0
+
     /// Stops the rclone process, if one was started; the next request starts a new one.
     public func shutdown() {
         let s = serverLock.withLock { () -> RcloneServer? in
@@ -130,6 +147,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             do {
                 let s = try RcloneServer.start(executable: exe, options: Self.commonOptions)
                 server = s
+                serversStarted += 1
                 return s
             } catch let e as RcloneServer.StartFailure {
                 throw CofferError.remote(

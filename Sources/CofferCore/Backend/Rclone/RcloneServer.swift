@@ -36,6 +36,8 @@ final class RcloneServer: @unchecked Sendable {
     private static let slotCount = 32
     private static let slotLock = Mutex(())
     private static let atexitInstalled = Atomic<Bool>(false)
+    /// The servers running now, stopped (and their folders removed) at a normal exit.
+    private static let running = Mutex<[ObjectIdentifier: RcloneServer]>([:])
 
     private init(process: Process, client: LoopbackHTTPClient, scratch: LocalScratch, stderrTail: StderrTail) {
         self.process = process
@@ -82,7 +84,10 @@ final class RcloneServer: @unchecked Sendable {
                 unregister(process.processIdentifier)
                 throw StartFailure(stderr: tail.text)
             }
-            return RcloneServer(process: process, client: LoopbackHTTPClient(port: port, user: user, password: password), scratch: scratch, stderrTail: tail)
+            let server = RcloneServer(
+                process: process, client: LoopbackHTTPClient(port: port, user: user, password: password), scratch: scratch, stderrTail: tail)
+            running.withLock { $0[ObjectIdentifier(server)] = server }
+            return server
         } catch {
             scratch.remove()
             throw error
@@ -101,6 +106,7 @@ final class RcloneServer: @unchecked Sendable {
             return s
         }
         if already { return }
+        _ = Self.running.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
         client.closeAll()
         let pid = process.processIdentifier
         if process.isRunning {
@@ -116,7 +122,7 @@ final class RcloneServer: @unchecked Sendable {
 
     private static func register(_ pid: Int32) {
         if !atexitInstalled.exchange(true, ordering: .relaxed) {
-            atexit { RcloneServer.stopAllForExit() }
+            atexit { RcloneServer.stopAll() }
         }
         slotLock.withLock { _ in
             if let i = (0..<slotCount).first(where: { slots[$0] == 0 }) { slots[i] = pid }
@@ -127,6 +133,13 @@ final class RcloneServer: @unchecked Sendable {
         slotLock.withLock { _ in
             if let i = (0..<slotCount).first(where: { slots[$0] == pid }) { slots[i] = 0 }
         }
+    }
+
+    /// Stops every running server (at a normal exit).
+    static func stopAll() {
+        let all = running.withLock { Array($0.values) }
+        for s in all { s.stop() }
+        stopAllForExit()
     }
 
     /// Ends every rclone server this process started and that still runs: SIGTERM to each pid.

@@ -169,7 +169,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     /// Turns a transport failure into a clear error (a dead rclone says so).
     private func transport(_ server: RcloneServer, _ error: Error, operation: String) -> Error {
         if let e = error as? CofferError { return e }
-        usleep(20_000)
+        // A process killed a moment ago may not have been reaped yet.
+        for _ in 0..<50 where server.isRunning { usleep(20_000) }
         if !server.isRunning { return died(server) }
         return CofferError.remote(location: location, reason: "\(operation) failed: \(error)")
     }

@@ -478,7 +478,6 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         lock.withLock { sizes[path] = nil }
         if r.ok || r.isNotFound { return }
         // deletefile fails on a file that is already gone; that is not an error here.
-        if lock.withLock({ listedFolders.remove(Self.listingFolder(of: path)) }) != nil {}
         if try listedSize(path) == nil { return }
         throw failure(r.error, operation: "removing \(path)")
     }

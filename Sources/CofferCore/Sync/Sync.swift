@@ -166,21 +166,20 @@ final class SyncEngine: @unchecked Sendable {
 
     /// Runs the sync. A sync that writes holds the destination's writer lock (as a seal holds
     /// its vault's), so a seal, prune or another sync into the copy waits for it or is refused.
-    /// The destination is first looked at without the lock (a dry run, no verify): one that is
+    /// The destination is first looked at without the lock (a dry run without verify): one that is
     /// not a copy of this vault is refused before any lock file is written into it, and an
     /// unchanged copy costs no lock. Then the sync runs again under the lock, from fresh listings.
     func run() throws -> SyncReport {
         if options.dryRun { return try runUnlocked() }
         try refuseSelf()
-        if !options.verify {
-            var look = options
-            look.dryRun = true
-            look.progress = nil
-            var preview = try SyncEngine(vault: vault, destination: dest, options: look).runUnlocked()
-            if preview.copiedFiles == 0 && preview.deleted.isEmpty {
-                preview.dryRun = false
-                return preview
-            }
+        var look = options
+        look.dryRun = true
+        look.verify = false
+        look.progress = nil
+        var preview = try SyncEngine(vault: vault, destination: dest, options: look).runUnlocked()
+        if !options.verify && preview.copiedFiles == 0 && preview.deleted.isEmpty {
+            preview.dryRun = false
+            return preview
         }
         return try vault.withWriterLock(on: dest, wait: options.lockWait) { try runUnlocked() }
     }

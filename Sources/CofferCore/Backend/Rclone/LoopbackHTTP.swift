@@ -12,8 +12,10 @@ final class LoopbackHTTPClient: @unchecked Sendable {
     private let authorization: String
     private let lock = NSLock()
     private var idle: [LoopbackConnection] = []
-    /// Seconds a read or write may wait before the request fails.
-    static let ioTimeout = 300
+    /// Seconds a read or write may wait before the request fails: an upload of a large pack to
+    /// a slow remote is one request answered only at its end. A dead rclone is noticed at once
+    /// (its sockets close), whatever this is.
+    static let ioTimeout = 3600
 
     init(port: UInt16, user: String, password: String) {
         self.port = port

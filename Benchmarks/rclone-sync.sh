@@ -4,7 +4,7 @@
 #   bash Benchmarks/rclone-sync.sh [--runs N] [--bin DIR]
 #
 # The vault: `coffer-bench init-lowkdf` (the test-only Argon2id, so the unlock does not weigh on
-# the figures), then a few seals of pseudo-random files until it holds about 130 vault files.
+# the figures), then 32 seals of three pseudo-random files each: 131 vault files, 14 MB.
 # Each run: a fresh empty destination, `coffer sync DEST --quiet`, wall time with GNU time; the
 # folder and the rclone remote (`rclone::local:DIR`) alternate. Medians of N runs (default 5).
 # Prints one line per destination kind and the ratio rclone ÷ folder.
@@ -29,9 +29,9 @@ export COFFER_PASSPHRASE=bench-passphrase XDG_STATE_HOME=$W/state HOME=$W
 unset COFFER_VAULT COFFER_PASSPHRASE_FILE
 V=$W/vault
 "$BIN/coffer-bench" init-lowkdf --vault "$V" >/dev/null
-for i in $(seq 1 12); do
+for i in $(seq 1 32); do
   mkdir -p "$W/in/s$i"
-  for j in $(seq 1 6); do head -c $((100000 + 37000 * j)) /dev/urandom >"$W/in/s$i/f$j.bin"; done
+  for j in $(seq 1 3); do head -c $((60000 + 41000 * j)) /dev/urandom >"$W/in/s$i/f$j.bin"; done
   "$BIN/coffer" seal --vault "$V" "$W/in/s$i" --quiet
 done
 FILES=$(find "$V" -type f -not -path "*/locks/*" | wc -l)

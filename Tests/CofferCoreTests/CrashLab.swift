@@ -75,6 +75,16 @@ struct CrashExpectations {
 
 /// The checks made on a vault after a simulated crash or a failed call.
 enum CrashChecks {
+    /// Removes the locks this test process left in the vault at `dir` (`vault` opened there): a
+    /// crashed or failed writer's, whose process on a real machine would be gone, so that the
+    /// next writer would find them stale. A lock file the cut left torn (unreadable) goes too, as
+    /// `coffer unlock` would remove it.
+    static func removeOwnLocks(_ vault: Vault, _ dir: String) throws {
+        for (name, info) in try vault.locks() where info == nil || (info?.pid == Int64(getpid()) && info?.host == Vault.hostName) {
+            unlink(dir + "/locks/" + name)
+        }
+    }
+
     /// The passphrases to try, each once.
     static func passphrases(_ expect: CrashExpectations) -> [String] {
         expect.slots.isEmpty ? ["pw"] : Array(Set(expect.slots.values)).sorted()
@@ -145,14 +155,18 @@ enum CrashChecks {
         // must be stale (the next writer takes it over).
         let now = Int64(Date().timeIntervalSince1970)
         for (name, info) in try v.locks() {
-            if info?.pid == Int64(getpid()) && info?.host == Vault.hostName {
+            // A lock file torn by the cut (a sync's lock on the copy) is removed as `unlock` would.
+            if info == nil || (info?.pid == Int64(getpid()) && info?.host == Vault.hostName) {
                 unlink(vaultDir + "/locks/" + name)
             } else {
                 #expect(info?.staleReason(now: now, host: Vault.hostName) != nil, "\(context): lock \(name) is neither the crashed writer's nor stale")
             }
         }
         if expect.rerunPrune {
-            _ = try v.prune()
+            // The crashed run's packs are its own leftovers (its writer is gone): no age needed.
+            var options = PruneOptions()
+            options.minimumAge = 0
+            _ = try v.prune(options: options)
             let after = try v.check(readDataFraction: 1)
             #expect(after.errors.isEmpty && after.unreferencedPacks.isEmpty, "\(context): prune re-run: \(after.errors) \(after.unreferencedPacks)")
         }
@@ -173,7 +187,9 @@ enum CrashChecks {
     static func verifyNeverWrong(_ crash: String, lab: CrashLab, expect: CrashExpectations, target: String = "vault", _ context: String) throws -> String {
         let outcome = try neverWrong(crash, lab: lab, expect: expect, target: target, context)
         if target == "copy" {
-            // A damaged copy is repaired by syncing again (files whose size differs are replaced).
+            // A damaged copy is repaired by syncing again (files whose size differs are replaced);
+            // the cut sync's lock on it is stale.
+            if let cut = try? Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil) { try removeOwnLocks(cut, crash + "/copy") }
             let vault = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: nil)
             _ = try vault.sync(to: LocalBackend(root: crash + "/copy"))
             let copy = try Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil)

@@ -37,6 +37,17 @@ public protocol Backend: AnyObject, Sendable {
     /// Opens a file for repeated positional reads (packs during restore and check); a file that
     /// does not exist is ``CofferError/notFound(path:)``.
     func openRandomAccess(_ path: String) throws -> RandomAccessFile
+
+    // Capabilities, each with a default (BackendCapabilities.swift): a backend implements only
+    // what it does better than file by file.
+    func listAll() throws -> [String: StoredFile]?
+    func listDetailed(_ directory: String) throws -> [String: StoredFile]
+    func listTemporary() throws -> [String: StoredFile]
+    var localFolder: String? { get }
+    var prefersBatchCopy: Bool { get }
+    func copyFiles(_ paths: [String], fromLocalFolder folder: String, atomically: Bool) throws
+    func readBackSHA256(_ paths: [String]) throws -> [String: [UInt8]]
+    func removeFiles(_ paths: [String]) throws
 }
 
 extension Backend {

@@ -47,11 +47,12 @@ public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
-    /// A backend for this location (nothing is read or checked yet).
+    /// A backend for this location (nothing is read or checked yet). An rclone location gives
+    /// the same backend (and so the same rclone process) each time within a process.
     public func backend() -> Backend {
         switch self {
         case .folder(let p): return LocalBackend(root: p)
-        case .rclone(let r): return RcloneBackend(remote: r)
+        case .rclone(let r): return RcloneBackend.shared(remote: r)
         }
     }
 }

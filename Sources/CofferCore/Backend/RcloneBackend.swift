@@ -1,34 +1,41 @@
+import CofferCrypto
 import Foundation
 
 /// A vault on any rclone remote (S3, B2, Google Drive, SFTP, WebDAV, a local folder, ...), reached
-/// by running the `rclone` program with the user's rclone configuration (its config file and
-/// `RCLONE_CONFIG_*` environment variables, which the child process is given).
+/// through one long-lived rclone process per backend (``RcloneServer``: `rclone rcd` on a
+/// loopback port) with the user's rclone configuration (its config file and `RCLONE_CONFIG_*`
+/// environment variables, which the child process is given). It is started on first use and
+/// stopped by its pid when the backend goes away (or ``shutdown()``).
 ///
-/// - Reads: `rclone cat` (ranges with `--offset` / `--count`). Packs opened for random access
-///   are downloaded once to a private temporary file (`rclone copyto`), which is unlinked at once.
-/// - Writes: the bytes go to a local temporary file, then `rclone copyto` uploads them under the
-///   temporary name `.tmp-<name>-<random hex>` in the final folder, and `rclone moveto` renames
-///   that to the final name. rclone 1.60 writes straight to the target name on local, SFTP and
-///   FTP remotes, so without the rename an interrupted upload would leave a short file under a
-///   vault name; with it, the final name appears whole (a server-side rename on local, SFTP and
-///   WebDAV; on object stores such as S3 or B2 an object only appears once its upload completed).
-///   Names that start with `.` are never listed, so readers never see the temporary names.
-/// - Listings: `rclone lsjson --files-only` (packs with `-R --max-depth 2`). rclone's exit status
-///   3 ("directory not found") means an empty folder; any other failure is an error, never an
-///   empty listing (a listing error read as "empty" is how restic #4612 lost data).
+/// - Reads: `GET /[REMOTE:PATH]/file` (with `Range` for ranged reads). Packs opened for random
+///   access are downloaded once to the private temporary folder (`operations/copyfile`), opened,
+///   and unlinked at once.
+/// - Writes: the bytes go to a local file in the private folder, then `operations/copyfile`
+///   uploads it under the temporary name `.tmp-<name>-<random hex>` in the final folder, and
+///   `operations/movefile` renames that to the final name. rclone 1.60 writes straight to the
+///   target name on local, SFTP and FTP remotes, so without the rename an interrupted upload
+///   would leave a short file under a vault name; with it, the final name appears whole (a
+///   server-side rename on local, SFTP and WebDAV; on object stores such as S3 or B2 an object
+///   only appears once its upload completed). Names that start with `.` are never listed, so
+///   readers never see the temporary names.
+/// - Listings: `operations/list` (`filesOnly`, recursive for `packs`). rclone's "directory not
+///   found" means an empty folder; any other failure is an error, never an empty listing (a
+///   listing error read as "empty" is how restic #4612 lost data).
 /// - Sizes come from the last listing of the file's folder when there was one, else from
-///   `rclone lsjson` of the file.
-/// - Bounded reads: a listed size is a claim, never an allocation. rclone's output is read
+///   `operations/stat` of the file.
+/// - Bounded reads: a listed size is a claim, never an allocation. A response body is read
 ///   incrementally; a whole-file read stops one byte past the listed size (a ranged read, past
-///   the range), rclone is ended by its pid, and the error names the remote path. A listing (or
-///   `hashsum` output) longer than ``listingLimit`` (64 MiB) fails the same way. Fewer bytes than
-///   listed is a truncated file.
+///   the range), whatever `Content-Length` says, and the error names the remote path. A listing
+///   longer than ``listingLimit`` (64 MiB) fails the same way. Fewer bytes than listed is a
+///   truncated file.
 /// - rclone runs with Coffer's environment less the passphrase variables
 ///   (``ChildEnvironment``), so neither rclone nor what it starts sees a passphrase.
 ///
 /// Every failure becomes ``CofferError/remote(location:reason:)`` naming the remote, with
-/// rclone's own last error line. A missing `rclone` program gives one clear line saying how to
-/// install it. The program is `$COFFER_RCLONE` when set, else `rclone` on `PATH`.
+/// rclone's own error. An rclone process that ends during a command fails the command's next
+/// request with one clear error (no new process is started behind its back). A missing `rclone`
+/// program gives one clear line saying how to install it. The program is `$COFFER_RCLONE` when
+/// set, else `rclone` on `PATH`.
 public final class RcloneBackend: Backend, @unchecked Sendable {
     /// The rclone path of the vault root, as rclone takes it: `REMOTE:PATH` (or an rclone
     /// connection string such as `:local:/srv/vault`).
@@ -42,6 +49,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
     private var sizes: [String: Int] = [:]
     /// Folders (vault paths) whose listing filled `sizes`; a file missing there does not exist.
     private var listedFolders: Set<String> = []
+    private let serverLock = NSLock()
+    private var server: RcloneServer?
 
     /// - Parameters:
     ///   - remote: `REMOTE:PATH` as rclone takes it.
@@ -53,6 +62,37 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         self.executableOverride = executable
     }
 
+    deinit { shutdown() }
+
+    private static let sharedBackends = NSLock()
+    nonisolated(unsafe) private static var backends: [String: RcloneBackend] = [:]
+
+    /// The backend for `remote` this process uses everywhere (probe, open, sync): one rclone
+    /// process per remote per command.
+    public static func shared(remote: String) -> RcloneBackend {
+        sharedBackends.withLock {
+            if let b = backends[remote] { return b }
+            let b = RcloneBackend(remote: remote)
+            backends[remote] = b
+            return b
+        }
+    }
+
+    /// How many rclone processes this backend started (a test hook).
+    public private(set) var serversStarted = 0
+
+    /// Stops the rclone process, if one was started; the next request starts a new one.
+    public func shutdown() {
+        let s = serverLock.withLock { () -> RcloneServer? in
+            defer { server = nil }
+            return server
+        }
+        s?.stop()
+    }
+
+    /// The rclone process's pid, when one runs (for tests).
+    var serverPID: Int32? { serverLock.withLock { server?.pid } }
+
     /// The rclone path of a vault file.
     func remotePath(_ path: String) -> String {
         if path.isEmpty { return remote }
@@ -60,7 +100,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         return remote + "/" + path
     }
 
-    // MARK: Running rclone
+    // MARK: The rclone process
 
     /// The rclone program to run, or nil when it is not installed.
     public static func findExecutable(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
@@ -75,139 +115,124 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         return nil
     }
 
-    /// Options given to every rclone run: errors only on stderr, no password prompt, and few
-    /// retries so an unreachable remote fails in seconds rather than minutes (coffer's own
-    /// re-run is the retry).
+    /// Options given to the rclone process: no password prompt, and few retries so an
+    /// unreachable remote fails in seconds rather than minutes (coffer's own re-run is the
+    /// retry). The log level stays at NOTICE: the listening address is read from it.
     static let commonOptions = [
-        "--quiet", "--ask-password=false", "--retries", "1", "--low-level-retries", "2", "--contimeout", "15s",
-        "--timeout", "5m",
+        "--ask-password=false", "--retries", "1", "--low-level-retries", "2", "--contimeout", "15s", "--timeout", "5m",
     ]
 
-    /// What one rclone run did.
-    struct Run {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
-        /// rclone's "directory not found" (3) and "file not found" (4).
-        var isNotFound: Bool { status == 3 || status == 4 }
-    }
-
-    /// How much of rclone's standard output a run may print. Nothing a remote claims (a size in
-    /// a listing) sets how much is read: a read stops one byte past its limit.
-    enum OutputLimit {
-        /// Output that is used: more than `bytes` ends rclone (SIGKILL to its pid) and fails the
-        /// run with `error`.
-        case fail(bytes: Int, error: CofferError)
-        /// Output nobody reads (rclone is run with `--quiet`): the first 64 KiB are kept, the
-        /// rest is read and dropped so rclone never blocks on a full pipe.
-        case discard
-    }
-
-    /// The longest `lsjson` listing (or `hashsum` output) read: 64 MiB, about 400,000 vault
-    /// files (some 6 TB of packs). A listing that goes on past it fails with an error.
+    /// The longest listing read: 64 MiB, about 400,000 vault files (some 6 TB of packs). A
+    /// listing that goes on past it fails with an error.
     static let listingLimit = 64 << 20
-    /// How much of rclone's stderr is kept (the end of it, for the error message).
+    /// How much of rclone's stderr is kept (the end of it, for error messages).
     static let stderrLimit = 64 << 10
+    /// The longest answer to any other call.
+    static let replyLimit = 1 << 20
 
-    /// Runs `rclone <arguments>` and collects its output, reading at most what `limit` allows.
-    func run(_ arguments: [String], limit: OutputLimit = .discard) throws -> Run {
-        guard let exe = executableOverride ?? Self.findExecutable() else {
-            throw CofferError.remote(
-                location: location, reason: "rclone is not installed; install it with 'apt-get install rclone' or 'make deps'")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = Self.commonOptions + arguments
-        // rclone, and whatever it runs (ssh, password commands), never sees a passphrase variable.
-        process.environment = ChildEnvironment.filtered()
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
-            throw CofferError.remote(location: location, reason: "cannot run \(exe): \(error.localizedDescription)")
-        }
-        // stderr is drained on another thread so neither pipe can fill up and block rclone.
-        let errBox = DataBox()
-        let group = DispatchGroup()
-        // The closure holds the handle, so the descriptor stays open (and is not reused) until the
-        // reader is done, even when this run is abandoned below.
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async(group: group) { errBox.set(Self.readTail(errHandle.fileDescriptor, keeping: Self.stderrLimit)) }
-        let outFD = out.fileHandleForReading.fileDescriptor
-        var stdout: [UInt8] = []
-        var overflow: CofferError?
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(outFD, $0.baseAddress!, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                break
+    /// The running server, started on first use.
+    private func runningServer() throws -> RcloneServer {
+        try serverLock.withLock {
+            if let server {
+                guard server.isRunning else { throw died(server) }
+                return server
             }
-            switch limit {
-            case .discard:
-                if stdout.count < 64 << 10 { stdout.append(contentsOf: chunk[0..<min(n, (64 << 10) - stdout.count)]) }
-            case .fail(let bytes, let error):
-                stdout.append(contentsOf: chunk[0..<min(n, bytes + 1 - stdout.count)])
-                if stdout.count > bytes { overflow = error }
+            guard let exe = executableOverride ?? Self.findExecutable() else {
+                throw CofferError.remote(
+                    location: location, reason: "rclone is not installed; install it with 'apt-get install rclone' or 'make deps'")
             }
-            if overflow != nil { break }
+            guard FileManager.default.isExecutableFile(atPath: exe) else {
+                throw CofferError.remote(location: location, reason: "cannot run \(exe): it is not an executable file")
+            }
+            do {
+                let s = try RcloneServer.start(executable: exe, options: Self.commonOptions)
+                server = s
+                serversStarted += 1
+                return s
+            } catch let e as RcloneServer.StartFailure {
+                throw CofferError.remote(
+                    location: location, reason: "cannot start rclone (\(exe) rcd): \(Self.lastError(e.stderr) ?? "it printed no listening address")")
+            } catch let e as CofferError {
+                throw e
+            } catch {
+                throw CofferError.remote(location: location, reason: "cannot run \(exe): \(error.localizedDescription)")
+            }
         }
-        if let overflow {
-            // Stop rclone by its pid, and close the pipe so anything it started gets SIGPIPE.
-            kill(process.processIdentifier, SIGKILL)
-            try? out.fileHandleForReading.close()
-            process.waitUntilExit()
-            // A grandchild that still holds stderr open is not waited for long.
-            _ = group.wait(timeout: .now() + 5)
-            throw overflow
-        }
-        group.wait()
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Run(status: status, stdout: stdout, stderr: String(decoding: errBox.get(), as: UTF8.self))
     }
 
-    /// Reads `fd` to its end and returns its last `keeping` bytes (at most twice that is held).
-    private static func readTail(_ fd: Int32, keeping: Int) -> Data {
-        var kept = Data()
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            kept.append(contentsOf: chunk[0..<n])
-            if kept.count > 2 * keeping { kept = kept.suffix(keeping) }
+    /// The error for an rclone process that ended while this backend used it.
+    private func died(_ server: RcloneServer) -> CofferError {
+        let why = Self.lastError(server.stderr).map { "; its last message: \($0)" } ?? ""
+        return .remote(location: location, reason: "the rclone process (pid \(server.pid)) ended during the command\(why); nothing more was written")
+    }
+
+    /// Turns a transport failure into a clear error (a dead rclone says so).
+    private func transport(_ server: RcloneServer, _ error: Error, operation: String) -> Error {
+        if let e = error as? CofferError { return e }
+        // A process killed a moment ago may not have been reaped yet.
+        for _ in 0..<50 where server.isRunning { usleep(20_000) }
+        if !server.isRunning { return died(server) }
+        return CofferError.remote(location: location, reason: "\(operation) failed: \(error)")
+    }
+
+    /// What an `operations/...` call answered.
+    struct Reply {
+        var status: Int
+        var json: [String: Any]
+        var ok: Bool { status == 200 }
+        var error: String { json["error"] as? String ?? "HTTP status \(status)" }
+        var isNotFound: Bool { status == 404 || error.contains("not found") }
+    }
+
+    /// Calls `operations/<name>` with a JSON body.
+    func call(_ name: String, _ params: [String: Any], operation: String, limit: Int = RcloneBackend.replyLimit, overflow: CofferError? = nil) throws -> Reply {
+        let server = try runningServer()
+        let body = try JSONSerialization.data(withJSONObject: params)
+        let response: LoopbackHTTPClient.Response
+        do {
+            response = try server.client.send(
+                method: "POST", target: "/" + name, headers: [("Content-Type", "application/json")], body: Array(body), bodyLimit: limit,
+                overflow: overflow ?? CofferError.remote(location: location, reason: "\(operation) failed: rclone's answer was longer than \(limit) bytes"))
+        } catch {
+            throw transport(server, error, operation: operation)
         }
-        return kept.count > keeping ? kept.suffix(keeping) : kept
+        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        if response.status == 200 && json == nil {
+            throw CofferError.remote(location: location, reason: "\(operation) failed: rclone answered with something that is not JSON")
+        }
+        return Reply(status: response.status, json: json ?? [:])
     }
 
-    /// The limit of a listing run: past ``listingLimit`` bytes it fails naming `operation`.
-    func listingLimit(_ operation: String) -> OutputLimit {
-        .fail(
-            bytes: Self.listingLimit,
-            error: .remote(
-                location: location,
-                reason: "\(operation) failed: rclone's output went on past \(Self.listingLimit >> 20) MiB, more than any vault's listing; "
-                    + "stopped reading (the remote is not a Coffer vault, or not trustworthy)"))
-    }
-
-    /// Runs rclone and throws a clear error unless it succeeded.
+    /// Calls and throws a clear error unless the call succeeded.
     @discardableResult
-    func runChecked(_ arguments: [String], operation: String) throws -> Run {
-        let r = try run(arguments)
-        guard r.status == 0 else { throw failure(r, operation: operation) }
+    func callChecked(_ name: String, _ params: [String: Any], operation: String) throws -> Reply {
+        let r = try call(name, params, operation: operation)
+        guard r.ok else { throw failure(r.error, operation: operation) }
         return r
     }
 
-    /// The error for a failed run: the operation, rclone's last error line, and a hint.
-    func failure(_ r: Run, operation: String) -> CofferError {
-        let detail = Self.lastError(r.stderr) ?? "rclone exited with status \(r.status)"
+    /// `GET /[REMOTE:PATH]/path`, reading at most `limit` bytes of the body.
+    func get(_ path: String, range: ClosedRange<Int>? = nil, limit: Int, overflow: CofferError) throws -> LoopbackHTTPClient.Response {
+        let server = try runningServer()
+        let target = "/" + LoopbackHTTPClient.percentEncoded("[" + remote + "]/" + path)
+        var headers: [(String, String)] = []
+        if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        do {
+            return try server.client.send(method: "GET", target: target, headers: headers, bodyLimit: limit, overflow: overflow)
+        } catch {
+            throw transport(server, error, operation: "reading \(path)")
+        }
+    }
+
+    /// The error message in a failed GET's body.
+    private static func errorText(_ body: [UInt8], status: Int) -> String {
+        ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["error"] as? String ?? "HTTP status \(status)"
+    }
+
+    /// The error for a failed call: the operation, rclone's error, and a hint.
+    func failure(_ detail: String, operation: String) -> CofferError {
+        var detail = detail
+        if detail.count > 400 { detail = String(detail.prefix(400)) + "…" }
         let lower = detail.lowercased()
         if lower.contains("no space left") || lower.contains("quota") || lower.contains("insufficient storage") {
             return .remote(location: location, reason: "\(operation) failed: the destination is full (rclone: \(detail)); free some space and run the command again")
@@ -221,8 +246,8 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             || lower.contains("connection reset") {
             hint = "; the remote cannot be reached — check the network and the remote's address"
         } else if lower.contains("401") || lower.contains("403") || lower.contains("unauthorized") || lower.contains("forbidden")
-            || lower.contains("unable to authenticate") || lower.contains("authentication") || lower.contains("permission denied")
-            || lower.contains("access denied") || lower.contains("invalid credentials") || lower.contains("handshake failed") {
+            || lower.contains("access denied") || lower.contains("invalid credentials") || lower.contains("handshake failed")
+            || lower.contains("unable to authenticate") || lower.contains("authentication") || lower.contains("permission denied") {
             hint = "; the remote refused the credentials or the access — check the rclone remote's configuration"
         } else if lower.contains("read-only") || lower.contains("read only") {
             hint = "; the destination is read-only"
@@ -245,14 +270,20 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         return line
     }
 
+    /// The error for a listing past ``listingLimit``.
+    func listingOverflow(_ operation: String) -> CofferError {
+        .remote(
+            location: location,
+            reason: "\(operation) failed: rclone's output went on past \(Self.listingLimit >> 20) MiB, more than any vault's listing; "
+                + "stopped reading (the remote is not a Coffer vault, or not trustworthy)")
+    }
+
     // MARK: Backend
 
-    /// Reads a whole file: exactly the size the remote lists for it. rclone's output is read
-    /// incrementally and cut off one byte past that size (rclone is then ended), so a remote that
-    /// lists a small size and sends more cannot make the read unbounded; fewer bytes than listed
-    /// is a truncated file.
+    /// Reads a whole file: exactly the size the remote lists for it. The body is read
+    /// incrementally and cut off one byte past that size, so a remote that lists a small size and
+    /// sends more cannot make the read unbounded; fewer bytes than listed is a truncated file.
     public func read(_ path: String) throws -> [UInt8] {
-        if let local = try mirrored(path), let bytes = FileManager.default.contents(atPath: local) { return Array(bytes) }
         // The remembered listing may predate a file another writer added since: ask once more.
         let expected: Int?
         if case .some(.some(let known)) = cachedSize(path) { expected = known } else { expected = try listedSize(path) }
@@ -260,74 +291,130 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         guard expected >= 0 else {
             throw CofferError.remote(location: location, reason: "reading \(remotePath(path)) failed: the remote lists no size for it")
         }
-        let r = try run(["cat", remotePath(path)], limit: .fail(bytes: expected, error: oversized(path, limit: expected, what: "its listed size")))
-        if r.isNotFound { throw CofferError.notFound(path: path) }
-        guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
-        guard r.stdout.count == expected else {
-            throw CofferError.integrity(object: path, reason: "truncated: \(r.stdout.count) of the \(expected) bytes the remote lists")
+        let r = try get(path, limit: expected, overflow: oversized(path, limit: expected, what: "its listed size"))
+        if r.status == 404 { throw CofferError.notFound(path: path) }
+        guard r.status == 200 else { throw failure(Self.errorText(r.body, status: r.status), operation: "reading \(path)") }
+        guard r.body.count == expected else {
+            throw CofferError.integrity(object: path, reason: "truncated: \(r.body.count) of the \(expected) bytes the remote lists")
         }
-        return r.stdout
+        return r.body
     }
 
-    /// The error for rclone output past `limit` bytes while reading `path`.
+    /// The error for a body past `limit` bytes while reading `path`.
     private func oversized(_ path: String, limit: Int, what: String) -> CofferError {
         .remote(
             location: location,
-            reason: "reading \(remotePath(path)) failed: the remote sent more than \(what) (\(limit) bytes); stopped reading and ended rclone")
+            reason: "reading \(remotePath(path)) failed: the remote sent more than \(what) (\(limit) bytes); stopped reading")
     }
 
     public func read(_ path: String, offset: Int, length: Int) throws -> [UInt8] {
         if length == 0 { return [] }
-        let r = try run(
-            ["cat", "--offset", String(offset), "--count", String(length), remotePath(path)],
-            limit: .fail(bytes: length, error: oversized(path, limit: length, what: "the range asked for")))
-        if r.isNotFound { throw CofferError.notFound(path: path) }
-        guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
-        guard r.stdout.count == length else {
-            throw CofferError.integrity(object: path, reason: "truncated: \(r.stdout.count) of \(length) bytes at offset \(offset)")
+        let r = try get(
+            path, range: offset...(offset + length - 1), limit: length, overflow: oversized(path, limit: length, what: "the range asked for"))
+        if r.status == 404 { throw CofferError.notFound(path: path) }
+        if r.status == 416 { throw CofferError.integrity(object: path, reason: "truncated: 0 of \(length) bytes at offset \(offset)") }
+        guard r.status == 206 || (r.status == 200 && offset == 0) else {
+            throw failure(Self.errorText(r.body, status: r.status), operation: "reading \(path)")
         }
-        return r.stdout
+        guard r.body.count == length else {
+            throw CofferError.integrity(object: path, reason: "truncated: \(r.body.count) of \(length) bytes at offset \(offset)")
+        }
+        return r.body
     }
 
     public func write(_ path: String, _ bytes: [UInt8]) throws {
         // Content-addressed and write-once: the same name and the same bytes is already written.
         if let existing = try size(path), existing == bytes.count, (try? read(path)) == bytes { return }
-        let local = try LocalScratch.make()
-        defer { local.remove() }
-        let file = local.folder + "/upload"
+        let server = try runningServer()
+        let name = "w-" + Hex.encode(Sodium.randomBytes(count: 8))
+        let file = server.scratch.folder + "/upload/" + name
         try LocalScratch.writeFile(file, bytes)
-        try upload(localFile: file, to: path)
+        defer { unlink(file) }
+        try upload(localFolder: server.scratch.folder + "/upload", name: name, to: path, size: bytes.count)
     }
 
-    /// Uploads a local file to `path` under a temporary name, then renames it into place.
-    func upload(localFile: String, to path: String) throws {
+    /// Uploads `folder/name` to `path` under a temporary name, then renames it into place.
+    func upload(localFolder: String, name: String, to path: String, size: Int?) throws {
         let folder = Paths.parent(path)
-        let name = Paths.lastComponent(path)
-        let tmp = (folder.isEmpty ? "" : folder + "/") + ".tmp-" + name + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        try runChecked(["copyto", localFile, remotePath(tmp)], operation: "writing \(path)")
+        let tmp = (folder.isEmpty ? "" : folder + "/") + ".tmp-" + Paths.lastComponent(path) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        try callChecked(
+            "operations/copyfile", ["srcFs": localFolder, "srcRemote": name, "dstFs": remote, "dstRemote": tmp], operation: "writing \(path)")
         do {
-            try runChecked(["moveto", remotePath(tmp), remotePath(path)], operation: "writing \(path)")
+            try callChecked("operations/movefile", ["srcFs": remote, "srcRemote": tmp, "dstFs": remote, "dstRemote": path], operation: "writing \(path)")
         } catch {
-            _ = try? run(["deletefile", remotePath(tmp)])
+            _ = try? call("operations/deletefile", ["fs": remote, "remote": tmp], operation: "removing \(tmp)")
             throw error
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: localFile)[.size] as? Int) ?? nil
         lock.withLock { sizes[path] = size }
-        unmirror(path)
+    }
+
+    /// A file listed by `operations/list`.
+    struct Entry {
+        var path: String
+        var name: String
+        var size: Int
+        var isDir: Bool
+        var modified: Date?
+    }
+
+    /// `operations/list` of `directory` (a vault path; "" for the root); nil when it does not exist.
+    func listEntries(_ directory: String, recurse: Bool, operation: String) throws -> [Entry]? {
+        let r = try call(
+            "operations/list",
+            ["fs": remote, "remote": directory, "opt": ["recurse": recurse, "filesOnly": true, "noMimeType": true] as [String: Any]],
+            operation: operation, limit: Self.listingLimit, overflow: listingOverflow(operation))
+        if r.status == 404 || r.error.contains("directory not found") && !r.ok { return nil }
+        guard r.ok else { throw failure(r.error, operation: operation) }
+        guard let list = r.json["list"] as? [[String: Any]] else {
+            throw CofferError.remote(location: location, reason: "\(operation) failed: rclone printed a listing that is not JSON")
+        }
+        // Paths are relative to the root: made relative to `directory`.
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        return Self.entries(list).compactMap { e in
+            guard e.path.utf8.starts(with: prefix.utf8) else { return nil }
+            var e = e
+            e.path = String(decoding: e.path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+            return e
+        }
+    }
+
+    static func entries(_ list: [[String: Any]]) -> [Entry] {
+        list.compactMap { item in
+            guard let path = item["Path"] as? String else { return nil }
+            let name = item["Name"] as? String ?? Paths.lastComponent(path)
+            let size = (item["Size"] as? NSNumber)?.intValue ?? -1
+            let isDir = (item["IsDir"] as? Bool) ?? false
+            let modified = (item["ModTime"] as? String).flatMap(parseTime)
+            return Entry(path: path, name: name, size: size, isDir: isDir, modified: modified)
+        }
+    }
+
+    /// An RFC 3339 time as rclone prints it (fractional seconds optional).
+    static func parseTime(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return d }
+        // More than millisecond precision: drop the fraction.
+        if let dot = s.firstIndex(of: "."), let end = s[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+            f.formatOptions = [.withInternetDateTime]
+            return f.date(from: String(s[..<dot]) + String(s[end...]))
+        }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s)
     }
 
     public func list(_ directory: String) throws -> [String] {
-        var args = ["lsjson", "--files-only", "--no-mimetype", "--no-modtime"]
+        try listDetailed(directory).keys.sorted()
+    }
+
+    /// Names (relative to `directory`, `ab/<id>` for packs) with size and modification time.
+    public func listDetailed(_ directory: String) throws -> [String: StoredFile] {
         let packs = directory == VaultFolder.packs.rawValue
-        if packs { args += ["-R", "--max-depth", "2"] }
-        let r = try run(args + [remotePath(directory)], limit: listingLimit("listing \(directory)/"))
-        if r.isNotFound {
+        guard let entries = try listEntries(directory, recurse: packs, operation: "listing \(directory)/") else {
             lock.withLock { forget(folder: directory); listedFolders.insert(directory) }
-            return []
+            return [:]
         }
-        guard r.status == 0 else { throw failure(r, operation: "listing \(directory)/") }
-        let entries = try parseListing(r.stdout, operation: "listing \(directory)/")
-        var names: [String] = []
+        var out: [String: StoredFile] = [:]
         var found: [String: Int] = [:]
         for e in entries where !e.isDir {
             let parts = e.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
@@ -337,7 +424,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             } else if parts.count != 1 {
                 continue
             }
-            names.append(e.path)
+            out[e.path] = StoredFile(size: e.size, modified: e.modified)
             found[(directory.isEmpty ? "" : directory + "/") + e.path] = e.size
         }
         lock.withLock {
@@ -345,7 +432,7 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             sizes.merge(found) { _, new in new }
             listedFolders.insert(directory)
         }
-        return names.sorted()
+        return out
     }
 
     /// Drops the remembered sizes below `folder` (lock held).
@@ -375,44 +462,35 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
         }
     }
 
-    /// The size `rclone lsjson` of `path` gives now (no remembered listing), or nil.
+    /// The size `operations/stat` of `path` gives now (no remembered listing), or nil.
     private func listedSize(_ path: String) throws -> Int? {
-        let r = try run(
-            ["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)],
-            limit: listingLimit("reading the size of \(path)"))
+        let r = try call("operations/stat", ["fs": remote, "remote": path, "opt": ["noMimeType": true]], operation: "reading the size of \(path)")
         if r.isNotFound { return nil }
-        guard r.status == 0 else { throw failure(r, operation: "reading the size of \(path)") }
-        let entries = try parseListing(r.stdout, operation: "reading the size of \(path)")
-        let name = Paths.lastComponent(path)
-        // `lsjson` of a file lists that file; of a folder, the folder's files.
-        guard entries.count == 1, let e = entries.first, !e.isDir, e.name == name else { return nil }
+        guard r.ok else { throw failure(r.error, operation: "reading the size of \(path)") }
+        guard let item = r.json["item"] as? [String: Any], let e = Self.entries([item]).first, !e.isDir,
+              e.name == Paths.lastComponent(path)
+        else { return nil }
         return e.size
     }
 
     public func remove(_ path: String) throws {
-        let r = try run(["deletefile", remotePath(path)])
+        let r = try call("operations/deletefile", ["fs": remote, "remote": path], operation: "removing \(path)")
         lock.withLock { sizes[path] = nil }
-        unmirror(path)
-        if r.status == 0 || r.isNotFound { return }
+        if r.ok || r.isNotFound { return }
         // deletefile fails on a file that is already gone; that is not an error here.
-        let check = try run(["lsjson", "--files-only", "--no-mimetype", "--no-modtime", remotePath(path)], limit: listingLimit("removing \(path)"))
-        if check.isNotFound { return }
-        if check.status == 0, let entries = try? parseListing(check.stdout, operation: "removing \(path)"),
-           !entries.contains(where: { $0.name == Paths.lastComponent(path) && !$0.isDir }) {
-            return
-        }
-        throw failure(r, operation: "removing \(path)")
+        if try listedSize(path) == nil { return }
+        throw failure(r.error, operation: "removing \(path)")
     }
 
     public func openRandomAccess(_ path: String) throws -> RandomAccessFile {
-        let local = try LocalScratch.make()
-        defer { local.remove() }
-        let file = local.folder + "/download"
-        let r = try run(["copyto", remotePath(path), file])
-        if r.isNotFound || (r.status == 0 && !FileManager.default.fileExists(atPath: file)) {
-            throw CofferError.notFound(path: path)
-        }
-        guard r.status == 0 else { throw failure(r, operation: "reading \(path)") }
+        let server = try runningServer()
+        let name = "r-" + Hex.encode(Sodium.randomBytes(count: 8))
+        let folder = server.scratch.folder + "/upload"
+        let file = folder + "/" + name
+        defer { unlink(file) }
+        let r = try call("operations/copyfile", ["srcFs": remote, "srcRemote": path, "dstFs": folder, "dstRemote": name], operation: "reading \(path)")
+        if r.isNotFound || (r.ok && !FileManager.default.fileExists(atPath: file)) { throw CofferError.notFound(path: path) }
+        guard r.ok else { throw failure(r.error, operation: "reading \(path)") }
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CofferError.io(path: file, operation: "open", errno: errno) }
         var st = stat()
@@ -420,190 +498,59 @@ public final class RcloneBackend: Backend, @unchecked Sendable {
             close(fd)
             throw CofferError.integrity(object: path, reason: "downloaded \(st.st_size) bytes, the remote lists \(listed)")
         }
-        // The open descriptor keeps the data; the name goes with the scratch folder.
+        // The open descriptor keeps the data; the name is unlinked now.
         return FileReader(fd: fd, path: path, displayPath: remotePath(path))
     }
 
-    // MARK: Metadata mirror
+    // MARK: Capabilities
 
-    /// The most metadata (config, key slots, dictionaries, index, versions, heads) fetched in one run.
-    static let mirrorLimit = 64 << 20
-
-    private var mirrorState: (scratch: LocalScratch?, files: Set<String>, tried: Bool) = (nil, [], false)
-    private let mirrorLock = NSLock()
-
-    deinit { mirrorScratchRoot?.remove() }
-
-    /// The local copy of a metadata file, fetching all metadata files in one rclone run the
-    /// first time one is read (opening a vault reads config, a key slot, heads and every index
-    /// file; one run instead of one per file). Vault files are content-addressed and written
-    /// once, so a copy fetched moments earlier is the file; a file written or removed through
-    /// this backend since is read from the remote again. Skipped above ``mirrorLimit``.
-    private func mirrored(_ path: String) throws -> String? {
-        guard Self.isMetadata(path) else { return nil }
-        return try mirrorLock.withLock { () throws -> String? in
-            if !mirrorState.tried {
-                mirrorState.tried = true
-                try fetchMetadata()
+    public func listAll() throws -> [String: StoredFile]? {
+        guard let entries = try listEntries("", recurse: true, operation: "listing") else {
+            lock.withLock {
+                sizes = [:]
+                listedFolders = Set([""]).union(SyncTree.layoutNames)
             }
-            guard let scratch = mirrorState.scratch, lock.withLock({ mirrorState.files.contains(path) }) else { return nil }
-            return scratch.folder + "/" + path
+            return [:]
         }
-    }
-
-    /// Whether `path` is one of the metadata files the mirror holds: `config`, or a name directly
-    /// in `keys/`, `dicts/`, `index/`, `versions/` or `heads/` that does not start with `.` (a stray name
-    /// too, so that opening the vault reads it as it reads the others).
-    static func isMetadata(_ path: String) -> Bool {
-        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard !parts.contains(where: { $0.first == UInt8(ascii: ".") || $0.isEmpty }) else { return false }
-        if parts.count == 1 { return parts[0].elementsEqual(VaultFile.config.path.utf8) }
-        guard parts.count == 2, let folder = VaultFolder(name: parts[0]) else { return false }
-        return [VaultFolder.keys, .dicts, .index, .versions, .heads].contains(folder)
-    }
-
-    /// Copies every metadata file to a private local folder (mirror lock held).
-    private func fetchMetadata() throws {
-        let tree = try listTree()
-        let wanted = tree.filter { path, _ in Self.isMetadata(path) }
-        // A listed size is only a claim: a negative one must not offset a huge one in the sum.
-        guard !wanted.isEmpty, wanted.values.allSatisfy({ (0...Self.mirrorLimit).contains($0) }),
-              wanted.values.reduce(0, +) <= Self.mirrorLimit
-        else { return }
-        let scratch = try LocalScratch.make()
-        let list = scratch.folder + "/.files"
-        try LocalScratch.writeFile(list, Array((wanted.keys.sorted().joined(separator: "\n") + "\n").utf8))
-        let r = try run(["copy", "--files-from-raw", list, "--no-traverse", "--transfers", "8", remote, scratch.folder + "/m"])
-        guard r.status == 0 else { scratch.remove(); return }
-        let base = LocalScratch(folder: scratch.folder + "/m")
-        var present = Set<String>()
-        for (path, size) in wanted {
-            var st = stat()
-            if stat(base.folder + "/" + path, &st) == 0, Int(st.st_size) == size { present.insert(path) }
-        }
-        lock.withLock { mirrorState.files = present }
-        mirrorState.scratch = base
-        mirrorScratchRoot = scratch
-    }
-
-    /// The folder to remove when this backend goes away.
-    private var mirrorScratchRoot: LocalScratch?
-
-    /// Forgets the local copy of `path` (written or removed through this backend).
-    private func unmirror(_ path: String) {
-        lock.withLock { _ = mirrorState.files.remove(path) }
-    }
-
-    // MARK: Bulk operations for sync
-
-    /// Every file below the root, recursively, with its size (paths relative to the root,
-    /// including names that start with `.`). A root that does not exist is empty; any other
-    /// listing failure throws.
-    public func listTree() throws -> [String: Int] {
-        let r = try run(["lsjson", "-R", "--files-only", "--no-mimetype", "--no-modtime", remote], limit: listingLimit("listing"))
-        if r.isNotFound { return [:] }
-        guard r.status == 0 else { throw failure(r, operation: "listing") }
-        var out: [String: Int] = [:]
-        for e in try parseListing(r.stdout, operation: "listing") where !e.isDir { out[e.path] = e.size }
+        var out: [String: StoredFile] = [:]
+        for e in entries where !e.isDir { out[e.path] = StoredFile(size: e.size, modified: e.modified) }
         lock.withLock {
-            sizes = out
+            sizes = out.mapValues(\.size)
             listedFolders = Set([""]).union(SyncTree.layoutNames)
         }
         return out
     }
 
-    /// Copies files of a local folder to the same relative paths here, in one rclone run,
-    /// straight to their final names (not atomic per file: use it only for files no reader
-    /// loads before a head refers to them, and verify them before writing that head).
-    public func copyDirectly(_ paths: [String], fromLocalFolder folder: String) throws {
-        guard !paths.isEmpty else { return }
-        let local = try LocalScratch.make()
-        defer { local.remove() }
-        let list = local.folder + "/files"
-        try LocalScratch.writeFile(list, Array((paths.joined(separator: "\n") + "\n").utf8))
-        try runChecked(
-            ["copy", "--files-from-raw", list, "--no-traverse", "--ignore-times", "--transfers", "4", folder, remote],
-            operation: "copying \(paths.count) file\(paths.count == 1 ? "" : "s")")
-        lock.withLock { for p in paths { sizes[p] = nil } }
-        for p in paths { unmirror(p) }
+    /// Every file below the root, recursively, with its size (paths relative to the root,
+    /// including names that start with `.`). A root that does not exist is empty; any other
+    /// listing failure throws.
+    public func listTree() throws -> [String: Int] {
+        try (listAll() ?? [:]).mapValues(\.size)
+    }
+
+    public var prefersBatchCopy: Bool { true }
+
+    /// Copies files of a local folder to the same relative paths here, several at once over the
+    /// one rclone process: atomically (temporary name, then rename), or straight to their final
+    /// names (not atomic per file: only for files no reader loads before a head refers to them,
+    /// verified before that head is written).
+    public func copyFiles(_ paths: [String], fromLocalFolder folder: String, atomically: Bool) throws {
+        try BackendParallel.forEach(paths, width: 4) { path in
+            if atomically {
+                try self.upload(localFolder: folder, name: path, to: path, size: nil)
+            } else {
+                try self.callChecked(
+                    "operations/copyfile", ["srcFs": folder, "srcRemote": path, "dstFs": self.remote, "dstRemote": path],
+                    operation: "copying \(path)")
+            }
+            self.lock.withLock { self.sizes[path] = nil }
+        }
     }
 
     /// Copies one file of a local folder here atomically (temporary name, then rename).
     public func copyAtomically(_ path: String, fromLocalFolder folder: String) throws {
-        try upload(localFile: folder + "/" + path, to: path)
+        try copyFiles([path], fromLocalFolder: folder, atomically: true)
     }
-
-    /// The SHA-256 of each file as read back from the remote (`rclone hashsum sha256
-    /// --download`: rclone downloads every byte and hashes it locally). A file that cannot be
-    /// read is absent from the result; a run that reads nothing at all throws.
-    public func readBackSHA256(_ paths: [String]) throws -> [String: [UInt8]] {
-        guard !paths.isEmpty else { return [:] }
-        let local = try LocalScratch.make()
-        defer { local.remove() }
-        let list = local.folder + "/files"
-        try LocalScratch.writeFile(list, Array((paths.joined(separator: "\n") + "\n").utf8))
-        let r = try run(
-            ["hashsum", "sha256", "--download", "--files-from-raw", list, remote], limit: listingLimit("reading back \(paths.count) files"))
-        var out: [String: [UInt8]] = [:]
-        for line in String(decoding: r.stdout, as: UTF8.self).split(separator: "\n") {
-            // "<64 hex>  <path>"
-            guard line.count > 66 else { continue }
-            let hex = line.prefix(64)
-            let path = String(line.dropFirst(66))
-            if let digest = Hex.decode(String(hex)), digest.count == 32 { out[path] = digest }
-        }
-        if r.status != 0 && out.isEmpty && !r.isNotFound { throw failure(r, operation: "reading back \(paths.count) files") }
-        return out
-    }
-
-    /// Removes many files in one rclone run.
-    public func removeFiles(_ paths: [String]) throws {
-        guard !paths.isEmpty else { return }
-        let local = try LocalScratch.make()
-        defer { local.remove() }
-        let list = local.folder + "/files"
-        try LocalScratch.writeFile(list, Array((paths.joined(separator: "\n") + "\n").utf8))
-        let r = try run(["delete", "--files-from-raw", list, remote])
-        lock.withLock { for p in paths { sizes[p] = nil } }
-        for p in paths { unmirror(p) }
-        if r.status != 0 && !r.isNotFound { throw failure(r, operation: "removing \(paths.count) files") }
-    }
-
-    /// Removes a folder and everything in it (used for sync's leftovers only).
-    func purge(_ folder: String) throws {
-        let r = try run(["purge", remotePath(folder)])
-        if r.status != 0 && !r.isNotFound { throw failure(r, operation: "removing \(folder)/") }
-    }
-
-    // MARK: Listing JSON
-
-    struct Entry {
-        var path: String
-        var name: String
-        var size: Int
-        var isDir: Bool
-    }
-
-    func parseListing(_ bytes: [UInt8], operation: String) throws -> [Entry] {
-        guard let array = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [[String: Any]] else {
-            throw CofferError.remote(location: location, reason: "\(operation) failed: rclone printed a listing that is not JSON")
-        }
-        return array.compactMap { item in
-            guard let path = item["Path"] as? String else { return nil }
-            let name = item["Name"] as? String ?? Paths.lastComponent(path)
-            let size = (item["Size"] as? NSNumber)?.intValue ?? -1
-            let isDir = (item["IsDir"] as? Bool) ?? false
-            return Entry(path: path, name: name, size: size, isDir: isDir)
-        }
-    }
-}
-
-/// A byte buffer written by one thread and read by another after a barrier.
-private final class DataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.withLock { data = d } }
-    func get() -> Data { lock.withLock { data } }
 }
 
 /// A private temporary folder (mode 0700) for rclone's input and output files.

@@ -61,12 +61,15 @@ public struct LockInfo: Sendable, Equatable, CustomStringConvertible {
 /// A held lock; refreshed in the background until released.
 final class HeldLock: @unchecked Sendable {
     private let vault: Vault
+    /// Where the lock file is: the vault's own backend, or a copy's (sync's destination).
+    private let backend: Backend
     private let lock = NSLock()
     private var info: LockInfo
     private var timer: DispatchSourceTimer?
 
-    init(vault: Vault, info: LockInfo) {
+    init(vault: Vault, info: LockInfo, backend: Backend? = nil) {
         self.vault = vault
+        self.backend = backend ?? vault.backend
         self.info = info
         let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "coffer.lock-refresh"))
         t.schedule(deadline: .now() + LockInfo.refreshEvery, repeating: LockInfo.refreshEvery)
@@ -82,8 +85,8 @@ final class HeldLock: @unchecked Sendable {
         var next = info
         next.refreshed = Int64(Date().timeIntervalSince1970)
         next.name = Hex.encode(Sodium.randomBytes(count: 16))
-        guard (try? vault.writeLock(next)) != nil else { return }
-        try? vault.backend.remove(.lock(info.name))
+        guard (try? vault.writeLock(next, to: backend)) != nil else { return }
+        try? backend.remove(.lock(info.name))
         info = next
     }
 
@@ -92,7 +95,7 @@ final class HeldLock: @unchecked Sendable {
     /// top of a prune that believed it had stopped.
     func verify() throws {
         let name = lock.withLock { info.name }
-        guard try vault.backend.size(.lock(name)) != nil else {
+        guard try backend.size(.lock(name)) != nil else {
             throw CofferError.locked(vault: vault.location, holder: "another process: this process's lock was removed as stale while it worked; nothing was committed")
         }
     }
@@ -102,7 +105,7 @@ final class HeldLock: @unchecked Sendable {
         timer = nil
         lock.lock()
         defer { lock.unlock() }
-        try? vault.backend.remove(.lock(info.name))
+        try? backend.remove(.lock(info.name))
     }
 }
 
@@ -141,8 +144,23 @@ extension Vault {
         return try body()
     }
 
+    /// Runs `body` holding the writer lock of a copy of this vault at `backend` (sync's
+    /// destination: the same vault id and keys, so its writers and this one see each other's
+    /// locks), taken and refreshed as ``withWriterLock(wait:_:)`` takes this vault's.
+    func withWriterLock<T>(on backend: Backend, wait: Double, _ body: () throws -> T) throws -> T {
+        let held = try acquireLock(wait: wait, on: backend)
+        defer {
+            held.release()
+            writerLocksHeld.subtract(1, ordering: .relaxed)
+        }
+        return try body()
+    }
+
     /// The locks present, decoded; unreadable lock files are reported by name with a nil info.
-    public func locks() throws -> [(name: String, info: LockInfo?)] {
+    public func locks() throws -> [(name: String, info: LockInfo?)] { try locks(on: backend) }
+
+    /// The locks at `backend` (this vault's, or a copy's).
+    func locks(on backend: Backend) throws -> [(name: String, info: LockInfo?)] {
         try backend.files(in: .locks).compactMap { file in
             guard case .lock(let name) = file else { return nil }
             // A lock file is about 1 KiB; a larger one is not read (a planted huge file must not be allocated).
@@ -155,10 +173,13 @@ extension Vault {
 
     /// Removes stale locks (never a live one) and returns what was removed, one line each.
     @discardableResult
-    public func removeStaleLocks() throws -> [String] {
+    public func removeStaleLocks() throws -> [String] { try removeStaleLocks(on: backend) }
+
+    @discardableResult
+    func removeStaleLocks(on backend: Backend) throws -> [String] {
         let now = Int64(Date().timeIntervalSince1970)
         var removed: [String] = []
-        for (name, info) in try locks() {
+        for (name, info) in try locks(on: backend) {
             guard let info, let why = info.staleReason(now: now, host: Vault.hostName) else { continue }
             try backend.remove(.lock(name))
             removed.append("removed the stale lock of \(info) (\(why))")
@@ -166,16 +187,18 @@ extension Vault {
         return removed
     }
 
-    func writeLock(_ info: LockInfo) throws {
+    func writeLock(_ info: LockInfo, to target: Backend? = nil) throws {
         let file = MetaObject.seal(info.encode(), kind: .lock, vaultID: vaultID, key: keys.meta, zstd: zstd)
-        try backend.write(.lock(info.name), file)
+        try (target ?? backend).write(.lock(info.name), file)
     }
 
-    private func acquireLock(wait: Double) throws -> HeldLock {
+    private func acquireLock(wait: Double, on target: Backend? = nil) throws -> HeldLock {
+        let backend = target ?? self.backend
+        let location = target?.location ?? self.location
         let deadline = Date().addingTimeInterval(max(0, wait))
         while true {
-            lockNotes += try removeStaleLocks()
-            let present = try locks()
+            lockNotes += try removeStaleLocks(on: backend)
+            let present = try locks(on: backend)
             if present.isEmpty {
                 let now = Int64(Date().timeIntervalSince1970)
                 let mine = LockInfo(
@@ -185,10 +208,10 @@ extension Vault {
                 writerLocksHeld.add(1, ordering: .relaxed)
                 var acquired = false
                 defer { if !acquired { writerLocksHeld.subtract(1, ordering: .relaxed) } }
-                try writeLock(mine)
-                if try locks().allSatisfy({ $0.name == mine.name }) {
+                try writeLock(mine, to: backend)
+                if try locks(on: backend).allSatisfy({ $0.name == mine.name }) {
                     acquired = true
-                    return HeldLock(vault: self, info: mine)
+                    return HeldLock(vault: self, info: mine, backend: backend)
                 }
                 // Another writer locked at the same moment: both back off and try again.
                 try backend.remove(.lock(mine.name))

@@ -11,6 +11,11 @@ public struct PruneOptions: Sendable {
     public var force = false
     /// Seconds to wait for another writer's lock.
     public var lockWait: Double = 0
+    /// Unreferenced packs and `.tmp-*` leftovers are removed only once they are older than this
+    /// many seconds (default: the stale-lock time, ``LockInfo/staleAfter``), so a writer that is
+    /// still uploading (another machine's, or one whose lock was taken over) never loses a pack
+    /// it is about to commit. A file whose age the backend cannot tell is kept.
+    public var minimumAge: Double = Double(LockInfo.staleAfter)
 
     public init() {}
 }
@@ -22,6 +27,10 @@ public struct PruneReport: Sendable {
     public var packsRepacked = 0
     public var packsWritten = 0
     public var unreferencedPacksDeleted = 0
+    /// Unreferenced packs kept because they are newer than ``PruneOptions/minimumAge`` (or of unknown age).
+    public var unreferencedPacksKept = 0
+    /// `.tmp-*` files of writes that never finished, older than ``PruneOptions/minimumAge``, removed (or to be removed).
+    public var temporaryFilesRemoved = 0
     public var versionFilesDeleted = 0
     public var indexFilesReplaced = 0
     public var bytesBefore: UInt64 = 0
@@ -91,7 +100,23 @@ extension Vault {
                 keep.append(pack)
             }
         }
-        let unreferenced = storedPacks.subtracting(index.packs)
+        var unreferenced = storedPacks.subtracting(index.packs)
+        let now = Date()
+        func oldEnough(_ file: StoredFile?) -> Bool {
+            guard let modified = file?.modified else { return options.minimumAge <= 0 }
+            return now.timeIntervalSince(modified) >= options.minimumAge
+        }
+        if !unreferenced.isEmpty && options.minimumAge > 0 {
+            let listed = try backend.listDetailed(VaultFolder.packs.rawValue)
+            let young = unreferenced.filter { pack in
+                let path = VaultFile.pack(pack).path
+                return !oldEnough(listed[String(path.dropFirst(VaultFolder.packs.rawValue.count + 1))])
+            }
+            unreferenced.subtract(young)
+            report.unreferencedPacksKept = young.count
+        }
+        let leftovers = try backend.listTemporary().filter { oldEnough($0.value) }.keys.sorted()
+        report.temporaryFilesRemoved = leftovers.count
         let liveSet = Set(head.live)
         let strayVersions = try backend.ids(in: .versions).filter { !liveSet.contains($0) }
         // Format 2: index files the head does not list (a seal that died before its head, an old
@@ -126,6 +151,7 @@ extension Vault {
             report.bytesAfter = keep.reduce(UInt64(0)) { $0 + UInt64(sizes[$1] ?? 0) } + newPacks
             return report
         }
+        for path in leftovers { try backend.remove(path) }
         if delete.isEmpty && repack.isEmpty && unreferenced.isEmpty && strayVersions.isEmpty {
             for file in unlistedIndex { try backend.remove(file) }
             report.indexFilesReplaced = unlistedIndex.count

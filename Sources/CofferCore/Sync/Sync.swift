@@ -14,6 +14,8 @@ public struct SyncOptions: Sendable {
     /// Replace a destination whose head chain has diverged from the source's (or that is ahead
     /// of it): its own heads are removed, then the source's are written.
     public var force = false
+    /// Seconds to wait for another writer's lock on the destination.
+    public var lockWait: Double = 0
     /// Files copied at once to a local folder or through the generic backend path.
     public var parallelism = 4
     /// Called from worker threads as files are verified, copied and deleted.
@@ -139,13 +141,13 @@ final class SyncEngine: @unchecked Sendable {
     let source: Backend
     let dest: Backend
     let options: SyncOptions
-    private let lock = NSLock()
-    private var report: SyncReport
-    private var progressDone = 0
-    private var progressBytes: UInt64 = 0
-    private var progressTotal = 0
-    private var progressBytesTotal: UInt64 = 0
-    private var phase: SyncProgress.Phase = .copying
+    let lock = NSLock()
+    var report: SyncReport
+    var progressDone = 0
+    var progressBytes: UInt64 = 0
+    var progressTotal = 0
+    var progressBytesTotal: UInt64 = 0
+    var phase: SyncProgress.Phase = .copying
     /// The source's config bytes (read once, MAC-checked).
     private var sourceConfig: [UInt8]?
     /// Set when the destination's config was taken as the source's without reading it (it shares
@@ -162,7 +164,27 @@ final class SyncEngine: @unchecked Sendable {
 
     var destName: String { dest.location }
 
+    /// Runs the sync. A sync that writes holds the destination's writer lock (as a seal holds
+    /// its vault's), so a seal, prune or another sync into the copy waits for it or is refused.
+    /// The destination is first looked at without the lock (a dry run without verify): one that is
+    /// not a copy of this vault is refused before any lock file is written into it, and an
+    /// unchanged copy costs no lock. Then the sync runs again under the lock, from fresh listings.
     func run() throws -> SyncReport {
+        if options.dryRun { return try runUnlocked() }
+        try refuseSelf()
+        var look = options
+        look.dryRun = true
+        look.verify = false
+        look.progress = nil
+        var preview = try SyncEngine(vault: vault, destination: dest, options: look).runUnlocked()
+        if !options.verify && preview.copiedFiles == 0 && preview.deleted.isEmpty {
+            preview.dryRun = false
+            return preview
+        }
+        return try vault.withWriterLock(on: dest, wait: options.lockWait) { try runUnlocked() }
+    }
+
+    func runUnlocked() throws -> SyncReport {
         let started = Date()
         try refuseSelf()
         let head = vault.head
@@ -198,10 +220,7 @@ final class SyncEngine: @unchecked Sendable {
 
         // 2. Is the destination a copy of this vault, and where is its head?
         let srcHeadNames = Set(srcFiles.keys.filter { VaultFile(path: $0)?.folder == .heads })
-        let dstHeads = dstTree.files.keys.compactMap { path -> (generation: UInt64, id: ObjectID, path: String)? in
-            guard case .head(let generation, let id)? = VaultFile(path: path) else { return nil }
-            return (generation, id, path)
-        }.sorted { ($0.generation, $0.path) < ($1.generation, $1.path) }
+        let dstHeads = SyncPlan.heads(in: dstTree.files)
         var repairs = Set<String>()
         try checkIdentity(srcFiles: srcFiles, dstTree: dstTree, srcHeadNames: srcHeadNames, dstHeads: dstHeads.map(\.path), repairs: &repairs)
         let relation = try relate(dstHeads: dstHeads, srcHeadNames: srcHeadNames)
@@ -226,38 +245,12 @@ final class SyncEngine: @unchecked Sendable {
         try checkCancelled()
 
         // 4. Plan: what the destination lacks, holds with another size, or holds damaged.
-        var plain: [String] = []
-        var heads: [String] = []
-        for (path, size) in srcFiles {
-            let there = dstTree.files[path]
-            if there == nil {
-                // missing
-            } else if there != size || repairs.contains(path) {
-                repairs.insert(path)
-            } else {
-                report.skippedFiles += 1
-                continue
-            }
-            if VaultFile(path: path)?.folder == .heads { heads.append(path) } else { plain.append(path) }
-        }
-        plain.sort { (Self.rank($0), $0) < (Self.rank($1), $1) }
-        heads.sort { lhs, rhs in
-            // The source's current head first, then older heads newest first.
-            if lhs == topPath { return rhs != topPath }
-            if rhs == topPath { return false }
-            return lhs > rhs
-        }
-        report.repaired = repairs.filter { srcFiles[$0] != nil }.sorted()
-        let divergedHeads: [String] = {
-            switch relation {
-            case .diverged, .ahead: return dstHeads.map(\.path).filter { !srcHeadNames.contains($0) }.sorted(by: >)
-            default: return []
-            }
-        }()
-        var toDelete: [String] = []
-        let extra = dstTree.files.keys.filter { srcFiles[$0] == nil && $0 != configPath && !divergedHeads.contains($0) }.sorted()
-        if options.delete { toDelete = extra } else { report.extra = extra }
-        if !(plain.isEmpty && heads.isEmpty && toDelete.isEmpty && divergedHeads.isEmpty) { try checkUnreadDestinationConfig() }
+        let plan = SyncPlan(source: srcFiles, destination: dstTree.files, topHead: topPath, relation: relation, damaged: repairs, delete: options.delete)
+        let (plain, heads, divergedHeads, toDelete) = (plan.plain, plan.heads, plan.divergedHeads, plan.toDelete)
+        report.skippedFiles = plan.skipped
+        report.repaired = plan.repairs
+        if !options.delete { report.extra = plan.extra }
+        if plan.changesDestination { try checkUnreadDestinationConfig() }
         report.copied = plain + heads
         report.copiedFiles = plain.count + heads.count
         report.copiedBytes = (plain + heads).reduce(0) { $0 + UInt64(max(0, srcFiles[$1] ?? 0)) }
@@ -270,8 +263,8 @@ final class SyncEngine: @unchecked Sendable {
 
         // 5. Copy (verified), heads last, then delete.
         startPhase(.copying, files: plain.count, bytes: plain.reduce(0) { $0 + UInt64(max(0, srcFiles[$1] ?? 0)) })
-        if let remote = dest as? RcloneBackend, let local = source as? LocalBackend {
-            try copyBulk(plain, sizes: srcFiles, remote: remote, localRoot: local.root)
+        if dest.prefersBatchCopy, let localRoot = source.localFolder {
+            try copyBulk(plain, sizes: srcFiles, remote: dest, localRoot: localRoot)
         } else {
             // Groups in order; files within a group in parallel.
             var group: [String] = []
@@ -304,8 +297,8 @@ final class SyncEngine: @unchecked Sendable {
             try copyOne(first, expectedSize: srcFiles[first] ?? 0)
             try checkCancelled()
             let rest = Array(heads.dropFirst())
-            if let remote = dest as? RcloneBackend, let local = source as? LocalBackend, rest.count > 1 {
-                try copyBulk(rest, sizes: srcFiles, remote: remote, localRoot: local.root, atomic: false)
+            if dest.prefersBatchCopy, let localRoot = source.localFolder, rest.count > 1 {
+                try copyBulk(rest, sizes: srcFiles, remote: dest, localRoot: localRoot, atomic: false)
             } else {
                 try copyGeneric(rest, sizes: srcFiles)
             }
@@ -319,8 +312,8 @@ final class SyncEngine: @unchecked Sendable {
                 throw CofferError.remote(location: destName, reason: "the new head is not in place after writing it; nothing was deleted")
             }
             startPhase(.deleting, files: toDelete.count, bytes: 0)
-            if let remote = dest as? RcloneBackend {
-                try remote.removeFiles(toDelete)
+            if dest.prefersBatchCopy {
+                try dest.removeFiles(toDelete)
                 report.deleted += toDelete
             } else {
                 for path in toDelete {
@@ -334,17 +327,8 @@ final class SyncEngine: @unchecked Sendable {
         return report
     }
 
-    /// Copy order: config, key slots, packs and dictionaries, index, versions, heads.
-    static func rank(_ path: String) -> Int {
-        switch VaultFile(path: path) {
-        case .config: return 0
-        case .keySlot: return 1
-        case .pack, .dictionary: return 2
-        case .index: return 3
-        case .version: return 4
-        default: return 5
-        }
-    }
+    /// Copy order (``SyncPlan/rank(_:)``).
+    static func rank(_ path: String) -> Int { SyncPlan.rank(path) }
 
     // MARK: Checks
 
@@ -354,11 +338,11 @@ final class SyncEngine: @unchecked Sendable {
 
     /// A sync into the vault's own folder would be a no-op at best.
     func refuseSelf() throws {
-        guard let a = source as? LocalBackend, let b = dest as? LocalBackend else { return }
-        let ra = realpath(a.root, nil).map { p -> String in defer { free(p) }; return String(cString: p) }
-        let rb = realpath(b.root, nil).map { p -> String in defer { free(p) }; return String(cString: p) }
+        guard let a = source.localFolder, let b = dest.localFolder else { return }
+        let ra = realpath(a, nil).map { p -> String in defer { free(p) }; return String(cString: p) }
+        let rb = realpath(b, nil).map { p -> String in defer { free(p) }; return String(cString: p) }
         if let ra, let rb, ra == rb {
-            throw CofferError.invalidArgument("\(b.root) is the vault itself; give another folder or remote to sync to")
+            throw CofferError.invalidArgument("\(b) is the vault itself; give another folder or remote to sync to")
         }
     }
 
@@ -454,29 +438,24 @@ final class SyncEngine: @unchecked Sendable {
         return bytes
     }
 
-    /// Where the destination's head stands relative to the source's chain.
-    func relate(dstHeads: [(generation: UInt64, id: ObjectID, path: String)], srcHeadNames: Set<String>) throws -> SyncRelation {
-        guard let top = dstHeads.last else { return .new }
+    /// Where the destination's head stands relative to the source's chain (``SyncPlan/relation``,
+    /// with the head reads it asks for).
+    func relate(dstHeads: [SyncPlan.DestinationHead], srcHeadNames: Set<String>) throws -> SyncRelation {
         let srcGen = vault.head.generation
-        let tied = dstHeads.filter { $0.generation == top.generation }
-        if tied.count > 1 { return .diverged }
-        if srcHeadNames.contains(top.path) {
-            if top.id == vault.headID { return .same }
-            if top.generation > srcGen { return .ahead(top.generation - srcGen) }
-            // On our chain? (A missing link in the source's own chain cannot tell; the head is ours.)
-            if let atGen = try? Vault.headID(
-                atGeneration: top.generation, from: vault.head, id: vault.headID, backend: source, vaultID: vault.vaultID, keys: vault.keys,
-                zstd: vault.zstd), atGen != top.id {
-                return .diverged
-            }
-            return .behind(srcGen - top.generation)
-        }
-        if top.generation > srcGen, let dstHead = try? readDestHead(top.path) {
-            let back = try? Vault.headID(
-                atGeneration: srcGen, from: dstHead, id: top.id, backend: dest, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
-            if let back, back == vault.headID { return .ahead(top.generation - srcGen) }
-        }
-        return .diverged
+        return SyncPlan.relation(
+            dstHeads: dstHeads, srcHeadNames: srcHeadNames, sourceGeneration: srcGen, sourceHead: vault.headID,
+            sourceHeadAt: { generation in
+                try? Vault.headID(
+                    atGeneration: generation, from: self.vault.head, id: self.vault.headID, backend: self.source, vaultID: self.vault.vaultID,
+                    keys: self.vault.keys, zstd: self.vault.zstd)
+            },
+            destinationReaches: { top in
+                guard let dstHead = try? self.readDestHead(top.path) else { return false }
+                let back = try? Vault.headID(
+                    atGeneration: srcGen, from: dstHead, id: top.id, backend: self.dest, vaultID: self.vault.vaultID, keys: self.vault.keys,
+                    zstd: self.vault.zstd)
+                return back == self.vault.headID
+            })
     }
 
     func readDestHead(_ path: String) throws -> Head {
@@ -491,71 +470,6 @@ final class SyncEngine: @unchecked Sendable {
         }
         return try Vault.readHead(backend: backend, generation: generation, id: id, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd)
     }
-
-    /// `name@YYYY-MM-DD (short id)` for a version read from `backend`, else the short id.
-    func label(_ id: ObjectID, on backend: Backend) -> String {
-        if backend === source, let v = try? vault.version(id) { return Self.label(v, id) }
-        if let body = try? Vault.readMeta(
-            backend: backend, file: .version(id), kind: .version, vaultID: vault.vaultID, keys: vault.keys, zstd: vault.zstd),
-           let v = try? Version.decode(body) {
-            return Self.label(v, id)
-        }
-        return id.short
-    }
-
-    static func label(_ v: Version, _ id: ObjectID) -> String {
-        "\(v.name)@\(day(v.time)) (\(id.short))"
-    }
-
-    static func day(_ d: Date) -> String {
-        ISO8601DateFormatter.string(from: d, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])
-    }
-
-    static func list(_ labels: [String]) -> String {
-        if labels.isEmpty { return "none" }
-        let shown = labels.prefix(6).joined(separator: ", ")
-        return labels.count > 6 ? shown + " and \(labels.count - 6) more" : shown
-    }
-
-    /// Both sides of a diverged (or ahead) destination, in one paragraph.
-    func explainDivergence(relation: SyncRelation, dstHeads: [(generation: UInt64, id: ObjectID, path: String)]) throws -> String {
-        guard let top = dstHeads.last else { return "the destination has no head" }
-        let src = vault.head
-        var s: String
-        let tied = dstHeads.filter { $0.generation == top.generation }
-        if tied.count > 1 {
-            return "the destination has \(tied.count) heads of generation \(top.generation) (two writers at once); "
-                + "this vault is at generation \(src.generation) (head \(vault.headID.short)). Nothing was copied. "
-                + "Pass --force to replace the destination's heads with this vault's"
-        }
-        let dstHead = try? readDestHead(top.path)
-        let when = dstHead.map { " written \(Self.day(Date(timeIntervalSince1970: TimeInterval($0.time))))" } ?? ""
-        let srcWhen = " written \(Self.day(Date(timeIntervalSince1970: TimeInterval(src.time))))"
-        if case .ahead(let n) = relation {
-            s = "the destination is newer than this vault: it is at generation \(top.generation) (head \(top.id.short)\(when)), "
-                + "\(n) change\(n == 1 ? "" : "s") past this vault's generation \(src.generation) (head \(vault.headID.short)\(srcWhen))"
-        } else {
-            s = "the destination's history has diverged from this vault's: the destination is at generation \(top.generation) "
-                + "(head \(top.id.short)\(when)), this vault at generation \(src.generation) (head \(vault.headID.short)\(srcWhen))"
-        }
-        if let dstHead {
-            let srcLive = Set(src.live)
-            let dstLive = Set(dstHead.live)
-            let onlyDst = dstHead.live.filter { !srcLive.contains($0) }.map { label($0, on: dest) }
-            let onlySrc = src.live.filter { !dstLive.contains($0) }.map { label($0, on: source) }
-            s += "; versions only at the destination: \(Self.list(onlyDst)); versions only in this vault: \(Self.list(onlySrc))"
-        } else {
-            s += "; the destination's head cannot be read with this vault's keys, so its versions cannot be listed"
-        }
-        if case .ahead = relation {
-            s += ". Nothing was copied. Sync from the destination to this vault instead, or pass --force to take the destination back to this vault's state"
-        } else {
-            s += ". Someone sealed into the copy, or it was replaced. Nothing was copied. Pass --force to make the destination a copy of this "
-                + "vault (its own heads are removed; their files stay until --delete), or seal the destination's versions here first"
-        }
-        return s
-    }
-
     /// Versions live in the source and not in the destination's head.
     func versionsAdded(relation: SyncRelation, dstHeads: [(generation: UInt64, id: ObjectID, path: String)]) -> [ObjectID] {
         switch relation {
@@ -573,271 +487,4 @@ final class SyncEngine: @unchecked Sendable {
             return vault.head.live.filter { !there.contains($0) }
         }
     }
-
-    // MARK: Verify
-
-    /// Reads back every destination vault file; returns the damaged ones (wrong content, or
-    /// unreadable).
-    func verifyDestination(dstTree: SyncTree, srcFiles: [String: Int]) throws -> [String] {
-        let paths = dstTree.files.keys.sorted { (Self.rank($0), $0) < (Self.rank($1), $1) }
-        startPhase(.verifying, files: paths.count, bytes: paths.reduce(0) { $0 + UInt64(max(0, dstTree.files[$1] ?? 0)) })
-        if let remote = dest as? RcloneBackend {
-            return try verifyRemote(paths, dstTree: dstTree, srcFiles: srcFiles, remote: remote)
-        }
-        let damaged = Locked<[String]>([])
-        let config = try sourceConfigBytes()
-        try forEachConcurrently(paths) { path in
-            let size = dstTree.files[path] ?? 0
-            var ok = false
-            do {
-                let bytes = try self.dest.read(path)
-                ok = Self.matches(path, bytes, config: config)
-                self.countVerified(bytes: UInt64(bytes.count))
-            } catch let e as CofferError {
-                switch e {
-                case .integrity, .notFound, .io: ok = false
-                default: throw e
-                }
-            }
-            if !ok { damaged.mutate { $0.append(path) } }
-            self.advance(bytes: UInt64(max(0, size)))
-        }
-        return damaged.value.sorted()
-    }
-
-    /// Verify through rclone: `hashsum sha256 --download` of every file, compared with the
-    /// SHA-256 of the source's copy (itself checked against its name). Files only the
-    /// destination has are read one by one and checked against their names.
-    func verifyRemote(_ paths: [String], dstTree: SyncTree, srcFiles: [String: Int], remote: RcloneBackend) throws -> [String] {
-        let inSource = paths.filter { srcFiles[$0] != nil }
-        var expected: [String: [UInt8]] = [:]
-        for path in inSource {
-            try checkCancelled()
-            expected[path] = SHA256.hash(try readSource(path))
-        }
-        let got = try remote.readBackSHA256(inSource)
-        var damaged: [String] = []
-        for path in inSource {
-            if got[path] != expected[path] { damaged.append(path) } else { countVerified(bytes: UInt64(max(0, dstTree.files[path] ?? 0))) }
-            advance(bytes: UInt64(max(0, dstTree.files[path] ?? 0)))
-        }
-        let config = try sourceConfigBytes()
-        for path in paths where srcFiles[path] == nil {
-            try checkCancelled()
-            let bytes = try? remote.read(path)
-            if let bytes, Self.matches(path, bytes, config: config) { countVerified(bytes: UInt64(bytes.count)) } else { damaged.append(path) }
-            advance(bytes: UInt64(max(0, dstTree.files[path] ?? 0)))
-        }
-        return damaged
-    }
-
-    /// Whether `bytes` are the right content for `path`: the hash named by it, or for `config`
-    /// the source's config.
-    static func matches(_ path: String, _ bytes: [UInt8], config: [UInt8]) -> Bool {
-        if path == VaultFile.config.path { return bytes == config }
-        guard let id = SyncTree.expectedID(path) else { return false }
-        return ObjectID.hashing(bytes) == id
-    }
-
-    /// A source file, checked against its name (the config against its MAC).
-    func readSource(_ path: String) throws -> [UInt8] {
-        if path == VaultFile.config.path { return try sourceConfigBytes() }
-        let bytes: [UInt8]
-        do { bytes = try source.read(path) } catch let e as CofferError { throw e.missingAsIntegrity }
-        guard let id = SyncTree.expectedID(path), ObjectID.hashing(bytes) == id else {
-            throw CofferError.integrity(
-                object: path, reason: "the source's copy does not match its name; nothing referring to it was synced — run coffer check on the source")
-        }
-        return bytes
-    }
-
-    // MARK: Copy
-
-    /// Copies one file: read and check at the source, write, read back and check at the destination.
-    func copyOne(_ path: String, expectedSize: Int) throws {
-        let bytes = try readSource(path)
-        guard bytes.count == expectedSize || expectedSize < 0 else {
-            throw CofferError.integrity(object: path, reason: "the source's copy changed size while syncing")
-        }
-        try dest.write(path, bytes)
-        if !(try verifyCopy(path, bytes)) {
-            // One more try: a write that went wrong on the way (or a damaged file the backend
-            // kept because it had the same size) is replaced.
-            try? dest.remove(path)
-            try dest.write(path, bytes)
-            guard try verifyCopy(path, bytes) else {
-                throw CofferError.remote(
-                    location: destName, reason: "\(path) does not read back as written (size or content differs, twice); the destination may be failing")
-            }
-        }
-        advance(bytes: UInt64(bytes.count))
-    }
-
-    /// Reads a file back from the destination: its size, then its content's hash.
-    func verifyCopy(_ path: String, _ bytes: [UInt8]) throws -> Bool {
-        guard try dest.size(path) == bytes.count else { return false }
-        let back: [UInt8]
-        do { back = try dest.read(path) } catch let e as CofferError where e.isNotFound || e.isIntegrity { return false }
-        guard back.count == bytes.count else { return false }
-        let ok = path == VaultFile.config.path ? back == bytes : ObjectID.hashing(back) == SyncTree.expectedID(path)
-        if ok { countVerified(bytes: UInt64(back.count)) }
-        return ok
-    }
-
-    /// Copies files one by one, several at once.
-    func copyGeneric(_ paths: [String], sizes: [String: Int]) throws {
-        try forEachConcurrently(paths) { path in
-            try self.copyOne(path, expectedSize: sizes[path] ?? -1)
-        }
-    }
-
-    /// Copies files from a local folder to an rclone remote in few rclone runs: config, key
-    /// slots, dictionaries and index files (which readers load as soon as they exist) atomically one by one,
-    /// packs, versions and older heads in one run straight to their names (no reader loads them
-    /// before a head refers to them); then all of them are read back at once (SHA-256 and size).
-    func copyBulk(_ paths: [String], sizes: [String: Int], remote: RcloneBackend, localRoot: String, atomic: Bool = true) throws {
-        guard !paths.isEmpty else { return }
-        var digests: [String: [UInt8]] = [:]
-        for path in paths {
-            try checkCancelled()
-            let bytes = try readSource(path)
-            digests[path] = SHA256.hash(bytes)
-        }
-        // Runs of "direct" files between the atomic ones keep the copy order.
-        var batch: [String] = []
-        func flush() throws {
-            try remote.copyDirectly(batch, fromLocalFolder: localRoot)
-            for p in batch { advance(bytes: UInt64(max(0, sizes[p] ?? 0))) }
-            batch = []
-        }
-        for path in paths {
-            let loadedOnOpen: Bool
-            switch VaultFile(path: path) {
-            case .config, .keySlot, .index, .dictionary: loadedOnOpen = true  // a writer picks its dictionary by listing dicts/
-            default: loadedOnOpen = false
-            }
-            if atomic && loadedOnOpen {
-                try flush()
-                try checkCancelled()
-                try remote.copyAtomically(path, fromLocalFolder: localRoot)
-                advance(bytes: UInt64(max(0, sizes[path] ?? 0)))
-            } else {
-                batch.append(path)
-            }
-        }
-        try flush()
-        // Read everything back; what does not match is copied once more, atomically.
-        var bad = try remoteMismatches(paths, digests: digests, sizes: sizes, remote: remote)
-        if !bad.isEmpty {
-            for path in bad { try remote.copyAtomically(path, fromLocalFolder: localRoot) }
-            bad = try remoteMismatches(bad, digests: digests, sizes: sizes, remote: remote)
-            guard bad.isEmpty else {
-                throw CofferError.remote(
-                    location: destName,
-                    reason: "\(Self.sample(bad)) do\(bad.count == 1 ? "es" : "") not read back as written (twice); the destination may be failing")
-            }
-        }
-    }
-
-    /// The paths whose size or SHA-256, read back from the remote, differ from the source's.
-    func remoteMismatches(_ paths: [String], digests: [String: [UInt8]], sizes: [String: Int], remote: RcloneBackend) throws -> [String] {
-        let listing = try remote.listTree()
-        let back = try remote.readBackSHA256(paths)
-        var bad: [String] = []
-        for path in paths {
-            if listing[path] != sizes[path] || back[path] == nil || back[path] != digests[path] {
-                bad.append(path)
-            } else {
-                countVerified(bytes: UInt64(max(0, sizes[path] ?? 0)))
-            }
-        }
-        return bad
-    }
-
-    // MARK: Workers and progress
-
-    /// Runs `body` for every item on up to `options.parallelism` threads; the first error stops
-    /// the others (they finish the file in hand) and is thrown.
-    func forEachConcurrently(_ items: [String], _ body: @escaping @Sendable (String) throws -> Void) throws {
-        if items.isEmpty { return }
-        let width = max(1, min(options.parallelism, items.count))
-        if width == 1 {
-            for item in items {
-                try checkCancelled()
-                try body(item)
-            }
-            return
-        }
-        let state = Locked<(next: Int, error: Error?)>((0, nil))
-        let group = DispatchGroup()
-        let cancelled = options.isCancelled
-        for _ in 0..<width {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                while true {
-                    let i: Int? = state.mutate { s in
-                        guard s.error == nil, s.next < items.count else { return nil }
-                        s.next += 1
-                        return s.next - 1
-                    }
-                    guard let i else { return }
-                    do {
-                        if cancelled?() == true { throw CofferError.interrupted }
-                        try body(items[i])
-                    } catch {
-                        state.mutate { s in if s.error == nil { s.error = error } }
-                        return
-                    }
-                }
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        group.wait()
-        if let error = state.value.error { throw error }
-    }
-
-    func startPhase(_ phase: SyncProgress.Phase, files: Int, bytes: UInt64) {
-        lock.withLock {
-            self.phase = phase
-            progressDone = 0
-            progressBytes = 0
-            progressTotal = files
-            progressBytesTotal = bytes
-        }
-        emit()
-    }
-
-    func advance(bytes: UInt64) {
-        lock.withLock {
-            progressDone += 1
-            progressBytes += bytes
-        }
-        emit()
-    }
-
-    func countVerified(bytes: UInt64) {
-        lock.withLock {
-            report.verifiedFiles += 1
-            report.verifiedBytes += bytes
-        }
-    }
-
-    func emit() {
-        guard let progress = options.progress else { return }
-        let p = lock.withLock {
-            SyncProgress(phase: phase, filesDone: progressDone, filesTotal: progressTotal, bytesDone: progressBytes, bytesTotal: progressBytesTotal)
-        }
-        progress(p)
-    }
-}
-
-/// A value shared between threads behind a lock.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: T
-    init(_ value: T) { _value = value }
-    var value: T { lock.withLock { _value } }
-    func mutate<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&_value) } }
 }

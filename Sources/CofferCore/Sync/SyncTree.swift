@@ -47,7 +47,7 @@ struct SyncTree: Sendable {
         }
     }
 
-    /// A tree from a recursive listing (rclone's `lsjson -R`).
+    /// A tree from a recursive listing (``Backend/listAll()``).
     init(classifying listing: [String: Int]) {
         for (path, size) in listing { add(path, size: size) }
         foreign.sort()
@@ -56,11 +56,12 @@ struct SyncTree: Sendable {
 
     init() {}
 
-    /// Lists any backend: a local folder directly, an rclone remote in one run, anything else
+    /// Lists any backend: a local folder directly, a backend that lists everything at once
+    /// (``Backend/listAll()``: an rclone remote) in one listing, anything else
     /// through ``Backend/list(_:)`` and ``Backend/size(_:)``.
     static func list(_ backend: Backend) throws -> SyncTree {
-        if let local = backend as? LocalBackend { return try listLocal(local.root) }
-        if let remote = backend as? RcloneBackend { return SyncTree(classifying: try remote.listTree()) }
+        if let folder = backend.localFolder { return try listLocal(folder) }
+        if let all = try backend.listAll() { return SyncTree(classifying: all.mapValues(\.size)) }
         var tree = SyncTree()
         if let s = try backend.size(.config) { tree.files[VaultFile.config.path] = s }
         for dir in vaultFolders.sorted() {

@@ -26,7 +26,7 @@ extension Vault {
         }
         // A remote is listed once, whole: the sizes asked below are then known without a run each,
         // and a remote that cannot be listed fails here, as a listing.
-        if let remote = backend as? RcloneBackend { _ = try remote.listTree() }
+        _ = try backend.listAll()
         guard let size = try backend.size(.config) else { throw try noConfig(backend) }
         guard size <= maximumConfigSize else { throw notAConfig(backend) }
         let bytes: [UInt8]

@@ -31,6 +31,11 @@ extension Coffer {
         @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock.", valueName: "seconds"))
         var lockWait: Double = 0
 
+        @Option(help: ArgumentHelp(
+            "Remove packs no index lists, and .tmp- files of interrupted writes, only when older than this many seconds "
+                + "(default 1800, the stale-lock time: a writer still uploading keeps its packs).", valueName: "seconds"))
+        var minAge: Double = Double(LockInfo.staleAfter)
+
         static func fraction(_ text: String) -> Double? {
             let t = text.hasSuffix("%") ? String(text.dropLast()) : text
             guard let v = Double(t), v >= 0, v <= 100 else { return nil }
@@ -49,6 +54,7 @@ extension Coffer {
             options.dryRun = dryRun
             options.force = force
             options.lockWait = lockWait
+            options.minimumAge = max(0, minAge)
             options.repackThreshold = Prune.fraction(repackThreshold) ?? 0.2
             let r = try vault.prune(options: options)
             for note in vault.lockNotes { Console.warn(note) }
@@ -64,6 +70,12 @@ extension Coffer {
                 "\(verb) \(r.packsDeleted) unused pack\(r.packsDeleted == 1 ? "" : "s") and \(r.unreferencedPacksDeleted) left by interrupted seals, "
                     + "repacked \(r.packsRepacked) (\(dryRun ? "into new packs" : "into \(r.packsWritten) new")), "
                     + "removed \(r.versionFilesDeleted) forgotten version file\(r.versionFilesDeleted == 1 ? "" : "s")")
+            if r.unreferencedPacksKept > 0 {
+                say("kept \(r.unreferencedPacksKept) unlisted pack\(r.unreferencedPacksKept == 1 ? "" : "s") newer than \(Int(minAge)) s (a writer may still be committing them)")
+            }
+            if r.temporaryFilesRemoved > 0 {
+                say("\(dryRun ? "would remove" : "removed") \(r.temporaryFilesRemoved) temporary file\(r.temporaryFilesRemoved == 1 ? "" : "s") left by interrupted writes")
+            }
             say("packs: \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (\(dryRun ? "would free" : "freed") \(Format.bytes(r.freedBytes)))")
         }
     }
@@ -78,6 +90,8 @@ struct PruneJSON: Encodable {
     var packs_repacked: Int
     var packs_written: Int
     var version_files_deleted: Int
+    var unreferenced_packs_kept: Int
+    var temporary_files_removed: Int
     var bytes_before: UInt64
     var bytes_after: UInt64
     var freed_bytes: UInt64
@@ -90,6 +104,8 @@ struct PruneJSON: Encodable {
         packs_repacked = r.packsRepacked
         packs_written = r.packsWritten
         version_files_deleted = r.versionFilesDeleted
+        unreferenced_packs_kept = r.unreferencedPacksKept
+        temporary_files_removed = r.temporaryFilesRemoved
         bytes_before = r.bytesBefore
         bytes_after = r.bytesAfter
         freed_bytes = r.freedBytes

@@ -22,7 +22,8 @@ extension Coffer {
                 (exit status 14), unless --force. A copy in another vault format (format 1 and \
                 format 2 of one vault) is refused, exit status 1: upgrade the older copy first. \
                 --delete removes from DEST what the vault no longer has (after prune), only once \
-                the new head is in place.
+                the new head is in place. A sync that writes holds DEST's writer lock, as seal \
+                does (--lock-wait to wait for another writer).
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -43,6 +44,9 @@ extension Coffer {
         @Flag(help: "Overwrite a destination whose history diverged from the vault's (or that is newer).")
         var force = false
 
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another writer's lock on the destination.", valueName: "seconds"))
+        var lockWait: Double = 0
+
         func validate() throws {
             if destination.isEmpty { throw ValidationError("give a destination: a folder or rclone:REMOTE:PATH") }
         }
@@ -60,6 +64,7 @@ extension Coffer {
             options.dryRun = dryRun
             options.delete = delete
             options.force = force
+            options.lockWait = lockWait
             options.isCancelled = Interrupt.check
             options.progress = { p in progress.update { Sync.progressText(p, progress) } }
 

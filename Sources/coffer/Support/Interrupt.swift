@@ -87,6 +87,8 @@ enum Interrupt {
             // Only async-signal-safe calls from here.
             let message: StaticString = "\ncoffer: interrupted\n"
             _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            // The rclone process a command started ends with it (kill() is async-signal-safe).
+            stopRcloneServersForExit()
             _exit(128 + receivedSignal.load(ordering: .relaxed))
         }
         sigemptyset(&action.sa_mask)

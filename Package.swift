@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Profiles (config.toml) in the command: TOML with line numbers in its errors.
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // S3 vaults (CofferS3 only): HTTP/1.1 with TLS over SwiftNIO.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The C libraries: a module map and a one-line shim each. Each is imported by exactly one Swift module.
@@ -36,6 +40,15 @@ let package = Package(
         .target(name: "CScan"),
         // Zip containers and deflate (the only importer of CZlib), CSV records, export names.
         .target(name: "CofferExports", dependencies: ["CofferCore", "CofferCrypto", "CZlib"]),
+        // S3 object storage as a vault backend (SigV4, multipart, retries). The only importer of
+        // AsyncHTTPClient/NIO: CofferCore stays free of them.
+        .target(
+            name: "CofferS3",
+            dependencies: [
+                "CofferCore", "CofferCrypto", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // The command-line shell.
         // glibc allocator settings for the command (one inline function).
         .target(name: "CMalloc"),
@@ -44,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports", "CMalloc", "CProcessGuard",
+                "CofferCore", "CofferExports", "CofferS3", "CMalloc", "CProcessGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
@@ -62,6 +75,7 @@ let package = Package(
         .testTarget(name: "CofferCoreTests", dependencies: ["CofferCore"], resources: [.copy("Golden")]),
         .testTarget(name: "CofferExportsTests", dependencies: ["CofferExports", "ExportGenerator"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "ExportGenerator"]),
+        .testTarget(name: "CofferS3Tests", dependencies: ["CofferS3", "CofferCore", "CofferCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

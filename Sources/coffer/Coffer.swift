@@ -2,6 +2,7 @@ import ArgumentParser
 import CMalloc
 import CProcessGuard
 import CofferCore
+import CofferS3
 import Foundation
 
 /// The `coffer` command: a thin shell over CofferCore. Each subcommand lives in its own file
@@ -48,6 +49,8 @@ struct Coffer: ParsableCommand {
         // The passphrase variables leave the environment before anything copies it
         // (Support/SecretEnvironment.swift): no child process inherits them.
         SecretEnvironment.capture()
+        // s3: locations (module CofferS3).
+        S3Storage.register()
         Interrupt.install()
         // glibc raises its mmap threshold after each large free, after which the 16–20 MiB pack
         // and batch buffers come from per-thread heaps that are not given back: seal's RSS grew

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// "Vaults in object storage").
 ///
 /// - Writes: one PUT, or a multipart upload above ``partSize`` (16 MiB; `COFFER_S3_PART_SIZE`
-///   changes it, for tests). Each write returns only after the store answered 200, so the
+///   changes it, for tests, down to S3's minimum of 5 MiB). Each write returns only after the store answered 200, so the
 ///   commit order (packs, index, version, head) holds. A PUT is atomic; a multipart upload is
 ///   invisible until completed, and aborted when it fails.
 /// - Reads: GET, ranged GET. Every read is bounded by the size the caller asked for or the
@@ -25,13 +25,19 @@ public final class S3Backend: Backend, @unchecked Sendable {
     /// Objects above this size are uploaded in parts of this size.
     public let partSize: Int
     public static let defaultPartSize = 16 << 20
+    /// S3's smallest part (all but the last); a smaller `COFFER_S3_PART_SIZE` is ignored.
+    public static let minimumPartSize = 5 << 20
 
     private let lock = NSLock()
     private var sizes: [String: Int] = [:]
 
     public init(location: S3Location, environment: [String: String] = ProcessInfo.processInfo.environment, retry: S3RetryPolicy = S3RetryPolicy()) {
         s3 = location
-        if let p = environment["COFFER_S3_PART_SIZE"].flatMap({ Int($0) }), p >= 1024 { partSize = p } else { partSize = Self.defaultPartSize }
+        if let p = environment["COFFER_S3_PART_SIZE"].flatMap({ Int($0) }), p >= Self.minimumPartSize {
+            partSize = p
+        } else {
+            partSize = Self.defaultPartSize
+        }
         do {
             let credentials = try S3Credentials.resolve(environment: environment)
             client = try S3Client(location: location, credentials: credentials, environment: environment, retry: retry)

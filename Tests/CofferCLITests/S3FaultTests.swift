@@ -13,7 +13,6 @@ struct S3FaultTests {
         defer { store.stop() }
         let vault = "s3:\(store.endpoint)/coffer-faults/vault"
         let s = try S3CLITests.scratch(store, vault: vault)
-        s.environment["COFFER_S3_PART_SIZE"] = String(1 << 20)
         let env = ["COFFER_VAULT": vault]
         let created = try s.run(["init"], environment: env)
         #expect(created.status == 0, "\(created.stderr)")

@@ -9,7 +9,7 @@ PY_PACKAGES := \
 VENV := .venv
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-s3-faults test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
+.PHONY: deps build test test-s3-faults bench-s3 test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -91,14 +91,20 @@ demo: build
 
 ## bench: release-build measurements: the primitives (Swift as Coffer calls them vs C), then
 ## seal/re-seal/1% change/restore/check vs restic and borg on a 256 MB corpus, then the export
-## series, then the scale benchmark. Options pass through: make bench BENCH_ARGS="--full --drop-caches"
-## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a";
+## series, then the scale benchmark, then S3 (SeaweedFS, Coffer vs restic). Options pass through: make bench BENCH_ARGS="--full --drop-caches"
+## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a" S3_ARGS="--runs 3";
 ## SCRATCH=DIR builds in another folder than .build.
 BENCH_SCRATCH := $(if $(SCRATCH),--scratch-path $(SCRATCH))
 bench: deps bench-primitives
 	SWIFT=$(SWIFT) bash Benchmarks/run.sh $(BENCH_SCRATCH) $(BENCH_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/exports.sh $(BENCH_SCRATCH) $(EXPORTS_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/scale.sh $(BENCH_SCRATCH) $(SCALE_ARGS)
+	SWIFT=$(SWIFT) bash Benchmarks/s3.sh $(BENCH_SCRATCH) $(S3_ARGS)
+
+## bench-s3: the S3 benchmark alone (Benchmarks/s3.sh): seal, restore and check --read-data on a
+## SeaweedFS gateway, Coffer vs restic's s3 backend, and sync to S3. S3_ARGS="--size-mb 256 --runs 3".
+bench-s3: deps
+	SWIFT=$(SWIFT) bash Benchmarks/s3.sh $(BENCH_SCRATCH) $(S3_ARGS)
 
 ## bench-scale: the scale benchmark alone (Benchmarks/scale.sh): 100,000 small files and 1,000,000
 ## empty files, Coffer (format 2 and 1) vs restic: re-seal cost in time and bytes, one changed

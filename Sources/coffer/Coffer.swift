@@ -17,7 +17,8 @@ struct Coffer: ParsableCommand {
             Seal a file, folder or data-export archive into a vault with a passphrase, list its \
             versions, and restore any of them byte for byte.
 
-            VAULT: --vault DIR (a folder, or rclone:REMOTE:PATH for any rclone remote), else $COFFER_VAULT.
+            VAULT: --vault DIR (a folder, rclone:REMOTE:PATH for any rclone remote, or
+            s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX] for an S3 bucket), else $COFFER_VAULT.
 
             PASSPHRASE (never on the command line), first match wins: --passphrase-command CMD or \
             --passphrase-file FILE; $COFFER_PASSPHRASE_COMMAND or $COFFER_PASSPHRASE_FILE; \

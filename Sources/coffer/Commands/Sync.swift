@@ -28,7 +28,7 @@ extension Coffer {
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
 
-        @Argument(help: ArgumentHelp("A folder, or rclone:REMOTE:PATH.", valueName: "dest"), completion: .directory)
+        @Argument(help: ArgumentHelp("A folder, rclone:REMOTE:PATH, or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX].", valueName: "dest"), completion: .directory)
         var destination: String
 
         @Flag(help: "Re-read every file at the destination and replace any whose content does not match its name.")
@@ -44,7 +44,7 @@ extension Coffer {
         var force = false
 
         func validate() throws {
-            if destination.isEmpty { throw ValidationError("give a destination: a folder or rclone:REMOTE:PATH") }
+            if destination.isEmpty { throw ValidationError("give a destination: a folder, rclone:REMOTE:PATH or s3:URL") }
         }
 
         func run() throws {

@@ -23,6 +23,7 @@ struct S3FaultTests {
         usleep(1_500_000)
         store.stop("volume1")
         let sealed = try seal.finish(timeout: 600)
+        print("s3 faults: the seal with a volume server stopped exited \(sealed.status)\(sealed.status == 0 ? "" : ": " + sealed.stderr)")
         // Either outcome is allowed; a failure is one line.
         if sealed.status != 0 {
             #expect(sealed.stderr.split(separator: "\n").count <= 2, "\(sealed.stderr)")

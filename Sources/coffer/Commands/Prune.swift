@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCore
+import CofferS3
 import Foundation
 
 extension Coffer {
@@ -51,6 +52,12 @@ extension Coffer {
             options.lockWait = lockWait
             options.repackThreshold = Prune.fraction(repackThreshold) ?? 0.2
             let r = try vault.prune(options: options)
+            // S3: multipart uploads a killed writer left unfinished (invisible, but billed), aborted
+            // under the writer lock so that no running upload of another writer is cut.
+            var abortedUploads = 0
+            if !dryRun, let s3 = vault.backend as? S3Backend {
+                abortedUploads = (try? vault.withWriterLock(wait: lockWait) { try s3.abortUnfinishedUploads() }) ?? 0
+            }
             for note in vault.lockNotes { Console.warn(note) }
             if output.json {
                 try JSONOutput.print(PruneJSON(r, dryRun: dryRun))
@@ -64,6 +71,7 @@ extension Coffer {
                 "\(verb) \(r.packsDeleted) unused pack\(r.packsDeleted == 1 ? "" : "s") and \(r.unreferencedPacksDeleted) left by interrupted seals, "
                     + "repacked \(r.packsRepacked) (\(dryRun ? "into new packs" : "into \(r.packsWritten) new")), "
                     + "removed \(r.versionFilesDeleted) forgotten version file\(r.versionFilesDeleted == 1 ? "" : "s")")
+            if abortedUploads > 0 { say("aborted \(abortedUploads) unfinished S3 upload\(abortedUploads == 1 ? "" : "s")") }
             say("packs: \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (\(dryRun ? "would free" : "freed") \(Format.bytes(r.freedBytes)))")
         }
     }

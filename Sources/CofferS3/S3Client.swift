@@ -124,7 +124,10 @@ final class S3Client: @unchecked Sendable {
                     throw CofferError.remote(
                         location: location.description, reason: "\(what) failed: the store sent more than the \(maxBody) bytes expected; stopped reading")
                 }
-                if attempt < retry.attempts && Self.isTransient(error) {
+                // A connection that cannot be made costs up to the connect time-out each time
+                // (AsyncHTTPClient keeps trying until then): at most 3 attempts for those.
+                let limit = Self.isConnectFailure(error) ? min(3, retry.attempts) : retry.attempts
+                if attempt < limit && Self.isTransient(error) {
                     pause(before: attempt)
                     continue
                 }
@@ -147,6 +150,12 @@ final class S3Client: @unchecked Sendable {
             return transient.contains(e) || e.description.contains("Timeout")
         }
         return true  // a socket error (connection refused, reset)
+    }
+
+    static func isConnectFailure(_ error: Error) -> Bool {
+        if let e = error as? HTTPClientError { return e == .connectTimeout }
+        let d = String(describing: error).lowercased()
+        return d.contains("refused") || d.contains("connect")
     }
 
     static func describe(_ error: Error) -> String {

@@ -70,7 +70,8 @@ import Testing
         let down = try s.run(["sync", s.path("copy"), "--quiet"], environment: env)
         #expect(down.status == 0, "\(down.stderr)")
         #expect(try s.run(["check", "--read-data"], environment: ["COFFER_VAULT": s.path("copy")]).status == 0)
-        let second = "s3:\(store.endpoint)/coffer-test/vaults/two"
+        // Into a bucket that does not exist yet: sync creates it.
+        let second = "s3:\(store.endpoint)/coffer-second/vaults/two"
         let up = try s.run(["sync", second, "--quiet"], environment: ["COFFER_VAULT": s.path("copy")])
         #expect(up.status == 0, "\(up.stderr)")
         let checkUp = try s.run(["check", "--read-data"], environment: ["COFFER_VAULT": second])

@@ -63,9 +63,12 @@ extension Coffer {
             options.isCancelled = Interrupt.check
             options.progress = { p in progress.update { Sync.progressText(p, progress) } }
 
+            let destinationBackend = location.backend()
+            // An S3 destination's bucket is created when it does not exist yet.
+            if case .s3 = location, !dryRun { try ObjectStorage.s3().prepareForCreate(destinationBackend) }
             let report: SyncReport
             do {
-                report = try vault.sync(to: location.backend(), options: options)
+                report = try vault.sync(to: destinationBackend, options: options)
             } catch CofferError.interrupted {
                 progress.finish()
                 throw CommandFailure(

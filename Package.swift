@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // `coffer ui`: the local web server (CofferUI only).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // S3 vaults (CofferS3 only): HTTP/1.1 with TLS over SwiftNIO.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The C libraries: a module map and a one-line shim each. Each is imported by exactly one Swift module.
@@ -45,6 +49,15 @@ let package = Package(
                 "CofferCore", "CofferExports",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
+        // S3 object storage as a vault backend (SigV4, multipart, retries). The only importer of
+        // AsyncHTTPClient/NIO: CofferCore stays free of them.
+        .target(
+            name: "CofferS3",
+            dependencies: [
+                "CofferCore", "CofferCrypto", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // The command-line shell.
         // glibc allocator settings for the command (one inline function).
         .target(name: "CMalloc"),
@@ -53,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferCore", "CofferExports", "CofferUI", "CMalloc", "CProcessGuard",
+                "CofferCore", "CofferExports", "CofferUI", "CofferS3", "CMalloc", "CProcessGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
@@ -73,6 +86,7 @@ let package = Package(
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "ExportGenerator"]),
         // Real requests to a started server (raw sockets: any Host header, any cookie).
         .testTarget(name: "CofferUITests", dependencies: ["CofferUI", "ExportGenerator"]),
+        .testTarget(name: "CofferS3Tests", dependencies: ["CofferS3", "CofferCore", "CofferCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

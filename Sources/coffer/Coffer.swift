@@ -2,6 +2,7 @@ import ArgumentParser
 import CMalloc
 import CProcessGuard
 import CofferCore
+import CofferS3
 import Foundation
 
 /// The `coffer` command: a thin shell over CofferCore. Each subcommand lives in its own file
@@ -16,7 +17,8 @@ struct Coffer: ParsableCommand {
             Seal a file, folder or data-export archive into a vault with a passphrase, list its \
             versions, and restore any of them byte for byte.
 
-            VAULT: --vault DIR (a folder, or rclone:REMOTE:PATH for any rclone remote), else $COFFER_VAULT.
+            VAULT: --vault DIR (a folder, rclone:REMOTE:PATH for any rclone remote, or
+            s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX] for an S3 bucket), else $COFFER_VAULT.
 
             PASSPHRASE (never on the command line), first match wins: --passphrase-command CMD or \
             --passphrase-file FILE; $COFFER_PASSPHRASE_COMMAND or $COFFER_PASSPHRASE_FILE; \
@@ -48,6 +50,8 @@ struct Coffer: ParsableCommand {
         // The passphrase variables leave the environment before anything copies it
         // (Support/SecretEnvironment.swift): no child process inherits them.
         SecretEnvironment.capture()
+        // s3: locations (module CofferS3).
+        S3Storage.register()
         Interrupt.install()
         // glibc raises its mmap threshold after each large free, after which the 16–20 MiB pack
         // and batch buffers come from per-thread heaps that are not given back: seal's RSS grew

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Where a vault lives, as a user writes it in `--vault`, `COFFER_VAULT` or `coffer sync DEST`:
-/// a folder path, or `rclone:REMOTE:PATH` for any rclone remote.
+/// a folder path, `rclone:REMOTE:PATH` for any rclone remote, or
+/// `s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX]` for an S3 bucket (``ObjectStorage``).
 ///
 /// `rclone:` is followed by what rclone itself takes as a path: `b2:backups/coffer`,
 /// `mynas:/srv/coffer`, or a connection string such as `:local:/mnt/usb/coffer`. A folder whose
@@ -11,6 +12,8 @@ public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
     case folder(String)
     /// An rclone remote path, `REMOTE:PATH` as rclone takes it.
     case rclone(remote: String)
+    /// An S3 location, `s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX]` as written.
+    case s3(url: String)
 
     /// The prefix that selects rclone.
     public static let rclonePrefix = "rclone:"
@@ -28,6 +31,9 @@ public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
                         + "(see 'rclone listremotes' for the remote names)")
             }
             self = .rclone(remote: rest)
+        } else if text.hasPrefix("s3:") {
+            try ObjectStorage.s3().validate(text)
+            self = .s3(url: text)
         } else {
             self = .folder(text)
         }
@@ -38,6 +44,7 @@ public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .folder(let p): return p
         case .rclone(let r): return Self.rclonePrefix + r
+        case .s3(let u): return u
         }
     }
 
@@ -53,6 +60,10 @@ public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .folder(let p): return LocalBackend(root: p)
         case .rclone(let r): return RcloneBackend.shared(remote: r)
+        case .s3(let u):
+            // Parsing checked that a provider is registered (providers are never unregistered).
+            guard let provider = try? ObjectStorage.s3() else { fatalError("s3: location parsed without an S3 provider") }
+            return provider.makeBackend(u)
         }
     }
 }

@@ -89,8 +89,20 @@ public final class Vault: @unchecked Sendable {
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
             guard isDir.boolValue, contents.isEmpty else { throw CofferError.vaultExists(path: path) }
         }
-        let backend = LocalBackend(root: path)
         try LocalBackend.makeDirectory(path)
+        return try create(backend: LocalBackend(root: path), passphrase: passphrase, options: options, host: host, state: state, format: format)
+    }
+
+    /// Creates a vault on `backend` (a folder, or object storage that holds nothing at its location yet).
+    public static func create(
+        backend: Backend, passphrase: SecureBytes, options: VaultOptions = VaultOptions(), host: String = Vault.hostName,
+        state: RollbackState? = RollbackState(directory: RollbackState.defaultDirectory), format: Int = VaultConfig.currentFormat
+    ) throws -> Vault {
+        for t in options.tiers { try wrapFormat("options") { try t.sizes.validate() } }
+        guard (1...VaultConfig.currentFormat).contains(format) else {
+            throw CofferError.invalidArgument("vault format \(format) is not one this coffer writes (1 to \(VaultConfig.currentFormat))")
+        }
+        if !(backend is LocalBackend), try holdsAnything(backend) { throw CofferError.vaultExists(path: backend.location) }
         let master = SecureBytes.random(count: KeyWrap.masterKeyBytes)
         let keys = VaultKeys(master: master)
         let now = Int64(Date().timeIntervalSince1970)
@@ -113,7 +125,9 @@ public final class Vault: @unchecked Sendable {
         let headFile = MetaObject.seal(head.encode(), kind: .head, vaultID: config.vaultID, key: keys.meta, zstd: zstd)
         let headID = ObjectID.hashing(headFile)
         try backend.write(.head(generation: 1, id: headID), headFile)
-        for dir: VaultFolder in [.packs, .index, .versions, .locks] { try LocalBackend.makeDirectory(backend.fullPath(dir.rawValue)) }
+        if let local = backend as? LocalBackend {
+            for dir: VaultFolder in [.packs, .index, .versions, .locks] { try LocalBackend.makeDirectory(local.fullPath(dir.rawValue)) }
+        }
         try backend.write(.config, config.encode(macKey: keys.config))
         state?.remember(vaultID: config.vaultID, generation: 1, head: headID)
         return Vault(

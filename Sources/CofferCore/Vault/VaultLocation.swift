@@ -15,7 +15,7 @@ extension Vault {
         switch parsed {
         case .folder(let path):
             vault = try open(at: path, passphrase: passphrase, state: state)
-        case .rclone:
+        case .rclone, .s3:
             vault = try open(backend: parsed.backend(), passphrase: passphrase, state: state)
         }
         vault.afterOpen()
@@ -30,7 +30,7 @@ extension Vault {
         let parsed = try VaultLocation(parsing: location)
         switch parsed {
         case .folder(let path): try probe(at: path)
-        case .rclone: try probe(backend: parsed.backend())
+        case .rclone, .s3: try probe(backend: parsed.backend())
         }
     }
 

@@ -59,7 +59,7 @@ extension Vault {
 
     /// Whether the location holds anything: any entry of a local folder; for other backends any
     /// vault file or any name at the top (locks and stray names in the vault folders aside).
-    private static func holdsAnything(_ backend: Backend) throws -> Bool {
+    static func holdsAnything(_ backend: Backend) throws -> Bool {
         if let local = backend as? LocalBackend {
             return !((try? FileManager.default.contentsOfDirectory(atPath: local.root)) ?? []).isEmpty
         }

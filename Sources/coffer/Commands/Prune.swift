@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCore
+import CofferS3
 import Foundation
 
 extension Coffer {
@@ -57,6 +58,12 @@ extension Coffer {
             options.minimumAge = max(0, minAge)
             options.repackThreshold = Prune.fraction(repackThreshold) ?? 0.2
             let r = try vault.prune(options: options)
+            // S3: multipart uploads a killed writer left unfinished (invisible, but billed), aborted
+            // under the writer lock so that no running upload of another writer is cut.
+            var abortedUploads = 0
+            if !dryRun, let s3 = vault.backend as? S3Backend {
+                abortedUploads = (try? vault.withWriterLock(wait: lockWait) { try s3.abortUnfinishedUploads() }) ?? 0
+            }
             for note in vault.lockNotes { Console.warn(note) }
             if output.json {
                 try JSONOutput.print(PruneJSON(r, dryRun: dryRun))
@@ -76,6 +83,7 @@ extension Coffer {
             if r.temporaryFilesRemoved > 0 {
                 say("\(dryRun ? "would remove" : "removed") \(r.temporaryFilesRemoved) temporary file\(r.temporaryFilesRemoved == 1 ? "" : "s") left by interrupted writes")
             }
+            if abortedUploads > 0 { say("aborted \(abortedUploads) unfinished S3 upload\(abortedUploads == 1 ? "" : "s")") }
             say("packs: \(Format.bytes(r.bytesBefore)) → \(Format.bytes(r.bytesAfter)) (\(dryRun ? "would free" : "freed") \(Format.bytes(r.freedBytes)))")
         }
     }

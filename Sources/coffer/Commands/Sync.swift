@@ -29,7 +29,7 @@ extension Coffer {
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
 
-        @Argument(help: ArgumentHelp("A folder, or rclone:REMOTE:PATH.", valueName: "dest"), completion: .directory)
+        @Argument(help: ArgumentHelp("A folder, rclone:REMOTE:PATH, or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX].", valueName: "dest"), completion: .directory)
         var destination: String
 
         @Flag(help: "Re-read every file at the destination and replace any whose content does not match its name.")
@@ -48,7 +48,7 @@ extension Coffer {
         var lockWait: Double = 0
 
         func validate() throws {
-            if destination.isEmpty { throw ValidationError("give a destination: a folder or rclone:REMOTE:PATH") }
+            if destination.isEmpty { throw ValidationError("give a destination: a folder, rclone:REMOTE:PATH or s3:URL") }
         }
 
         func run() throws {
@@ -68,9 +68,12 @@ extension Coffer {
             options.isCancelled = Interrupt.check
             options.progress = { p in progress.update { Sync.progressText(p, progress) } }
 
+            let destinationBackend = location.backend()
+            // An S3 destination's bucket is created when it does not exist yet.
+            if case .s3 = location, !dryRun { try ObjectStorage.s3().prepareForCreate(destinationBackend) }
             let report: SyncReport
             do {
-                report = try vault.sync(to: location.backend(), options: options)
+                report = try vault.sync(to: destinationBackend, options: options)
             } catch CofferError.interrupted {
                 progress.finish()
                 throw CommandFailure(

@@ -6,7 +6,7 @@ import Foundation
 /// Where the vault is and how to unlock it: shared by every command that opens a vault.
 struct VaultArguments: ParsableArguments {
     @Option(
-        name: .long, help: ArgumentHelp("The vault: a folder, or rclone:REMOTE:PATH. Default: $COFFER_VAULT.", valueName: "dir"),
+        name: .long, help: ArgumentHelp("The vault: a folder, rclone:REMOTE:PATH or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX]. Default: $COFFER_VAULT.", valueName: "dir"),
         completion: .directory)
     var vault: String?
 
@@ -68,7 +68,7 @@ struct VaultArguments: ParsableArguments {
     /// false (the caller reports it itself).
     func open(warnOnRollback: Bool = true) throws -> Vault {
         let path = try vaultPath()
-        // A folder or rclone:REMOTE:PATH. A wrong location is reported before the passphrase is asked for.
+        // A folder, rclone:REMOTE:PATH or s3:URL. A wrong location is reported before the passphrase is asked for.
         do { try Vault.probe(location: path) } catch CofferError.invalidArgument(let m) { throw CommandFailure.usage(m) }
         let key = try passphrase(prompt: "Passphrase for vault \(path): ")
         let vault: Vault

@@ -177,12 +177,18 @@ public final class S3Backend: Backend, @unchecked Sendable {
     }
 
     public func list(_ directory: String) throws -> [String] {
+        try listDetailed(directory).keys.sorted()
+    }
+
+    /// The files of `directory` with their sizes and S3's LastModified times (which prune's age
+    /// rule needs: a pack no index lists is deleted only when it is old enough).
+    public func listDetailed(_ directory: String) throws -> [String: StoredFile] {
         let recursive = directory == "packs"
         let folderKey = directory.isEmpty ? s3.key("") : s3.key(directory)
         let prefix = folderKey.isEmpty ? "" : folderKey + "/"
-        var names: [String] = []
+        var out: [String: StoredFile] = [:]
         var found: [String: Int] = [:]
-        for (key, size) in try listObjects(prefix: prefix, delimited: !recursive, includePrefixes: directory.isEmpty) {
+        for (key, size, modified) in try listObjects(prefix: prefix, delimited: !recursive, includePrefixes: directory.isEmpty) {
             let name = String(key.dropFirst(prefix.count))
             if name.isEmpty { continue }
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
@@ -190,21 +196,21 @@ public final class S3Backend: Backend, @unchecked Sendable {
             if recursive && parts.count != 2 { continue }
             if directory.isEmpty && name.hasSuffix("/") {
                 let folder = String(name.dropLast())
-                if !folder.hasPrefix(".") { names.append(folder) }
+                if !folder.hasPrefix(".") { out[folder] = StoredFile(size: 0) }
                 continue
             }
-            names.append(name)
+            out[name] = StoredFile(size: max(size, 0), modified: modified)
             if size >= 0 { found[directory.isEmpty ? name : directory + "/" + name] = size }
         }
         if directory != "locks" { lock.withLock { for (p, s) in found { sizes[p] = s } } }
-        return names.sorted()
+        return out
     }
 
     /// Every object under `prefix` (keys in full, sizes), and with `includePrefixes` the common
     /// prefixes as keys ending in `/`. Pages until the listing ends; any failure throws.
-    func listObjects(prefix: String, delimited: Bool, includePrefixes: Bool = false) throws -> [(key: String, size: Int)] {
+    func listObjects(prefix: String, delimited: Bool, includePrefixes: Bool = false) throws -> [(key: String, size: Int, modified: Date?)] {
         let c = try http()
-        var out: [(String, Int)] = []
+        var out: [(String, Int, Date?)] = []
         var token: String?
         var pages = 0
         repeat {
@@ -216,7 +222,7 @@ public final class S3Backend: Backend, @unchecked Sendable {
             guard r.status == 200, let xml = S3XML(r.body), xml.root == "ListBucketResult" else { throw c.failure(r, what: what) }
             let page = xml.listing()
             out += page.objects
-            if includePrefixes { out += page.prefixes.map { ($0, -1) } }
+            if includePrefixes { out += page.prefixes.map { ($0, -1, nil) } }
             token = page.next
             pages += 1
             if pages > 100_000 { throw CofferError.remote(location: location, reason: "\(what) failed: more than 100,000 pages") }

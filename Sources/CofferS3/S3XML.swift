@@ -24,25 +24,36 @@ struct S3XML {
     /// The text of the first leaf at `path`.
     func first(_ path: String) -> String? { leaves.first { $0.path == path }?.text }
 
-    /// A ListObjectsV2 page: objects (key, size), common prefixes, and the continuation token when truncated.
-    func listing() -> (objects: [(key: String, size: Int)], prefixes: [String], next: String?) {
-        var objects: [(String, Int)] = []
+    /// A ListObjectsV2 page: objects (key, size, last modified), common prefixes, and the
+    /// continuation token when truncated.
+    func listing() -> (objects: [(key: String, size: Int, modified: Date?)], prefixes: [String], next: String?) {
+        var objects: [(String, Int, Date?)] = []
         var prefixes: [String] = []
         var key: String?
         var size: Int?
+        var modified: Date?
         for (path, text) in leaves {
             switch path {
             case "Contents/Key":
-                if let k = key { objects.append((k, size ?? -1)) }
-                key = text; size = nil
+                if let k = key { objects.append((k, size ?? -1, modified)) }
+                key = text; size = nil; modified = nil
             case "Contents/Size": size = Int(text)
+            case "Contents/LastModified": modified = Self.timestamp(text)
             case "CommonPrefixes/Prefix": prefixes.append(text)
             default: break
             }
         }
-        if let k = key { objects.append((k, size ?? -1)) }
+        if let k = key { objects.append((k, size ?? -1, modified)) }
         let truncated = first("IsTruncated") == "true"
         return (objects, prefixes, truncated ? first("NextContinuationToken") : nil)
+    }
+
+    /// An S3 timestamp (`2026-12-06T19:00:00.000Z`, fractional seconds optional); nil when it is not one.
+    static func timestamp(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = withFraction.date(from: text) { return d }
+        return ISO8601DateFormatter().date(from: text)
     }
 
     private final class Collector: NSObject, XMLParserDelegate {

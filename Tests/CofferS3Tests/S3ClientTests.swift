@@ -1,4 +1,5 @@
 import CofferCore
+import Foundation
 import Testing
 
 @testable import CofferS3
@@ -45,13 +46,16 @@ import Testing
             <?xml version="1.0" encoding="UTF-8"?>
             <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>p/</Prefix>
             <IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;1</NextContinuationToken>
-            <Contents><Key>p/index/aa</Key><Size>12</Size><ETag>"x"</ETag></Contents>
+            <Contents><Key>p/index/aa</Key><LastModified>2026-12-06T19:00:01.500Z</LastModified><Size>12</Size><ETag>"x"</ETag></Contents>
             <Contents><Key>p/index/bb</Key><Size>0</Size></Contents>
             <CommonPrefixes><Prefix>p/keys/</Prefix></CommonPrefixes></ListBucketResult>
             """
         let page = S3XML(Array(xml.utf8))!.listing()
         #expect(page.objects.map(\.key) == ["p/index/aa", "p/index/bb"])
         #expect(page.objects.map(\.size) == [12, 0])
+        // LastModified gives prune's age rule its times; a listing without one leaves it unknown.
+        #expect(page.objects[0].modified == Date(timeIntervalSince1970: 1_796_583_601.5))
+        #expect(page.objects[1].modified == nil)
         #expect(page.prefixes == ["p/keys/"])
         #expect(page.next == "tok&1")
     }

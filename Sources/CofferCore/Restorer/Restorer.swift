@@ -314,9 +314,9 @@ extension Vault {
     }
 
     /// Restores an archive's members into the folder `folder` below the target. A member whose
-    /// name is not a safe relative path (``RelativePath/zipMember(_:)``), or whose place is
-    /// refused (a link in the way), is not written and gets a note; one that cannot be written
-    /// (a file where its folder should be, a name the file system refuses) is a failure, and the
+    /// name is not a safe relative path (``RelativePath/zipMember(_:)``) is not written and gets
+    /// a note; one that cannot be written (its place refused, a file where its folder should
+    /// be, a name the file system refuses) is a failure, and the
     /// members after it are still written. A member the original archive itself has a fault in
     /// (``ArchiveMemberFault``) is written as it decodes, with a note. What stops the whole
     /// restore (Ctrl-C, damage to the vault) is thrown.
@@ -368,8 +368,6 @@ extension Vault {
                 if let fault = digest.fault {
                     result.notes.append("\(shownEntry): member '\(shownMember)' written as unzip writes it; \(fault)")
                 }
-            } catch CofferError.restoreRefused(_, let reason) {
-                result.notes.append("\(shownEntry): member '\(shownMember)' not written: \(reason)")
             } catch {
                 if case .interrupted? = error as? CofferError { throw error }
                 if case .integrity? = error as? CofferError { throw error }

@@ -172,9 +172,14 @@ public struct ZipArchiveHandler: ArchiveHandler {
                             trailing += chunk.count - offset
                             return
                         }
-                        let consumed: Int, produced: Int
+                        var consumed: Int, produced: Int
+                        let before = inflater.totalOut
                         do {
                             (consumed, produced) = try inflater.step(input: UnsafeRawBufferPointer(rebasing: chunk[offset...]), output: output)
+                        } catch DeflateError.trailingData(let count) where inflater.isAtEnd {
+                            // The stream ended inside this input: its last output is in `output`.
+                            produced = Int(inflater.totalOut - before)
+                            consumed = chunk.count - offset - count
                         } catch {
                             broken = error
                             return

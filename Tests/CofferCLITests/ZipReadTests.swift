@@ -1,0 +1,173 @@
+// ZipReadTests.swift: zips read the way other tools read them (odd zips written byte by byte
+// in OddZip.swift), and what restore --expand and cat report about them.
+
+import CofferExports
+import Foundation
+import Testing
+
+@Suite("Zip reading")
+struct ZipReadTests {
+    /// A scratch vault holding `zip` sealed as `name`, and the version's name.
+    func sealed(_ zip: [UInt8], name: String = "odd.zip") throws -> Scratch {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/" + name, zip)
+        try s.ok(["seal", s.path("in/" + name)])
+        return s
+    }
+
+    static let text = Array(String(repeating: "the quick brown fox jumps over the lazy dog\n", count: 40).utf8)
+
+    @Test("faults in the original zip are its own: written as unzip writes them, with the member's name, not vault damage")
+    func originalFaults() throws {
+        var trailing2 = OddMember.deflatedBlock("trail2.txt", Self.text)
+        trailing2.data += [0, 0]
+        var trailing16 = OddMember.deflatedBlock("trail16.txt", Self.text)
+        trailing16.data += [UInt8](repeating: 7, count: 16)
+        var badStored = OddMember.stored("badcrc-stored.txt", Array("stored content\n".utf8))
+        badStored.crc32 ^= 0xFFFF
+        var badDeflated = try OddMember.deflated("badcrc-deflated.txt", Self.text)
+        badDeflated.crc32 ^= 1
+        let zip = OddZip.build([trailing2, trailing16, badStored, badDeflated, .stored("fine.txt", Array("fine\n".utf8))])
+        let s = try sealed(zip)
+        // The zip itself comes back byte for byte.
+        try s.ok(["restore", "odd.zip@latest", "--to", s.path("whole")])
+        #expect(try s.read("whole/odd.zip") == zip)
+
+        let r = try s.run(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("damaged"))
+        #expect(r.stdout.contains("5 files"), "\(r.stdout)")
+        #expect(try s.read("out/odd/trail2.txt") == Self.text)
+        #expect(try s.read("out/odd/trail16.txt") == Self.text)
+        #expect(try s.read("out/odd/badcrc-stored.txt") == Array("stored content\n".utf8))
+        #expect(try s.read("out/odd/badcrc-deflated.txt") == Self.text)
+        for (member, what) in [
+            ("trail2.txt", "2 bytes follow the end of its deflate stream"), ("trail16.txt", "16 bytes follow the end of its deflate stream"),
+            ("badcrc-stored.txt", "CRC-32"), ("badcrc-deflated.txt", "CRC-32"),
+        ] {
+            let line = r.stderr.split(separator: "\n").first { $0.contains("'\(member)'") }
+            #expect(line?.contains(what) == true, "\(member): \(r.stderr)")
+            #expect(line?.contains("original archive's own fault") == true)
+        }
+        #expect(!r.stderr.contains("fine.txt"))
+        #expect(!r.stderr.contains("encrypted"), "a stored member with a wrong CRC-32 is not called encrypted")
+
+        // cat writes the member as unzip does, says why on stderr, exits 3.
+        let cat = try s.run(["cat", "odd.zip@latest", "odd.zip/badcrc-stored.txt"])
+        #expect(cat.status == 3)
+        #expect(Array(cat.stdoutData) == Array("stored content\n".utf8))
+        #expect(cat.stderr.contains("CRC-32"))
+        let clean = try s.run(["cat", "odd.zip@latest", "odd.zip/fine.txt"])
+        #expect(clean.status == 0 && clean.stdout == "fine\n")
+    }
+
+    @Test("a stored member whose sizes differ is written as its stored bytes and said to be what it is")
+    func storedSizeMismatch() throws {
+        var m = OddMember.stored("short.txt", Array("0123456789".utf8))
+        m.uncompressedSize = 4
+        var bz = OddMember.stored("packed.bz2", Array("BZh9".utf8))
+        bz.method = 12
+        let s = try sealed(OddZip.build([m, bz]))
+        let r = try s.run(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try s.read("out/odd/short.txt") == Array("0123456789".utf8))
+        #expect(r.stderr.contains("uncompressed size is 4 bytes"), "\(r.stderr)")
+        #expect(r.stderr.contains("'packed.bz2' not written: compressed with bzip2 (method 12)"), "\(r.stderr)")
+    }
+
+    @Test("expand goes on past a member it cannot write, lists the failures at the end and exits 3")
+    func expandKeepsGoing() throws {
+        let long = String(repeating: "n", count: 300)
+        let zip = OddZip.build([
+            .stored("x", Array("file x\n".utf8)), .stored("x/y", Array("below a file\n".utf8)), .stored(long, Array("long\n".utf8)),
+            .stored("z.txt", Array("last\n".utf8)),
+        ])
+        let s = try sealed(zip)
+        let r = try s.run(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+        #expect(try s.read("out/odd/x") == Array("file x\n".utf8))
+        #expect(try s.read("out/odd/z.txt") == Array("last\n".utf8))
+        #expect(r.stdout.contains("2 files"), "\(r.stdout)")
+        #expect(r.stderr.contains("2 entries could not be restored"), "\(r.stderr)")
+        #expect(r.stderr.contains("odd/x/y"))
+        #expect(r.stderr.contains(long))
+    }
+
+    @Test("member names follow the central directory and its Unicode path field; WinZip backslashes are separators")
+    func names() throws {
+        let rawFolder = Array("a/".utf8), rawFile = Array("a\\b.txt".utf8)
+        var folder = OddMember.stored("a/", [])
+        folder.name = rawFolder
+        folder.versionMadeBy = 0x003F  // MS-DOS host, WinZip
+        folder.centralExtra = OddZip.unicodePath("ä\\", raw: rawFolder)
+        var file = OddMember.stored("x", Array("in ä\n".utf8))
+        file.name = rawFile
+        file.versionMadeBy = 0x003F
+        file.centralExtra = OddZip.unicodePath("ä\\b.txt", raw: rawFile)
+        var dos = OddMember.stored("dir\\c.txt", Array("dos\n".utf8))
+        dos.versionMadeBy = 0x0014
+        // A Unicode path only in the local header: the central directory's name wins.
+        var localOnly = OddMember.stored("plain.txt", Array("plain\n".utf8))
+        localOnly.localExtra = OddZip.unicodePath("other.txt", raw: Array("plain.txt".utf8))
+        let zip = OddZip.build([folder, file, dos, localOnly])
+        let layout = try ZipLayout.parse(zip)
+        #expect(layout.members.map(\.name) == ["ä/", "ä/b.txt", "dir/c.txt", "plain.txt"])
+
+        let s = try sealed(zip)
+        try s.ok(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(try s.read("out/odd/ä/b.txt") == Array("in ä\n".utf8))
+        #expect(try s.read("out/odd/dir/c.txt") == Array("dos\n".utf8))
+        #expect(try s.read("out/odd/plain.txt") == Array("plain\n".utf8))
+        #expect(!s.exists("out/odd/ä\\"))
+    }
+
+    @Test("a cut-short comment does not lead to an end record it hides")
+    func truncatedComment() throws {
+        let real = OddZip.build([.stored("real.txt", Array("real\n".utf8))])
+        // The real end record says its comment has 200 bytes; the file ends 30 bytes into it,
+        // and those bytes hold an end record (of an empty zip) whose comment ends at the end.
+        var hidden: [UInt8] = []
+        hidden.le32(0x0605_4B50)
+        hidden += [UInt8](repeating: 0, count: 16)
+        hidden.le16(8)
+        let zip = Array(real.dropLast(2)) + [200, 0] + hidden + [UInt8](repeating: 0x20, count: 8)
+        let layout = try ZipLayout.parse(zip)
+        #expect(layout.members.map(\.name) == ["real.txt"])
+        #expect(layout.comment == hidden + [UInt8](repeating: 0x20, count: 8))
+
+        let s = try sealed(zip)
+        try s.ok(["restore", "odd.zip@latest", "--to", s.path("whole")])
+        #expect(try s.read("whole/odd.zip") == zip)
+        try s.ok(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(try s.read("out/odd/real.txt") == Array("real\n".utf8))
+    }
+
+    @Test("member times: the UT field (UTC) when present, else the DOS time as local time; Unix modes survive --expand")
+    func timesAndModes() throws {
+        var ut = OddMember.stored("ut.sh", Array("#!/bin/sh\n".utf8))
+        ut.centralExtra = OddZip.extendedTimestamp(1_600_000_000)
+        ut.externalAttributes = 0o100755 << 16
+        var dos = OddMember.stored("dos.txt", Array("dos\n".utf8))
+        dos.externalAttributes = 0o100640 << 16
+        var windows = OddMember.stored("win.txt", Array("win\n".utf8))
+        windows.versionMadeBy = 0x0014
+        windows.externalAttributes = 0o100777 << 16  // not Unix: ignored
+        let s = try sealed(OddZip.build([ut, dos, windows]))
+        // The DOS time 2021-03-04 05:06:08, as local time where the seal ran (TZ unset: UTC).
+        var parts = tm()
+        parts.tm_year = 121; parts.tm_mon = 2; parts.tm_mday = 4; parts.tm_hour = 5; parts.tm_min = 6; parts.tm_sec = 8; parts.tm_isdst = -1
+        let local = Int(mktime(&parts))
+        try s.ok(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
+        func info(_ p: String) -> stat {
+            var st = stat()
+            _ = lstat(s.path(p), &st)
+            return st
+        }
+        #expect(info("out/odd/ut.sh").st_mtim.tv_sec == 1_600_000_000)
+        #expect(info("out/odd/ut.sh").st_mode & 0o7777 == 0o755)
+        #expect(info("out/odd/dos.txt").st_mtim.tv_sec == local)
+        #expect(info("out/odd/dos.txt").st_mode & 0o7777 == 0o640)
+        #expect(info("out/odd/win.txt").st_mode & 0o7777 == 0o644)
+    }
+}

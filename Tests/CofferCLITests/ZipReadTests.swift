@@ -171,3 +171,95 @@ struct ZipReadTests {
         #expect(info("out/odd/win.txt").st_mode & 0o7777 == 0o644)
     }
 }
+
+@Suite("Zip reporting")
+struct ZipReportingTests {
+    /// The bytes of every regular file in the vault folder.
+    static func vaultBytes(_ s: Scratch) throws -> UInt64 {
+        var total: UInt64 = 0
+        let e = FileManager.default.enumerator(atPath: s.vault)
+        while let relative = e?.nextObject() as? String {
+            var st = stat()
+            if lstat(s.vault + "/" + relative, &st) == 0, st.st_mode & S_IFMT == S_IFREG { total += UInt64(st.st_size) }
+        }
+        return total
+    }
+
+    static func addedBytes(_ json: Any) -> UInt64? {
+        if let d = json as? [String: Any] {
+            if let n = d["added_bytes"] as? NSNumber { return n.uint64Value }
+            for v in d.values { if let n = addedBytes(v) { return n } }
+        }
+        return nil
+    }
+
+    @Test("ADDED counts every byte a seal writes: a second seal of the same zip reports exactly what the vault grew by")
+    func addedIsTheVaultsGrowth() throws {
+        let members = try (0..<300).map { i in try OddMember.deflated("m\(i).txt", Array("member \(i)\n".utf8) + ZipReadTests.text) }
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/same.zip", OddZip.build(members))
+        for round in 0..<2 {
+            let before = try Self.vaultBytes(s)
+            let r = try s.ok(["seal", "--json", s.path("in/same.zip")])
+            let grown = try Self.vaultBytes(s) - before
+            let reported = Self.addedBytes(try r.json())
+            #expect(reported == grown, "round \(round): reported \(String(describing: reported)), the vault grew by \(grown)")
+            if round == 1 { #expect(grown > 0, "a version and a head are written even when nothing else is") }
+        }
+        let list = try s.ok(["list"])
+        #expect(!list.stdout.contains(" 0 B "), "\(list.stdout)")
+    }
+
+    @Test("the seal's reported time is the command's wall time (a slow passphrase command counts)")
+    func sealTimeIsWallTime() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/a.zip", OddZip.build([.stored("a.txt", Array("a\n".utf8))]))
+        let command = "sleep 1.5; printf '%s\\n' '\(s.passphrase)'"
+        let r = try s.run(["seal", "--json", "--passphrase-command", command, s.path("in/a.zip")], usePassphrase: false)
+        #expect(r.status == 0, "\(r.stderr)")
+        let seconds = (try r.json() as? [String: Any])?["duration_seconds"] as? Double
+        #expect((seconds ?? 0) >= 1.5, "\(String(describing: seconds))")
+    }
+
+    @Test("restore --expand reports the member files it wrote")
+    func expandCountsMembers() throws {
+        let members = (0..<26).map { OddMember.stored("f\($0).txt", Array("\($0)\n".utf8)) } + [OddMember.stored("folder/", [])]
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/many.zip", OddZip.build(members))
+        try s.ok(["seal", s.path("in/many.zip")])
+        let r = try s.ok(["restore", "many.zip@latest", "--to", s.path("out"), "--expand"])
+        #expect(r.stdout.contains(": 26 files,"), "\(r.stdout)")
+        let j = try s.ok(["restore", "many.zip@latest", "--to", s.path("out2"), "--expand", "--json"])
+        #expect((try j.json() as? [String: Any])?["files"] as? Int == 26)
+    }
+
+    @Test("ls marks a zip as an archive and says how each member is stored")
+    func lsShowsStorage() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let zip = OddZip.build([
+            try .deflated("reproduced.txt", ZipReadTests.text), .deflatedBlock("kept.txt", ZipReadTests.text), .stored("stored.txt", Array("s\n".utf8)),
+            .stored("dir/", []),
+        ])
+        try s.write("in/kinds.zip", zip)
+        try s.ok(["seal", s.path("in/kinds.zip")])
+        let r = try s.ok(["ls", "--json", "kinds.zip@latest"])
+        let entries = try #require((try r.json() as? [String: Any])?["entries"] as? [[String: Any]])
+        func entry(_ path: String) -> [String: Any]? { entries.first { $0["path"] as? String == path } }
+        #expect(entry("kinds.zip")?["type"] as? String == "archive")
+        #expect(entry("kinds.zip/reproduced.txt")?["storage"] as? String == "reproduced")
+        #expect(entry("kinds.zip/kept.txt")?["storage"] as? String == "kept-compressed")
+        #expect(entry("kinds.zip/stored.txt")?["storage"] as? String == "stored")
+        #expect(entry("kinds.zip/dir")?["storage"] == nil)
+        let long = try s.ok(["ls", "--long", "kinds.zip@latest"])
+        let lines = long.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("STORAGE") == true)
+        #expect(lines.contains { $0.contains(" archive ") && $0.hasSuffix("kinds.zip") })
+        #expect(lines.contains { $0.contains(" reproduced ") && $0.hasSuffix("reproduced.txt") })
+        #expect(lines.contains { $0.contains(" kept-compressed ") && $0.hasSuffix("kept.txt") })
+        #expect(lines.contains { $0.contains(" stored ") && $0.hasSuffix("stored.txt") })
+    }
+}

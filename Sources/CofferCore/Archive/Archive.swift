@@ -281,6 +281,17 @@ public protocol ArchiveHandler: Sendable {
     func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
+/// How an archive member's data is kept, as `ls` shows it.
+public enum ArchiveMemberStorage: String, Sendable {
+    /// Its content is stored and the handler rebuilds its compressed bytes exactly (a deflated
+    /// zip member whose settings were found).
+    case reproduced
+    /// Its compressed (or encrypted) bytes are stored as they are in the archive.
+    case keptCompressed = "kept-compressed"
+    /// It is not compressed in the archive: its content is stored as it is.
+    case stored
+}
+
 extension ArchiveMember {
     /// Why an `.opaque` member is not decoded, when its handler does not say more.
     public static let opaqueReason = "encrypted or compressed with a method Coffer does not decode"

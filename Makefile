@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libzstd-dev zlib1g-dev libssl-dev pkg-config zip unzip p7zip-full python3 rclone time
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
+.PHONY: deps build test test-bigzip test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing
 deps:
@@ -24,6 +24,11 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## test-bigzip: the zip64 test over 4 GiB (written sparsely; a few minutes in a debug build)
+test-bigzip: deps
+	$(SWIFT) build --build-tests
+	COFFER_TEST_BIG_ZIP=1 $(SWIFT) test --skip-build --filter 'Zip64Tests'
 
 ## test-asan / test-tsan: every test under AddressSanitizer / ThreadSanitizer (own build folders).
 ## Leak detection is off under ASan: it reports allocations XCTest and Foundation.Process keep

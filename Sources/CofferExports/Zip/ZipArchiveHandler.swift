@@ -21,12 +21,17 @@ import Foundation
 /// Encoding bytes of an encoded member (5): `u8 method(8 = deflate) || u32le crc32`.
 ///
 /// Memory is bounded whatever the zip holds: members go through fixed-size inflate and deflate
-/// buffers and are never held whole. A zip whose members inflate to more than `inflateBudget`
-/// is sealed as an ordinary file.
+/// buffers and are never held whole. A zip whose members inflate to more than its inflate
+/// budget (`inflateBudget`, or `inflateBudgetPerZipByte` times its size when that is more) is
+/// sealed as an ordinary file.
 public struct ZipArchiveHandler: ArchiveHandler {
     /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
     /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
     public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
+    /// The budget grows with the zip: a zip may inflate this many times its size when that is
+    /// more than `inflateBudget` (32: a 50 GB Takeout part may inflate to 1.6 TB), so a large
+    /// zip of ordinary content is analysed, while a bomb (deflate reaches 1032:1) is refused.
+    public var inflateBudgetPerZipByte: UInt64 = 32
     /// What the parse may hold: every member's headers and the directory are kept in memory
     /// while the zip is analysed, and each member costs the seal about 1.5 KiB until the version
     /// is written (its parts and its record in the layout, its chunks' entries in the open packs
@@ -48,7 +53,8 @@ public struct ZipArchiveHandler: ArchiveHandler {
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
         let layout = try ZipLayout.parse(source, limits: parseLimits)
         var options = ZipAnalysisOptions()
-        options.inflateBudget = inflateBudget
+        let (scaled, overflow) = size.multipliedReportingOverflow(by: inflateBudgetPerZipByte)
+        options.inflateBudget = max(inflateBudget, overflow ? .max : scaled)
         options.maxInflatedMemberSize = .max  // nothing is held in memory: the budget bounds the work
         let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
 

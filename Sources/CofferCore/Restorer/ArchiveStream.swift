@@ -115,17 +115,6 @@ extension Vault {
         guard size == m.size else { throw CofferError.integrity(object: object, reason: "member has \(size) bytes, expected \(m.size)") }
     }
 
-    /// The SHA-256 a member's content must have: its part's for a `.content` member; for an
-    /// encoded one, that of its decoded (and handler-checked) content, streamed once to hash it.
-    func memberSHA256(_ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool) throws -> [UInt8] {
-        if m.data == .content, let p = m.part, let layout = e.archive, layout.parts[p].contentSize == m.size {
-            return layout.parts[p].contentSHA256
-        }
-        let sha = SHA256()
-        try streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: isCancelled) { sha.update($0) }
-        return sha.finalize()
-    }
-
     /// A member's content as it decodes, faults of the original archive included: its SHA-256,
     /// its size, and the ``ArchiveMemberFault`` the handler found (nil when none), so that
     /// `restore --expand` can write what `unzip` writes and say what was wrong.

@@ -104,9 +104,12 @@ extension Vault {
                     into: { bytes in try pass.run { try counted(bytes) } })
             } catch {
                 // The stored bytes reached the handler authenticated (each chunk's AEAD): what
-                // the handler finds wrong with them is the original archive's own fault.
+                // the handler finds wrong with them is the original archive's own fault
+                // (ArchiveMemberFault). Any other handler error is about the member's record
+                // (an impossible size, an unknown encoding): damage to the version.
                 if let vaultError = pass.error { throw vaultError }
-                throw error as? ArchiveMemberFault ?? ArchiveMemberFault("member \(m.name) cannot be decoded: \(error)")
+                if let fault = error as? ArchiveMemberFault { throw fault }
+                throw CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
             }
         case .opaque:
             let why = handler?.whyOpaque(m) ?? ArchiveMember.opaqueReason

@@ -13,7 +13,7 @@ PY_PACKAGES := \
 VENV := .venv
 BIN_RELEASE := .build/release
 
-.PHONY: deps build test test-s3-faults bench-s3 test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
+.PHONY: deps build test test-s3-faults bench-s3 test-bigzip test-asan test-tsan torture diskfull tamper fuzz fuzz-build fuzz-corpus demo bench bench-primitives bench-scale clean
 
 ## deps: install the system packages Coffer needs (apt-get), only those that are missing, and the
 ## Python test packages into .venv/ (pip), only when one is missing or at another version
@@ -48,6 +48,11 @@ test: deps
 test-s3-faults: deps
 	$(SWIFT) build --build-tests
 	COFFER_S3_FAULTS=1 $(SWIFT) test --skip-build --filter 'S3FaultTests'
+
+## test-bigzip: the zip64 test over 4 GiB (written sparsely; a few minutes in a debug build)
+test-bigzip: deps
+	$(SWIFT) build --build-tests
+	COFFER_TEST_BIG_ZIP=1 $(SWIFT) test --skip-build --filter 'Zip64Tests'
 
 ## test-asan / test-tsan: every test under AddressSanitizer / ThreadSanitizer (own build folders).
 ## Leak detection is off under ASan: it reports allocations XCTest and Foundation.Process keep

@@ -298,6 +298,7 @@ private let infoZip: String? = ["/usr/bin/zip", "/bin/zip"].first { FileManager.
         #expect(try runPython(script, [zip]).status == 0)
         var handler = ZipArchiveHandler()
         handler.inflateBudget = 400_000
+        handler.inflateBudgetPerZipByte = 0
         #expect {
             _ = try handler.analyse(path: zip, size: UInt64(try FileManager.default.attributesOfItem(atPath: zip)[.size] as! Int))
         } throws: { error in

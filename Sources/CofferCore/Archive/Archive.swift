@@ -144,8 +144,14 @@ public struct ArchiveMember: Sendable, Equatable {
     // The one-byte fields last, packed together (56 bytes a member, besides a long name).
     public var isDirectory: Bool
     public var data: ArchiveMemberData
+    /// Unix mode bits (permissions, and the file type bits when the archive records them),
+    /// or 0 when the archive records none (`restore --expand` then uses 0644).
+    public var mode: UInt32 = 0
 
-    public init(name: String, isDirectory: Bool, size: UInt64, mtimeSeconds: Int64, part: Int?, data: ArchiveMemberData, encoding: [UInt8]) {
+    public init(
+        name: String, isDirectory: Bool, size: UInt64, mtimeSeconds: Int64, part: Int?, data: ArchiveMemberData, encoding: [UInt8], mode: UInt32 = 0
+    ) {
+        self.mode = mode
         self.name = name
         self.isDirectory = isDirectory
         self.size = size
@@ -266,11 +272,36 @@ public protocol ArchiveHandler: Sendable {
     /// Emits the archive bytes of a transformed part, from its content.
     func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
 
+    /// Why `member` (an `.opaque` one) is not decoded, in words that follow "member NAME is".
+    func whyOpaque(_ member: ArchiveMember) -> String
+
     /// Emits a member's content from its encoded bytes (for `.encoded` members), and checks it.
+    /// A fault of the original archive (a wrong CRC-32, bytes after the compressed stream) is
+    /// thrown as an ``ArchiveMemberFault`` after all the content that decodes was emitted.
     func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
+/// How an archive member's data is kept, as `ls` shows it.
+public enum ArchiveMemberStorage: String, Sendable {
+    /// Its content is stored and the handler rebuilds its compressed bytes exactly (a deflated
+    /// zip member whose settings were found).
+    case reproduced
+    /// Its compressed (or encrypted) bytes are stored as they are in the archive.
+    case keptCompressed = "kept-compressed"
+    /// It is not compressed in the archive: its content is stored as it is.
+    case stored
+}
+
+extension ArchiveMember {
+    /// Why an `.opaque` member is not decoded, when its handler does not say more.
+    public static let opaqueReason = "encrypted or compressed with a method Coffer does not decode"
+}
+
 extension ArchiveHandler {
+    /// Why `member` (an `.opaque` one) is not decoded, in words that follow "member NAME is":
+    /// by default ``ArchiveMember/opaqueReason``.
+    public func whyOpaque(_ member: ArchiveMember) -> String { ArchiveMember.opaqueReason }
+
     /// For handlers whose plans hold every part's bytes: there is nothing to stream.
     public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
         throw CofferError.invalidArgument("\(path): the archive handler gave a part without its bytes")
@@ -296,7 +327,7 @@ extension ArchiveLayout {
     var encodedSize: Int {
         var n = 1 + 4 + 4
         for p in parts { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
-        for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 }
+        for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 + (m.mode != 0 ? 4 : 0) }
         return n
     }
 
@@ -309,8 +340,9 @@ extension ArchiveLayout {
         }
         w.u32(UInt32(members.count))
         for m in members {
-            w.string(m.name); w.u8(m.isDirectory ? 1 : 0); w.u8(m.data.rawValue); w.blob(m.encoding)
+            w.string(m.name); w.u8((m.isDirectory ? 1 : 0) | (m.mode != 0 ? 2 : 0)); w.u8(m.data.rawValue); w.blob(m.encoding)
             w.u64(m.size); w.i64(m.mtimeSeconds); w.u32(m.part.map { UInt32($0) } ?? UInt32.max)
+            if m.mode != 0 { w.u32(m.mode) }
         }
     }
 
@@ -350,15 +382,16 @@ extension ArchiveLayout {
         for _ in 0..<memberCount {
             let name = try r.string(max: 65536)
             let flags = try r.u8()
-            guard flags <= 1 else { throw FormatError("member \(name) has unknown flags \(flags)") }
+            guard flags <= 3 else { throw FormatError("member \(name) has unknown flags \(flags)") }
             guard let data = ArchiveMemberData(rawValue: try r.u8()) else { throw FormatError("unknown member data kind") }
             let encoding = try r.blob(max: 4096)
             let size = try r.u64(), mtime = try r.i64()
             let p = try r.u32()
             guard p == UInt32.max || Int(p) < parts.count else { throw FormatError("member \(name) refers to a missing part") }
+            let mode = flags & 2 != 0 ? try r.u32() : 0
             members.append(ArchiveMember(
                 name: name, isDirectory: flags & 1 != 0, size: size, mtimeSeconds: mtime, part: p == UInt32.max ? nil : Int(p), data: data,
-                encoding: encoding))
+                encoding: encoding, mode: mode))
         }
         return ArchiveLayout(format: format, parts: parts, members: members)
     }

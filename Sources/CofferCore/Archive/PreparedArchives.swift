@@ -63,6 +63,8 @@ public final class PreparedArchiveHandler: ArchiveHandler, @unchecked Sendable {
         try inner.encode(transform: transform, content: content, into: emit)
     }
 
+    public func whyOpaque(_ member: ArchiveMember) -> String { inner.whyOpaque(member) }
+
     public func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         try inner.decode(member: member, stored: stored, into: emit)
     }

@@ -84,6 +84,7 @@ extension Vault {
 
     private func sealLocked(_ pathBytes: [[UInt8]], options: SealOptions) throws -> SealResult {
         let started = Date()
+        let metaBefore = metaBytesWritten
         if let rollback, !options.force { throw CofferError.rollback(vault: location, reason: rollback.description) }
         guard !pathBytes.isEmpty || options.stream != nil else { throw CofferError.invalidArgument("nothing to seal: give at least one file or folder") }
         if format >= 2 { return try sealTrees(pathBytes, options: options, started: started) }
@@ -250,12 +251,16 @@ extension Vault {
         }
         batch = ChunkIndex.Batch()
         added.packs = []
-        let version = Version(
+        var version = Version(
             name: name, time: options.time ?? Date(), host: options.host ?? Vault.hostName, tags: options.tags, paths: absolutes,
             parent: parentID, stats: stats, notes: notes, v1Entries: entries)
-        let versionID = try writeMeta(version.encode(), kind: .version)
+        // Everything this seal writes counts as added, the version file itself too (SealGrowth.swift).
+        let indexList = (head.indexFiles ?? []) + newIndexFiles
+        let others = added.storedBytes + (metaBytesWritten - metaBefore)
+            + headFileSize(live: head.live.count + 1, removed: head.removed, indexFiles: indexList)
+        let versionID = try writeMeta(encodeCountingItself(&version, others: others), kind: .version)
         // Format 2: the head lists the new index files; until it is written they are not loaded.
-        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
+        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: indexList)
         var result = SealResult(id: versionID, version: version, unreadable: unreadable, duration: Date().timeIntervalSince(started))
         result.warnings = choice.warning.map { [$0] } ?? []
         return result

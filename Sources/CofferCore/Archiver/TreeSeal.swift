@@ -19,6 +19,7 @@ extension Vault {
     /// Entries leave in walk order, each once its content is stored, into a ``TreeBuilder`` whose
     /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head.
     func sealTrees(_ paths: [[UInt8]], options: SealOptions, started: Date) throws -> SealResult {
+        let metaBefore = metaBytesWritten
         // 1. The inputs: each given path is stored under its base name (nothing is written before
         // every one is known to exist). Paths are bytes throughout (a listed name need not be UTF-8).
         struct Input {
@@ -123,9 +124,14 @@ extension Vault {
         version.rootTree = root
         // The paths as given, bytes (the String forms are for display).
         version.rawText = (Array(host.utf8), absolutes, walk.notes.map { Array($0.utf8) })
-        let versionID = try writeMeta(version.encode(), kind: .version)
+        // Everything this seal writes counts as added: packs, index files, dictionary, head, and
+        // the version file itself (see SealGrowth.swift).
+        let indexList = (head.indexFiles ?? []) + newIndexFiles
+        let others = added.storedBytes + (metaBytesWritten - metaBefore)
+            + headFileSize(live: head.live.count + 1, removed: head.removed, indexFiles: indexList)
+        let versionID = try writeMeta(encodeCountingItself(&version, others: others), kind: .version)
         // The head lists the new index files; until it is written they are not loaded.
-        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: (head.indexFiles ?? []) + newIndexFiles)
+        try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: indexList)
         var result = SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
         result.batchesSent = sealer.batchesSent
         result.excluded = walk.excluded

@@ -103,24 +103,41 @@ extension Vault {
                     },
                     into: { bytes in try pass.run { try counted(bytes) } })
             } catch {
-                throw pass.error ?? CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
+                // The stored bytes reached the handler authenticated (each chunk's AEAD): what
+                // the handler finds wrong with them is the original archive's own fault
+                // (ArchiveMemberFault). Any other handler error is about the member's record
+                // (an impossible size, an unknown encoding): damage to the version.
+                if let vaultError = pass.error { throw vaultError }
+                if let fault = error as? ArchiveMemberFault { throw fault }
+                throw CofferError.integrity(object: object, reason: "member \(m.name) cannot be decoded: \(error)")
             }
         case .opaque:
-            throw CofferError.invalidArgument(
-                "\(object): member \(m.name) is encrypted or uses an unknown compression method; restore the whole archive instead")
+            let why = handler?.whyOpaque(m) ?? ArchiveMember.opaqueReason
+            throw CofferError.invalidArgument("\(object): member \(m.name) is \(why); restore the whole archive instead")
         }
         guard size == m.size else { throw CofferError.integrity(object: object, reason: "member has \(size) bytes, expected \(m.size)") }
     }
 
-    /// The SHA-256 a member's content must have: its part's for a `.content` member; for an
-    /// encoded one, that of its decoded (and handler-checked) content, streamed once to hash it.
-    func memberSHA256(_ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool) throws -> [UInt8] {
+    /// A member's content as it decodes, faults of the original archive included: its SHA-256,
+    /// its size, and the ``ArchiveMemberFault`` the handler found (nil when none), so that
+    /// `restore --expand` can write what `unzip` writes and say what was wrong.
+    func memberDigest(
+        _ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool
+    ) throws -> (sha256: [UInt8], size: UInt64, fault: ArchiveMemberFault?) {
         if m.data == .content, let p = m.part, let layout = e.archive, layout.parts[p].contentSize == m.size {
-            return layout.parts[p].contentSHA256
+            return (layout.parts[p].contentSHA256, m.size, nil)
         }
         let sha = SHA256()
-        try streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: isCancelled) { sha.update($0) }
-        return sha.finalize()
+        var size: UInt64 = 0
+        do {
+            try streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: isCancelled) {
+                sha.update($0)
+                size += UInt64($0.count)
+            }
+        } catch let fault as ArchiveMemberFault {
+            return (sha.finalize(), size, fault)
+        }
+        return (sha.finalize(), size, nil)
     }
 }
 

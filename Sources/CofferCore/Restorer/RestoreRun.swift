@@ -180,7 +180,7 @@ final class RestoreRun {
         batchSize = 0
         largestBatch = max(largestBatch, files.count)
         guard !files.isEmpty else { return }
-        var notes: [String] = []
+        var expansions = [ArchiveExpansion?](repeating: nil, count: files.count)
         var errors = [Error?](repeating: nil, count: files.count)
         let failed = ManagedFlag()
         let options = self.options, total = self.total
@@ -199,10 +199,10 @@ final class RestoreRun {
                 do {
                     let item = files[i]
                     if item.entry.type == .archive, options.expandArchives {
-                        let n = try self.vault.expandArchive(
+                        let x = try self.vault.expandArchive(
                             item.entry, into: item.place, versionFolders: item.folders, target: self.target, readers: self.readers,
                             versionID: self.versionID, options: options)
-                        self.progressLock.withLock { notes += n }
+                        self.progressLock.withLock { expansions[i] = x }
                     } else {
                         try self.vault.restoreFile(
                             item.entry, at: item.place, versionFolders: item.folders, target: self.target, readers: self.readers,
@@ -220,15 +220,22 @@ final class RestoreRun {
             }
         }
         if let err = errors.lazy.compactMap({ $0 }).first(where: RestoreFailure.stopsRestore) { throw err }
-        for (item, error) in zip(files, errors) {
+        for (k, (item, error)) in zip(files, errors).enumerated() {
             guard let error else {
-                result.files += 1
-                result.bytes += item.entry.size
+                if let x = expansions[k] {
+                    // An expanded archive counts as the member files it wrote.
+                    result.files += x.files
+                    result.bytes += x.bytes
+                    result.notes += x.notes
+                    result.failures += x.failures
+                } else {
+                    result.files += 1
+                    result.bytes += item.entry.size
+                }
                 continue
             }
             try recordFailure(item, error)
         }
-        result.notes += notes
     }
 
     /// A hard link: another name of its first name, which was written before (or, when the

@@ -41,6 +41,15 @@ public struct RestoreOptions: Sendable {
     public init() {}
 }
 
+/// What `restore --expand` did with one archive: member files written (and their bytes), notes
+/// (members skipped, faults of the original), members that could not be written.
+struct ArchiveExpansion {
+    var files = 0
+    var bytes: UInt64 = 0
+    var notes: [String] = []
+    var failures: [RestoreFailure] = []
+}
+
 /// What a restore wrote.
 public struct RestoreResult: Sendable {
     public var files = 0
@@ -305,23 +314,27 @@ extension Vault {
     }
 
     /// Restores an archive's members into the folder `folder` below the target. A member whose
-    /// name is not a safe relative path (``RelativePath/zipMember(_:)``), or whose place is
-    /// refused (a link in the way), is not written and gets a note.
+    /// name is not a safe relative path (``RelativePath/zipMember(_:)``) is not written and gets
+    /// a note; one that cannot be written (its place refused, a file where its folder should
+    /// be, a name the file system refuses) is a failure, and the
+    /// members after it are still written. A member the original archive itself has a fault in
+    /// (``ArchiveMemberFault``) is written as it decodes, with a note. What stops the whole
+    /// restore (Ctrl-C, damage to the vault) is thrown.
     func expandArchive(
         _ entry: VersionEntry, into folder: RelativePath, versionFolders: Int, target: RestoreFolder, readers: PackReaders, versionID: ObjectID,
         options: RestoreOptions
-    ) throws -> [String] {
-        guard let layout = try archiveLayout(of: entry) else { return [] }
+    ) throws -> ArchiveExpansion {
+        var result = ArchiveExpansion()
+        guard let layout = try archiveLayout(of: entry) else { return result }
         var e = entry
         e.archive = layout
         close(try target.openFolder(folder.components[...], create: true, for: folder, versionFolders: versionFolders)!)
         let shownEntry = e.displayPath
-        var notes: [String] = []
         for m in layout.members {
             if options.isCancelled() { throw CofferError.interrupted }
             let shownMember = TerminalText.escape(m.name)
             guard let relative = RelativePath.zipMember(m.name) else {
-                notes.append("\(shownEntry): member '\(shownMember)' not written: its name is not a safe relative path")
+                result.notes.append("\(shownEntry): member '\(shownMember)' not written: its name is not a safe relative path")
                 continue
             }
             let place = folder.appending(relative)
@@ -330,26 +343,38 @@ extension Vault {
                     close(try target.openFolder(place.components[...], create: true, for: place, versionFolders: versionFolders)!)
                     continue
                 }
+                if m.data == .opaque {
+                    let why = options.archiveHandler?.whyOpaque(m) ?? ArchiveMember.opaqueReason
+                    result.notes.append("\(shownEntry): member '\(shownMember)' not written: \(why)")
+                    continue
+                }
                 let dir = try target.openFolder(place.parentComponents, create: true, for: place, versionFolders: versionFolders)!
                 defer { close(dir) }
                 let object = "\(shownEntry)/\(shownMember) in version \(versionID.short)"
-                if m.data == .opaque {
-                    notes.append("\(shownEntry): member '\(shownMember)' not written: encrypted or an unknown compression method")
-                    continue
-                }
                 let handler = options.archiveHandler, cancelled = options.isCancelled
-                let sha256 = try memberSHA256(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
+                let digest = try memberDigest(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
                 try writeVerified(
-                    in: dir, place: place, target: target, mode: 0o644, mtime: (m.mtimeSeconds, 0), size: m.size, sha256: sha256,
-                    object: object
+                    in: dir, place: place, target: target, mode: m.mode != 0 ? m.mode & 0o777 : 0o644, mtime: (m.mtimeSeconds, 0), size: digest.size,
+                    sha256: digest.sha256, object: object
                 ) { emit in
-                    try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
+                    do {
+                        try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
+                    } catch is ArchiveMemberFault where digest.fault != nil {
+                        // Found by the first pass; the content so far is what it hashed.
+                    }
                 }
-            } catch CofferError.restoreRefused(_, let reason) {
-                notes.append("\(shownEntry): member '\(shownMember)' not written: \(reason)")
+                result.files += 1
+                result.bytes += digest.size
+                if let fault = digest.fault {
+                    result.notes.append("\(shownEntry): member '\(shownMember)' written as unzip writes it; \(fault)")
+                }
+            } catch {
+                if case .interrupted? = error as? CofferError { throw error }
+                if case .integrity? = error as? CofferError { throw error }
+                result.failures.append(RestoreFailure(path: target.display(place), error: error))
             }
         }
-        return notes
+        return result
     }
 
     /// Writes a file in the folder `dir` without a name or under a short temporary one

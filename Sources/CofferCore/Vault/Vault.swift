@@ -42,6 +42,11 @@ public final class Vault: @unchecked Sendable {
     var heldLock: HeldLock?
     /// Index files already read into `index`.
     var loadedIndexFiles = Set<String>()
+    /// Bytes of metadata files (index, version, dictionary, head) this object has written: a
+    /// seal counts its own into ``VersionStats/addedBytes``.
+    var metaBytesWritten: UInt64 { metaBytesLock.withLock { metaBytes } }
+    private var metaBytes: UInt64 = 0
+    private let metaBytesLock = NSLock()
     /// Packs that index files name but storage does not hold (see ``forgetMissingPacks()``):
     /// their entries are left out of `index`.
     var missingPacks = Set<ObjectID>()
@@ -499,9 +504,12 @@ public final class Vault: @unchecked Sendable {
         let next = Head(
             generation: head.generation + 1, previous: headID, time: Int64(Date().timeIntervalSince1970), live: live, removed: removed,
             indexFiles: format >= 2 ? indexFiles ?? head.indexFiles ?? [] : nil)
-        let file = MetaObject.seal(next.encode(), kind: .head, vaultID: vaultID, key: keys.meta, zstd: zstd)
+        // Uncompressed (a head is mostly ids, which do not compress): its size then does not
+        // depend on its ids, and a seal can count its head before it knows its version's id.
+        let file = MetaObject.seal(next.encode(), kind: .head, vaultID: vaultID, key: keys.meta, zstd: zstd, compress: false)
         let id = ObjectID.hashing(file)
         try backend.write(.head(generation: next.generation, id: id), file)
+        metaBytesLock.withLock { metaBytes += UInt64(file.count) }
         head = next
         headID = id
         rememberCommittedHead()
@@ -533,6 +541,7 @@ public final class Vault: @unchecked Sendable {
         case .head, .lock: preconditionFailure("heads and locks are not written here (their names are not only their id)")
         }
         try backend.write(target, file)
+        metaBytesLock.withLock { metaBytes += UInt64(file.count) }
         if kind == .index { loadedIndexFiles.insert(id.hex) }
         return id
     }

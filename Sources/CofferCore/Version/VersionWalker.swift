@@ -23,9 +23,12 @@ public final class VersionWalker {
     private let expandArchives: Bool
     private let layout: (VersionEntry) throws -> ArchiveLayout?
     /// Members of the archive being expanded that are still to be returned (reversed: popped from the end).
-    private var pendingMembers: [VersionEntry] = []
+    private var pendingMembers: [(entry: VersionEntry, storage: ArchiveMemberStorage?)] = []
     /// Where the entry last returned came from: nil (the source), or the member entry itself.
     private var lastMember: VersionEntry?
+    /// How the member last returned is stored, nil for an entry that is no archive member
+    /// (and for a member folder or empty member).
+    public private(set) var lastMemberStorage: ArchiveMemberStorage?
     private var lastWasExpandedArchive = false
 
     init(source: Source, expandArchives: Bool, layout: @escaping (VersionEntry) throws -> ArchiveLayout?) {
@@ -38,13 +41,15 @@ public final class VersionWalker {
     public func next() throws -> VersionEntry? {
         lastWasExpandedArchive = false
         if let m = pendingMembers.popLast() {
-            lastMember = m
-            return m
+            lastMember = m.entry
+            lastMemberStorage = m.storage
+            return m.entry
         }
         lastMember = nil
+        lastMemberStorage = nil
         guard let e = try source.next() else { return nil }
         if expandArchives, e.type == .archive, let layout = try layout(e) {
-            pendingMembers = Self.members(of: e, layout: layout).reversed()
+            pendingMembers = Self.membersWithStorage(of: e, layout: layout).reversed()
             lastWasExpandedArchive = true
         }
         return e
@@ -55,7 +60,7 @@ public final class VersionWalker {
         if lastWasExpandedArchive {
             pendingMembers = []
         } else if let m = lastMember {
-            while let p = pendingMembers.last, ListedEntries.isBelow(p.pathBytes, m.pathBytes) { pendingMembers.removeLast() }
+            while let p = pendingMembers.last, ListedEntries.isBelow(p.entry.pathBytes, m.pathBytes) { pendingMembers.removeLast() }
         } else {
             source.skipChildren()
         }
@@ -91,7 +96,12 @@ public final class VersionWalker {
     /// stored as such carries its SHA-256 and chunks; an encoded one carries the chunks of its
     /// encoded bytes and no SHA-256 (zeros).
     static func members(of e: VersionEntry, layout: ArchiveLayout) -> [VersionEntry] {
-        var out: [VersionEntry] = []
+        membersWithStorage(of: e, layout: layout).map(\.entry)
+    }
+
+    /// ``members(of:layout:)`` with how each member is stored.
+    static func membersWithStorage(of e: VersionEntry, layout: ArchiveLayout) -> [(entry: VersionEntry, storage: ArchiveMemberStorage?)] {
+        var out: [(entry: VersionEntry, storage: ArchiveMemberStorage?)] = []
         out.reserveCapacity(layout.members.count)
         for m in layout.members {
             var nameBytes = Array(m.name.utf8)
@@ -99,14 +109,17 @@ public final class VersionWalker {
             guard !nameBytes.isEmpty else { continue }
             var v = VersionEntry(
                 type: m.isDirectory ? .directory : .file, pathBytes: e.pathBytes + [UInt8(ascii: "/")] + nameBytes,
-                mode: m.isDirectory ? 0o755 : 0o644, mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0, size: m.isDirectory ? 0 : m.size)
+                mode: m.isDirectory ? 0o755 : m.mode != 0 ? m.mode & 0o777 : 0o644, mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0,
+                size: m.isDirectory ? 0 : m.size)
+            var storage: ArchiveMemberStorage?
             if let p = m.part {
                 v.chunks = layout.parts[p].chunks
                 if m.data == .content { v.sha256 = layout.parts[p].contentSHA256 }
+                storage = m.isDirectory ? nil : m.data != .content ? .keptCompressed : layout.parts[p].kind == .transformed ? .reproduced : .stored
             }
-            out.append(v)
+            out.append((v, storage))
         }
-        out.sort { precedes($0.pathBytes, $1.pathBytes) }
+        out.sort { precedes($0.entry.pathBytes, $1.entry.pathBytes) }
         return out
     }
 }

@@ -23,12 +23,17 @@ import Foundation
 /// Encoding bytes of an encoded member (5): `u8 method(8 = deflate) || u32le crc32`.
 ///
 /// Memory is bounded whatever the zip holds: members go through fixed-size inflate and deflate
-/// buffers and are never held whole. A zip whose members inflate to more than `inflateBudget`
-/// is sealed as an ordinary file.
+/// buffers and are never held whole. A zip whose members inflate to more than its inflate
+/// budget (`inflateBudget`, or `inflateBudgetPerZipByte` times its size when that is more) is
+/// sealed as an ordinary file.
 public struct ZipArchiveHandler: ArchiveHandler {
     /// The most bytes the analysis of one zip may inflate (``ZipAnalysisOptions/inflateBudget``,
     /// 8 GiB by default); a zip that needs more is sealed as an ordinary file, with a note.
     public var inflateBudget: UInt64 = ZipAnalysisOptions.defaultInflateBudget
+    /// The budget grows with the zip: a zip may inflate this many times its size when that is
+    /// more than `inflateBudget` (32: a 50 GB Takeout part may inflate to 1.6 TB), so a large
+    /// zip of ordinary content is analysed, while a bomb (deflate reaches 1032:1) is refused.
+    public var inflateBudgetPerZipByte: UInt64 = 32
     /// What the parse may hold: every member's headers and the directory are kept in memory
     /// while the zip is analysed, and each member costs the seal about 1.5 KiB until the version
     /// is written (its parts and its record in the layout, its chunks' entries in the open packs
@@ -50,7 +55,8 @@ public struct ZipArchiveHandler: ArchiveHandler {
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
         let layout = try ZipLayout.parse(source, limits: parseLimits)
         var options = ZipAnalysisOptions()
-        options.inflateBudget = inflateBudget
+        let (scaled, overflow) = size.multipliedReportingOverflow(by: inflateBudgetPerZipByte)
+        options.inflateBudget = max(inflateBudget, overflow ? .max : scaled)
         options.maxInflatedMemberSize = .max  // nothing is held in memory: the budget bounds the work
         let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
 
@@ -86,18 +92,26 @@ public struct ZipArchiveHandler: ArchiveHandler {
             let recipe = analysis.plan.members[i]
             var data = ArchiveMemberData.content
             var encoding: [UInt8] = []
+            var size = m.uncompressedSize
             if case .raw = recipe.encoding {
                 rawCount += 1
                 if m.method == .deflated && !m.isEncrypted {
                     data = .encoded
-                    encoding = [8] + withUnsafeBytes(of: m.crc32.littleEndian) { Array($0) }
+                    encoding = [8] + Self.le(m.crc32)
+                } else if m.method == .stored && !m.isEncrypted {
+                    // A stored member whose CRC-32 or sizes are wrong in the zip: its bytes are
+                    // its content, as unzip writes it; decode says what is wrong.
+                    data = .encoded
+                    encoding = [0] + Self.le(m.crc32) + Self.le(m.uncompressedSize)
+                    size = m.compressedSize
                 } else {
                     data = .opaque
+                    encoding = Self.le(m.method.rawValue) + [m.isEncrypted ? 1 : 0]
                 }
             }
             members.append(ArchiveMember(
-                name: m.name, isDirectory: m.isDirectory, size: m.uncompressedSize, mtimeSeconds: Self.unixTime(m.modified),
-                part: memberPart[i], data: data, encoding: encoding))
+                name: m.name, isDirectory: m.isDirectory || (m.name.hasSuffix("/") && m.uncompressedSize == 0), size: size, mtimeSeconds: m.unixModificationTime,
+                part: memberPart[i], data: data, encoding: encoding, mode: m.unixMode))
         }
         var notes: [String] = []
         if rawCount > 0 {
@@ -136,22 +150,100 @@ public struct ZipArchiveHandler: ArchiveHandler {
     }
 
     public func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard member.encoding.count == 5, member.encoding[0] == 8 else { throw ZipHandlerError.badTransform }
-        let crc = UInt32(member.encoding[1]) | UInt32(member.encoding[2]) << 8 | UInt32(member.encoding[3]) << 16 | UInt32(member.encoding[4]) << 24
+        guard member.encoding.count >= 5, member.encoding[0] == 8 || member.encoding[0] == 0 else { throw ZipHandlerError.badTransform }
+        let crc = Self.u32(member.encoding, 1)
         // The size comes from a version file: one that no Int can hold is no size a zip member has.
         guard Int(exactly: member.size) != nil else { throw ZipHandlerError.badSize(member: member.name, size: member.size) }
-        let inflater = try InflateStream(expectedSize: member.size)
         var running: UInt32 = 0
-        try withoutActuallyEscaping(emit) { emit in
-            try stored { chunk in
-                try inflater.inflate(chunk) { piece in
-                    running = Deflate.crc32(piece, initial: running)
-                    try emit(piece)
+        var faults: [String] = []
+        if member.encoding[0] == 0 {
+            // A stored member with a wrong CRC-32 or sizes: its bytes as they are.
+            guard member.encoding.count == 13 else { throw ZipHandlerError.badTransform }
+            let declared = UInt64(Self.u32(member.encoding, 5)) | UInt64(Self.u32(member.encoding, 9)) << 32
+            try withoutActuallyEscaping(emit) { emit in
+                try stored { chunk in
+                    running = Deflate.crc32(chunk, initial: running)
+                    try emit(chunk)
                 }
             }
+            if declared != member.size {
+                faults.append("it is stored (not compressed) but its uncompressed size is \(declared) bytes and its data \(member.size)")
+            }
+        } else {
+            guard member.encoding.count == 5 else { throw ZipHandlerError.badTransform }
+            // Like unzip: inflate to the end of the deflate stream; what follows it is ignored
+            // (and reported), data that ends early or inflates to another size is reported.
+            let inflater = try InflateStream(expectedSize: member.size)
+            let output = UnsafeMutableRawBufferPointer.allocate(byteCount: InflateStream.pieceSize, alignment: 16)
+            defer { output.deallocate() }
+            var trailing = 0
+            var broken: Error?
+            try withoutActuallyEscaping(emit) { emit in
+                try stored { chunk in
+                    // The stored bytes are read to their end (the vault checks them as they
+                    // come); a fault of the stream is noted here, not thrown through the vault.
+                    guard broken == nil else { return }
+                    var offset = 0
+                    while offset < chunk.count {
+                        if inflater.isAtEnd {
+                            trailing += chunk.count - offset
+                            return
+                        }
+                        var consumed: Int, produced: Int
+                        let before = inflater.totalOut
+                        do {
+                            (consumed, produced) = try inflater.step(input: UnsafeRawBufferPointer(rebasing: chunk[offset...]), output: output)
+                        } catch DeflateError.trailingData(let count) where inflater.isAtEnd {
+                            // The stream ended inside this input: its last output is in `output`.
+                            produced = Int(inflater.totalOut - before)
+                            consumed = chunk.count - offset - count
+                        } catch {
+                            broken = error
+                            return
+                        }
+                        offset += consumed
+                        if produced > 0 {
+                            let piece = UnsafeRawBufferPointer(rebasing: output[..<produced])
+                            running = Deflate.crc32(piece, initial: running)
+                            try emit(piece)
+                        }
+                        if consumed == 0 && produced == 0 && !inflater.isAtEnd { break }
+                    }
+                }
+            }
+            if let broken {
+                faults.append("its deflate data is damaged after \(inflater.totalOut) bytes (\(broken))")
+            } else if !inflater.isAtEnd {
+                faults.append("its deflate data ends before the end of its stream (\(inflater.totalOut) of \(member.size) bytes)")
+            } else if inflater.totalOut != member.size {
+                faults.append("it inflates to \(inflater.totalOut) bytes, its header says \(member.size)")
+            }
+            if trailing > 0 {
+                faults.append("\(trailing) byte\(trailing == 1 ? "" : "s") follow the end of its deflate stream (ignored, as unzip does)")
+            }
         }
-        try inflater.finish()
-        guard running == crc else { throw ZipHandlerError.crcMismatch(member: member.name) }
+        if running != crc {
+            faults.append("its CRC-32 is \(Self.hex(crc)) in the zip but \(Self.hex(running)) for its content")
+        }
+        if !faults.isEmpty { throw ArchiveMemberFault("member \(member.name): " + faults.joined(separator: "; ")) }
+    }
+
+    public func whyOpaque(_ member: ArchiveMember) -> String {
+        guard member.encoding.count == 3 else { return ArchiveMember.opaqueReason }
+        if member.encoding[2] != 0 { return "encrypted" }
+        let method = ZipCompressionMethod(rawValue: UInt16(member.encoding[0]) | UInt16(member.encoding[1]) << 8)
+        return "compressed with \(method.rawValue == 99 ? "WinZip AES" : method.description) (method \(method.rawValue)), which Coffer does not decode"
+    }
+
+    static func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    static func le(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    static func le(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
+        UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
+    }
+    static func hex(_ v: UInt32) -> String {
+        let digits = String(v, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     static func transform(_ p: DeflateParameters) -> [UInt8] {

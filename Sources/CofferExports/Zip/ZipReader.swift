@@ -461,6 +461,31 @@ public struct ZipLayout: Sendable, Equatable {
         return try parser.parse()
     }
 
+    /// The positions in `tail` (a file's last bytes) of the end records to try, best first:
+    /// a record whose comment runs past the end of the file (cut short) comes before any record
+    /// inside that comment, which is comment text, not an end record (a truncated comment must
+    /// not lead to a record it hides); then `findEndRecord`'s choice; then every other record
+    /// whose comment fits, last first.
+    static func endRecordCandidates(_ tail: [UInt8]) -> [Int] {
+        guard tail.count >= 22 else { return [] }
+        var all: [Int] = []
+        var index = tail.count - 22
+        while index >= 0 {
+            if tail[index] == 0x50, tail[index + 1] == 0x4B, tail[index + 2] == 5, tail[index + 3] == 6 { all.append(index) }
+            index -= 1
+        }
+        func end(_ i: Int) -> Int { i + 22 + (Int(tail[i + 20]) | Int(tail[i + 21]) << 8) }
+        var result: [Int] = []
+        // Earliest first: the outermost cut-short comment hides the most.
+        for i in all.reversed() where end(i) > tail.count && all.contains(where: { $0 > i }) {
+            result.append(i)
+        }
+        if let chosen = findEndRecord(tail, exactOnly: false), !result.contains(chosen) { result.append(chosen) }
+        for i in all where end(i) <= tail.count && !result.contains(i) { result.append(i) }
+        for i in all where !result.contains(i) { result.append(i) }
+        return result
+    }
+
     /// Finds the end record in `tail`: the last one whose comment ends exactly at the end,
     /// else (unless `exactOnly`) the last one whose comment fits, leaving trailing bytes.
     static func findEndRecord(_ tail: [UInt8], exactOnly: Bool) -> Int? {
@@ -592,10 +617,27 @@ private struct ZipParser<Source: ZipSource> {
     mutating func parse() throws(ZipParseError) -> ZipLayout {
         guard size >= 22 else { throw .notAZip }
 
-        // End of central directory record.
+        // End of central directory record: the candidates in order of preference, the first
+        // whose directory parses wins.
         let tailStart = max(0, size - ZipLayout.endRecordSearchWindow)
         let tail = try read(tailStart, size - tailStart, "end record")
-        guard let tailIndex = ZipLayout.findEndRecord(tail, exactOnly: false) else { throw .notAZip }
+        let candidates = ZipLayout.endRecordCandidates(tail)
+        guard !candidates.isEmpty else { throw .notAZip }
+        var firstError: ZipParseError?
+        for tailIndex in candidates.prefix(16) {
+            do {
+                return try parse(tail: tail, tailStart: tailStart, tailIndex: tailIndex)
+            } catch {
+                if case .overLimit = error { throw error }
+                if case .io = error { throw error }
+                firstError = firstError ?? error
+            }
+        }
+        throw firstError!
+    }
+
+    /// Parses the archive whose end record is at `tailIndex` in `tail` (the file's last bytes from `tailStart`).
+    private func parse(tail: [UInt8], tailStart: Int, tailIndex: Int) throws(ZipParseError) -> ZipLayout {
         let eocdOffset = tailStart + tailIndex
         let eocd = LittleEndianBytes(tail, base: tailIndex)
         let diskNumber = eocd.u16(4)
@@ -604,7 +646,9 @@ private struct ZipParser<Source: ZipSource> {
         let entries16 = eocd.u16(10)
         let centralSize32 = eocd.u32(12)
         let centralOffset32 = eocd.u32(16)
-        let commentLength = Int(eocd.u16(20))
+        // A comment cut short by the end of the file is the bytes there are (as unzip and
+        // Python read it).
+        let commentLength = min(Int(eocd.u16(20)), tail.count - tailIndex - 22)
         let eocdEnd = eocdOffset + 22 + commentLength
         let comment = Array(tail[(tailIndex + 22)..<(tailIndex + 22 + commentLength)])
 
@@ -905,7 +949,7 @@ private struct ZipParser<Source: ZipSource> {
 
         return ZipMember(
             index: index, rawName: entry.name,
-            name: ZipName.decode(entry.name, flags: entry.flags, extras: [entry.extra, localExtra]),
+            name: ZipName.decode(entry.name, flags: entry.flags, versionMadeBy: entry.versionMadeBy, centralExtra: entry.extra),
             versionMadeBy: entry.versionMadeBy, versionNeeded: entry.versionNeeded, flags: entry.flags,
             localFlags: localFlags, method: ZipCompressionMethod(rawValue: entry.method),
             modified: ZipWriter.DOSTimestamp(date: entry.date, time: entry.time), crc32: entry.crc32,
@@ -936,19 +980,36 @@ enum ZipExtraField {
     }
 }
 
-/// Best-effort decoding of member names.
+/// Best-effort decoding of member names, as `unzip` and commons-compress read them.
 enum ZipName {
-    /// UTF-8 with flag bit 11 or a matching Info-ZIP Unicode path field; else UTF-8 when valid; else CP437.
-    static func decode(_ raw: [UInt8], flags: UInt16, extras: [[UInt8]]) -> String {
-        if flags & 0x0800 != 0 { return String(decoding: raw, as: UTF8.self) }
-        for extra in extras {
+    /// The name as the central directory gives it: UTF-8 with flag bit 11; else the Info-ZIP
+    /// Unicode path field (0x7075) of the central directory entry when its CRC-32 matches the
+    /// raw name (a field only in the local header does not count: the central directory
+    /// wins); else UTF-8 when valid; else CP437. Backslashes are folder separators in a name
+    /// from a 0x7075 field (WinZip writes them there) and in a name made on MS-DOS or Windows
+    /// (host 0, 11 or 14) that holds no `/`.
+    static func decode(_ raw: [UInt8], flags: UInt16, versionMadeBy: UInt16, centralExtra: [UInt8]) -> String {
+        var fromUnicodeField = false
+        let name: String
+        if flags & 0x0800 != 0 {
+            name = String(decoding: raw, as: UTF8.self)
+        } else if let field = find7075(centralExtra), field.count >= 5, field[0] == 1, LittleEndianBytes(field).u32(1) == Deflate.crc32(raw) {
             // 0x7075: version 1 || CRC-32 of the raw name || UTF-8 name.
-            if let field = find7075(extra), field.count >= 5, field[0] == 1,
-                LittleEndianBytes(field).u32(1) == Deflate.crc32(raw)
-            {
-                return String(decoding: field[5...], as: UTF8.self)
-            }
+            name = String(decoding: field[5...], as: UTF8.self)
+            fromUnicodeField = true
+        } else {
+            name = decodeRaw(raw)
         }
+        let host = versionMadeBy >> 8
+        let windows = host == 0 || host == 11 || host == 14
+        guard name.unicodeScalars.contains("\\"), fromUnicodeField || (windows && !name.unicodeScalars.contains("/")) else { return name }
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars { scalars.append(scalar == "\\" ? "/" : scalar) }
+        return String(scalars)
+    }
+
+    /// ASCII or UTF-8 when valid, else CP437.
+    static func decodeRaw(_ raw: [UInt8]) -> String {
         if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
         if let text = String(validating: raw, as: UTF8.self) { return text }
         var scalars = String.UnicodeScalarView()

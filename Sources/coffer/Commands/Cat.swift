@@ -10,7 +10,10 @@ extension Coffer {
             abstract: "Write one file of a version to stdout.",
             discussion: """
                 The file is checked chunk by chunk and its SHA-256 at the end; on an integrity \
-                failure the exit status is 13 and what was written before it must be discarded.
+                failure the exit status is 13 and what was written before it must be discarded. \
+                A zip member the original zip itself has a fault in (a wrong CRC-32, data that \
+                does not inflate to its size) is written as unzip writes it, with a message, and \
+                the exit status is 3.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments
@@ -24,8 +27,14 @@ extension Coffer {
         func run() throws {
             let vault = try vaultArguments.open()
             let id = try vault.resolve(version)
-            try vault.readFile(id, path: path, archiveHandler: ZipArchiveHandler()) { bytes in
-                try bytes.withUnsafeBytes { try Console.write(1, $0, name: "standard output") }
+            do {
+                try vault.readFile(id, path: path, archiveHandler: ZipArchiveHandler()) { bytes in
+                    try bytes.withUnsafeBytes { try Console.write(1, $0, name: "standard output") }
+                }
+            } catch let fault as ArchiveMemberFault {
+                // Everything that decodes was written, as unzip writes it; the vault is fine.
+                Console.err("\(TerminalText.escape(path)): written as unzip writes it; \(fault)")
+                throw CommandFailure(.partial)
             }
         }
     }

@@ -48,8 +48,8 @@ extension Coffer {
                     }
                 }
                 listed += 1
-                try json?.append(LsJSON.Entry(e, owners: owners))
-                table?.row(e)
+                try json?.append(LsJSON.Entry(e, owners: owners, storage: walker.lastMemberStorage))
+                table?.row(e, storage: walker.lastMemberStorage)
             }
             if !prefix.isEmpty && listed == 0 { throw CofferError.pathNotInVersion(path: path ?? "", version: id.short) }
             try json?.finish(LsJSON(id: id, version: v))
@@ -70,12 +70,13 @@ private final class LsTable {
     init(long: Bool, owners: Bool) {
         self.long = long
         self.owners = owners
-        widths = [10] + (owners ? [17] : []) + [long ? 12 : 7, 16] + (long ? [64] : [])
-        let header = ["MODE"] + (owners ? ["OWNER"] : []) + ["SIZE", "MODIFIED"] + (long ? ["SHA-256"] : []) + ["PATH"]
+        widths = [10] + (owners ? [17] : []) + [long ? 12 : 7, 16] + (long ? [64, 15] : [])
+        let header = ["MODE"] + (owners ? ["OWNER"] : []) + ["SIZE", "MODIFIED"] + (long ? ["SHA-256", "STORAGE"] : []) + ["PATH"]
         pending.append(line(header))
     }
 
-    func row(_ e: VersionEntry) {
+    /// One entry's row; `storage` is how an archive member is kept (``LsJSON/Entry/storage``).
+    func row(_ e: VersionEntry, storage: ArchiveMemberStorage? = nil) {
         var row = [Format.mode(e.mode, type: e.type)]
         if owners {
             func name(_ n: [UInt8], _ id: UInt32) -> String { n.isEmpty ? String(id) : TerminalText.escape(bytes: n) }
@@ -84,7 +85,10 @@ private final class LsTable {
         let sized = e.type == .file || e.type == .archive || e.type == .hardlink || e.type == .symlink
         row.append(!sized ? "-" : long ? String(e.size) : Format.bytes(e.size))
         row.append(Format.dateTime(Date(timeIntervalSince1970: TimeInterval(e.mtimeSeconds))))
-        if long { row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-") }
+        if long {
+            row.append((e.type == .file || e.type == .archive) && e.sha256.contains(where: { $0 != 0 }) ? e.sha256Hex : "-")
+            row.append(e.type == .archive ? "archive" : storage?.rawValue ?? "-")
+        }
         switch e.type {
         case .symlink: row.append("\(e.displayPath) -> \(TerminalText.escape(bytes: e.linkTargetBytes))")
         case .hardlink: row.append("\(e.displayPath) => \(TerminalText.escape(bytes: e.hardlinkTargetBytes))")
@@ -141,9 +145,13 @@ struct LsJSON: Encodable {
         var user: String?
         var group: String?
         var xattrs: Int?
+        /// An archive member's: `reproduced` (its content is stored, its compressed bytes
+        /// rebuilt exactly), `kept-compressed` (its compressed bytes are stored as they are),
+        /// `stored` (not compressed in the archive).
+        var storage: String?
 
         enum CodingKeys: String, CodingKey {
-            case type, path, mode, size, mtime, sha256, rdev, uid, gid, user, group, xattrs
+            case type, path, mode, size, mtime, sha256, rdev, uid, gid, user, group, xattrs, storage
             case pathBytes = "path_bytes"
             case linkTarget = "link_target"
             case linkTargetBytes = "link_target_bytes"
@@ -151,8 +159,10 @@ struct LsJSON: Encodable {
             case hardlinkTargetBytes = "hardlink_target_bytes"
         }
 
-        init(_ e: VersionEntry, owners: Bool = false) {
-            type = JSONBytes.typeName(e.type)
+        init(_ e: VersionEntry, owners: Bool = false, storage: ArchiveMemberStorage? = nil) {
+            // `ls` says which files are archives (find and diff keep "file").
+            type = e.type == .archive ? "archive" : JSONBytes.typeName(e.type)
+            self.storage = storage?.rawValue
             (path, pathBytes) = JSONBytes.lossless(e.pathBytes)
             mode = String(format: "%04o", e.mode)
             size = e.type == .directory ? 0 : e.size

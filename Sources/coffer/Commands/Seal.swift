@@ -62,6 +62,9 @@ extension Coffer {
         }
 
         func run() throws {
+            // The time reported is the command's wall time: the zip analysis that runs while the
+            // vault unlocks, the unlock and the lock wait count too.
+            let commandStarted = Date()
             Interrupt.beginCooperative()
             let sel = try selection.selection()
             let pathBytes = try inputPaths()
@@ -129,14 +132,15 @@ extension Coffer {
             if !exportSeries { for warning in result.warnings { Console.warn(warning) } }
 
             let v = result.version
+            let duration = max(result.duration, Date().timeIntervalSince(commandStarted))
             if output.json {
-                try JSONOutput.print(SealJSON(result))
+                try JSONOutput.print(SealJSON(result, duration: duration))
             } else {
                 var line = "Sealed \(result.id.short) \(Console.name(v.name)) (\(Format.dateTime(v.time))): "
                 line += "\(v.stats.files) file\(v.stats.files == 1 ? "" : "s"), \(Format.bytes(v.stats.bytesRead)) read"
                 if v.stats.unchangedFiles > 0 { line += " (\(v.stats.unchangedFiles) unchanged)" }
                 if result.excluded > 0 { line += ", \(result.excluded) excluded" }
-                line += ", \(Format.bytes(v.stats.addedBytes)) added after dedup and compression, \(Format.duration(result.duration))"
+                line += ", \(Format.bytes(v.stats.addedBytes)) added after dedup and compression, \(Format.duration(duration))"
                 output.say(line)
             }
             if !result.unreadable.isEmpty {
@@ -157,9 +161,10 @@ private struct SealJSON: Encodable {
     var unreadable: [String]
     var excluded: Int
 
-    init(_ r: SealResult) {
+    /// `duration`: the command's wall time in seconds.
+    init(_ r: SealResult, duration: TimeInterval) {
         version = VersionJSON(id: r.id, version: r.version)
-        durationSeconds = (r.duration * 1000).rounded() / 1000
+        durationSeconds = (duration * 1000).rounded() / 1000
         unreadable = r.unreadable
         excluded = r.excluded
     }

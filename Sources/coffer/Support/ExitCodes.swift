@@ -36,7 +36,7 @@ enum ExitStatus: Int32, CaseIterable {
         switch self {
         case .success: return "success"
         case .failure: return "other error (message on stderr)"
-        case .partial: return "seal: some input could not be read (the version is still written); restore: some entries could not be restored"
+        case .partial: return "seal: some input could not be read (the version is still written); restore: some entries could not be restored; cat: a zip member with a fault of the zip's own was written as unzip writes it"
         case .noVault: return "no vault at the path, or the folder is not a vault"
         case .locked: return "the vault is locked by another writer"
         case .wrongPassphrase: return "wrong passphrase"

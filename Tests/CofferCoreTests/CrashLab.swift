@@ -189,7 +189,16 @@ enum CrashChecks {
         if target == "copy" {
             // A damaged copy is repaired by syncing again (files whose size differs are replaced);
             // the cut sync's lock on it is stale.
-            if let cut = try? Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil) { try removeOwnLocks(cut, crash + "/copy") }
+            if let cut = try? Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil) {
+                try removeOwnLocks(cut, crash + "/copy")
+            } else {
+                // The copy does not open (its config or head lost with fsync ignored): the only
+                // lock in it is the cut sync's, possibly torn; a user would run `coffer unlock`
+                // after the stale time or remove it by hand.
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: crash + "/copy/locks")) ?? [] {
+                    unlink(crash + "/copy/locks/" + name)
+                }
+            }
             let vault = try Vault.open(at: crash + "/vault", passphrase: T.secret("pw"), state: nil)
             _ = try vault.sync(to: LocalBackend(root: crash + "/copy"))
             let copy = try Vault.open(at: crash + "/copy", passphrase: T.secret("pw"), state: nil)

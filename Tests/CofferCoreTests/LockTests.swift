@@ -60,6 +60,22 @@ import Testing
         #expect(try f.vault.locks().compactMap(\.info?.pid) == [43])
     }
 
+    /// A lock file that does not open (torn by a power cut, or garbage) blocks writers until it is
+    /// older than the stale time; then it is removed like a stale lock.
+    @Test func anUnreadableLockIsRemovedOnceOlderThanTheStaleTime() throws {
+        let f = try T.vault()
+        let old = Hex.encode(Sodium.randomBytes(count: 16)), fresh = Hex.encode(Sodium.randomBytes(count: 16))
+        try f.vault.backend.write("locks/" + old, [UInt8](repeating: 0, count: 40))
+        try f.vault.backend.write("locks/" + fresh, [UInt8](repeating: 0, count: 40))
+        let longAgo = Date().timeIntervalSince1970 - Double(31 * 60)
+        var times = [timespec(tv_sec: Int(longAgo), tv_nsec: 0), timespec(tv_sec: Int(longAgo), tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, f.path + "/locks/" + old, &times, 0) == 0)
+        let removed = try f.vault.removeStaleLocks()
+        #expect(removed.count == 1 && removed[0].contains("unreadable lock file locks/" + old), "\(removed)")
+        #expect(try f.vault.locks().map(\.name) == [fresh], "a fresh unreadable lock stays: its writer may be mid-write")
+        #expect(try f.vault.locks().allSatisfy { $0.info == nil })
+    }
+
     @Test func twoConcurrentSealsBothLandWithoutCorruption() throws {
         let f = try T.vault()
         let a = T.scratch("a") + "/one", b = T.scratch("b") + "/two"

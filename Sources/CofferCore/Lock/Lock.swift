@@ -179,10 +179,29 @@ extension Vault {
     func removeStaleLocks(on backend: Backend) throws -> [String] {
         let now = Int64(Date().timeIntervalSince1970)
         var removed: [String] = []
+        var unreadable: [String] = []
         for (name, info) in try locks(on: backend) {
-            guard let info, let why = info.staleReason(now: now, host: Vault.hostName) else { continue }
+            guard let info else {
+                unreadable.append(name)
+                continue
+            }
+            guard let why = info.staleReason(now: now, host: Vault.hostName) else { continue }
             try backend.remove(.lock(name))
             removed.append("removed the stale lock of \(info) (\(why))")
+        }
+        // A lock that does not open with this vault's key is torn (a power cut with the file's
+        // data not yet on disk) or planted: no live writer holds it, since writers write locks
+        // whole and refresh them. It is removed once it is older than the stale time, by its
+        // modification time; one whose age the storage cannot tell is left for the user.
+        if !unreadable.isEmpty {
+            let listed = try backend.listDetailed("locks")
+            for name in unreadable {
+                guard let modified = listed[name]?.modified else { continue }
+                let age = now - Int64(modified.timeIntervalSince1970)
+                guard age > LockInfo.staleAfter else { continue }
+                try backend.remove(.lock(name))
+                removed.append("removed the unreadable lock file locks/\(name) (last written \(age / 60) minutes ago)")
+            }
         }
         return removed
     }

@@ -2,12 +2,25 @@ import Foundation
 import Testing
 
 /// Several writers on one vault at once (two coffer processes), and the rclone process a command
-/// starts. The vault location is a parameter: a folder here; an object-store vault runs the same
-/// checks once its backend is there.
+/// starts. The shared vault is a folder or an S3 bucket on a real SeaweedFS.
 @Suite("Shared storage")
 struct SharedStorageTests {
-    /// Where the shared vault lives in a test: a folder of the scratch area.
-    static func folderLocation(_ s: Scratch, _ name: String) -> String { s.path(name) }
+    /// Where the shared vault lives in a test: a folder of the scratch area, or (`s3`) a prefix
+    /// of a bucket on a real SeaweedFS started for the test (stopped by pid in `done`).
+    static func location(_ kind: String, _ s: Scratch, _ name: String) throws -> (vault: String, done: () -> Void) {
+        guard kind == "s3" else { return (s.path(name), {}) }
+        let store = try SeaweedFS.single()
+        for (k, v) in store.environment { s.environment[k] = v }
+        return ("s3:\(store.endpoint)/shared-\(name)/vault", { store.stop() })
+    }
+
+    /// No lock is left at `vault` once both writers have ended: `unlock` finds none, live or stale.
+    static func noLockLeft(_ s: Scratch, _ vault: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try s.run(["unlock", "--json", "--vault", vault])
+        let json = try? r.json() as? [String: Any]
+        #expect(r.status == 0 && (json?["removed"] as? [Any])?.isEmpty == true && (json?["live"] as? [Any])?.isEmpty == true,
+                "a lock was left behind: \(r.stdout) \(r.stderr)", sourceLocation: sourceLocation)
+    }
 
     /// Every live version of `vault` restores, and `check --read-data` passes.
     /// With `diverged`, the vault is a copy that was sealed into while this machine had seen the
@@ -35,11 +48,12 @@ struct SharedStorageTests {
     }
 
     @Test("a seal into a copy while a sync writes to it: both take the copy's lock; every version restores and check --read-data passes",
-          arguments: ["folder"])
+          arguments: ["folder", "s3"])
     func sealDuringSync(kind: String) throws {
         let s = try Scratch()
+        let (dest, done) = try Self.location(kind, s, "copy")
+        defer { done() }
         try s.vaultWithTwoVersions()
-        let dest = Self.folderLocation(s, "copy")
         try s.ok(["sync", dest, "--quiet"])
         // More for the next sync to copy.
         try Self.input(s, "more", files: 12, size: 400_000, seed: 40)
@@ -54,31 +68,37 @@ struct SharedStorageTests {
         #expect(sealResult.status == 0, "seal: \(sealResult.stderr)")
         // The sync either ran first, or found the copy sealed into (diverged, exit 14) and copied nothing.
         #expect(syncResult.status == 0 || syncResult.status == 14, "sync: \(syncResult.status) \(syncResult.stderr)")
-        #expect(!s.exists("copy/locks") || filesUnder(s.path("copy/locks")).isEmpty, "a lock was left behind")
+        try Self.noLockLeft(s, dest)
         // When the seal won, the copy's history went its own way: this machine saw the source's
         // head of the same generation, so check rightly reports a rollback there.
         try Self.everyVersionRestores(s, dest, diverged: syncResult.status == 14)
     }
 
     @Test("a prune while a seal writes: prune waits for the lock and keeps the seal's packs; every version restores and check --read-data passes",
-          arguments: ["folder"])
+          arguments: ["folder", "s3"])
     func pruneDuringSeal(kind: String) throws {
         let s = try Scratch()
+        let (shared, done) = try Self.location(kind, s, "vault")
+        defer { done() }
         try s.vaultWithTwoVersions()
         try Self.input(s, "old", files: 4, size: 200_000, seed: 7)
         try s.ok(["seal", s.path("in/old"), "--quiet"])
-        let ids = try #require(s.versions(s.vault))
-        try s.ok(["forget", ids[0], "--quiet"])
+        // On S3 the shared vault is a complete copy of the folder vault, used from then on.
+        let vault = kind == "s3" ? shared : s.vault
+        if kind == "s3" { try s.ok(["sync", vault, "--quiet"]) }
+        let ids = try #require(s.versions(vault))
+        try s.ok(["forget", ids[0], "--vault", vault, "--quiet"])
         try Self.input(s, "big", files: 16, size: 400_000, seed: 60)
 
-        let seal = try s.start(["seal", s.path("in/big"), "--lock-wait", "120", "--quiet"])
-        let prune = try s.start(["prune", "--lock-wait", "120", "--quiet"])
+        let seal = try s.start(["seal", s.path("in/big"), "--vault", vault, "--lock-wait", "120", "--quiet"])
+        let prune = try s.start(["prune", "--vault", vault, "--lock-wait", "120", "--quiet"])
         let sealResult = try seal.finish(timeout: 180)
         let pruneResult = try prune.finish(timeout: 180)
         #expect(sealResult.status == 0, "seal: \(sealResult.stderr)")
         #expect(pruneResult.status == 0, "prune: \(pruneResult.stderr)")
-        try Self.everyVersionRestores(s, s.vault)
-        #expect(try #require(s.versions(s.vault)).count == ids.count)
+        try Self.noLockLeft(s, vault)
+        try Self.everyVersionRestores(s, vault)
+        #expect(try #require(s.versions(vault)).count == ids.count)
     }
 
     @Test("prune removes .tmp- leftovers older than --min-age and keeps young ones; unreferenced packs likewise")

@@ -105,8 +105,10 @@ demo: build
 
 ## bench: release-build measurements: the primitives (Swift as Coffer calls them vs C), then
 ## seal/re-seal/1% change/restore/check vs restic and borg on a 256 MB corpus, then the export
-## series, then the scale benchmark, then S3 (SeaweedFS, Coffer vs restic). Options pass through: make bench BENCH_ARGS="--full --drop-caches"
-## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a" S3_ARGS="--runs 3";
+## series, then the scale benchmark, then S3 (SeaweedFS, Coffer vs restic), then sync to a folder vs
+## an rclone remote. Options pass through: make bench BENCH_ARGS="--full --drop-caches"
+## EXPORTS_ARGS="--runs 5" PRIMITIVES_ARGS="--mb 128" SCALE_ARGS="--runs 1 --trees a" S3_ARGS="--runs 3"
+## RCLONE_ARGS="--runs 5";
 ## SCRATCH=DIR builds in another folder than .build.
 BENCH_SCRATCH := $(if $(SCRATCH),--scratch-path $(SCRATCH))
 bench: deps bench-primitives
@@ -114,6 +116,7 @@ bench: deps bench-primitives
 	SWIFT=$(SWIFT) bash Benchmarks/exports.sh $(BENCH_SCRATCH) $(EXPORTS_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/scale.sh $(BENCH_SCRATCH) $(SCALE_ARGS)
 	SWIFT=$(SWIFT) bash Benchmarks/s3.sh $(BENCH_SCRATCH) $(S3_ARGS)
+	bash Benchmarks/rclone-sync.sh $(RCLONE_ARGS)
 
 ## bench-s3: the S3 benchmark alone (Benchmarks/s3.sh): seal, restore and check --read-data on a
 ## SeaweedFS gateway, Coffer vs restic's s3 backend, and sync to S3. S3_ARGS="--size-mb 256 --runs 3".

@@ -82,16 +82,18 @@ extension Coffer {
             Foundation.exit(0)
         }
 
-        /// Starts xdg-open (or open) on the address, with the environment less anything secret
-        /// (the passphrase variables already left it at start; the address is an argument).
+        /// Starts xdg-open (or open) on the address, with the environment less anything secret:
+        /// the passphrase variables (which already left it at start) and the S3 credentials of an
+        /// S3 vault, which a browser has no use for. The address is an argument.
+        /// Variables a browser started by `coffer ui` never gets.
+        static let browserHidden: Set<String> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+
         static func openBrowser(_ url: String) {
             for tool in ["/usr/bin/xdg-open", "/usr/local/bin/xdg-open", "/usr/bin/open"] where FileManager.default.isExecutableFile(atPath: tool) {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: tool)
                 p.arguments = [url]
-                var env = ProcessInfo.processInfo.environment
-                for key in env.keys where key.hasPrefix("COFFER_PASSPHRASE") { env[key] = nil }
-                p.environment = env
+                p.environment = ChildEnvironment.filtered().filter { !UI.browserHidden.contains($0.key) }
                 p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
                 p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
                 p.standardError = FileHandle(forWritingAtPath: "/dev/null")

@@ -189,14 +189,21 @@ public final class S3Backend: Backend, @unchecked Sendable {
         var out: [String: StoredFile] = [:]
         var found: [String: Int] = [:]
         for (key, size, modified) in try listObjects(prefix: prefix, delimited: !recursive, includePrefixes: directory.isEmpty) {
-            let name = String(key.dropFirst(prefix.count))
-            if name.isEmpty { continue }
-            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.contains(where: { $0.hasPrefix(".") || $0.isEmpty }) && !(directory.isEmpty && name.hasSuffix("/")) { continue }
+            // Keys are split on bytes, never as Swift Characters: a combining mark after a `/`
+            // would make one grapheme of the two and hide the separator.
+            let keyBytes = Array(key.utf8), prefixBytes = Array(prefix.utf8)
+            guard keyBytes.starts(with: prefixBytes) else { continue }
+            let nameBytes = keyBytes[prefixBytes.count...]
+            if nameBytes.isEmpty { continue }
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            let parts = nameBytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            if parts.contains(where: { $0.first == UInt8(ascii: ".") || $0.isEmpty }) && !(directory.isEmpty && nameBytes.last == UInt8(ascii: "/")) {
+                continue
+            }
             if recursive && parts.count != 2 { continue }
-            if directory.isEmpty && name.hasSuffix("/") {
-                let folder = String(name.dropLast())
-                if !folder.hasPrefix(".") { out[folder] = StoredFile(size: 0) }
+            if directory.isEmpty && nameBytes.last == UInt8(ascii: "/") {
+                let folder = nameBytes.dropLast()
+                if folder.first != UInt8(ascii: ".") { out[String(decoding: folder, as: UTF8.self)] = StoredFile(size: 0) }
                 continue
             }
             out[name] = StoredFile(size: max(size, 0), modified: modified)

@@ -61,9 +61,11 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         }
         host = String(hostPart)
         guard !path.contains("?"), !path.contains("#") else { throw bad("a query or fragment is not part of a location") }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        // Split on bytes, never as Swift Characters (a combining mark can hide a `/`).
+        let parts = Array(path.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+            .map { String(decoding: $0, as: UTF8.self) }
         guard let first = parts.first else { throw bad("no bucket") }
-        bucket = String(first)
+        bucket = first
         guard Self.isValidBucket(bucket) else {
             throw bad("'\(bucket)' is not a bucket name (3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit)")
         }

@@ -13,6 +13,7 @@ import Foundation
 ///     coffer-bench scan --dir DIR [--reps R]
 ///     coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
 ///     coffer-bench scale-change --file PATH --bytes N [--seed S]
+///     coffer-bench seal-cost --vault DIR [--before LIST]
 @main
 struct CofferBench {
     static func main() {
@@ -41,6 +42,8 @@ struct CofferBench {
             ScaleTree.generate(
                 out: opts.require("--out"), files: Int(opts.require("--files"))!, folders: Int(opts.require("--folders"))!,
                 empty: opts.value("--kind") == "empty", seed: UInt64(opts.value("--seed") ?? "1")!)
+        case "seal-cost":
+            SealCostReport.run(vaultPath: opts.require("--vault"), before: opts.value("--before"))
         case "scale-change":
             ScaleTree.change(file: opts.require("--file"), bytes: Int(opts.require("--bytes"))!, seed: UInt64(opts.value("--seed") ?? "7")!)
         default:
@@ -95,6 +98,7 @@ struct CofferBench {
                    coffer-bench scan --dir DIR [--reps R]
                    coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
                    coffer-bench scale-change --file PATH --bytes N [--seed S]
+                   coffer-bench seal-cost --vault DIR [--before LIST]
 
             """.utf8))
         exit(64)

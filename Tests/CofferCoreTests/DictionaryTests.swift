@@ -55,6 +55,26 @@ import Testing
         #expect(report.packsRead > 0)
     }
 
+    /// The seal that trains the dictionary compresses its own small chunks with it too: those
+    /// sealed before training are sealed again while their packs are open, and restore and
+    /// `check --read-data` read them.
+    @Test func theTrainingSealsOwnChunksUseTheDictionary() throws {
+        let f = try T.vault()
+        let input = Self.csvFolder(f.root + "/one", files: 48, seed: 1)
+        let first = try f.vault.seal([input]).id
+        #expect(try f.vault.dictionaryIDs().count == 1)
+        let flags = try Self.flags(f.vault, first)
+        #expect(flags.filter { $0 == BlobFlags.zstd | BlobFlags.dictionary }.count > flags.count / 2, "\(flags)")
+        #expect(!flags.contains(BlobFlags.zstd), "\(flags)")
+
+        let v = try f.reopen()
+        let out = f.root + "/restored"
+        _ = try v.restore(first, to: out)
+        #expect(T.tree(out + "/export").mapValues { $0.split(separator: ":").last! } == T.tree(input).mapValues { $0.split(separator: ":").last! })
+        let report = try v.check(readDataFraction: 1)
+        #expect(report.isClean, "\(report.errors)")
+    }
+
     /// Each `coffer seal` is a new process: a vault opened after the dictionary was trained must
     /// find it in `dicts/` and use it (the format-2 tree seal once skipped that step, so only the
     /// seal that trained the dictionary ever used it).

@@ -124,6 +124,9 @@ final class Sealer: @unchecked Sendable {
     private var openBytes: UInt64 = 0
     /// Trains the vault's first dictionary from this seal's small chunks (format 2), until it has.
     private var trainer: DictionaryTrainer?
+    /// This seal trained the vault's dictionary: the small chunks sealed before it are
+    /// compressed again with it while their packs are still open (see `finish`).
+    private var trainedDictionary = false
 
     // Stage 3.
     private let writer = PackWriter()
@@ -548,7 +551,7 @@ final class Sealer: @unchecked Sendable {
                     ready = t.offer(UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]))
                 }
                 if ready {
-                    try t.train()
+                    trainedDictionary = try t.train() != nil
                     trainer = nil
                 }
             }
@@ -676,9 +679,12 @@ final class Sealer: @unchecked Sendable {
             arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             freeLock.withLock { free = [] }
             current = Batch(capacity: 0)
-            if let t = trainer, t.hasEnough { try t.train() }
+            if let t = trainer, t.hasEnough, try t.train() != nil { trainedDictionary = true }
             trainer = nil
             let open = openPacks.filter { !$0.isEmpty }
+            if trainedDictionary {
+                for p in open { try p.replaceBlobs(compressedWithDictionary) }
+            }
             if let first = open.first {
                 for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {
                     first.absorb(other)
@@ -690,6 +696,19 @@ final class Sealer: @unchecked Sendable {
         let (written, bytes) = try writer.drain()
         report("", force: true)
         return stage.sync { (written, addedChunks, addedPlain, bytes) }
+    }
+
+    /// A data blob sealed before this seal trained the dictionary (zstd without it, under 64 KiB),
+    /// sealed again now that the dictionary is the writer's, when that is smaller; nil otherwise.
+    private func compressedWithDictionary(_ e: PackEntry, _ envelope: UnsafeRawBufferPointer) throws -> (flags: UInt8, envelope: [UInt8])? {
+        guard e.type == .data, e.flags == BlobFlags.zstd, e.plainLength < Zstd.smallChunk else { return nil }
+        var plain = try BlobCrypto.open(
+            Array(envelope), type: .data, flags: e.flags, id: e.id, plainLength: e.plainLength, keys: vault.keys, zstd: vault.zstd,
+            object: "new chunk \(e.id.short)", verifyID: false)
+        defer { plain.withUnsafeMutableBytes { Sodium.wipe($0) } }
+        let again = try plain.withUnsafeBytes { try BlobCrypto.seal($0, id: e.id, type: .data, keys: vault.keys, zstd: vault.zstd) }
+        guard again.flags == BlobFlags.zstd | BlobFlags.dictionary, again.envelope.count < envelope.count else { return nil }
+        return again
     }
 
     private func report(_ path: String, force: Bool) {

@@ -134,6 +134,31 @@ final class PackBuilder: @unchecked Sendable {
             != PackBuilder.finishedSize(blobs: pending.count, bytes: byteCount)
     }
 
+    /// Replaces blobs in place: `body` gets each entry with its envelope and returns the
+    /// replacement's flags and envelope, or nil to keep the blob. Offsets are laid out again.
+    func replaceBlobs(_ body: (PackEntry, UnsafeRawBufferPointer) throws -> (flags: UInt8, envelope: [UInt8])?) rethrows {
+        var newData: [UInt8] = []
+        newData.reserveCapacity(data.count)
+        var entries: [PackEntry] = []
+        entries.reserveCapacity(pending.count)
+        try data.withUnsafeBytes { d in
+            for var e in pending {
+                let envelope = UnsafeRawBufferPointer(rebasing: d[e.offset..<e.offset + e.envelopeLength])
+                e.offset = newData.count
+                if let r = try body(e, envelope) {
+                    e.flags = r.flags
+                    e.envelopeLength = r.envelope.count
+                    newData += r.envelope
+                } else {
+                    newData.append(contentsOf: envelope)
+                }
+                entries.append(e)
+            }
+        }
+        data = newData
+        pending = entries
+    }
+
     /// Moves every blob of `other` into this pack.
     func absorb(_ other: PackBuilder) {
         let shift = data.count

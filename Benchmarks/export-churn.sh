@@ -4,24 +4,26 @@
 # each sealed into fresh vaults (the keyed chunker cuts differently per vault), with the
 # breakdown of month 2 from `coffer-bench seal-cost`.
 #
-#   bash Benchmarks/export-churn.sh [--runs R] [--scratch-path DIR] [--work DIR] [--bin DIR] [-- GENERATOR FLAGS]
+#   bash Benchmarks/export-churn.sh [--runs R] [--scratch-path DIR] [--work DIR] [--bin DIR] [--tiers SPEC] [-- GENERATOR FLAGS]
 #
 #   --runs R        fresh vaults per zip maker (default 3); sizes are medians
 #   --bin DIR       use the coffer, coffer-bench and export-generator in DIR (no build)
+#   --tiers SPEC    other chunk tiers than the defaults (coffer-bench init-lowkdf --tiers)
 #   GENERATOR FLAGS e.g. --connections 8000 --messages-bytes 8000000 (default: the generator's)
 #
 # Prints one table row per zip maker (zip sizes, bytes each seal added to the vault, month 2's
 # share of its zip) and, for the first run of each maker, the month-2 breakdown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=3; SCRATCH=""; W=$PWD/bench-work; BIN=""; GEN=()
-usage() { sed -n '7,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
+RUNS=3; SCRATCH=""; W=$PWD/bench-work; BIN=""; GEN=(); TIERS=()
+usage() { sed -n '7,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="${2:?}"; shift 2 ;;
     --scratch-path) SCRATCH="${2:?}"; shift 2 ;;
     --work) W="${2:?}"; shift 2 ;;
     --bin) BIN="${2:?}"; shift 2 ;;
+    --tiers) TIERS=(--tiers "${2:?}"); shift 2 ;;
     --) shift; GEN=("$@"); break ;;
     *) usage ;;
   esac
@@ -67,7 +69,7 @@ for maker in "${MAKERS[@]}"; do
   first=(); second=()
   for run in $(seq 1 "$RUNS"); do
     v=$W/vault-$maker-$run
-    "$BIN/coffer-bench" init-lowkdf --vault "$v"
+    "$BIN/coffer-bench" init-lowkdf --vault "$v" "${TIERS[@]}"
     b0=$(bytes_in "$v")
     "$BIN/coffer" seal --vault "$v" --quiet "${Z[0]}"
     b1=$(bytes_in "$v")

@@ -27,6 +27,10 @@ enum Arguments {
                                   account.js; zip only) (default linkedin)
           --connections-header 2022|2023
                                   Connections.csv header: 2022 has no URL column (default 2023)
+          --churn full|top        what changes between exports: full (default) adds rows at the
+                                  top and changes some in place (job changes, hidden accounts,
+                                  removals, replies moving a conversation to the top); top only
+                                  adds new connections and new conversations at the top
           --quiet                 print nothing but errors
           -h, --help              show this help
         """
@@ -103,6 +107,12 @@ enum Arguments {
                     throw .usage("--connections-header must be 2022 or 2023, not '\(text)'")
                 }
                 config.connectionsWithoutURL = text == "2022"
+            case "--churn":
+                let text = try value(argument)
+                guard let churn = ChurnModel(rawValue: text) else {
+                    throw .usage("--churn must be full or top, not '\(text)'")
+                }
+                config.churn = churn
             case "--quiet":
                 config.quiet = true
             default:

@@ -21,6 +21,18 @@ public enum GeneratorPlatform: String, Sendable, CaseIterable {
     case x
 }
 
+/// What changes between two exports.
+public enum ChurnModel: String, Sendable, CaseIterable {
+    /// Everything the simulation models: rows added at the top of Connections.csv and
+    /// messages.csv, and in-place changes (job changes, hidden accounts, e-mail toggles,
+    /// removed connections, replies moving an old conversation to the top).
+    case full
+    /// Rows added at the top only: new connections and new conversations, no in-place change
+    /// to earlier rows of Connections.csv or messages.csv (the owner's small files change as in
+    /// `full`). The least a month can change; a lower bound for what the next export costs.
+    case top
+}
+
 /// The generator's settings (the command-line flags).
 public struct GeneratorConfig: Sendable, Equatable {
     /// Where exports are written.
@@ -46,6 +58,8 @@ public struct GeneratorConfig: Sendable, Equatable {
     /// Write Connections.csv with the pre-2023 header (no URL column):
     /// `First Name,Last Name,Email Address,Company,Position,Connected On`.
     public var connectionsWithoutURL = false
+    /// What changes between exports (`--churn`); `full` keeps the series as it always was.
+    public var churn = ChurnModel.full
 
     public init(outputDirectory: String) {
         self.outputDirectory = outputDirectory

@@ -11,6 +11,8 @@ final class LinkedInSimulation {
     let seed: UInt64
     /// Connections.csv with the pre-2023 header (no URL column).
     let connectionsWithoutURL: Bool
+    /// `.top`: later exports only add rows at the top (see ``ChurnModel``).
+    let topChurnOnly: Bool
     let start: CivilDate
     let intervalDays: Int
     var rng: SeededRandom
@@ -46,6 +48,7 @@ final class LinkedInSimulation {
     init(config: GeneratorConfig) {
         seed = config.seed
         connectionsWithoutURL = config.connectionsWithoutURL
+        topChurnOnly = config.churn == .top
         start = config.start
         intervalDays = config.intervalDays
         var rng = SeededRandom(seed: config.seed)

@@ -227,7 +227,7 @@ extension LinkedInSimulation {
         let earliest = from.seconds + 300
         let latest = max(earliest + 3600, to.seconds - 900)
         while added < target {
-            if rng.chance(0.55), !conversations.isEmpty {
+            if !topChurnOnly, rng.chance(0.55), !conversations.isEmpty {
                 // A reply burst in an existing thread; usually a recent one, sometimes one
                 // from deep in the file (which then jumps to the top).
                 let rank = min(conversations.count - 1, Int(rng.exponential(mean: 30)))

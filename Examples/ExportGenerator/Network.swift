@@ -86,6 +86,7 @@ extension LinkedInSimulation {
     func evolveNetwork(from: Moment, to: Moment, scale: Double) -> NetworkChanges {
         var changes = NetworkChanges()
         let size = Double(max(connections.count, 1))
+        if topChurnOnly { return addConnections(from: from, to: to, changes: changes) }
 
         // 1. Job changes and promotions, rewritten in place (5–20 per month at 3,000 connections).
         let jobChanges = max(2, Int((Double(rng.int(in: 5...20)) * size / 3000 * scale).rounded()))
@@ -138,7 +139,12 @@ extension LinkedInSimulation {
             changes.removed += 1
         }
 
-        // 5. New connections, prepended newest first.
+        return addConnections(from: from, to: to, changes: changes)
+    }
+
+    /// 5. New connections, prepended newest first.
+    private func addConnections(from: Moment, to: Moment, changes: NetworkChanges) -> NetworkChanges {
+        var changes = changes
         let meanNew = Double(initialConnectionCount) * 2.5 / max(1, accountAgeDays) * Double(intervalDays)
         let added = max(3, rng.poisson(meanNew * rng.double(in: 0.6...1.4)))
         var fresh: [Connection] = []

@@ -203,6 +203,32 @@ struct ExportGeneratorTests {
         }
     }
 
+    @Test("--churn top: a later export is the earlier one's rows with new rows at the top")
+    func topChurnOnlyAddsRows() throws {
+        var config = GeneratorConfig(outputDirectory: "/nonexistent")
+        config.seed = 7
+        config.connections = 600
+        config.messagesBytes = 80_000
+        config.churn = .top
+        let generator = LinkedInGenerator(config: config)
+        let series = (0..<3).map { _ in generator.nextExport() }
+        for (before, after) in zip(series, series.dropFirst()) {
+            for path in ["Connections.csv", "messages.csv"] {
+                let old = try #require(before.member(path)).contents
+                let new = try #require(after.member(path)).contents
+                // Connections.csv: preamble and header, then rows; messages.csv: header, then rows.
+                let headerLines = 1 + (path == "Connections.csv" ? Schema.connectionsPreamble.utf8.filter { $0 == 0x0A }.count : 0)
+                var headerEnd = 0
+                for _ in 0..<headerLines { headerEnd = try #require(old[headerEnd...].firstIndex(of: 0x0A)) + 1 }
+                #expect(new.starts(with: old[..<headerEnd]), "\(path): same header")
+                #expect(new.count > old.count, "\(path): rows added")
+                #expect(Array(new.suffix(old.count - headerEnd)) == Array(old[headerEnd...]), "\(path): earlier rows unchanged, at the end")
+            }
+        }
+        // The default model is unchanged by the option's existence and differs from `top`.
+        #expect(standardSeries[1].member("Connections.csv")?.contents != series[1].member("Connections.csv")?.contents)
+    }
+
     @Test("messages: grouped by conversation, newest first, a new message moves its conversation to the top")
     func messagesOrder() throws {
         let series = standardSeries
@@ -402,20 +428,20 @@ struct ExportGeneratorTests {
         }
         #expect(defaults.months == 12 && defaults.seed == 1 && defaults.connections == 3000)
         #expect(defaults.messagesBytes == 1_000_000 && defaults.intervalDays == 30 && defaults.format == .zip)
-        #expect(defaults.start == CivilDate(year: 2025, month: 1, day: 15) && !defaults.quiet)
+        #expect(defaults.start == CivilDate(year: 2025, month: 1, day: 15) && !defaults.quiet && defaults.churn == .full)
         guard case .generate(let custom) = try Arguments.parse([
             "--out", "o", "--months", "3", "--seed=9", "--connections", "500", "--messages-bytes", "1_000",
-            "--start", "2024-02-29", "--interval-days", "7", "--format", "both", "--quiet",
+            "--start", "2024-02-29", "--interval-days", "7", "--format", "both", "--quiet", "--churn", "top",
         ]) else {
             Issue.record("expected a generate command")
             return
         }
         #expect(custom.months == 3 && custom.seed == 9 && custom.connections == 500 && custom.messagesBytes == 1000)
         #expect(custom.start == CivilDate(year: 2024, month: 2, day: 29) && custom.intervalDays == 7)
-        #expect(custom.format == .both && custom.quiet && custom.outputDirectory == "o")
+        #expect(custom.format == .both && custom.quiet && custom.outputDirectory == "o" && custom.churn == .top)
         #expect(try Arguments.parse(["--help"]) == .help)
         for bad in [[], ["--out"], ["--out", "o", "--months", "0"], ["--out", "o", "--start", "2025-02-30"],
-                    ["--out", "o", "--format", "tar"], ["--out", "o", "--bogus"], ["--out", "o", "--seed", "-1"]] {
+                    ["--out", "o", "--format", "tar"], ["--out", "o", "--bogus"], ["--out", "o", "--seed", "-1"], ["--out", "o", "--churn", "some"]] {
             #expect(throws: GeneratorError.self, "\(bad)") { try Arguments.parse(bad) }
         }
     }

@@ -9,6 +9,8 @@
 #   --runs R          rounds (default 3); tools in rotating order each round
 #   --tiers SPEC      also "after-tiers": the after build on a vault with these chunk tiers
 #                     (coffer-bench init-lowkdf --tiers, e.g. 4194304:2048/8192/65536,max:262144/1048576/4194304)
+#   --after-level N   also "after-level": the after build on a vault with zstd level N
+#                     (coffer-bench init-lowkdf --level N), to tell a new default level's effect apart
 #   --moderate        Coffer vaults made by `coffer init` (Argon2id MODERATE, what users get): the
 #                     seal's time then includes the unlock, as run.sh's "coffer" (not with --tiers)
 #
@@ -18,8 +20,8 @@
 # with the load average at the start and the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZE=256; RUNS=3; W=$PWD/bench-work; BEFORE=""; AFTER=""; TIERS=""; SCRATCH=""; MODERATE=0
-usage() { sed -n '5,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
+SIZE=256; RUNS=3; W=$PWD/bench-work; BEFORE=""; AFTER=""; TIERS=""; SCRATCH=""; MODERATE=0; LEVEL=""
+usage() { sed -n '5,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --before) BEFORE="${2:?}"; shift 2 ;;
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
     --size-mb) SIZE="${2:?}"; shift 2 ;;
     --runs) RUNS="${2:?}"; shift 2 ;;
     --tiers) TIERS="${2:?}"; shift 2 ;;
+    --after-level) LEVEL="${2:?}"; shift 2 ;;
     --moderate) MODERATE=1; shift ;;
     --work) W="${2:?}"; shift 2 ;;
     *) usage ;;
@@ -49,9 +52,10 @@ one() {  # tool
   rm -rf "$r" "$SRC" "$XDG_STATE_HOME" "$RESTIC_CACHE_DIR"; cp -a "$CORPUS" "$SRC"
   local cmd
   case $tool in
-    before|after|after-tiers)
+    before|after|after-tiers|after-level)
       local bin; bin=$([ "$tool" = before ] && echo "$BEFORE" || echo "$AFTER")
       if [ "$tool" = after-tiers ]; then "$bin/coffer-bench" init-lowkdf --vault "$r" --tiers "$TIERS" >/dev/null
+      elif [ "$tool" = after-level ]; then "$bin/coffer-bench" init-lowkdf --vault "$r" --level "$LEVEL" >/dev/null
       elif [ "$MODERATE" = 1 ]; then "$bin/coffer" init --vault "$r" --quiet
       else "$bin/coffer-bench" init-lowkdf --vault "$r" >/dev/null; fi
       cmd=("$bin/coffer" seal --vault "$r" --quiet --name corpus "$SRC") ;;
@@ -65,7 +69,7 @@ one() {  # tool
   printf '%s\t%s\t%s\t%s\n' "$tool" "$e" "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" "$(bytes_in "$r")" | tee -a "$RESULTS"
   rm -rf "$r" "$SRC"
 }
-TOOLS=(before after restic); [ -n "$TIERS" ] && TOOLS+=(after-tiers)
+TOOLS=(before after restic); [ -n "$TIERS" ] && TOOLS+=(after-tiers); [ -n "$LEVEL" ] && TOOLS+=(after-level)
 for i in $(seq 1 "$RUNS"); do
   k=$(( (i - 1) % ${#TOOLS[@]} )); order=("${TOOLS[@]:k}" "${TOOLS[@]:0:k}")
   for t in "${order[@]}"; do one "$t"; done
@@ -81,7 +85,7 @@ med = {t: [statistics.median(x[k] for x in v) for k in range(3)] for t, v in row
 r = med["restic"]
 print("| build | wall s (median) | CPU s | vault bytes | vault ÷ restic | speed ÷ restic (wall) |")
 print("|---|---|---|---|---|---|")
-names = [t for t in ["before", "after", "after-tiers", "restic"] if t in med]
+names = [t for t in ["before", "after", "after-tiers", "after-level", "restic"] if t in med]
 for t in names:
     w, c, s = med[t]
     print(f"| {t} | {w:.2f} | {c:.2f} | {int(s):,} | {s / r[2]:.4f}x | {r[0] / w:.2f}x |")

@@ -8,12 +8,13 @@ import Foundation
 ///     coffer-bench chunking --series DIR [--corpus DIR] [--level N]
 ///     coffer-bench mutate --dir DIR --percent P [--seed S]
 ///     coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-///     coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…,max:MIN/AVG/MAX]
+///     coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…,max:MIN/AVG/MAX] [--level N]
 ///     coffer-bench trees --dir DIR [--files N] [--folders F]
 ///     coffer-bench scan --dir DIR [--reps R]
 ///     coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
 ///     coffer-bench scale-change --file PATH --bytes N [--seed S]
 ///     coffer-bench seal-cost --vault DIR [--before LIST]
+///     coffer-bench breakdown --vault DIR
 @main
 struct CofferBench {
     static func main() {
@@ -33,7 +34,9 @@ struct CofferBench {
         case "primitives":
             Primitives.run(mb: Int(opts.value("--mb") ?? "64")!, reps: Int(opts.value("--reps") ?? "5")!, only: opts.value("--only"))
         case "init-lowkdf":
-            initLowKDF(path: opts.require("--vault"), format: Int(opts.value("--format") ?? String(VaultConfig.currentFormat))!, tiers: opts.value("--tiers"))
+            initLowKDF(
+                path: opts.require("--vault"), format: Int(opts.value("--format") ?? String(VaultConfig.currentFormat))!, tiers: opts.value("--tiers"),
+                level: opts.value("--level").flatMap { Int($0) })
         case "trees":
             TreeSealBench.run(dir: opts.require("--dir"), files: Int(opts.value("--files") ?? "20000")!, folders: Int(opts.value("--folders") ?? "20")!)
         case "scan":
@@ -44,6 +47,8 @@ struct CofferBench {
                 empty: opts.value("--kind") == "empty", seed: UInt64(opts.value("--seed") ?? "1")!)
         case "seal-cost":
             SealCostReport.run(vaultPath: opts.require("--vault"), before: opts.value("--before"))
+        case "breakdown":
+            Breakdown.run(vault: opts.require("--vault"))
         case "scale-change":
             ScaleTree.change(file: opts.require("--file"), bytes: Int(opts.require("--bytes"))!, seed: UInt64(opts.value("--seed") ?? "7")!)
         default:
@@ -56,7 +61,7 @@ struct CofferBench {
     /// `coffer` offers no weak KDF, and opens such a vault like any other.) Passphrase: $COFFER_PASSPHRASE.
     /// `--format 1` makes a format-1 vault (the scale benchmark's comparison with the old trees).
     /// `--tiers MAX:MIN/AVG/MAX,…` (sizes in bytes, the last MAX `max`): other chunk tiers than the
-    /// defaults, to measure them with one build.
+    /// defaults, to measure them with one build; `--level N` another zstd level than the default.
     static func parseTiers(_ spec: String) -> [ChunkTier]? {
         var out: [ChunkTier] = []
         for part in spec.split(separator: ",") {
@@ -68,13 +73,14 @@ struct CofferBench {
         return out.isEmpty ? nil : out
     }
 
-    static func initLowKDF(path: String, format: Int, tiers: String?) {
+    static func initLowKDF(path: String, format: Int, tiers: String?, level: Int? = nil) {
         guard let p = ProcessInfo.processInfo.environment["COFFER_PASSPHRASE"], !p.isEmpty else {
             FileHandle.standardError.write(Data("init-lowkdf: set COFFER_PASSPHRASE\n".utf8)); exit(64)
         }
         let passphrase = Array(p.utf8).withUnsafeBytes { SecureBytes(copying: $0) }
         var options = VaultOptions()
         options.kdf = .insecureTestOnly
+        if let level { options.compressionLevel = level }
         if let tiers {
             guard let t = parseTiers(tiers) else { FileHandle.standardError.write(Data("init-lowkdf: bad --tiers \(tiers)\n".utf8)); exit(64) }
             options.tiers = t
@@ -93,12 +99,13 @@ struct CofferBench {
                    coffer-bench mutate --dir DIR --percent P [--seed S]
                    coffer-bench zipcost ZIP...
                    coffer-bench primitives [--mb N] [--reps R] [--only NAME]
-                   coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…]
+                   coffer-bench init-lowkdf --vault DIR [--format N] [--tiers MAX:MIN/AVG/MAX,…] [--level N]
                    coffer-bench trees --dir DIR [--files N] [--folders F]
                    coffer-bench scan --dir DIR [--reps R]
                    coffer-bench scale-tree --out DIR --files N --folders F [--kind small|empty] [--seed S]
                    coffer-bench scale-change --file PATH --bytes N [--seed S]
                    coffer-bench seal-cost --vault DIR [--before LIST]
+                   coffer-bench breakdown --vault DIR
 
             """.utf8))
         exit(64)

@@ -130,6 +130,30 @@ import Testing
         #expect(IndexFile.bodyVersion2Files([]).count == 1)
     }
 
+    @Test("whole packs are split between index files when their buckets waste less, every pack in one file")
+    func splittingByBucket() throws {
+        // The entry counts of the packs of one seal of the mixed corpus: 2,119 entries, which one
+        // file pads to 4,096.
+        let counts = [151, 166, 109, 113, 422, 223, 354, 581]
+        let packs = counts.enumerated().map { i, n in
+            (pack: ObjectID.hashing([UInt8(i)]), entries: [PackEntry](repeating: PackEntry(type: .data, flags: 0, id: .zero, offset: 0, envelopeLength: 40, plainLength: 0), count: n))
+        }
+        let files = IndexFile.bodyVersion2Files(packs)
+        let sums = files.map { $0.packs.reduce(0) { $0 + $1.entries.count } }
+        #expect(sums.reduce(0, +) == 2119)
+        #expect(files.count == 2)
+        #expect(sums.map { PackFormat.bucket($0) }.reduce(0, +) < 4096)
+        #expect(Set(files.flatMap { $0.packs.map(\.pack) }) == Set(packs.map(\.pack)))
+        #expect(files.flatMap { $0.packs }.count == packs.count)
+        // Every file decodes as written.
+        for f in files { #expect(try IndexFile.decode(f.encode()).packs.count == f.packs.count) }
+        // A seal's entries already near a power of two, and a single pack, stay in one file.
+        #expect(IndexFile.bodyVersion2Files(Array(packs.prefix(1))).count == 1)
+        let near = [(pack: ObjectID.hashing([9]), entries: [PackEntry](repeating: packs[0].entries[0], count: 1000)),
+                    (pack: ObjectID.hashing([10]), entries: [PackEntry](repeating: packs[0].entries[0], count: 20))]
+        #expect(IndexFile.bodyVersion2Files(near).count == 1)
+    }
+
     // MARK: The head lists the index files
 
     @Test("format 2: seal appends its index to the head, forget carries the list, prune lists exactly what it leaves")

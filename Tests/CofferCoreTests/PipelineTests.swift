@@ -54,6 +54,40 @@ import Testing
         #expect(finished - p.byteCount - PackFormat.headerEnvelopeLength(entries: added + 1) - 44 < blob.count + 46)
     }
 
+    @Test func aFullPackOfManyBlobsIsPaddedInFineSteps() {
+        let target = 1 << 20
+        let p = PackBuilder(target: target)
+        let blob = [UInt8](repeating: 7, count: 3000)
+        var added = 0
+        while !p.isFull(before: blob.count, target: target) {
+            p.add(type: .data, flags: 0, id: ObjectID.hashing([UInt8(added & 0xFF), UInt8(added >> 8)]), plainLength: 2960, envelope: blob)
+            added += 1
+        }
+        let base = p.byteCount + PackFormat.headerEnvelopeLength(entries: added + 1) + 44
+        let finished = p.finishedSize()
+        // 4 KiB steps at 1 MiB instead of Padmé's 32 KiB: less than one step of padding.
+        #expect(PackBuilder.fullPackStep(base) == 4096)
+        #expect(finished % 4096 == 0 && finished >= base && finished - base < 4096)
+        #expect(finished < Int(Padme.padded(UInt64(base))) || Int(Padme.padded(UInt64(base))) - base < 4096)
+    }
+
+    @Test func aPackWithOneDominantBlobKeepsItsPadmeSize() {
+        let target = 1 << 20
+        // One blob larger than a quarter of the pack: its size must not show through the pack's.
+        let p = PackBuilder(target: target)
+        p.add(type: .data, flags: 0, id: ObjectID.hashing([1]), plainLength: 600_000, envelope: [UInt8](repeating: 1, count: 600_040))
+        for i in 0..<4 {
+            p.add(type: .data, flags: 0, id: ObjectID.hashing([2, UInt8(i)]), plainLength: 120_000, envelope: [UInt8](repeating: 2, count: 120_040))
+        }
+        #expect(p.byteCount >= target)
+        let base = p.byteCount + PackFormat.headerEnvelopeLength(entries: 6) + 44
+        #expect(p.finishedSize() == Int(Padme.padded(UInt64(base))))
+        // Three blobs below the target: Padmé too (a small pack's few blobs keep its rounding).
+        let q = PackBuilder(target: target)
+        for i in 0..<3 { q.add(type: .data, flags: 0, id: ObjectID.hashing([3, UInt8(i)]), plainLength: 1000, envelope: [UInt8](repeating: 3, count: 1040)) }
+        #expect(q.finishedSize() == Int(Padme.padded(UInt64(q.byteCount + PackFormat.headerEnvelopeLength(entries: 4) + 44))))
+    }
+
     @Test func aSealAcrossManyBatchesRestoresExactlyAndFillsPacks() throws {
         var o = T.cheap
         o.packTargetSize = 256 << 10

@@ -154,7 +154,7 @@ final class Sealer: @unchecked Sendable {
         capacity = Sealer.blockSize + longest
         let reserve = vault.config.packTargetSize + longest + AEAD.overhead
         packCapacity = reserve
-        openPacks = (0..<max(1, vault.config.openPacks)).map { _ in PackBuilder(capacity: reserve) }
+        openPacks = (0..<max(1, vault.config.openPacks)).map { _ in PackBuilder(capacity: reserve, target: vault.config.packTargetSize) }
         current = Batch(capacity: capacity)
         free = [Batch(capacity: capacity)]
         freeCount = DispatchSemaphore(value: 1)
@@ -563,7 +563,7 @@ final class Sealer: @unchecked Sendable {
                     pick = other
                 } else {
                     try writer.write(openPacks[pick], vault: vault)
-                    openPacks[pick] = PackBuilder(capacity: packCapacity)
+                    openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize)
                 }
                 openPacks[pick].add(
                     type: .data, flags: s.flags, id: ids[k], plainLength: batchCuts[k].count,
@@ -661,7 +661,7 @@ final class Sealer: @unchecked Sendable {
             pick = other
         } else {
             try writer.write(openPacks[pick], vault: vault)
-            openPacks[pick] = PackBuilder(capacity: packCapacity)
+            openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize)
         }
         openPacks[pick].add(type: type, flags: flags, id: id, plainLength: plain.count, envelope: envelope)
         addedPieces += 1

@@ -62,23 +62,55 @@ struct IndexFile: Sendable {
     }
 
     /// The index files (body_version 2) for `packs`: one, unless they hold more than
-    /// ``maximumEntries`` entries (a pack's entries are never split between files). A pack without
-    /// entries is left out (a reader refuses one).
+    /// ``maximumEntries`` entries (a pack's entries are never split between files), or unless
+    /// whole packs split between files fill their power-of-two buckets better (see
+    /// ``splitByBucket(_:)``). A pack without entries is left out (a reader refuses one).
     static func bodyVersion2Files(_ packs: [(pack: ObjectID, entries: [PackEntry])]) -> [IndexFile] {
-        var files: [IndexFile] = []
-        var current = IndexFile(bodyVersion: 2)
+        var groups: [[(pack: ObjectID, entries: [PackEntry])]] = []
+        var current: [(pack: ObjectID, entries: [PackEntry])] = []
         var count = 0
         for p in packs where !p.entries.isEmpty {
-            if count + p.entries.count > maximumEntries && !current.packs.isEmpty {
-                files.append(current)
-                current = IndexFile(bodyVersion: 2)
+            if count + p.entries.count > maximumEntries && !current.isEmpty {
+                groups.append(current)
+                current = []
                 count = 0
             }
-            current.packs.append(p)
+            current.append(p)
             count += p.entries.count
         }
-        files.append(current)
-        return files
+        groups.append(current)
+        return groups.flatMap { splitByBucket($0) }.map { IndexFile(bodyVersion: 2, packs: $0) }
+    }
+
+    /// The bytes one more index file costs besides its entries: its envelope and Padmé room, and
+    /// its name in the head (an estimate; it only decides whether a split pays).
+    static let fileCost = 256
+
+    /// Packs grouped so that the files' buckets waste less than one file's: entries are padded to
+    /// a power of two, so 2,119 entries in one file take 4,096 entries' room, and in a file of
+    /// 2,048 or fewer and another of 71 or more, 2,176 (Docs/FORMAT.md, "Index"). The first file
+    /// takes the packs, largest first, that fit in the largest power of two not above the entry
+    /// count; the rest is split again. A split is kept only when it is smaller. Each file's size
+    /// shows its bucket, as each pack header's length already shows the pack's.
+    static func splitByBucket(_ packs: [(pack: ObjectID, entries: [PackEntry])]) -> [[(pack: ObjectID, entries: [PackEntry])]] {
+        let total = packs.reduce(0) { $0 + $1.entries.count }
+        let room = 1 << (Int.bitWidth - 1 - max(total, 1).leadingZeroBitCount)
+        guard packs.count > 1, total > PackFormat.minimumBucket, room < total else { return [packs] }
+        var taken = [Bool](repeating: false, count: packs.count)
+        var filled = 0
+        for i in packs.indices.sorted(by: { packs[$0].entries.count > packs[$1].entries.count }) where filled + packs[i].entries.count <= room {
+            taken[i] = true
+            filled += packs[i].entries.count
+        }
+        let first = packs.indices.filter { taken[$0] }.map { packs[$0] }
+        let rest = packs.indices.filter { !taken[$0] }.map { packs[$0] }
+        guard !first.isEmpty, !rest.isEmpty else { return [packs] }
+        let restFiles = splitByBucket(rest)
+        func cost(_ files: [[(pack: ObjectID, entries: [PackEntry])]]) -> Int {
+            files.reduce(0) { $0 + fileCost + 36 * $1.count + PackEntry.encodedSize * PackFormat.bucket($1.reduce(0) { $0 + $1.entries.count }) }
+        }
+        let split = [first] + restFiles
+        return cost(split) < cost([packs]) ? split : [packs]
     }
 
     static func decode(_ body: [UInt8]) throws -> IndexFile {

@@ -100,38 +100,69 @@ final class PackBuilder: @unchecked Sendable {
     private var data: [UInt8] = []
     /// Entries with `offset` into `data`, in arrival order.
     private var pending: [PackEntry] = []
+    /// The largest blob envelope added so far.
+    private var largest = 0
+    /// The vault's pack target (0: every pack gets its Padmé size).
+    let target: Int
 
     var byteCount: Int { data.count }
     var isEmpty: Bool { pending.isEmpty }
 
-    init(capacity: Int = 0) {
+    init(capacity: Int = 0, target: Int = 0) {
+        self.target = target
         if capacity > 0 { data.reserveCapacity(capacity) }
     }
 
     func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: UnsafeRawBufferPointer) {
         pending.append(PackEntry(type: type, flags: flags, id: id, offset: data.count, envelopeLength: envelope.count, plainLength: plainLength))
         data.append(contentsOf: envelope)
+        largest = max(largest, envelope.count)
     }
 
     func add(type: BlobType, flags: UInt8, id: ObjectID, plainLength: Int, envelope: [UInt8]) {
         envelope.withUnsafeBytes { add(type: type, flags: flags, id: id, plainLength: plainLength, envelope: $0) }
     }
 
-    /// The size of the finished pack with `blobs` data blobs of `bytes` envelope bytes in all.
-    static func finishedSize(blobs: Int, bytes: Int) -> Int {
-        Int(Padme.padded(UInt64(bytes + PackFormat.headerEnvelopeLength(entries: blobs + 1) + 4 + AEAD.overhead)))
+    /// The size of the finished pack with `blobs` data blobs of `bytes` envelope bytes in all, the
+    /// largest `largest` bytes, in a vault whose pack target is `target` (Docs/FORMAT.md, "Packs"):
+    /// Padmé's size, or, for a pack that reached its target with at least
+    /// ``fullPackMinimumBlobs`` blobs none larger than a quarter of their sum, the next multiple
+    /// of ``fullPackStep(_:)``: its size is the sum of many blobs and says little about any one.
+    static func finishedSize(blobs: Int, bytes: Int, largest: Int = .max, target: Int = 0) -> Int {
+        let base = bytes + PackFormat.headerEnvelopeLength(entries: blobs + 1) + 4 + AEAD.overhead
+        if target > 0, bytes >= target, blobs >= fullPackMinimumBlobs, largest <= bytes / 4 {
+            let step = fullPackStep(base)
+            return (base + step - 1) / step * step
+        }
+        return Int(Padme.padded(UInt64(base)))
+    }
+
+    /// The fewest blobs a pack needs for the finer padding of a full pack.
+    static let fullPackMinimumBlobs = 4
+
+    /// The padding step of a full pack of `base` bytes before padding: 2^(⌊log2 base⌋ − 12),
+    /// at least 4 KiB (4 KiB for packs of 16–32 MiB; at most 1/4096 of the pack).
+    static func fullPackStep(_ base: Int) -> Int {
+        let e = Int.bitWidth - 1 - base.leadingZeroBitCount
+        return 1 << max(12, e - 12)
+    }
+
+    /// The size of this pack finished now, or with one more blob of `envelopeLength` bytes.
+    func finishedSize(adding envelopeLength: Int? = nil) -> Int {
+        let extra = envelopeLength ?? 0
+        return PackBuilder.finishedSize(
+            blobs: pending.count + (envelopeLength == nil ? 0 : 1), bytes: byteCount + extra, largest: max(largest, extra), target: target)
     }
 
     /// Whether a blob of `envelopeLength` bytes should go to a new pack instead of this one.
     ///
     /// Below `target` a pack takes every blob. From `target` on it takes a blob only while the
-    /// blob fits in the padding its Padmé size already demands, so that room holds data rather
-    /// than encrypted zeros (on 16 MiB packs Padmé rounds up by as much as 512 KiB); the pack's
-    /// size stays a Padmé value either way.
+    /// blob fits in the padding its size already demands, so that room holds data rather than
+    /// encrypted zeros (on 16 MiB packs Padmé rounds up by as much as 512 KiB; the finer step of
+    /// a full pack by 4 KiB); the pack's size stays a padded value either way.
     func isFull(before envelopeLength: Int, target: Int) -> Bool {
         guard byteCount >= target else { return false }
-        return PackBuilder.finishedSize(blobs: pending.count + 1, bytes: byteCount + envelopeLength)
-            != PackBuilder.finishedSize(blobs: pending.count, bytes: byteCount)
+        return finishedSize(adding: envelopeLength) != finishedSize()
     }
 
     /// Replaces blobs in place: `body` gets each entry with its envelope and returns the
@@ -169,6 +200,8 @@ final class PackBuilder: @unchecked Sendable {
             e.offset += shift
             pending.append(e)
         }
+        largest = max(largest, other.largest)
+        other.largest = 0
         data.reserveCapacity(data.count + other.data.count)
         data += other.data
         other.pending = []
@@ -205,7 +238,7 @@ final class PackBuilder: @unchecked Sendable {
         let n = order.count + 1
         let headerEnvLen = PackFormat.headerEnvelopeLength(entries: n)
         let base = byteCount + headerEnvLen + 4 + AEAD.overhead
-        let total = Int(Padme.padded(UInt64(base)))
+        let total = finishedSize()
         let padPlain = total - base
         var entries: [PackEntry] = []
         entries.reserveCapacity(n)
@@ -267,6 +300,7 @@ final class PackBuilder: @unchecked Sendable {
         try withParts(l.order, l.tail) { try backend.write(.pack(l.id), parts: $0) }
         pending = []
         data = []
+        largest = 0
         return (l.id, l.size, l.entries)
     }
 
@@ -278,6 +312,7 @@ final class PackBuilder: @unchecked Sendable {
         withParts(l.order, l.tail) { for p in $0 { bytes.append(contentsOf: p) } }
         pending = []
         data = []
+        largest = 0
         return (l.id, bytes, l.entries)
     }
 }

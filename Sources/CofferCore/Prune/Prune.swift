@@ -135,19 +135,22 @@ extension Vault {
             // The new packs' sizes as the real run makes them: the same blobs in the same order,
             // cut where a PackBuilder cuts, each pack with its header, padding blob and Padmé size.
             var newPacks: UInt64 = 0
-            var (blobs, bytes) = (0, 0)
+            var (blobs, bytes, largest) = (0, 0, 0)
+            let target = config.packTargetSize
             for pack in repack {
                 for (_, loc) in usedBlobs(of: pack) {
-                    if bytes >= config.packTargetSize
-                        && PackBuilder.finishedSize(blobs: blobs + 1, bytes: bytes + loc.envelopeLength) != PackBuilder.finishedSize(blobs: blobs, bytes: bytes) {
-                        newPacks += UInt64(PackBuilder.finishedSize(blobs: blobs, bytes: bytes))
-                        (blobs, bytes) = (0, 0)
+                    let now = PackBuilder.finishedSize(blobs: blobs, bytes: bytes, largest: largest, target: target)
+                    if bytes >= target, PackBuilder.finishedSize(
+                        blobs: blobs + 1, bytes: bytes + loc.envelopeLength, largest: max(largest, loc.envelopeLength), target: target) != now {
+                        newPacks += UInt64(now)
+                        (blobs, bytes, largest) = (0, 0, 0)
                     }
                     blobs += 1
                     bytes += loc.envelopeLength
+                    largest = max(largest, loc.envelopeLength)
                 }
             }
-            if blobs > 0 { newPacks += UInt64(PackBuilder.finishedSize(blobs: blobs, bytes: bytes)) }
+            if blobs > 0 { newPacks += UInt64(PackBuilder.finishedSize(blobs: blobs, bytes: bytes, largest: largest, target: target)) }
             report.bytesAfter = keep.reduce(UInt64(0)) { $0 + UInt64(sizes[$1] ?? 0) } + newPacks
             return report
         }
@@ -168,14 +171,14 @@ extension Vault {
             })
         }
         newIndex.add(kept)
-        var builder = PackBuilder()
+        var builder = PackBuilder(target: config.packTargetSize)
         var written: [(ObjectID, [PackEntry])] = []
         func flush() throws {
             guard !builder.isEmpty else { return }
             let (id, bytes, entries) = try builder.finish(vaultID: vaultID, keys: keys)
             try backend.write(.pack(id), bytes)
             written.append((id, entries))
-            builder = PackBuilder()
+            builder = PackBuilder(target: config.packTargetSize)
         }
         for pack in repack {
             let path = VaultFile.pack(pack).path

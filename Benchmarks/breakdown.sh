@@ -22,12 +22,7 @@ done
 mkdir -p "$W"; W=$(cd "$W" && pwd)
 source Benchmarks/common.sh
 tool_environment
-CORPUS=$W/corpus-$SIZE
-if [ ! -f "$CORPUS.complete" ]; then
-  rm -rf "$CORPUS"
-  "$BIN/coffer-bench" corpus --out "$CORPUS" --size-mb "$SIZE" --seed 1 >/dev/null
-  touch "$CORPUS.complete"
-fi
+ensure_corpus "$BIN/coffer-bench" "$SIZE"
 C=$W/breakdown-coffer R=$W/breakdown-restic
 rm -rf "$C" "$R" "$XDG_STATE_HOME" "$RESTIC_CACHE_DIR"
 "$BIN/coffer-bench" init-lowkdf --vault "$C" >/dev/null

@@ -1,5 +1,5 @@
-# Shared by run.sh and exports.sh (sourced, not run): restic, borg and GNU time from apt when
-# missing, `build PRODUCT` for release builds, the tools' environment and `bytes_in` (SWIFT,
+# Shared by the benchmark scripts (sourced, not run): restic, borg and GNU time from apt when
+# missing, `build PRODUCT` for release builds, the tools' environment, `bytes_in` and `ensure_corpus` (SWIFT,
 # SCRATCH and W set by the caller).
 need=""; for p in restic borgbackup time; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
 if [ -n "$need" ]; then
@@ -25,3 +25,14 @@ tool_environment() {
 # Vault and input sizes: the bytes of their regular files (not du's directory blocks: restic's
 # 256 empty data/ folders alone are 1 MiB of those).
 bytes_in() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
+
+# The mixed corpus of SIZE MiB (seed 1, deterministic), generated once under $W by the given
+# coffer-bench; sets CORPUS to its folder.
+ensure_corpus() {  # coffer-bench size
+  CORPUS=$W/corpus-$2
+  if [ ! -f "$CORPUS.complete" ]; then
+    rm -rf "$CORPUS"
+    "$1" corpus --out "$CORPUS" --size-mb "$2" --seed 1 >/dev/null
+    touch "$CORPUS.complete"
+  fi
+}

@@ -39,12 +39,7 @@ done
 mkdir -p "$W"; W=$(cd "$W" && pwd)
 source Benchmarks/common.sh
 tool_environment
-CORPUS=$W/corpus-$SIZE
-if [ ! -f "$CORPUS.complete" ]; then
-  rm -rf "$CORPUS"
-  "$AFTER/coffer-bench" corpus --out "$CORPUS" --size-mb "$SIZE" --seed 1 >/dev/null
-  touch "$CORPUS.complete"
-fi
+ensure_corpus "$AFTER/coffer-bench" "$SIZE"
 SRC=$W/src
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 one() {  # tool

@@ -48,12 +48,7 @@ build --product coffer-bench
 BIN=$("${BUILD[@]}" --show-bin-path)
 
 # The corpus, generated once per size (deterministic: seed 1).
-CORPUS=$W/corpus-$SIZE
-if [ ! -f "$CORPUS.complete" ]; then
-  rm -rf "$CORPUS"
-  "$BIN/coffer-bench" corpus --out "$CORPUS" --size-mb "$SIZE" --seed 1 >/dev/null
-  touch "$CORPUS.complete"
-fi
+ensure_corpus "$BIN/coffer-bench" "$SIZE"
 INPUT=$(find "$CORPUS" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
 FILES=$(find "$CORPUS" -type f | wc -l)
 

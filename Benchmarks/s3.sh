@@ -34,12 +34,7 @@ build --product coffer-bench
 BIN=$("${BUILD[@]}" --show-bin-path)
 tool_environment
 
-CORPUS=$W/corpus-$SIZE
-if [ ! -f "$CORPUS.complete" ]; then
-  rm -rf "$CORPUS"
-  "$BIN/coffer-bench" corpus --out "$CORPUS" --size-mb "$SIZE" --seed 1 >/dev/null
-  touch "$CORPUS.complete"
-fi
+ensure_corpus "$BIN/coffer-bench" "$SIZE"
 
 # SeaweedFS on free ports, stopped by its pid on exit.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -378,9 +378,7 @@ final class TreeSealWalk {
            let plan = vault.analyseArchive(path: path, entry: e, handler: handler, notes: &notes) {
             try sealer.flush()
             try drain()
-            if var a = try vault.sealArchive(path: path, entry: e, plan: plan, handler: handler, sealer: sealer, notes: &notes) {
-                a.layoutIDs = try a.archive!.storePieces(sink: sealer, vault: vault)
-                a.archive = nil
+            if let a = try vault.sealArchive(path: path, entry: e, plan: plan, handler: handler, sealer: sealer, storeLayout: true, notes: &notes) {
                 stats.bytesRead += a.size
                 try enqueue(a, source: source, first: first)
                 return

@@ -24,8 +24,9 @@ final class ArchiveLayoutCursor {
     private var memberCount: Int?
     private var membersRead = 0
 
-    /// A cursor on `entry`'s layout (an archive entry).
-    init(vault: Vault, entry: VersionEntry) throws {
+    /// A cursor on `entry`'s layout (an archive entry), reading through `readers` when given
+    /// (a caller's open packs: one window cache for the layout pieces and the chunks).
+    init(vault: Vault, entry: VersionEntry, readers: PackReaders? = nil) throws {
         object = entry.displayPath
         size = entry.size
         if let layout = entry.archive {
@@ -35,7 +36,7 @@ final class ArchiveLayoutCursor {
         }
         layout = nil
         guard entry.type == .archive else { throw CofferError.integrity(object: object, reason: "not an archive") }
-        var r = try LayoutPieceReader(vault: vault, ids: entry.layoutIDs, object: object)
+        var r = try LayoutPieceReader(vault: vault, ids: entry.layoutIDs, object: object, readers: readers)
         do {
             let format = try r.u8()
             guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }

@@ -29,7 +29,8 @@ struct LayoutPieceReader: LayoutByteReading {
     /// Bytes of the pieces not yet read, by the index.
     private var unread: Int
 
-    init(vault: Vault, ids: [ObjectID], object: String) throws {
+    /// `readers`: the caller's open packs (their window cache is shared), or new ones.
+    init(vault: Vault, ids: [ObjectID], object: String, readers: PackReaders? = nil) throws {
         guard !ids.isEmpty else { throw CofferError.integrity(object: object, reason: "archive without layout pieces") }
         guard ids.count <= Vault.maximumLayoutBytes / 64 else { throw CofferError.integrity(object: object, reason: "too many layout pieces") }
         var total = 0
@@ -44,7 +45,7 @@ struct LayoutPieceReader: LayoutByteReading {
         }
         self.vault = vault
         self.ids = ids
-        self.readers = PackReaders(vault: vault)
+        self.readers = readers ?? PackReaders(vault: vault)
         self.object = object
         self.unread = total
     }

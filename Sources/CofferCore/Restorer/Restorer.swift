@@ -237,7 +237,7 @@ extension Vault {
             // The members are read from the layout one at a time; then the member's part.
             guard e.type == .archive else { continue }
             let name = Array(wanted.dropFirst(e.pathBytes.count + 1))
-            let members = try ArchiveLayoutCursor(vault: self, entry: e)
+            let members = try ArchiveLayoutCursor(vault: self, entry: e, readers: readers)
             var found: ArchiveMember?
             while let m = try members.nextMember() {
                 if m.name.utf8.elementsEqual(name) || m.name.utf8.elementsEqual(name + [slash]) {
@@ -247,7 +247,7 @@ extension Vault {
             }
             guard let m = found else { continue }
             guard !m.isDirectory else { throw CofferError.invalidArgument("\(shown) is a folder inside \(e.displayPath), not a file") }
-            let part = try m.part.flatMap { try ArchiveLayoutCursor(vault: self, entry: e).part($0) }
+            let part = try m.part.flatMap { try ArchiveLayoutCursor(vault: self, entry: e, readers: readers).part($0) }
             let object = "\(TerminalText.escape(bytes: wanted)) in version \(versionID.short)"
             try streamMember(m, part: part, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
             return
@@ -316,7 +316,7 @@ extension Vault {
         guard let handler, e.type == .archive else {
             throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild")
         }
-        let layout = try ArchiveLayoutCursor(vault: self, entry: e)
+        let layout = try ArchiveLayoutCursor(vault: self, entry: e, readers: readers)
         try streamArchive(layout, handler: handler, readers: readers, object: object, isCancelled: isCancelled, into: emit)
     }
 
@@ -335,13 +335,13 @@ extension Vault {
         guard entry.type == .archive else { return result }
         // Members one at a time, each member's part from a second cursor on the parts (read
         // forward; opened again for a member whose part comes before the last one read).
-        let members = try ArchiveLayoutCursor(vault: self, entry: entry)
-        var parts = try ArchiveLayoutCursor(vault: self, entry: entry)
+        let members = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers)
+        var parts = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers)
         var lastPart: (index: Int, part: ArchivePart)?
         func part(of m: ArchiveMember) throws -> ArchivePart? {
             guard let k = m.part else { return nil }
             if let lastPart, lastPart.index == k { return lastPart.part }
-            if k < parts.partsRead { parts = try ArchiveLayoutCursor(vault: self, entry: entry) }
+            if k < parts.partsRead { parts = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers) }
             guard let p = try parts.part(k) else { throw CofferError.integrity(object: entry.displayPath, reason: "layout: member \(m.name) refers to a missing part") }
             lastPart = (k, p)
             return p

@@ -334,65 +334,90 @@ extension ArchiveLayout {
     func encode(into w: inout ByteWriter) {
         w.u8(format)
         w.u32(UInt32(parts.count))
-        for p in parts {
-            w.u8(p.kind.rawValue); w.blob(p.transform); w.u64(p.outputSize); w.u64(p.contentSize); w.raw(p.contentSHA256)
-            w.u32(UInt32(p.chunkCount)); p.forEachChunk { w.id($0) }
-        }
+        for p in parts { Self.encode(p, into: &w) }
         w.u32(UInt32(members.count))
-        for m in members {
-            w.string(m.name); w.u8((m.isDirectory ? 1 : 0) | (m.mode != 0 ? 2 : 0)); w.u8(m.data.rawValue); w.blob(m.encoding)
-            w.u64(m.size); w.i64(m.mtimeSeconds); w.u32(m.part.map { UInt32($0) } ?? UInt32.max)
-            if m.mode != 0 { w.u32(m.mode) }
+        for m in members { Self.encode(m, into: &w) }
+    }
+
+    /// One `part` record of the layout grammar.
+    static func encode(_ p: ArchivePart, into w: inout ByteWriter) {
+        w.u8(p.kind.rawValue); w.blob(p.transform); w.u64(p.outputSize); w.u64(p.contentSize); w.raw(p.contentSHA256)
+        w.u32(UInt32(p.chunkCount)); p.forEachChunk { w.id($0) }
+    }
+
+    /// One `member` record of the layout grammar.
+    static func encode(_ m: ArchiveMember, into w: inout ByteWriter) {
+        w.string(m.name); w.u8((m.isDirectory ? 1 : 0) | (m.mode != 0 ? 2 : 0)); w.u8(m.data.rawValue); w.blob(m.encoding)
+        w.u64(m.size); w.i64(m.mtimeSeconds); w.u32(m.part.map { UInt32($0) } ?? UInt32.max)
+        if m.mode != 0 { w.u32(m.mode) }
+    }
+
+    static func decode<R: LayoutByteReading>(_ r: inout R) throws -> ArchiveLayout {
+        let format = try r.u8()
+        guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
+        let partCount = try r.count(minimumElementSize: partMinimumSize)
+        var parts: [ArchivePart] = []
+        // Counts are checked against the bytes left, which for layout pieces the index gives:
+        // grow past 65,536 as records decode.
+        parts.reserveCapacity(min(partCount, 1 << 16))
+        var transforms = TransformCache()
+        for _ in 0..<partCount { parts.append(try decodePart(&r, transforms: &transforms)) }
+        let memberCount = try r.count(minimumElementSize: memberMinimumSize)
+        var members: [ArchiveMember] = []
+        members.reserveCapacity(min(memberCount, 1 << 16))
+        for _ in 0..<memberCount { members.append(try decodeMember(&r, partCount: parts.count)) }
+        return ArchiveLayout(format: format, parts: parts, members: members)
+    }
+
+    static let partMinimumSize = 1 + 4 + 16 + 32 + 4
+    static let memberMinimumSize = 4 + 2 + 4 + 20
+
+    /// Parts share few distinct transforms (a zip's deflate settings): one copy of each.
+    struct TransformCache {
+        private var transforms: [[UInt8]: [UInt8]] = [:]
+        mutating func shared(_ t: [UInt8]) -> [UInt8] {
+            if let s = transforms[t] { return s }
+            if transforms.count < 64 { transforms[t] = t }
+            return t
         }
     }
 
-    static func decode(_ r: inout ByteReader) throws -> ArchiveLayout {
-        let format = try r.u8()
-        guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
-        let partCount = try r.count(minimumElementSize: 1 + 4 + 16 + 32 + 4)
-        var parts: [ArchivePart] = []
-        parts.reserveCapacity(partCount)
-        // Parts share few distinct transforms (a zip's deflate settings): one copy of each.
-        var transforms: [[UInt8]: [UInt8]] = [:]
-        for _ in 0..<partCount {
-            guard let kind = ArchivePartKind(rawValue: try r.u8()) else { throw FormatError("unknown archive part kind") }
-            var transform = try r.blob(max: 4096)
-            if let shared = transforms[transform] { transform = shared } else if transforms.count < 64 { transforms[transform] = transform }
-            let out = try r.u64(), content = try r.u64()
-            let sha = try r.id()
-            let n = try r.count(minimumElementSize: 32)
-            let chunks: ArchivePart.ChunkList
-            switch n {
-            case 0: chunks = .none
-            case 1: chunks = .one(try r.id())
-            default:
-                var ids: [ObjectID] = []
-                ids.reserveCapacity(n)
-                for _ in 0..<n { ids.append(try r.id()) }
-                chunks = .many(ids)
-            }
-            guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
-            // Restore reserves content_size bytes for a part: no more than its chunks can hold.
-            guard content <= UInt64(n) * UInt64(ChunkSizes.formatMaximum) else { throw FormatError("part content larger than its chunks can hold") }
-            parts.append(ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, digest: sha, chunks: chunks))
+    /// One `part` record.
+    static func decodePart<R: LayoutByteReading>(_ r: inout R, transforms: inout TransformCache) throws -> ArchivePart {
+        guard let kind = ArchivePartKind(rawValue: try r.u8()) else { throw FormatError("unknown archive part kind") }
+        let transform = transforms.shared(try r.blob(max: 4096))
+        let out = try r.u64(), content = try r.u64()
+        let sha = try r.id()
+        let n = try r.count(minimumElementSize: 32)
+        let chunks: ArchivePart.ChunkList
+        switch n {
+        case 0: chunks = .none
+        case 1: chunks = .one(try r.id())
+        default:
+            var ids: [ObjectID] = []
+            ids.reserveCapacity(n)
+            for _ in 0..<n { ids.append(try r.id()) }
+            chunks = .many(ids)
         }
-        let memberCount = try r.count(minimumElementSize: 4 + 2 + 4 + 20)
-        var members: [ArchiveMember] = []
-        members.reserveCapacity(memberCount)
-        for _ in 0..<memberCount {
-            let name = try r.string(max: 65536)
-            let flags = try r.u8()
-            guard flags <= 3 else { throw FormatError("member \(name) has unknown flags \(flags)") }
-            guard let data = ArchiveMemberData(rawValue: try r.u8()) else { throw FormatError("unknown member data kind") }
-            let encoding = try r.blob(max: 4096)
-            let size = try r.u64(), mtime = try r.i64()
-            let p = try r.u32()
-            guard p == UInt32.max || Int(p) < parts.count else { throw FormatError("member \(name) refers to a missing part") }
-            let mode = flags & 2 != 0 ? try r.u32() : 0
-            members.append(ArchiveMember(
-                name: name, isDirectory: flags & 1 != 0, size: size, mtimeSeconds: mtime, part: p == UInt32.max ? nil : Int(p), data: data,
-                encoding: encoding, mode: mode))
-        }
-        return ArchiveLayout(format: format, parts: parts, members: members)
+        guard kind == .transformed || out == content else { throw FormatError("stored part sizes differ") }
+        // Restore reserves content_size bytes for a part: no more than its chunks can hold.
+        guard content <= UInt64(n) * UInt64(ChunkSizes.formatMaximum) else { throw FormatError("part content larger than its chunks can hold") }
+        return ArchivePart(kind: kind, transform: transform, outputSize: out, contentSize: content, digest: sha, chunks: chunks)
+    }
+
+    /// One `member` record of a layout with `partCount` parts.
+    static func decodeMember<R: LayoutByteReading>(_ r: inout R, partCount: Int) throws -> ArchiveMember {
+        let name = try r.string(max: 65536)
+        let flags = try r.u8()
+        guard flags <= 3 else { throw FormatError("member \(name) has unknown flags \(flags)") }
+        guard let data = ArchiveMemberData(rawValue: try r.u8()) else { throw FormatError("unknown member data kind") }
+        let encoding = try r.blob(max: 4096)
+        let size = try r.u64(), mtime = try r.i64()
+        let p = try r.u32()
+        guard p == UInt32.max || Int(p) < partCount else { throw FormatError("member \(name) refers to a missing part") }
+        let mode = flags & 2 != 0 ? try r.u32() : 0
+        return ArchiveMember(
+            name: name, isDirectory: flags & 1 != 0, size: size, mtimeSeconds: mtime, part: p == UInt32.max ? nil : Int(p), data: data,
+            encoding: encoding, mode: mode)
     }
 }

@@ -22,26 +22,51 @@ extension Vault {
     }
 
     /// Stores an analysed archive part by part (see above).
-    func sealArchive(path: String, entry: VersionEntry, plan: ArchivePlan, handler: ArchiveHandler, sealer: Sealer, notes: inout [String]) throws -> VersionEntry? {
+    ///
+    /// With `storeLayout`, the layout is not kept: each part's record is encoded into a
+    /// ``LayoutPieceWriter`` as the part is stored, the member records after the last part, and
+    /// the layout pieces are stored through `sealer` as they are cut; the entry comes back with
+    /// its `layoutIDs` set (format 2). Pieces stored for an archive that then fails to store
+    /// stay unreferenced, like its chunks. Without it, the entry carries its `archive` (format 1).
+    func sealArchive(
+        path: String, entry: VersionEntry, plan: ArchivePlan, handler: ArchiveHandler, sealer: Sealer, storeLayout: Bool = false, notes: inout [String]
+    ) throws -> VersionEntry? {
         var e = entry
         // A part that cannot be stored (the file changed or became unreadable since the
         // analysis) makes the file an ordinary one; chunks already stored stay unreferenced.
         // Each part's result goes straight into its compact layout record as it is stored:
-        // nothing per part is kept besides (a zip holds about two parts per member).
-        let collected = ArchivePartResults(count: plan.parts.count)
+        // nothing per part is kept besides (a zip holds about two parts per member); streamed
+        // into layout pieces, not even that.
+        let collected = ArchivePartResults(count: storeLayout ? 0 : plan.parts.count)
+        let writer = storeLayout ? LayoutPieceWriter(sink: sealer, vault: self) : nil
+        writer?.header(format: plan.format, partCount: plan.parts.count)
         var layoutParts: [ArchivePart] = []
         do {
             let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: path) : nil
+            var storeError: Error?
             try sealer.seal(count: plan.parts.count, input: { k in
+                // Pieces already cut are stored from here (this thread), not from the store stage.
+                if storeError == nil { do { try writer?.storeReady() } catch { storeError = error } }
                 let p = plan.parts[k]
                 return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
             }) { k, r in
                 let p = plan.parts[k]
                 switch r {
                 case .success(let f) where f.size == p.contentSize:
-                    collected.parts[k] = ArchivePart(
+                    let part = ArchivePart(
                         kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
-                    collected.stored += 1
+                    if let writer {
+                        // Results come in order but for failures (reported after their batch's
+                        // successes, and fatal here): a part ahead of its turn waits.
+                        collected.pending[k] = part
+                        while let next = collected.pending.removeValue(forKey: collected.stored) {
+                            writer.append(next)
+                            collected.stored += 1
+                        }
+                    } else {
+                        collected.parts[k] = part
+                        collected.stored += 1
+                    }
                 case .success(let f):
                     collected.failure = collected.failure ?? ArchiveStoreFailure(reason: "part \(k) has \(f.size) bytes, expected \(p.contentSize)")
                 case .failure(.inputUnreadable(_, let reason)):
@@ -52,6 +77,7 @@ extension Vault {
             }
             if let error = collected.error { throw error }
             if let failure = collected.failure { throw failure }
+            if let storeError { throw storeError }
             guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
             layoutParts = collected.parts
             collected.parts = []
@@ -66,13 +92,31 @@ extension Vault {
         e.type = .archive
         e.size = plan.size
         e.sha256 = plan.sha256
-        e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
+        if let writer {
+            writer.memberCount(plan.members.count)
+            for m in plan.members {
+                writer.append(m)
+                try writer.storeReady()
+            }
+            e.layoutIDs = try writer.finish()
+            guard writer.byteCount <= Vault.maximumLayoutBytes else {
+                notes.append("\(e.displayPath): could not be stored as an archive (its layout takes \(writer.byteCount) bytes, over \(Vault.maximumLayoutBytes)); sealed as an ordinary file")
+                return nil
+            }
+        } else {
+            e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
+        }
         notes += plan.notes.map { "\(e.displayPath): \($0)" }
-        let unsafe = plan.members.filter { RelativePath.zipMember($0.name) == nil }
-        if let first = unsafe.first {
+        var unsafeCount = 0
+        var firstUnsafe: String?
+        for m in plan.members where RelativePath.zipMember(m.name) == nil {
+            unsafeCount += 1
+            if firstUnsafe == nil { firstUnsafe = m.name }
+        }
+        if let first = firstUnsafe {
             notes.append(
-                "\(e.displayPath): \(unsafe.count) member\(unsafe.count == 1 ? "" : "s") ('\(TerminalText.escape(first.name))'\(unsafe.count > 1 ? ", ..." : "")) "
-                    + "with a name that is not a safe relative path; restore --expand skips \(unsafe.count == 1 ? "it" : "them") (the archive itself comes back byte for byte)")
+                "\(e.displayPath): \(unsafeCount) member\(unsafeCount == 1 ? "" : "s") ('\(TerminalText.escape(first))'\(unsafeCount > 1 ? ", ..." : "")) "
+                    + "with a name that is not a safe relative path; restore --expand skips \(unsafeCount == 1 ? "it" : "them") (the archive itself comes back byte for byte)")
         }
         return e
     }

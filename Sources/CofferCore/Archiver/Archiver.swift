@@ -270,6 +270,8 @@ extension Vault {
 /// Results of an archive's parts, filled by the sealer's store stage as each is stored.
 final class ArchivePartResults: @unchecked Sendable {
     var parts: [ArchivePart]
+    /// Parts stored ahead of their turn, while they are streamed into layout pieces.
+    var pending: [Int: ArchivePart] = [:]
     var stored = 0
     var failure: ArchiveStoreFailure?
     var error: CofferError?

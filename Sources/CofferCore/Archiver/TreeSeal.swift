@@ -378,9 +378,7 @@ final class TreeSealWalk {
            let plan = vault.analyseArchive(path: path, entry: e, handler: handler, notes: &notes) {
             try sealer.flush()
             try drain()
-            if var a = try vault.sealArchive(path: path, entry: e, plan: plan, handler: handler, sealer: sealer, notes: &notes) {
-                a.layoutIDs = try a.archive!.storePieces(sink: sealer, vault: vault)
-                a.archive = nil
+            if let a = try vault.sealArchive(path: path, entry: e, plan: plan, handler: handler, sealer: sealer, storeLayout: true, notes: &notes) {
                 stats.bytesRead += a.size
                 try enqueue(a, source: source, first: first)
                 return
@@ -413,13 +411,16 @@ final class TreeSealWalk {
         }
         // An archive: its layout (read from its pieces, or the format-1 parent's own) and every part's chunks.
         if !old.layoutIDs.isEmpty && !old.layoutIDs.allSatisfy(stored) { return nil }
-        guard let layout = try vault.archiveLayout(of: old) else { return nil }
-        for p in layout.parts {
+        // Read record by record, never held whole (the members are checked as they decode).
+        guard old.archive != nil || !old.layoutIDs.isEmpty else { return nil }
+        let layout = try ArchiveLayoutCursor(vault: vault, entry: old)
+        while let p = try layout.nextPart() {
             var ok = true
             p.forEachChunk { if !stored($0) { ok = false } }
             guard ok else { return nil }
         }
-        r.layoutIDs = old.layoutIDs.isEmpty ? try layout.storePieces(sink: sealer, vault: vault) : old.layoutIDs
+        while try layout.nextMember() != nil {}
+        r.layoutIDs = try old.archive.map { try $0.storePieces(sink: sealer, vault: vault) } ?? old.layoutIDs
         return r
     }
 

@@ -229,8 +229,8 @@ extension Vault {
                     let walker = try walker(for: v, id: vid)
                     while let e = try walker.next() {
                         var hit = e.chunks.contains(where: lost) || e.subtree.contains(where: lost) || e.layoutIDs.contains(where: lost)
-                        if !hit, e.type == .archive, let layout = try? archiveLayout(of: e) {
-                            hit = layout.parts.contains { $0.chunks.contains(where: lost) }
+                        if !hit, e.type == .archive, let layout = try? ArchiveLayoutCursor(vault: self, entry: e) {
+                            while !hit, let part = try? layout.nextPart() { part.forEachChunk { if lost($0) { hit = true } } }
                         }
                         if hit { names.append(e.displayPath) }
                     }

@@ -110,16 +110,23 @@ extension Vault {
                     }
                     if absent { continue }
                 }
-                guard let layout = try archiveLayout(of: e) else { continue }
-                chunks: for part in layout.parts {
-                    for c in part.chunks {
+                // The layout record by record (never held whole): the parts' chunks, then the
+                // members, which are checked as they decode.
+                guard e.archive != nil || !e.layoutIDs.isEmpty else { continue }
+                let layout = try ArchiveLayoutCursor(vault: self, entry: e)
+                var missing = false
+                while let part = try layout.nextPart() {
+                    guard !missing else { continue }
+                    part.forEachChunk { c in
+                        guard !missing else { return }
                         used.chunks.insert(c)
                         if !index.contains(c) {
                             report(e.pathBytes, "chunk", c, pieces: e.layoutIDs)
-                            break chunks
+                            missing = true
                         }
                     }
                 }
+                while try layout.nextMember() != nil {}
             default:
                 break
             }

@@ -35,11 +35,14 @@ extension Vault {
 
     /// Emits an archive's bytes, part by part: stored parts as they are, transformed parts
     /// re-encoded by `handler` as their chunks come.
+    /// The parts come from `layout` one at a time (read from the layout pieces as they are
+    /// reached: the layout is never held whole).
     func streamArchive(
-        _ layout: ArchiveLayout, handler: ArchiveHandler, readers: PackReaders, object: String, isCancelled: () -> Bool,
+        _ layout: ArchiveLayoutCursor, handler: ArchiveHandler, readers: PackReaders, object: String, isCancelled: () -> Bool,
         into emit: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        for (k, part) in layout.parts.enumerated() {
+        while let part = try layout.nextPart() {
+            let k = layout.partsRead - 1
             if isCancelled() { throw CofferError.interrupted }
             switch part.kind {
             case .stored:
@@ -74,15 +77,15 @@ extension Vault {
 
     /// Emits a member's content, chunk by chunk, and checks its size (its part's SHA-256 is
     /// checked on the way; an encoded member's check is the handler's, for zip its CRC-32).
+    /// `part` is the member's part (`m.part` of the layout), nil when it has none.
     func streamMember(
-        _ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool,
+        _ m: ArchiveMember, part: ArchivePart?, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool,
         into emit: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        guard let layout = e.archive, let p = m.part else {
+        guard let part, let p = m.part else {
             guard m.size == 0 else { throw CofferError.integrity(object: object, reason: "member has no data, expected \(m.size) bytes") }
             return
         }
-        let part = layout.parts[p]
         var size: UInt64 = 0
         func counted(_ bytes: UnsafeRawBufferPointer) throws {
             size += UInt64(bytes.count)
@@ -122,15 +125,15 @@ extension Vault {
     /// its size, and the ``ArchiveMemberFault`` the handler found (nil when none), so that
     /// `restore --expand` can write what `unzip` writes and say what was wrong.
     func memberDigest(
-        _ m: ArchiveMember, of e: VersionEntry, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool
+        _ m: ArchiveMember, part: ArchivePart?, readers: PackReaders, handler: ArchiveHandler?, object: String, isCancelled: () -> Bool
     ) throws -> (sha256: [UInt8], size: UInt64, fault: ArchiveMemberFault?) {
-        if m.data == .content, let p = m.part, let layout = e.archive, layout.parts[p].contentSize == m.size {
-            return (layout.parts[p].contentSHA256, m.size, nil)
+        if m.data == .content, m.part != nil, let part, part.contentSize == m.size {
+            return (part.contentSHA256, m.size, nil)
         }
         let sha = SHA256()
         var size: UInt64 = 0
         do {
-            try streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: isCancelled) {
+            try streamMember(m, part: part, readers: readers, handler: handler, object: object, isCancelled: isCancelled) {
                 sha.update($0)
                 size += UInt64($0.count)
             }

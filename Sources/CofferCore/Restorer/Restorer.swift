@@ -234,16 +234,22 @@ extension Vault {
                 continue
             }
             // Below this entry: descend into a folder; look for an archive's member.
-            guard e.type == .archive, let layout = try archiveLayout(of: e) else { continue }
+            // The members are read from the layout one at a time; then the member's part.
+            guard e.type == .archive else { continue }
             let name = Array(wanted.dropFirst(e.pathBytes.count + 1))
-            guard let m = layout.members.first(where: { $0.name.utf8.elementsEqual(name) || $0.name.utf8.elementsEqual(name + [slash]) }) else {
-                continue
+            let members = try ArchiveLayoutCursor(vault: self, entry: e, readers: readers)
+            var found: ArchiveMember?
+            while let m = try members.nextMember() {
+                if m.name.utf8.elementsEqual(name) || m.name.utf8.elementsEqual(name + [slash]) {
+                    found = m
+                    break
+                }
             }
+            guard let m = found else { continue }
             guard !m.isDirectory else { throw CofferError.invalidArgument("\(shown) is a folder inside \(e.displayPath), not a file") }
-            var loaded = e
-            loaded.archive = layout
+            let part = try m.part.flatMap { try ArchiveLayoutCursor(vault: self, entry: e, readers: readers).part($0) }
             let object = "\(TerminalText.escape(bytes: wanted)) in version \(versionID.short)"
-            try streamMember(m, of: loaded, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
+            try streamMember(m, part: part, readers: readers, handler: archiveHandler, object: object, isCancelled: { false }) { try sink(Array($0)) }
             return
         }
         throw CofferError.pathNotInVersion(path: shown, version: versionID.short)
@@ -307,9 +313,10 @@ extension Vault {
             try holes.finish(into: emit)
             return
         }
-        guard let handler, let layout = try archiveLayout(of: e) else {
+        guard let handler, e.type == .archive else {
             throw CofferError.invalidArgument("\(object): an archive needs an archive handler to rebuild")
         }
+        let layout = try ArchiveLayoutCursor(vault: self, entry: e, readers: readers)
         try streamArchive(layout, handler: handler, readers: readers, object: object, isCancelled: isCancelled, into: emit)
     }
 
@@ -325,12 +332,23 @@ extension Vault {
         options: RestoreOptions
     ) throws -> ArchiveExpansion {
         var result = ArchiveExpansion()
-        guard let layout = try archiveLayout(of: entry) else { return result }
-        var e = entry
-        e.archive = layout
+        guard entry.type == .archive else { return result }
+        // Members one at a time, each member's part from a second cursor on the parts (read
+        // forward; opened again for a member whose part comes before the last one read).
+        let members = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers)
+        var parts = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers)
+        var lastPart: (index: Int, part: ArchivePart)?
+        func part(of m: ArchiveMember) throws -> ArchivePart? {
+            guard let k = m.part else { return nil }
+            if let lastPart, lastPart.index == k { return lastPart.part }
+            if k < parts.partsRead { parts = try ArchiveLayoutCursor(vault: self, entry: entry, readers: readers) }
+            guard let p = try parts.part(k) else { throw CofferError.integrity(object: entry.displayPath, reason: "layout: member \(m.name) refers to a missing part") }
+            lastPart = (k, p)
+            return p
+        }
         close(try target.openFolder(folder.components[...], create: true, for: folder, versionFolders: versionFolders)!)
-        let shownEntry = e.displayPath
-        for m in layout.members {
+        let shownEntry = entry.displayPath
+        while let m = try members.nextMember() {
             if options.isCancelled() { throw CofferError.interrupted }
             let shownMember = TerminalText.escape(m.name)
             guard let relative = RelativePath.zipMember(m.name) else {
@@ -352,13 +370,14 @@ extension Vault {
                 defer { close(dir) }
                 let object = "\(shownEntry)/\(shownMember) in version \(versionID.short)"
                 let handler = options.archiveHandler, cancelled = options.isCancelled
-                let digest = try memberDigest(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled)
+                let part = try part(of: m)
+                let digest = try memberDigest(m, part: part, readers: readers, handler: handler, object: object, isCancelled: cancelled)
                 try writeVerified(
                     in: dir, place: place, target: target, mode: m.mode != 0 ? m.mode & 0o777 : 0o644, mtime: (m.mtimeSeconds, 0), size: digest.size,
                     sha256: digest.sha256, object: object
                 ) { emit in
                     do {
-                        try self.streamMember(m, of: e, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
+                        try self.streamMember(m, part: part, readers: readers, handler: handler, object: object, isCancelled: cancelled, into: emit)
                     } catch is ArchiveMemberFault where digest.fault != nil {
                         // Found by the first pass; the content so far is what it hashed.
                     }

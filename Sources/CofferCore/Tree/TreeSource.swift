@@ -101,23 +101,14 @@ extension Vault {
     /// The largest encoded layout read from layout pieces.
     static let maximumLayoutBytes = 256 << 20
 
-    /// A format-2 archive's layout: its layout pieces read, joined and decoded.
+    /// A format-2 archive's layout: its layout pieces read and decoded one after the other
+    /// (``LayoutPieceReader``: the encoded layout is never held whole).
     func layoutFromPieces(of entry: VersionEntry) throws -> ArchiveLayout {
         let object = entry.displayPath
-        guard !entry.layoutIDs.isEmpty else { throw CofferError.integrity(object: object, reason: "archive without layout pieces") }
-        guard entry.layoutIDs.count <= Vault.maximumLayoutBytes / 64 else { throw CofferError.integrity(object: object, reason: "too many layout pieces") }
-        let readers = PackReaders(vault: self)
-        var bytes: [UInt8] = []
-        for id in entry.layoutIDs {
-            bytes += try readPiece(id, type: .layout, readers: readers, context: object)
-            guard bytes.count <= Vault.maximumLayoutBytes else {
-                throw CofferError.integrity(object: object, reason: "layout longer than \(Vault.maximumLayoutBytes) bytes")
-            }
-        }
+        var r = try LayoutPieceReader(vault: self, ids: entry.layoutIDs, object: object)
         do {
-            var r = ByteReader(bytes)
             let layout = try ArchiveLayout.decode(&r)
-            try r.expectEnd()
+            guard r.isAtEnd else { throw FormatError("\(r.remaining) unexpected trailing bytes") }
             var sum: UInt64 = 0
             for p in layout.parts {
                 let (s, overflow) = sum.addingReportingOverflow(p.outputSize)

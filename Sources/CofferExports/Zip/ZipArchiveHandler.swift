@@ -35,14 +35,14 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// zip of ordinary content is analysed, while a bomb (deflate reaches 1032:1) is refused.
     public var inflateBudgetPerZipByte: UInt64 = 32
     /// What the parse may hold: every member's headers and the directory are kept in memory
-    /// while the zip is analysed, and each member costs the seal about 1.5 KiB until the version
-    /// is written (its parts and its record in the layout, its chunks' entries in the open packs
-    /// and in the seal's set of new chunks; release build) and a restore, `--expand` or `cat`
-    /// about 0.65 KiB (the version's layout, decoded and as read, and two chunks in the index).
-    /// At most 32,768 members, which keeps the seal within 64 MiB of a small zip's with room for
-    /// longer names (40,000 members with 46-byte names came to 59 MiB more), and 16 MiB of
-    /// container bytes (headers, directory, unclaimed bytes such as a self-extractor stub: about
-    /// 500 bytes a member); a zip over either is sealed as an ordinary file, with a note.
+    /// while the zip is analysed, and the plan keeps each part's place and each member's record
+    /// until the layout is written, about 1.7 KiB a member at seal (release build; the
+    /// layout itself is streamed into layout pieces as the parts are stored, and readers decode
+    /// it piece by piece, so restore, `--expand` and `cat` cost only the vault's index entries
+    /// of the members' chunks). At most 32,768 members, which keeps the seal within 64 MiB of a
+    /// small zip's (53–57 MiB more with 50-byte names), and 16 MiB of container bytes (headers,
+    /// directory, unclaimed bytes such as a self-extractor stub: about 512 bytes a member); a
+    /// zip over either is sealed as an ordinary file, with a note.
     public var parseLimits = ZipParseLimits(maxMembers: 32_768, maxContainerBytes: 16 << 20)
 
     public init() {}

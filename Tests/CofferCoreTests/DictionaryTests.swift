@@ -165,6 +165,34 @@ import Testing
 
     /// The level of a seal's dictionary chunks is the candidate whose outputs were smaller over
     /// the first compressible chunks; incompressible chunks do not vote.
+    /// The writer uses the dictionary up to and including 64 KiB, the small tier's largest chunk
+    /// (a chunk cut at that maximum is about a fifth smaller with it), and not above.
+    @Test func theDictionaryCoversChunksUpTo64KiB() throws {
+        var samples: [UInt8] = []
+        var sizes: [Int] = []
+        for i in 0..<64 {
+            let s = T.csv(rows: 60, seed: 500 + UInt64(i))
+            samples += s
+            sizes.append(s.count)
+        }
+        let bytes = try #require(ZstdDictionary.train(samples: samples, sizes: sizes, capacity: 16 << 10))
+        let zstd = Zstd(level: 3)
+        zstd.setWriterDictionary(try ZstdDictionary(id: ObjectID.hashing(bytes), bytes: bytes), levels: [3])
+        var text: [UInt8] = []
+        var seed: UInt64 = 900
+        while text.count <= Zstd.dictionaryChunkLimit { text += T.csv(rows: 60, seed: seed); seed += 1 }
+        var output = [UInt8](repeating: 0, count: Zstd.bound(text.count) + 64)
+        func usesDictionary(_ n: Int) -> Bool? {
+            text.withUnsafeBytes { t in
+                output.withUnsafeMutableBytes { zstd.compressBlob(UnsafeRawBufferPointer(rebasing: t[0..<n]), into: $0)?.dictionary }
+            }
+        }
+        #expect(Zstd.dictionaryChunkLimit == 64 << 10)
+        #expect(usesDictionary(8 << 10) == true)
+        #expect(usesDictionary(Zstd.dictionaryChunkLimit) == true)
+        #expect(usesDictionary(Zstd.dictionaryChunkLimit + 1) == false)
+    }
+
     @Test func dictionaryLevelsFollowTheSmallerOutputs() {
         let levels = DictionaryLevels(candidates: [3, 5])
         #expect(levels.level == nil)

@@ -701,7 +701,7 @@ final class Sealer: @unchecked Sendable {
     /// A data blob sealed before this seal trained the dictionary (zstd without it, under 64 KiB),
     /// sealed again now that the dictionary is the writer's, when that is smaller; nil otherwise.
     private func compressedWithDictionary(_ e: PackEntry, _ envelope: UnsafeRawBufferPointer) throws -> (flags: UInt8, envelope: [UInt8])? {
-        guard e.type == .data, e.flags == BlobFlags.zstd, e.plainLength < Zstd.smallChunk else { return nil }
+        guard e.type == .data, e.flags == BlobFlags.zstd, e.plainLength <= Zstd.dictionaryChunkLimit else { return nil }
         var plain = try BlobCrypto.open(
             Array(envelope), type: .data, flags: e.flags, id: e.id, plainLength: e.plainLength, keys: vault.keys, zstd: vault.zstd,
             object: "new chunk \(e.id.short)", verifyID: false)

@@ -28,7 +28,8 @@ public final class Zstd: @unchecked Sendable {
         lock.withLock { writer = d.map { ($0, DictionaryLevels(candidates: levels)) } }
     }
 
-    /// Chunks below this size are compressed with the writer's dictionary when there is one.
+    /// Chunks of at most this size (the small tier's largest) are compressed with the writer's
+    /// dictionary when there is one.
     static let dictionaryChunkLimit = 64 << 10
 
     /// The levels a seal's dictionary chunks may use: at a default vault level (3 or less), 3

@@ -186,7 +186,7 @@ extension Zstd {
     /// small chunk the dictionary does not shrink is not tried again without it (incompressible
     /// data would pay two failed passes; a frame without the dictionary is never much smaller).
     func compressBlob(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> (count: Int, dictionary: Bool)? {
-        if let (d, levels) = writerSetting, input.count < Zstd.dictionaryChunkLimit {
+        if let (d, levels) = writerSetting, input.count <= Zstd.dictionaryChunkLimit {
             let n = levels.level.map { compress(input, into: output, dictionary: d, level: $0) } ?? calibrate(input, into: output, dictionary: d, levels: levels)
             return n.map { ($0, true) }
         }

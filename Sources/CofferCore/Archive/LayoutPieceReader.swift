@@ -24,8 +24,9 @@ struct LayoutPieceReader: LayoutByteReading {
     private let readers: PackReaders
     private let object: String
     private var next = 0
-    private var piece: [UInt8] = []
-    private var offset = 0
+    /// The bytes of the current piece not yet decoded (with the tail of the one before when a
+    /// value spans two pieces), decoded by ``ByteReader``.
+    private var piece = ByteReader([])
     /// Bytes of the pieces not yet read, by the index.
     private var unread: Int
 
@@ -51,14 +52,15 @@ struct LayoutPieceReader: LayoutByteReading {
     }
 
     /// Bytes left to decode.
-    var remaining: Int { piece.count - offset + unread }
+    var remaining: Int { piece.remaining + unread }
     var isAtEnd: Bool { remaining == 0 }
 
     /// Makes `n` bytes available in the current piece, joining pieces when a value spans two.
     private mutating func need(_ n: Int) throws {
         guard n >= 0, n <= remaining else { throw FormatError("truncated: needed \(n) bytes, \(remaining) left") }
-        guard piece.count - offset < n else { return }
-        var joined = Array(piece[offset...])
+        guard piece.remaining < n else { return }
+        var rest = piece  // the reader keeps its state if a piece fails to read
+        var joined = try rest.raw(rest.remaining)
         while joined.count < n {
             let id = ids[next]
             let expected = vault.index.location(of: id)?.plainLength ?? -1
@@ -68,36 +70,20 @@ struct LayoutPieceReader: LayoutByteReading {
             unread -= bytes.count
             joined += bytes
         }
-        piece = joined
-        offset = 0
+        piece = ByteReader(joined)
     }
 
-    private mutating func le<T: FixedWidthInteger>(_: T.Type) throws -> T {
-        let size = MemoryLayout<T>.size
-        try need(size)
-        var v: T = 0
-        for i in 0..<size { v |= T(piece[offset + i]) << (8 * i) }
-        offset += size
-        return v
-    }
-
-    mutating func u8() throws -> UInt8 { try le(UInt8.self) }
-    mutating func u32() throws -> UInt32 { try le(UInt32.self) }
-    mutating func u64() throws -> UInt64 { try le(UInt64.self) }
-    mutating func i64() throws -> Int64 { Int64(bitPattern: try le(UInt64.self)) }
-
-    mutating func id() throws -> ObjectID {
-        try need(32)
-        defer { offset += 32 }
-        return piece.withUnsafeBytes { ObjectID(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 32])) }
-    }
+    mutating func u8() throws -> UInt8 { try need(1); return try piece.u8() }
+    mutating func u32() throws -> UInt32 { try need(4); return try piece.u32() }
+    mutating func u64() throws -> UInt64 { try need(8); return try piece.u64() }
+    mutating func i64() throws -> Int64 { try need(8); return try piece.i64() }
+    mutating func id() throws -> ObjectID { try need(32); return try piece.id() }
 
     mutating func blob(max: Int) throws -> [UInt8] {
         let n = Int(try u32())
         guard n <= max else { throw FormatError("length \(n) above the limit \(max)") }
         try need(n)
-        defer { offset += n }
-        return Array(piece[offset..<offset + n])
+        return try piece.raw(n)
     }
 
     mutating func string(max: Int) throws -> String {

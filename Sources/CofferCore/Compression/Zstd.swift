@@ -10,6 +10,8 @@ public final class Zstd: @unchecked Sendable {
     private var compressors: [OpaquePointer] = []
     private var decompressors: [OpaquePointer] = []
     private var writer: (dictionary: ZstdDictionary, levels: DictionaryLevels)?
+    /// The minimum match length of large chunks, calibrated per opened vault (``LargeChunkMatch``).
+    let largeMatch = LargeChunkMatch()
 
     public init(level: Int32) { self.level = level }
 
@@ -79,9 +81,12 @@ public final class Zstd: @unchecked Sendable {
     /// level 1, and when neither shrinks by 2% the chunk is stored raw without a full attempt.
     /// Random data (photos, archives, encrypted files) then costs two small probes instead of a
     /// full pass. Returns nil when the chunk should be stored raw.
+    /// Chunks of 64 KiB or more that pass compress with a calibrated minimum match length
+    /// (``LargeChunkMatch``).
     public func compressChunk(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        if input.count >= Zstd.smallChunk && looksIncompressible(input, scratch: output) { return nil }
-        return compress(input, into: output, level: level(forChunkOf: input.count))
+        guard input.count >= Zstd.smallChunk else { return compress(input, into: output, level: level(forChunkOf: input.count)) }
+        if looksIncompressible(input, scratch: output) { return nil }
+        return compressLarge(input, into: output, level: level(forChunkOf: input.count))
     }
 
     func looksIncompressible(_ input: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Bool {

@@ -140,7 +140,7 @@ bench-primitives: deps
 ## stops each after that many executions. fuzz-corpus regenerates the seeds from real objects.
 ## (-Xswiftc -sanitize=fuzzer,address: swiftc compiles with only the last of several -sanitize
 ## flags, so SwiftPM's two flags alone give either no coverage or no AddressSanitizer.)
-FUZZ_TARGETS ?= keyslot config pack-header index version head lock meta-envelope zip csv path tree dictionary pattern deflate-recipe
+FUZZ_TARGETS ?= keyslot config pack-header index version head lock meta-envelope zip csv path tree dictionary pattern deflate-recipe layout
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
 

@@ -7,7 +7,7 @@ import PackageDescription
 let fuzzTargets = [
     "fuzz-keyslot", "fuzz-config", "fuzz-pack-header", "fuzz-index", "fuzz-version", "fuzz-head", "fuzz-lock",
     "fuzz-meta-envelope", "fuzz-zip", "fuzz-csv", "fuzz-path", "fuzz-tree", "fuzz-dictionary", "fuzz-pattern",
-    "fuzz-deflate-recipe",
+    "fuzz-deflate-recipe", "fuzz-layout",
 ]
 
 let package = Package(

@@ -13,7 +13,7 @@
 # then in $FUZZ_SCRATCH/artifacts/<target>/.
 set -uo pipefail
 cd "$(dirname "$0")"
-ALL="keyslot config pack-header index version head lock meta-envelope zip csv path tree dictionary pattern deflate-recipe"
+ALL="keyslot config pack-header index version head lock meta-envelope zip csv path tree dictionary pattern deflate-recipe layout"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 SCRATCH=${FUZZ_SCRATCH:-../.build-fuzz}

@@ -56,6 +56,7 @@ for (vaultName, passphrase) in [("v1", "golden vault passphrase"), ("v1-archive"
         }
     }
     for (id, piece) in try vault.fuzzingTreePieces() { write("tree", "\(tag)-\(id.hex.prefix(8))", piece) }
+    if vaultName == "v2" { for (id, layout) in try vault.fuzzingLayouts() { write("layout", "\(tag)-\(id.hex.prefix(8))", layout) } }
     for sub in files(root + "/packs") {
         for name in files(root + "/packs/" + sub) {
             let header = try vault.fuzzingPackHeaderPlaintext(path: "packs/\(sub)/\(name)")

@@ -147,6 +147,16 @@ public enum Harness {
         } catch { expectCofferError(error, "TreeCodec.decode") }
     }
 
+    /// Input: an archive's layout (format 2 vaults: its layout pieces' plaintexts concatenated;
+    /// layout format 1 or 2). Decode succeeds ⇒ encode gives the input back exactly; the entry
+    /// point checks what readers rely on (inline parts within the limit, named by no member).
+    public static func layout(_ input: [UInt8]) {
+        do {
+            let again = try FuzzingEntryPoints.layoutRoundTrip(input)
+            expect(again == input, "layout: decode-encode differs from the input")
+        } catch { expectCofferError(error, "ArchiveLayout.decode") }
+    }
+
     /// Input: a head body. Decode succeeds ⇒ encode gives the input back exactly.
     /// The input read as UTF-8 is also parsed as a head file name: a name that parses must be
     /// the canonical name of what it parses to (`<16 lowercase hex>-<64 lowercase hex>`).

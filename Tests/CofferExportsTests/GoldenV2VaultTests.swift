@@ -175,6 +175,32 @@ import Testing
         try Self.listing(v).write(toFile: Self.folder + "/v2-listing.txt", atomically: true, encoding: .utf8)
     }
 
+    /// Version 5 (appended like version 4): a zlib-made export sealed with layout format 2, its
+    /// local headers and its central directory with the end record kept as inline parts.
+    /// Run with COFFER_APPEND_GOLDEN_V2_INLINE=1; it rewrites v2-listing.txt.
+    static let inlineTime = time + 4 * 2_592_000
+
+    /// The zip of version 5, written to `<root>/Inline/export.zip`; returns the folder.
+    static func inlineInput(_ root: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: root + "/Inline", withIntermediateDirectories: true)
+        let zip = try smallSeries(seed: 11, months: 1, connections: 300, messagesBytes: 30_000)[0].zipArchive()
+        writeRaw(Array((root + "/Inline/export.zip").utf8), zip)
+        return root + "/Inline"
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_APPEND_GOLDEN_V2_INLINE"] != nil))
+    func appendInlineVersion() throws {
+        let v = try Vault.open(at: Self.folder + "/v2", passphrase: T2.secret(Self.passphrase), state: nil)
+        try #require(try v.versions().count == 4)
+        var s = SealOptions()
+        s.archiveHandler = ZipArchiveHandler()
+        s.time = Date(timeIntervalSince1970: Self.inlineTime)
+        s.host = "golden-host"
+        s.tags = ["golden", "inline"]
+        _ = try v.seal([try Self.inlineInput(try makeTemporaryDirectory("golden-v2-inline").path)], options: s)
+        try Self.listing(v).write(toFile: Self.folder + "/v2-listing.txt", atomically: true, encoding: .utf8)
+    }
+
     /// Every node under `root` (raw-byte relative paths): type, permission bits, content or link target.
     static func snapshot(_ root: String) -> [[UInt8]: String] {
         var out: [[UInt8]: String] = [:]
@@ -232,7 +258,7 @@ import Testing
         #expect(now == frozen, "the listing differs from Golden/v2-listing.txt")
 
         let versions = try v.versions()
-        try #require(versions.count == 4)
+        try #require(versions.count == 5)
         var ro = RestoreOptions()
         ro.archiveHandler = ZipArchiveHandler()
         for month in 0..<2 {
@@ -271,6 +297,21 @@ import Testing
         #expect(T2.hex(SHA256.hash(restored)) == zipEntry?.sha256Hex)
         let plan = try #require(try ZipArchiveHandler().analyse(path: recipeOut + "/Recipe/export-infozip.zip", size: UInt64(restored.count)))
         #expect(plan.parts.contains { $0.transform.first == DeflateRecipe.version })
+
+        // Version 5: layout format 2, the zip's headers, directory and end record inline parts;
+        // restore, `cat` of the zip and of a member give the bytes back.
+        let inlineOut = try makeTemporaryDirectory("golden-v2-inline-out").path
+        try v.restore(versions[4].id, to: inlineOut, options: ro)
+        let wantZip = try #require(T2.read(try Self.inlineInput(try makeTemporaryDirectory("golden-v2-inline-in").path) + "/export.zip"))
+        #expect(T2.read(inlineOut + "/Inline/export.zip") == wantZip)
+        let inlineEntry = try #require(try v.listing(versions[4].id).first { $0.path == "Inline/export.zip" })
+        let layout = try v.layoutFromPieces(of: inlineEntry)
+        #expect(layout.format == ArchiveLayout.zipInline)
+        #expect(layout.parts.filter { $0.kind == .inline }.count >= 2 && layout.parts.last?.kind == .inline)
+        #expect(layout.members.allSatisfy { m in m.part.map { layout.parts[$0].kind != .inline } ?? true })
+        var cat: [UInt8] = []
+        try v.readFile(versions[4].id, path: "Inline/export.zip", archiveHandler: ZipArchiveHandler()) { cat += $0 }
+        #expect(cat == wantZip)
     }
 
     /// The golden v2 vault's plaintext fuzz seeds (what `make fuzz-corpus` writes for it):
@@ -291,13 +332,14 @@ import Testing
             }
         }
         for (id, piece) in try v.fuzzingTreePieces() { try put("tree", "golden-v2-\(id.hex.prefix(8))", piece) }
+        for (id, layout) in try v.fuzzingLayouts() { try put("layout", "golden-v2-\(id.hex.prefix(8))", layout) }
     }
 
     @Test("the golden v2 fuzz seeds decode in their targets: tree pieces, index and head bodies encode back to themselves, versions are body_version 3")
     func fuzzSeedsDecode() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Fuzz/Corpus"
         var seen: [String: Int] = [:]
-        for target in ["tree", "index", "head", "version"] {
+        for target in ["tree", "index", "head", "version", "layout"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: corpus + "/" + target)
             where name.hasPrefix("golden-v2-") && !name.hasPrefix("golden-v2-name-") {
                 let bytes = try #require(T2.read(corpus + "/" + target + "/" + name))
@@ -305,6 +347,9 @@ import Testing
                 case "tree": #expect(try FuzzingEntryPoints.treeRoundTrip(bytes) == bytes, "\(name)")
                 case "index": #expect(try FuzzingEntryPoints.indexRoundTrip(bytes) == bytes, "\(name)")
                 case "head": #expect(try FuzzingEntryPoints.headRoundTrip(bytes) == bytes, "\(name)")
+                case "layout":
+                    #expect(try FuzzingEntryPoints.layoutRoundTrip(bytes) == bytes, "\(name)")
+                    if bytes.first == ArchiveLayout.zipInline { seen["layout format 2", default: 0] += 1 }
                 default:
                     #expect(bytes.first == 3, "\(name)")
                     #expect(try FuzzingEntryPoints.versionRoundTrip(bytes).version.rootTree != nil, "\(name)")
@@ -312,7 +357,7 @@ import Testing
                 seen[target, default: 0] += 1
             }
         }
-        #expect(seen == ["tree": 12, "index": 4, "head": 5, "version": 4])
+        #expect(seen == ["tree": 14, "index": 5, "head": 6, "version": 5, "layout": 4, "layout format 2": 1])
     }
 
     @Test("the golden v2 vault's head lists every index file, and upgrade has nothing to do")

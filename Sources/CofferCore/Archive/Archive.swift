@@ -18,6 +18,10 @@ public enum ArchivePartKind: UInt8, Sendable {
     case stored = 1
     /// The stored bytes are a member's content; the archive holds `handler.encode(transform, content)`.
     case transformed = 2
+    /// The archive's bytes, held in the layout record itself (no chunks): small container bytes
+    /// (zip headers, the central directory, the end record). Only in layout format 2
+    /// (``ArchiveLayout/zipInline``); never a member's part.
+    case inline = 3
 }
 
 /// One part of an archive, in archive order.
@@ -43,6 +47,8 @@ public struct ArchivePart: Sendable, Equatable {
         case none
         case one(ObjectID)
         case many([ObjectID])
+        /// An inline part's bytes (it has no chunks).
+        case inline([UInt8])
 
         init(_ chunks: [ObjectID]) {
             switch chunks.count {
@@ -71,18 +77,33 @@ public struct ArchivePart: Sendable, Equatable {
     public var chunks: [ObjectID] {
         get {
             switch chunkList {
-            case .none: return []
+            case .none, .inline: return []
             case .one(let id): return [id]
             case .many(let ids): return ids
             }
         }
-        set { chunkList = ChunkList(newValue) }
+        set {
+            precondition(kind != .inline || newValue.isEmpty, "an inline part has no chunks")
+            if kind != .inline { chunkList = ChunkList(newValue) }
+        }
+    }
+
+    /// An inline part's bytes (the archive's bytes); nil for other kinds.
+    public var inlineBytes: [UInt8]? {
+        if case .inline(let bytes) = chunkList { return bytes }
+        return nil
+    }
+
+    /// An inline part holding `bytes`.
+    public static func inline(_ bytes: [UInt8]) -> ArchivePart {
+        ArchivePart(
+            kind: .inline, transform: [], outputSize: UInt64(bytes.count), contentSize: UInt64(bytes.count), digest: .zero, chunks: .inline(bytes))
     }
 
     /// How many chunks the part has.
     public var chunkCount: Int {
         switch chunkList {
-        case .none: return 0
+        case .none, .inline: return 0
         case .one: return 1
         case .many(let ids): return ids.count
         }
@@ -91,7 +112,7 @@ public struct ArchivePart: Sendable, Equatable {
     /// Calls `body` with each chunk, in order (without building an array).
     public func forEachChunk(_ body: (ObjectID) throws -> Void) rethrows {
         switch chunkList {
-        case .none: break
+        case .none, .inline: break
         case .one(let id): try body(id)
         case .many(let ids): for id in ids { try body(id) }
         }
@@ -164,7 +185,8 @@ public struct ArchiveMember: Sendable, Equatable {
 
 /// The recorded layout of an archive.
 public struct ArchiveLayout: Sendable, Equatable {
-    /// 1 = zip.
+    /// The layout's `format` byte: 1 = zip (parts of kinds 1 and 2), 2 = zip whose parts may
+    /// also be inline (kind 3; format-2 vaults only).
     public var format: UInt8
     public var parts: [ArchivePart]
     public var members: [ArchiveMember]
@@ -176,6 +198,12 @@ public struct ArchiveLayout: Sendable, Equatable {
     }
 
     public static let zip: UInt8 = 1
+    /// A zip layout whose parts may be inline (``ArchivePartKind/inline``): what format-2 vaults'
+    /// writers write. Readers before it refuse it ("unknown archive format 2").
+    public static let zipInline: UInt8 = 2
+    /// The largest inline part: the writer keeps container bytes up to this many inline, and a
+    /// reader refuses a longer one (Docs/FORMAT.md, "Inline parts").
+    public static let inlineLimit = 4096
 }
 
 /// What a handler found in an archive at seal time: its parts and members, without their bytes
@@ -326,7 +354,9 @@ extension ArchiveLayout {
     /// Bytes `encode` writes.
     var encodedSize: Int {
         var n = 1 + 4 + 4
-        for p in parts { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
+        for p in parts {
+            if let b = p.inlineBytes { n += 1 + 4 + b.count } else { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
+        }
         for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 + (m.mode != 0 ? 4 : 0) }
         return n
     }
@@ -341,6 +371,10 @@ extension ArchiveLayout {
 
     /// One `part` record of the layout grammar.
     static func encode(_ p: ArchivePart, into w: inout ByteWriter) {
+        if let b = p.inlineBytes {
+            w.u8(ArchivePartKind.inline.rawValue); w.blob(b)
+            return
+        }
         w.u8(p.kind.rawValue); w.blob(p.transform); w.u64(p.outputSize); w.u64(p.contentSize); w.raw(p.contentSHA256)
         w.u32(UInt32(p.chunkCount)); p.forEachChunk { w.id($0) }
     }
@@ -352,25 +386,54 @@ extension ArchiveLayout {
         if m.mode != 0 { w.u32(m.mode) }
     }
 
-    static func decode<R: LayoutByteReading>(_ r: inout R) throws -> ArchiveLayout {
-        let format = try r.u8()
-        guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
-        let partCount = try r.count(minimumElementSize: partMinimumSize)
+    /// Decodes a whole layout. `allowsInline`: whether layout format 2 is accepted (layout
+    /// pieces of a format-2 vault); a format-1 version body holds format 1 only.
+    static func decode<R: LayoutByteReading>(_ r: inout R, allowsInline: Bool = true) throws -> ArchiveLayout {
+        let format = try decodeFormat(&r, allowsInline: allowsInline)
+        let partCount = try r.count(minimumElementSize: partMinimumSize(format: format))
         var parts: [ArchivePart] = []
         // Counts are checked against the bytes left, which for layout pieces the index gives:
         // grow past 65,536 as records decode.
         parts.reserveCapacity(min(partCount, 1 << 16))
         var transforms = TransformCache()
-        for _ in 0..<partCount { parts.append(try decodePart(&r, transforms: &transforms)) }
+        var inline = InlineParts()
+        for k in 0..<partCount {
+            let p = try decodePart(&r, format: format, transforms: &transforms)
+            if p.kind == .inline { inline.insert(k) }
+            parts.append(p)
+        }
         let memberCount = try r.count(minimumElementSize: memberMinimumSize)
         var members: [ArchiveMember] = []
         members.reserveCapacity(min(memberCount, 1 << 16))
-        for _ in 0..<memberCount { members.append(try decodeMember(&r, partCount: parts.count)) }
+        for _ in 0..<memberCount { members.append(try decodeMember(&r, partCount: parts.count, inline: inline)) }
         return ArchiveLayout(format: format, parts: parts, members: members)
     }
 
+    /// The `format` byte: 1, or 2 where `allowsInline`. A higher value is a newer coffer's.
+    static func decodeFormat<R: LayoutByteReading>(_ r: inout R, allowsInline: Bool) throws -> UInt8 {
+        let format = try r.u8()
+        switch format {
+        case zip: return format
+        case zipInline where allowsInline: return format
+        case zipInline: throw FormatError("archive layout format 2 (inline parts) in a format-1 version")
+        case 3...: throw FormatError("archive layout format \(format): written by a newer coffer")
+        default: throw FormatError("unknown archive format \(format)")
+        }
+    }
+
     static let partMinimumSize = 1 + 4 + 16 + 32 + 4
+    /// An inline part: kind, length, at least one byte.
+    static let inlinePartMinimumSize = 1 + 4 + 1
     static let memberMinimumSize = 4 + 2 + 4 + 20
+
+    static func partMinimumSize(format: UInt8) -> Int { format == zipInline ? inlinePartMinimumSize : partMinimumSize }
+
+    /// Which parts of a layout are inline (members may not name them).
+    struct InlineParts {
+        private var parts = Set<Int>()
+        mutating func insert(_ k: Int) { parts.insert(k) }
+        func contains(_ k: Int) -> Bool { parts.contains(k) }
+    }
 
     /// Parts share few distinct transforms (a zip's deflate settings): one copy of each.
     struct TransformCache {
@@ -383,8 +446,17 @@ extension ArchiveLayout {
     }
 
     /// One `part` record.
-    static func decodePart<R: LayoutByteReading>(_ r: inout R, transforms: inout TransformCache) throws -> ArchivePart {
-        guard let kind = ArchivePartKind(rawValue: try r.u8()) else { throw FormatError("unknown archive part kind") }
+    static func decodePart<R: LayoutByteReading>(_ r: inout R, format: UInt8, transforms: inout TransformCache) throws -> ArchivePart {
+        let k = try r.u8()
+        guard let kind = ArchivePartKind(rawValue: k), kind != .inline || format == zipInline else {
+            throw FormatError("unknown archive part kind \(k) in layout format \(format)")
+        }
+        if kind == .inline {
+            // The length is checked against the limit and the bytes left before anything is read.
+            let bytes = try r.blob(max: inlineLimit)
+            guard !bytes.isEmpty else { throw FormatError("empty inline part") }
+            return .inline(bytes)
+        }
         let transform = transforms.shared(try r.blob(max: 4096))
         let out = try r.u64(), content = try r.u64()
         let sha = try r.id()
@@ -406,7 +478,7 @@ extension ArchiveLayout {
     }
 
     /// One `member` record of a layout with `partCount` parts.
-    static func decodeMember<R: LayoutByteReading>(_ r: inout R, partCount: Int) throws -> ArchiveMember {
+    static func decodeMember<R: LayoutByteReading>(_ r: inout R, partCount: Int, inline: InlineParts) throws -> ArchiveMember {
         let name = try r.string(max: 65536)
         let flags = try r.u8()
         guard flags <= 3 else { throw FormatError("member \(name) has unknown flags \(flags)") }
@@ -415,6 +487,7 @@ extension ArchiveLayout {
         let size = try r.u64(), mtime = try r.i64()
         let p = try r.u32()
         guard p == UInt32.max || Int(p) < partCount else { throw FormatError("member \(name) refers to a missing part") }
+        guard p == UInt32.max || !inline.contains(Int(p)) else { throw FormatError("member \(name) refers to an inline part") }
         let mode = flags & 2 != 0 ? try r.u32() : 0
         return ArchiveMember(
             name: name, isDirectory: flags & 1 != 0, size: size, mtimeSeconds: mtime, part: p == UInt32.max ? nil : Int(p), data: data,

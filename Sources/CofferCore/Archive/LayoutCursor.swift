@@ -16,6 +16,10 @@ final class ArchiveLayoutCursor {
     private let object: String
     private let size: UInt64
     private var transforms = ArchiveLayout.TransformCache()
+    /// The layout's `format` byte (2: parts may be inline).
+    private var format = ArchiveLayout.zip
+    /// The inline parts read so far (members may not name them).
+    private var inline = ArchiveLayout.InlineParts()
     private var outputSum: UInt64 = 0
     /// How many parts the layout has.
     let partCount: Int
@@ -38,9 +42,8 @@ final class ArchiveLayoutCursor {
         guard entry.type == .archive else { throw CofferError.integrity(object: object, reason: "not an archive") }
         var r = try LayoutPieceReader(vault: vault, ids: entry.layoutIDs, object: object, readers: readers)
         do {
-            let format = try r.u8()
-            guard format == ArchiveLayout.zip else { throw FormatError("unknown archive format \(format)") }
-            partCount = try r.count(minimumElementSize: ArchiveLayout.partMinimumSize)
+            format = try ArchiveLayout.decodeFormat(&r, allowsInline: true)
+            partCount = try r.count(minimumElementSize: ArchiveLayout.partMinimumSize(format: format))
         } catch let e as FormatError {
             throw CofferError.integrity(object: object, reason: "layout: \(e)")
         }
@@ -51,7 +54,8 @@ final class ArchiveLayoutCursor {
     func nextPart() throws -> ArchivePart? {
         guard partsRead < partCount else { return nil }
         do {
-            let part = try layout.map { $0.parts[partsRead] } ?? ArchiveLayout.decodePart(&reader!, transforms: &transforms)
+            let part = try layout.map { $0.parts[partsRead] } ?? ArchiveLayout.decodePart(&reader!, format: format, transforms: &transforms)
+            if part.kind == .inline { inline.insert(partsRead) }
             partsRead += 1
             let (s, overflow) = outputSum.addingReportingOverflow(part.outputSize)
             guard !overflow else { throw FormatError("archive part sizes overflow") }
@@ -92,7 +96,7 @@ final class ArchiveLayoutCursor {
                 return nil
             }
             membersRead += 1
-            return try ArchiveLayout.decodeMember(&reader!, partCount: partCount)
+            return try ArchiveLayout.decodeMember(&reader!, partCount: partCount, inline: inline)
         } catch let e as FormatError {
             throw CofferError.integrity(object: object, reason: "layout: \(e)")
         }

@@ -39,30 +39,50 @@ extension Vault {
         // into layout pieces, not even that.
         let collected = ArchivePartResults(count: storeLayout ? 0 : plan.parts.count)
         let writer = storeLayout ? LayoutPieceWriter(sink: sealer, vault: self) : nil
-        writer?.header(format: plan.format, partCount: plan.parts.count)
+        // Format 2: small container parts are kept inline in the layout (layout format 2); the
+        // sealer stores the others, `sealed[j]` being the plan's part for the sealer's input j.
+        let isInline = storeLayout && plan.format == ArchiveLayout.zip ? inlinePartFlags(of: plan) : Array(repeating: false, count: plan.parts.count)
+        let sealed = plan.parts.indices.filter { !isInline[$0] }
+        writer?.header(format: storeLayout && plan.format == ArchiveLayout.zip ? ArchiveLayout.zipInline : plan.format, partCount: plan.parts.count)
         var layoutParts: [ArchivePart] = []
         do {
-            let reader = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: path) : nil
+            let base = plan.parts.contains { $0.content == nil } ? try handler.openContent(of: plan, path: path) : nil
+            let inline = InlinePartReader(base: base, plan: plan, isInline: isInline)
+            // Appends the records whose turn has come: parts stored ahead of their turn wait,
+            // and an inline part is ready once read (before the next stored part is read).
+            func appendReady() {
+                guard let writer else { return }
+                while collected.stored < plan.parts.count {
+                    let k = collected.stored
+                    if isInline[k] {
+                        guard let b = inline.take(k) else { return }
+                        writer.append(ArchivePart.inline(b))
+                    } else {
+                        guard let next = collected.pending.removeValue(forKey: k) else { return }
+                        writer.append(next)
+                    }
+                    collected.stored += 1
+                }
+            }
             var storeError: Error?
-            try sealer.seal(count: plan.parts.count, input: { k in
+            try sealer.seal(count: sealed.count, input: { j in
                 // Pieces already cut are stored from here (this thread), not from the store stage.
                 if storeError == nil { do { try writer?.storeReady() } catch { storeError = error } }
+                let k = sealed[j]
                 let p = plan.parts[k]
-                return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(reader!, k), path: e.path, size: p.contentSize)
-            }) { k, r in
+                return Sealer.Input(source: p.content.map { .bytes($0) } ?? .part(inline, k), path: e.path, size: p.contentSize)
+            }) { j, r in
+                let k = sealed[j]
                 let p = plan.parts[k]
                 switch r {
                 case .success(let f) where f.size == p.contentSize:
                     let part = ArchivePart(
                         kind: p.kind, transform: p.transform, outputSize: p.outputSize, contentSize: f.size, contentSHA256: f.sha256, chunks: f.chunks)
-                    if let writer {
+                    if writer != nil {
                         // Results come in order but for failures (reported after their batch's
                         // successes, and fatal here): a part ahead of its turn waits.
                         collected.pending[k] = part
-                        while let next = collected.pending.removeValue(forKey: collected.stored) {
-                            writer.append(next)
-                            collected.stored += 1
-                        }
+                        appendReady()
                     } else {
                         collected.parts[k] = part
                         collected.stored += 1
@@ -78,10 +98,12 @@ extension Vault {
             if let error = collected.error { throw error }
             if let failure = collected.failure { throw failure }
             if let storeError { throw storeError }
+            // The inline parts after the last stored one, then the reader's own check.
+            try inline.finish()
+            appendReady()
             guard collected.stored == plan.parts.count else { throw ArchiveStoreFailure(reason: "\(plan.parts.count - collected.stored) parts were not stored") }
             layoutParts = collected.parts
             collected.parts = []
-            try reader?.finish()
         } catch let error as CofferError {
             throw error  // the vault's own errors (a full disk, Ctrl-C) stop the seal
         } catch {

@@ -300,7 +300,7 @@ extension Vault {
                     guard var layout = try source.archiveLayout(of: e) else {
                         throw CofferError.integrity(object: context, reason: "archive without a layout")
                     }
-                    for i in layout.parts.indices {
+                    for i in layout.parts.indices where layout.parts[i].kind != .inline {
                         layout.parts[i].chunks = try map(layout.parts[i].chunks, context: context)
                     }
                     e.layoutIDs = try layout.storePieces(sink: sealer, vault: self)

@@ -33,7 +33,7 @@ extension Vault {
         }
     }
 
-    /// Emits an archive's bytes, part by part: stored parts as they are, transformed parts
+    /// Emits an archive's bytes, part by part: stored and inline parts as they are, transformed parts
     /// re-encoded by `handler` as their chunks come.
     /// The parts come from `layout` one at a time (read from the layout pieces as they are
     /// reached: the layout is never held whole).
@@ -45,6 +45,9 @@ extension Vault {
             let k = layout.partsRead - 1
             if isCancelled() { throw CofferError.interrupted }
             switch part.kind {
+            case .inline:
+                // Authenticated with the layout piece that holds it; its length is its output_size.
+                try part.inlineBytes!.withUnsafeBytes { try emit($0) }
             case .stored:
                 try streamPart(part, index: k, readers: readers, object: object, isCancelled: isCancelled, into: emit)
             case .transformed:

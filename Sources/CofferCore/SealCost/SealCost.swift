@@ -89,7 +89,8 @@ extension Vault {
                 for m in layout.members {
                     if let p = m.part, names[p] == nil { names[p] = Array(m.name.utf8) }
                 }
-                for (n, part) in layout.parts.enumerated() {
+                // Inline parts cost only their bytes in the layout pieces (counted there).
+                for (n, part) in layout.parts.enumerated() where part.kind != .inline {
                     let label = e.pathBytes + Array("!".utf8) + (names[n] ?? Array("(container)".utf8))
                     cost.items.append(item(label, size: part.contentSize, chunks: part.chunks))
                 }

@@ -239,6 +239,33 @@ public enum FuzzingEntryPoints {
         return TreeCodec.piece(count: nodes.count, nodes: w.bytes)
     }
 
+    // MARK: Archive layouts
+
+    /// `ArchiveLayout.decode` of a format-2 archive's layout (its layout pieces' plaintexts,
+    /// concatenated; layout format 1 or 2), with the checks the cursor makes (no trailing bytes),
+    /// then the re-encoding. Also checks what readers rely on: inline parts within the limit and
+    /// named by no member, stored parts' sizes equal, contents within what their chunks hold.
+    public static func layoutRoundTrip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let layout = try reading("layout/fuzz") {
+            var r = ByteReader(bytes)
+            let l = try ArchiveLayout.decode(&r, allowsInline: true)
+            guard r.isAtEnd else { throw FormatError("\(r.remaining) unexpected trailing bytes") }
+            return l
+        }
+        for p in layout.parts {
+            if let b = p.inlineBytes {
+                precondition(layout.format == ArchiveLayout.zipInline && !b.isEmpty && b.count <= ArchiveLayout.inlineLimit && p.outputSize == UInt64(b.count))
+            } else {
+                precondition(p.contentSize <= UInt64(p.chunkCount) * UInt64(ChunkSizes.formatMaximum))
+                precondition(p.kind == .transformed || p.outputSize == p.contentSize)
+            }
+        }
+        for m in layout.members { if let k = m.part { precondition(layout.parts[k].kind != .inline) } }
+        var w = ByteWriter(capacity: layout.encodedSize)
+        layout.encode(into: &w)
+        return w.bytes
+    }
+
     /// A walker over a decoded format-1 version's entries (archive layouts inline).
     public static func walker(of v: Version, expandArchives: Bool = false) -> VersionWalker {
         VersionWalker(source: ListedEntries(v.v1Entries), expandArchives: expandArchives) { $0.archive }
@@ -289,6 +316,24 @@ extension Vault {
         let n = pack.count
         let hlen = Int(pack[n - 4]) | Int(pack[n - 3]) << 8 | Int(pack[n - 2]) << 16 | Int(pack[n - 1]) << 24
         return try AEAD.open(Array(pack[(n - 4 - hlen)..<(n - 4)]), ad: PackFormat.headerADPrefix + vaultID.bytes, key: keys.meta)
+    }
+
+    /// Every archive's layout in the vault's versions (format 2: its layout pieces' plaintexts,
+    /// concatenated), by its first piece's id, once each (seeds of the layout target).
+    @_spi(Fuzzing)
+    public func fuzzingLayouts() throws -> [(id: ObjectID, plaintext: [UInt8])] {
+        let readers = PackReaders(vault: self)
+        var out: [(id: ObjectID, plaintext: [UInt8])] = []
+        for (id, _) in try versions() {
+            let w = try walker(for: id, expandArchives: false)
+            while let e = try w.next() {
+                guard e.type == .archive, !e.layoutIDs.isEmpty, !out.contains(where: { $0.id == e.layoutIDs[0] }) else { continue }
+                var bytes: [UInt8] = []
+                for l in e.layoutIDs { bytes += try readPiece(l, type: .layout, readers: readers, context: "layout piece \(l.short)") }
+                out.append((e.layoutIDs[0], bytes))
+            }
+        }
+        return out
     }
 
     /// Every tree piece the index lists (format 2), decrypted: id and plaintext, by id.

@@ -322,7 +322,7 @@ public struct Version: Sendable {
             case .symlink: e.linkTarget = try r.string(max: 65536)
             case .archive:
                 e.sha256 = try r.raw(32); e.inode = try r.u64(); e.device = try r.u64(); e.ctimeSeconds = try r.i64(); e.ctimeNanoseconds = try r.u32()
-                let layout = try ArchiveLayout.decode(&r)
+                let layout = try ArchiveLayout.decode(&r, allowsInline: false)
                 var sum: UInt64 = 0
                 for p in layout.parts {
                     let (s, overflow) = sum.addingReportingOverflow(p.outputSize)

@@ -556,8 +556,9 @@ enum ZipSignature {
     static let zip64Locator: UInt32 = 0x0706_4B50
 }
 
-/// Bounds on what parsing an archive may hold in memory: everything but member data (headers,
-/// directory, gaps) is read and kept, so a caller that must stay small sets these.
+/// Bounds on what parsing an archive may read: the end records, the central directory (kept
+/// as read by ``ZipDirectory``) and every local header; ``ZipLayout`` also reads and keeps the
+/// gaps. A caller that must stay small sets these.
 public struct ZipParseLimits: Sendable {
     /// The most members (central directory entries) accepted.
     public var maxMembers: UInt64

@@ -238,10 +238,46 @@ public struct ArchivePlan: Sendable {
         }
     }
 
+    /// The parts in archive order, each made when asked for: a handler may hand them over from
+    /// an array or compute each from its compact record of the analysis (nothing per part held).
+    public struct Parts: RandomAccessCollection, Sendable {
+        public let count: Int
+        private let make: @Sendable (Int) -> Part
+        /// `count` parts, part `k` made by `make(k)` each time it is asked for.
+        public init(count: Int, _ make: @escaping @Sendable (Int) -> Part) {
+            self.count = count
+            self.make = make
+        }
+        public init(_ parts: [Part]) { self.init(count: parts.count) { parts[$0] } }
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+        public subscript(k: Int) -> Part {
+            precondition(k >= 0 && k < count, "part \(k) of \(count)")
+            return make(k)
+        }
+    }
+
+    /// The members in archive order, made when asked for (like ``Parts``).
+    public struct Members: RandomAccessCollection, Sendable {
+        public let count: Int
+        private let make: @Sendable (Int) -> ArchiveMember
+        public init(count: Int, _ make: @escaping @Sendable (Int) -> ArchiveMember) {
+            self.count = count
+            self.make = make
+        }
+        public init(_ members: [ArchiveMember]) { self.init(count: members.count) { members[$0] } }
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+        public subscript(i: Int) -> ArchiveMember {
+            precondition(i >= 0 && i < count, "member \(i) of \(count)")
+            return make(i)
+        }
+    }
+
     public var format: UInt8
-    public var parts: [Part]
+    public var parts: Parts
     /// Members, with `part` indexing `parts`.
-    public var members: [ArchiveMember]
+    public var members: Members
     /// SHA-256 of the whole archive file as read.
     public var sha256: [UInt8]
     /// Size of the archive file as read.
@@ -254,6 +290,13 @@ public struct ArchivePlan: Sendable {
 
     public init(
         format: UInt8, parts: [Part], members: [ArchiveMember], sha256: [UInt8], size: UInt64, notes: [String], context: (any Sendable)? = nil
+    ) {
+        self.init(format: format, parts: Parts(parts), members: Members(members), sha256: sha256, size: size, notes: notes, context: context)
+    }
+
+    /// A plan whose parts and members are made as the core asks for them, in order.
+    public init(
+        format: UInt8, parts: Parts, members: Members, sha256: [UInt8], size: UInt64, notes: [String], context: (any Sendable)? = nil
     ) {
         self.format = format
         self.parts = parts

@@ -126,7 +126,7 @@ extension Vault {
                 return nil
             }
         } else {
-            e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: plan.members)
+            e.archive = ArchiveLayout(format: plan.format, parts: layoutParts, members: Array(plan.members))
         }
         notes += plan.notes.map { "\(e.displayPath): \($0)" }
         var unsafeCount = 0

@@ -7,8 +7,9 @@ import Foundation
 /// At seal time the zip is parsed (``ZipLayout``) and analysed as a stream
 /// (``ZipReproduction/analyseStreaming(_:layout:options:)``: each deflated member's parameters
 /// are found by re-deflating it piece by piece against its stored bytes, which also proves the
-/// rebuild), and the result becomes an ``ArchivePlan`` whose parts are streamed from the file
-/// when they are stored (``ZipContentReader``):
+/// rebuild), and the result becomes an ``ArchivePlan`` whose parts and members are made from
+/// the compact ``ZipDirectory`` when the core asks for them, the parts' bytes streamed from the
+/// file (``ZipContentReader``):
 ///
 /// | piece | part kind | stored bytes | member data |
 /// |---|---|---|---|
@@ -34,16 +35,16 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// more than `inflateBudget` (32: a 50 GB Takeout part may inflate to 1.6 TB), so a large
     /// zip of ordinary content is analysed, while a bomb (deflate reaches 1032:1) is refused.
     public var inflateBudgetPerZipByte: UInt64 = 32
-    /// What the parse may hold: every member's headers and the directory are kept in memory
-    /// while the zip is analysed, and the plan keeps each part's place and each member's record
-    /// until the layout is written, about 1.7 KiB a member at seal (release build; the
-    /// layout itself is streamed into layout pieces as the parts are stored, and readers decode
-    /// it piece by piece, so restore, `--expand` and `cat` cost only the vault's index entries
-    /// of the members' chunks). At most 32,768 members, which keeps the seal within 64 MiB of a
-    /// small zip's (53–57 MiB more with 50-byte names), and 16 MiB of container bytes (headers,
-    /// directory, unclaimed bytes such as a self-extractor stub: about 512 bytes a member); a
-    /// zip over either is sealed as an ordinary file, with a note.
-    public var parseLimits = ZipParseLimits(maxMembers: 32_768, maxContainerBytes: 16 << 20)
+    /// What the parse may read and hold. The seal keeps a zip as a ``ZipDirectory``: the central
+    /// directory as read (about 46 bytes plus the name and extra fields a member) and 16 bytes
+    /// a member, plus a 4-byte encoding index a member after the analysis; parts and member
+    /// records are made from these as they are stored, container bytes read from the file again
+    /// (the layout itself is streamed into layout pieces, and readers decode it piece by piece).
+    /// At most 1,048,576 members and 512 MiB of container bytes read by the parse (the
+    /// directory, each local header, the end records: counted as read); a zip over either is
+    /// sealed as an ordinary file, with a note. A Takeout part of 131,072 members with 50-byte
+    /// names holds about 17 MiB here.
+    public var parseLimits = ZipParseLimits(maxMembers: 1 << 20, maxContainerBytes: 512 << 20)
 
     public init() {}
 
@@ -53,81 +54,35 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let head = try source.read(0..<min(4, source.count))
         let tail = try source.read(max(0, source.count - 22)..<source.count)
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
-        let layout = try ZipLayout.parse(source, limits: parseLimits)
+        let directory = try ZipLayout.parseDirectory(source, limits: parseLimits)
         var options = ZipAnalysisOptions()
         let (scaled, overflow) = size.multipliedReportingOverflow(by: inflateBudgetPerZipByte)
         options.inflateBudget = max(inflateBudget, overflow ? .max : scaled)
         options.maxInflatedMemberSize = .max  // nothing is held in memory: the budget bounds the work
-        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout, options: options)
+        let analysis = try ZipReproduction.analyseStreaming(source, directory: directory, options: options)
 
-        var parts: [ArchivePlan.Part] = []
-        parts.reserveCapacity(analysis.plan.pieces.count)
-        var memberPart = [Int?](repeating: nil, count: layout.members.count)
-        // One transform array per distinct parameter set, shared by every part that uses it.
-        var transforms: [DeflateParameters: [UInt8]] = [:]
-        for piece in analysis.plan.pieces {
-            switch piece {
-            case .bytes(let b):
-                parts.append(.init(kind: .stored, transform: [], outputSize: UInt64(b.count), contentSize: UInt64(b.count)))
-            case .member(let i):
-                let recipe = analysis.plan.members[i]
-                memberPart[i] = parts.count
-                switch recipe.encoding {
-                case .deflate(let p):
-                    let transform = transforms[p] ?? Self.transform(p)
-                    transforms[p] = transform
-                    parts.append(.init(kind: .transformed, transform: transform, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
-                case .rebuilt(let deflateRecipe):
-                    parts.append(.init(
-                        kind: .transformed, transform: deflateRecipe.bytes, outputSize: recipe.compressedSize, contentSize: recipe.uncompressedSize))
-                case .stored, .raw:
-                    parts.append(.init(kind: .stored, transform: [], outputSize: recipe.compressedSize, contentSize: recipe.compressedSize))
-                }
-            }
-        }
-        var members: [ArchiveMember] = []
-        members.reserveCapacity(layout.members.count)
+        // Parts and members are made from the directory and the encodings when the core asks
+        // for them: nothing per part or member is held besides the analysis itself.
+        let state = ZipSealState(analysis: analysis)
         var rawCount = 0
-        for (i, m) in layout.members.enumerated() {
-            let recipe = analysis.plan.members[i]
-            var data = ArchiveMemberData.content
-            var encoding: [UInt8] = []
-            var size = m.uncompressedSize
-            if case .raw = recipe.encoding {
-                rawCount += 1
-                if m.method == .deflated && !m.isEncrypted {
-                    data = .encoded
-                    encoding = [8] + Self.le(m.crc32)
-                } else if m.method == .stored && !m.isEncrypted {
-                    // A stored member whose CRC-32 or sizes are wrong in the zip: its bytes are
-                    // its content, as unzip writes it; decode says what is wrong.
-                    data = .encoded
-                    encoding = [0] + Self.le(m.crc32) + Self.le(m.uncompressedSize)
-                    size = m.compressedSize
-                } else {
-                    data = .opaque
-                    encoding = Self.le(m.method.rawValue) + [m.isEncrypted ? 1 : 0]
-                }
-            }
-            members.append(ArchiveMember(
-                name: m.name, isDirectory: m.isDirectory || (m.name.hasSuffix("/") && m.uncompressedSize == 0), size: size, mtimeSeconds: m.unixModificationTime,
-                part: memberPart[i], data: data, encoding: encoding, mode: m.unixMode))
+        for i in 0..<directory.memberCount {
+            if case .raw = analysis.encoding(i) { rawCount += 1 }
         }
         var notes: [String] = []
         if rawCount > 0 {
-            notes.append("\(rawCount) of \(members.count) members kept as compressed bytes (no deflate settings reproduce them); the zip still comes back byte for byte")
+            notes.append("\(rawCount) of \(directory.memberCount) members kept as compressed bytes (no deflate settings reproduce them); the zip still comes back byte for byte")
         }
-        let context = ZipSealContext(plan: analysis.plan, layout: layout, sha256: analysis.sha256)
         return ArchivePlan(
-            format: ArchiveLayout.zip, parts: parts, members: members, sha256: analysis.sha256, size: UInt64(layout.size), notes: notes,
-            context: context)
+            format: ArchiveLayout.zip, parts: ArchivePlan.Parts(count: directory.pieceCount) { state.part($0) },
+            members: ArchivePlan.Members(count: directory.memberCount) { state.member($0) }, sha256: analysis.sha256,
+            size: UInt64(directory.size), notes: notes, context: state)
     }
 
     public func openContent(of plan: ArchivePlan, path: String) throws -> ArchiveContentReader {
-        guard let context = plan.context as? ZipSealContext, context.pieces.count == plan.parts.count else {
+        guard let state = plan.context as? ZipSealState, state.analysis.directory.pieceCount == plan.parts.count else {
             throw ZipHandlerError.badTransform
         }
-        return ZipContentReader(source: try ZipFileSource(path: path), context: context)
+        return ZipContentReader(source: try ZipFileSource(path: path), state: state)
     }
 
     public func encode(transform: [UInt8], content: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws {

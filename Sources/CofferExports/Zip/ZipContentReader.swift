@@ -1,46 +1,58 @@
 import CofferCore
 import CofferCrypto
 
-/// What `ZipArchiveHandler.analyse` leaves in `ArchivePlan.context` for storing the parts:
-/// where each part is in the file and how each member is kept, without the container bytes
-/// (they are read from the file again, and the whole file's SHA-256 is checked at the end), so
-/// a zip of many small members costs about 40 bytes per part here.
-struct ZipSealContext: Sendable {
-    /// One per part, in order.
-    enum Piece: Sendable {
-        /// Container bytes: this range of the file.
-        case container(Range<Int>)
-        /// Member `index`'s data.
-        case member(Int)
-    }
+/// What `ZipArchiveHandler.analyse` leaves in `ArchivePlan.context`: the analysis of the
+/// compact directory, from which each part and each member record is made when asked for.
+/// Container bytes are not held: they are read from the file again when stored, and the whole
+/// file's SHA-256 is checked at the end.
+final class ZipSealState: Sendable {
+    let analysis: ZipDirectoryAnalysis
+    var directory: ZipDirectory { analysis.directory }
 
-    let pieces: [Piece]
-    /// How each member is kept (central-directory order).
-    let members: [ZipMemberRecipe]
-    /// Each member's compressed data in the file (central-directory order).
-    let dataRanges: [Range<Int>]
-    /// The file's SHA-256 as analysed.
-    let sha256: [UInt8]
+    init(analysis: ZipDirectoryAnalysis) { self.analysis = analysis }
 
-    /// The context for a verified `plan` of `layout`.
-    init(plan: ZipRebuildPlan, layout: ZipLayout, sha256: [UInt8]) {
-        var pieces: [Piece] = []
-        pieces.reserveCapacity(plan.pieces.count)
-        var position = 0
-        for piece in plan.pieces {
-            switch piece {
-            case .bytes(let b):
-                pieces.append(.container(position..<(position + b.count)))
-                position += b.count
-            case .member(let i):
-                pieces.append(.member(i))
-                position += layout.members[i].dataRange.count
+    /// Part `k`, as the core stores it.
+    func part(_ k: Int) -> ArchivePlan.Part {
+        switch directory.piece(k) {
+        case .container(let range):
+            return .init(kind: .stored, transform: [], outputSize: UInt64(range.count), contentSize: UInt64(range.count))
+        case .member(let i):
+            let entry = directory.entry(i)
+            switch analysis.encoding(i) {
+            case .deflate(let p):
+                return .init(kind: .transformed, transform: ZipArchiveHandler.transform(p), outputSize: entry.compressedSize, contentSize: entry.uncompressedSize)
+            case .rebuilt(let recipe):
+                return .init(kind: .transformed, transform: recipe.bytes, outputSize: entry.compressedSize, contentSize: entry.uncompressedSize)
+            case .stored, .raw:
+                return .init(kind: .stored, transform: [], outputSize: entry.compressedSize, contentSize: entry.compressedSize)
             }
         }
-        self.pieces = pieces
-        self.members = plan.members
-        self.dataRanges = layout.members.map(\.dataRange)
-        self.sha256 = sha256
+    }
+
+    /// Member `i`'s record (central-directory order).
+    func member(_ i: Int) -> ArchiveMember {
+        let m = directory.summary(i)
+        var data = ArchiveMemberData.content
+        var encoding: [UInt8] = []
+        var size = m.uncompressedSize
+        if case .raw = analysis.encoding(i) {
+            if m.method == .deflated && !m.isEncrypted {
+                data = .encoded
+                encoding = [8] + ZipArchiveHandler.le(m.crc32)
+            } else if m.method == .stored && !m.isEncrypted {
+                // A stored member whose CRC-32 or sizes are wrong in the zip: its bytes are
+                // its content, as unzip writes it; decode says what is wrong.
+                data = .encoded
+                encoding = [0] + ZipArchiveHandler.le(m.crc32) + ZipArchiveHandler.le(m.uncompressedSize)
+                size = m.compressedSize
+            } else {
+                data = .opaque
+                encoding = ZipArchiveHandler.le(m.method.rawValue) + [m.isEncrypted ? 1 : 0]
+            }
+        }
+        return ArchiveMember(
+            name: m.name, isDirectory: m.isDirectory || (m.name.hasSuffix("/") && m.uncompressedSize == 0), size: size, mtimeSeconds: m.mtime,
+            part: 2 * directory.filePosition(of: i) + 1, data: data, encoding: encoding, mode: m.unixMode)
     }
 }
 
@@ -51,7 +63,8 @@ struct ZipSealContext: Sendable {
 /// analysis's, so a zip that changed since its analysis is never recorded as analysed.
 final class ZipContentReader: ArchiveContentReader {
     private let source: ZipFileSource
-    private let context: ZipSealContext
+    private let state: ZipSealState
+    private var directory: ZipDirectory { state.analysis.directory }
     private let sha = SHA256()
     private var nextPart = 0
     private var current: Current?
@@ -61,14 +74,18 @@ final class ZipContentReader: ArchiveContentReader {
 
     private struct Current {
         let part: Int
+        let piece: ZipDirectory.Piece
         var position: Int  // in the container piece's bytes, or in the file for members
         var inflater: InflateStream?
+        /// For members: where the data ends and the CRC-32 the directory gives.
+        var end = 0
+        var crc32: UInt32 = 0
         var crc: UInt32 = 0
     }
 
-    init(source: ZipFileSource, context: ZipSealContext) {
+    init(source: ZipFileSource, state: ZipSealState) {
         self.source = source
-        self.context = context
+        self.state = state
         input = .allocate(byteCount: 256 * 1024, alignment: 16)
     }
 
@@ -76,13 +93,13 @@ final class ZipContentReader: ArchiveContentReader {
 
     func read(part: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if current?.part != part {
-            guard current == nil, part == nextPart, part < context.pieces.count else {
+            guard current == nil, part == nextPart, part < directory.pieceCount else {
                 throw ZipRebuildError.misuse("part \(part) asked for, part \(current?.part ?? nextPart) expected")
             }
             current = try start(part)
         }
         let n: Int
-        switch context.pieces[part] {
+        switch current!.piece {
         case .container(let range):
             n = min(buffer.count, range.upperBound - current!.position)
             if n > 0 {
@@ -102,38 +119,38 @@ final class ZipContentReader: ArchiveContentReader {
     }
 
     func finish() throws {
-        guard current == nil, nextPart == context.pieces.count else {
+        guard current == nil, nextPart == directory.pieceCount else {
             throw ZipRebuildError.misuse("the zip's parts were not all read")
         }
-        guard sha.finalize() == context.sha256 else { throw ZipHandlerError.changedWhileRead }
+        guard sha.finalize() == state.analysis.sha256 else { throw ZipHandlerError.changedWhileRead }
     }
 
     private func start(_ part: Int) throws -> Current {
-        switch context.pieces[part] {
+        let piece = directory.piece(part)
+        switch piece {
         case .container(let range):
-            return Current(part: part, position: range.lowerBound)
+            return Current(part: part, piece: piece, position: range.lowerBound)
         case .member(let index):
-            let recipe = context.members[index]
             var inflater: InflateStream?
-            switch recipe.encoding {
-            case .deflate, .rebuilt: inflater = try InflateStream(expectedSize: recipe.uncompressedSize)
+            switch state.analysis.encoding(index) {
+            case .deflate, .rebuilt: inflater = try InflateStream(expectedSize: directory.entry(index).uncompressedSize)
             case .stored, .raw: break
             }
             inputStart = 0
             inputEnd = 0
-            return Current(part: part, position: context.dataRanges[index].lowerBound, inflater: inflater)
+            return Current(part: part, piece: piece, position: directory.places[index].dataOffset, inflater: inflater, end: directory.dataRange(index).upperBound, crc32: directory.entry(index).crc32)
         }
     }
 
     /// The next bytes of member `index`'s payload; 0 at its end, once checked.
     private func readMember(_ index: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let recipe = context.members[index]
-        let end = context.dataRanges[index].upperBound
+        let end = current!.end
+        let stored = state.analysis.encoding(index) == .stored
         guard let inflater = current!.inflater else {
             // Stored and raw members: the file's bytes as they are.
             let n = min(buffer.count, end - current!.position)
             guard n > 0 else {
-                if case .stored = recipe.encoding, current!.crc != recipe.crc32 { throw ZipRebuildError.crcMismatch(member: index) }
+                if stored, current!.crc != current!.crc32 { throw ZipRebuildError.crcMismatch(member: index) }
                 return 0
             }
             let view = UnsafeMutableRawBufferPointer(rebasing: buffer[..<n])
@@ -149,7 +166,7 @@ final class ZipContentReader: ArchiveContentReader {
                     throw DeflateError.trailingData(count: inputEnd - inputStart + end - current!.position)
                 }
                 try inflater.finish()
-                guard current!.crc == recipe.crc32 else { throw ZipRebuildError.crcMismatch(member: index) }
+                guard current!.crc == current!.crc32 else { throw ZipRebuildError.crcMismatch(member: index) }
                 return 0
             }
             if inputStart == inputEnd && current!.position < end {

@@ -19,13 +19,14 @@ extension ZipMember {
     ///   daylight saving time as it applied on that date. An impossible date counts as
     ///   1980-01-01 00:00 local time.
     public var unixModificationTime: Int64 {
-        for extra in [centralExtra, localExtra] {
-            if let field = ZipExtraField.find(id: 0x5455, in: extra), field.count >= 5, field[0] & 1 != 0 {
-                let value = UInt32(field[1]) | UInt32(field[2]) << 8 | UInt32(field[3]) << 16 | UInt32(field[4]) << 24
-                return Int64(Int32(bitPattern: value))
-            }
-        }
-        return Self.localTime(modified)
+        Self.extendedTime(in: centralExtra) ?? Self.extendedTime(in: localExtra) ?? Self.localTime(modified)
+    }
+
+    /// The modification time of an extended-timestamp field (0x5455, flag bit 0) in `extra`.
+    static func extendedTime(in extra: [UInt8]) -> Int64? {
+        guard let field = ZipExtraField.find(id: 0x5455, in: extra), field.count >= 5, field[0] & 1 != 0 else { return nil }
+        let value = UInt32(field[1]) | UInt32(field[2]) << 8 | UInt32(field[3]) << 16 | UInt32(field[4]) << 24
+        return Int64(Int32(bitPattern: value))
     }
 
     /// The DOS date and time `t` read as local time (`mktime`), or as UTC when `mktime` fails.

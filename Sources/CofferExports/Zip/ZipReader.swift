@@ -458,6 +458,17 @@ public struct ZipLayout: Sendable, Equatable {
     /// - Throws: `ZipParseError` when the source is not a zip this parser accounts for exactly.
     public static func parse<Source: ZipSource>(_ source: Source, limits: ZipParseLimits = .unlimited) throws(ZipParseError) -> ZipLayout {
         var parser = ZipParser(source: source, limits: limits)
+        let directory = try parser.parse()
+        return try parser.layout(of: directory)
+    }
+
+    /// Parses an archive through positional reads into the compact ``ZipDirectory`` (what the
+    /// seal holds): the same checks as `parse`, but the central directory is kept as read,
+    /// with 16 bytes per member, and no container bytes besides it.
+    ///
+    /// - Throws: `ZipParseError` when the source is not a zip this parser accounts for exactly.
+    public static func parseDirectory<Source: ZipSource>(_ source: Source, limits: ZipParseLimits = .unlimited) throws(ZipParseError) -> ZipDirectory {
+        var parser = ZipParser(source: source, limits: limits)
         return try parser.parse()
     }
 
@@ -545,28 +556,9 @@ enum ZipSignature {
     static let zip64Locator: UInt32 = 0x0706_4B50
 }
 
-/// A central directory entry before its local header is read.
-private struct CentralEntry {
-    var versionMadeBy: UInt16
-    var versionNeeded: UInt16
-    var flags: UInt16
-    var method: UInt16
-    var time: UInt16
-    var date: UInt16
-    var crc32: UInt32
-    var compressedSize: UInt64
-    var uncompressedSize: UInt64
-    var localOffset: UInt64
-    var internalAttributes: UInt16
-    var externalAttributes: UInt32
-    var name: [UInt8]
-    var extra: [UInt8]
-    var comment: [UInt8]
-    var hasZip64: Bool
-}
-
-/// Bounds on what parsing an archive may hold in memory: everything but member data (headers,
-/// directory, gaps) is read and kept, so a caller that must stay small sets these.
+/// Bounds on what parsing an archive may read: the end records, the central directory (kept
+/// as read by ``ZipDirectory``) and every local header; ``ZipLayout`` also reads and keeps the
+/// gaps. A caller that must stay small sets these.
 public struct ZipParseLimits: Sendable {
     /// The most members (central directory entries) accepted.
     public var maxMembers: UInt64
@@ -614,7 +606,7 @@ private struct ZipParser<Source: ZipSource> {
         return try source.read(offset..<(offset + count))
     }
 
-    mutating func parse() throws(ZipParseError) -> ZipLayout {
+    mutating func parse() throws(ZipParseError) -> ZipDirectory {
         guard size >= 22 else { throw .notAZip }
 
         // End of central directory record: the candidates in order of preference, the first
@@ -637,7 +629,7 @@ private struct ZipParser<Source: ZipSource> {
     }
 
     /// Parses the archive whose end record is at `tailIndex` in `tail` (the file's last bytes from `tailStart`).
-    private func parse(tail: [UInt8], tailStart: Int, tailIndex: Int) throws(ZipParseError) -> ZipLayout {
+    private func parse(tail: [UInt8], tailStart: Int, tailIndex: Int) throws(ZipParseError) -> ZipDirectory {
         let eocdOffset = tailStart + tailIndex
         let eocd = LittleEndianBytes(tail, base: tailIndex)
         let diskNumber = eocd.u16(4)
@@ -735,9 +727,12 @@ private struct ZipParser<Source: ZipSource> {
         let centralStart = declaredOffset + shift
         let central = try read(centralStart, declaredSize, "central directory")
 
-        // Central directory entries.
-        var entries: [CentralEntry] = []
-        entries.reserveCapacity(Int(entryCount))
+        // Central directory entries: checked here, kept as the raw directory and one offset each.
+        guard central.count <= Int(UInt32.max) else {
+            throw .overLimit("a central directory of \(central.count) bytes")
+        }
+        var entryOffsets: [UInt32] = []
+        entryOffsets.reserveCapacity(Int(entryCount))
         var position = 0
         while position < central.count {
             let fields = LittleEndianBytes(central, base: position)
@@ -760,114 +755,139 @@ private struct ZipParser<Source: ZipSource> {
             guard central.count - position >= 46 else {
                 throw .truncated(record: "central directory entry", offset: centralStart + position)
             }
-            guard UInt64(entries.count) < entryCount else {
-                throw .entryCountMismatch(expected: entryCount, found: entries.count + 1)
+            guard UInt64(entryOffsets.count) < entryCount else {
+                throw .entryCountMismatch(expected: entryCount, found: entryOffsets.count + 1)
             }
-            let nameLength = Int(fields.u16(28))
-            let extraLength = Int(fields.u16(30))
-            let commentLength = Int(fields.u16(32))
-            let total = 46 + nameLength + extraLength + commentLength
-            guard central.count - position >= total else {
-                throw .truncated(record: "central directory entry", offset: centralStart + position)
-            }
-            let nameStart = position + 46
-            let extraStart = nameStart + nameLength
-            let commentStart = extraStart + extraLength
-            var entry = CentralEntry(
-                versionMadeBy: fields.u16(4), versionNeeded: fields.u16(6), flags: fields.u16(8),
-                method: fields.u16(10), time: fields.u16(12), date: fields.u16(14), crc32: fields.u32(16),
-                compressedSize: UInt64(fields.u32(20)), uncompressedSize: UInt64(fields.u32(24)),
-                localOffset: UInt64(fields.u32(42)), internalAttributes: fields.u16(36),
-                externalAttributes: fields.u32(38),
-                name: Array(central[nameStart..<extraStart]), extra: Array(central[extraStart..<commentStart]),
-                comment: Array(central[commentStart..<(commentStart + commentLength)]), hasZip64: false)
-            let diskStart = fields.u16(34)
-            if let zip64 = ZipExtraField.find(id: 0x0001, in: entry.extra) {
-                entry.hasZip64 = true
-                var cursor = 0
-                func next(_ what: String) throws(ZipParseError) -> UInt64 {
-                    guard zip64.count - cursor >= 8 else {
-                        throw .invalidZip64("central directory entry #\(entries.count) lacks its 64-bit \(what)")
-                    }
-                    defer { cursor += 8 }
-                    return LittleEndianBytes(zip64).u64(cursor)
-                }
-                if entry.uncompressedSize == 0xFFFF_FFFF { entry.uncompressedSize = try next("uncompressed size") }
-                if entry.compressedSize == 0xFFFF_FFFF { entry.compressedSize = try next("compressed size") }
-                if entry.localOffset == 0xFFFF_FFFF { entry.localOffset = try next("local header offset") }
-                if diskStart == 0xFFFF {
-                    guard zip64.count - cursor >= 4, LittleEndianBytes(zip64).u32(cursor) == 0 else { throw .multiDisk }
-                }
-            } else if diskStart != 0 {
-                throw .multiDisk
-            }
-            entries.append(entry)
-            position += total
+            let entry = try ZipCentralEntry.decode(central, at: position, index: entryOffsets.count, centralStart: centralStart)
+            entryOffsets.append(UInt32(position))
+            position += entry.length
         }
-        guard UInt64(entries.count) == entryCount else {
-            throw .entryCountMismatch(expected: entryCount, found: entries.count)
+        guard UInt64(entryOffsets.count) == entryCount else {
+            throw .entryCountMismatch(expected: entryCount, found: entryOffsets.count)
         }
         if declaredSize > 0 {
             spans.append((.centralDirectory, centralStart..<(centralStart + declaredSize)))
         }
 
-        // Local headers, data and descriptors.
-        var members: [ZipMember] = []
-        members.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() {
-            let member = try readMember(index: index, entry: entry, shift: shift)
-            spans.append((.localHeader(member: index), member.localHeaderOffset..<member.dataOffset))
-            spans.append((.memberData(member: index), member.dataRange))
-            if let descriptor = member.dataDescriptor {
-                spans.append((.dataDescriptor(member: index), descriptor.offset..<(descriptor.offset + descriptor.length)))
-            }
-            members.append(member)
+        // Local headers, data and descriptors: one place per member.
+        var places: [ZipMemberPlace] = []
+        places.reserveCapacity(entryOffsets.count)
+        var localTimes: [UInt32: Int32] = [:]
+        var headerStarts: [Int] = []  // the members' local header offsets, for ordering them
+        headerStarts.reserveCapacity(entryOffsets.count)
+        for (index, offset) in entryOffsets.enumerated() {
+            let entry = try ZipCentralEntry.decode(central, at: Int(offset), index: index, centralStart: centralStart)
+            let (place, localTime) = try readMember(index: index, entry: entry, entryOffset: offset, central: central, shift: shift)
+            places.append(place)
+            if let localTime { localTimes[UInt32(index)] = localTime }
+            headerStarts.append(Int(entry.localOffset) + shift)
         }
 
-        // Order, check for overlaps, fill gaps, read container bytes.
-        let ordered = spans.enumerated().sorted { a, b in
-            (a.element.range.lowerBound, a.element.range.upperBound, a.offset)
-                < (b.element.range.lowerBound, b.element.range.upperBound, b.offset)
-        }.map(\.element)
-        var result: [ZipSpan] = []
-        result.reserveCapacity(ordered.count * 2 + 1)
+        // File order, and no byte claimed twice: each member's local header, data and
+        // descriptor are contiguous, so members ordered by local header and the few records
+        // (end records, directory) are checked in one walk.
+        var order = Array(0..<places.count)
+        order.sort { (headerStarts[$0], $0) < (headerStarts[$1], $1) }
+        let inOrder = order.enumerated().allSatisfy { $0.offset == $0.element }
+        let records = spans.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
         var cursor = 0
         var previous: ZipSpan.Kind?
-        for span in ordered {
-            guard span.range.upperBound <= size else {
-                throw .truncated(record: span.kind.description, offset: span.range.lowerBound)
+        func claim(_ kind: ZipSpan.Kind, _ range: Range<Int>) throws(ZipParseError) {
+            guard range.upperBound <= size else { throw .truncated(record: kind.description, offset: range.lowerBound) }
+            if range.lowerBound < cursor {
+                throw .overlap(first: previous?.description ?? "start", second: kind.description, offset: range.lowerBound)
             }
-            if span.range.lowerBound < cursor {
-                throw .overlap(first: previous?.description ?? "start", second: span.kind.description, offset: span.range.lowerBound)
+            cursor = range.upperBound
+            previous = kind
+        }
+        var nextRecord = 0
+        for index in order {
+            let start = headerStarts[index]
+            while nextRecord < records.count, records[nextRecord].range.lowerBound < start {
+                try claim(records[nextRecord].kind, records[nextRecord].range)
+                nextRecord += 1
             }
-            if span.range.lowerBound > cursor {
-                result.append(ZipSpan(kind: .gap, range: cursor..<span.range.lowerBound, bytes: try read(cursor, span.range.lowerBound - cursor, "gap")))
+            let place = places[index]
+            let dataEnd = place.dataOffset + Int(try ZipCentralEntry.decode(central, at: Int(place.entry), index: index, centralStart: centralStart).compressedSize)
+            try claim(.localHeader(member: index), start..<place.dataOffset)
+            try claim(.memberData(member: index), place.dataOffset..<dataEnd)
+            if place.descriptor != 0 {
+                let length = ZipDataDescriptor(hasSignature: (place.descriptor - 1) & 1 != 0, hasZip64Sizes: (place.descriptor - 1) & 2 != 0, offset: dataEnd).length
+                try claim(.dataDescriptor(member: index), dataEnd..<(dataEnd + length))
+            }
+        }
+        while nextRecord < records.count {
+            try claim(records[nextRecord].kind, records[nextRecord].range)
+            nextRecord += 1
+        }
+        headerStarts = []
+        var filePosition: [UInt32]?
+        if !inOrder {
+            var positions = [UInt32](repeating: 0, count: order.count)
+            for (k, index) in order.enumerated() { positions[index] = UInt32(k) }
+            filePosition = positions
+        }
+
+        return ZipDirectory(
+            size: size, central: central, centralDirectoryOffset: centralStart, prefixShift: shift, comment: comment,
+            isZip64: isZip64, places: places, fileOrder: inOrder ? nil : order.map { UInt32($0) }, positions: filePosition,
+            localTimes: localTimes, records: records.map { (kind: $0.kind, range: $0.range) }, endRecord: Array(tail[tailIndex..<(tailIndex + eocdEnd - eocdOffset)]))
+    }
+
+    /// The whole layout of a parsed `directory`: every member decoded, every container span's
+    /// bytes read (counted against the limits like the rest of the parse).
+    func layout(of directory: ZipDirectory) throws(ZipParseError) -> ZipLayout {
+        var members: [ZipMember] = []
+        members.reserveCapacity(directory.memberCount)
+        for index in 0..<directory.memberCount { members.append(try directory.member(index, from: source)) }
+        var result: [ZipSpan] = []
+        var cursor = 0
+        func add(_ kind: ZipSpan.Kind, _ range: Range<Int>) throws(ZipParseError) {
+            if range.lowerBound > cursor {
+                result.append(ZipSpan(kind: .gap, range: cursor..<range.lowerBound, bytes: try read(cursor, range.lowerBound - cursor, "gap")))
             }
             let bytes: [UInt8]
-            if case .memberData = span.kind {
-                bytes = []
-            } else if case .endRecord = span.kind {
-                bytes = Array(tail[tailIndex..<(tailIndex + span.range.count)])
-            } else if case .centralDirectory = span.kind {
-                bytes = central
-            } else {
-                bytes = try read(span.range.lowerBound, span.range.count, span.kind.description)
+            switch kind {
+            case .memberData: bytes = []
+            case .centralDirectory: bytes = directory.central
+            case .endRecord: bytes = directory.endRecord
+            default: bytes = try read(range.lowerBound, range.count, kind.description)
             }
-            result.append(ZipSpan(kind: span.kind, range: span.range, bytes: bytes))
-            cursor = span.range.upperBound
-            previous = span.kind
+            result.append(ZipSpan(kind: kind, range: range, bytes: bytes))
+            cursor = range.upperBound
+        }
+        var nextRecord = 0
+        let records = directory.records
+        for position in 0..<directory.memberCount {
+            let member = members[directory.memberAt(filePosition: position)]
+            while nextRecord < records.count, records[nextRecord].range.lowerBound < member.localHeaderOffset {
+                try add(records[nextRecord].kind, records[nextRecord].range)
+                nextRecord += 1
+            }
+            try add(.localHeader(member: member.index), member.localHeaderOffset..<member.dataOffset)
+            try add(.memberData(member: member.index), member.dataRange)
+            if let descriptor = member.dataDescriptor {
+                try add(.dataDescriptor(member: member.index), descriptor.offset..<(descriptor.offset + descriptor.length))
+            }
+        }
+        while nextRecord < records.count {
+            try add(records[nextRecord].kind, records[nextRecord].range)
+            nextRecord += 1
         }
         if cursor < size {
             result.append(ZipSpan(kind: .gap, range: cursor..<size, bytes: try read(cursor, size - cursor, "gap")))
         }
-
         return ZipLayout(
-            size: size, spans: result, members: members, comment: comment, isZip64: isZip64,
-            centralDirectoryOffset: centralStart, prefixShift: shift)
+            size: size, spans: result, members: members, comment: directory.comment, isZip64: directory.isZip64,
+            centralDirectoryOffset: directory.centralDirectoryOffset, prefixShift: directory.prefixShift)
     }
 
-    /// Reads member `index`'s local header and descriptor and cross-checks them with its entry.
-    private func readMember(index: Int, entry: CentralEntry, shift: Int) throws(ZipParseError) -> ZipMember {
+    /// Reads member `index`'s local header and descriptor and cross-checks them with its
+    /// entry; returns its place, and the modification time of a local extended-timestamp
+    /// field when the central entry has none.
+    private func readMember(
+        index: Int, entry: ZipCentralEntry, entryOffset: UInt32, central: [UInt8], shift: Int
+    ) throws(ZipParseError) -> (ZipMemberPlace, Int32?) {
         guard entry.localOffset <= UInt64(size) else { throw .outOfRange(member: index, what: "local header") }
         let offset = Int(entry.localOffset) + shift
         guard offset <= size - 30 else { throw .outOfRange(member: index, what: "local header") }
@@ -884,10 +904,9 @@ private struct ZipParser<Source: ZipSource> {
         let nameLength = Int(header.u16(26))
         let extraLength = Int(header.u16(28))
         let variable = try read(offset + 30, nameLength + extraLength, "local header")
-        let name = Array(variable[0..<nameLength])
-        let localExtra = Array(variable[nameLength...])
-        guard name == entry.name else { throw .localHeaderMismatch(member: index, field: "name") }
+        guard variable[0..<nameLength].elementsEqual(central[entry.nameRange]) else { throw .localHeaderMismatch(member: index, field: "name") }
         guard method == entry.method else { throw .localHeaderMismatch(member: index, field: "method") }
+        let localExtra = Array(variable[nameLength...])
         let localZip64 = ZipExtraField.find(id: 0x0001, in: localExtra)
         let dataOffset = offset + 30 + nameLength + extraLength
 
@@ -919,7 +938,7 @@ private struct ZipParser<Source: ZipSource> {
             }
         }
 
-        var descriptor: ZipDataDescriptor?
+        var descriptorCode: UInt8 = 0
         if localFlags & 0x0008 != 0 {
             let available = min(24, size - dataEnd)
             let window = try read(dataEnd, available, "data descriptor")
@@ -940,24 +959,17 @@ private struct ZipParser<Source: ZipSource> {
                 let compressed = form.zip64 ? fields.u64(at + 4) : UInt64(fields.u32(at + 4))
                 let uncompressed = form.zip64 ? fields.u64(at + 12) : UInt64(fields.u32(at + 8))
                 if crc == entry.crc32, compressed == entry.compressedSize, uncompressed == entry.uncompressedSize {
-                    descriptor = candidate
+                    descriptorCode = 1 + (form.signature ? 1 : 0) + (form.zip64 ? 2 : 0)
                     break
                 }
             }
-            guard descriptor != nil else { throw .badDataDescriptor(member: index) }
+            guard descriptorCode != 0 else { throw .badDataDescriptor(member: index) }
         }
-
-        return ZipMember(
-            index: index, rawName: entry.name,
-            name: ZipName.decode(entry.name, flags: entry.flags, versionMadeBy: entry.versionMadeBy, centralExtra: entry.extra),
-            versionMadeBy: entry.versionMadeBy, versionNeeded: entry.versionNeeded, flags: entry.flags,
-            localFlags: localFlags, method: ZipCompressionMethod(rawValue: entry.method),
-            modified: ZipWriter.DOSTimestamp(date: entry.date, time: entry.time), crc32: entry.crc32,
-            compressedSize: entry.compressedSize, uncompressedSize: entry.uncompressedSize,
-            localHeaderOffset: offset, dataOffset: dataOffset, dataDescriptor: descriptor,
-            isZip64: entry.hasZip64 || localZip64 != nil, internalAttributes: entry.internalAttributes,
-            externalAttributes: entry.externalAttributes, comment: entry.comment, centralExtra: entry.extra,
-            localExtra: localExtra)
+        var localTime: Int32?
+        if ZipMember.extendedTime(in: Array(central[entry.extraRange])) == nil, let t = ZipMember.extendedTime(in: localExtra) {
+            localTime = Int32(truncatingIfNeeded: t)
+        }
+        return (ZipMemberPlace(dataOffset: dataOffset, entry: entryOffset, localFlags: localFlags, descriptor: descriptorCode), localTime)
     }
 }
 
@@ -966,13 +978,15 @@ private struct ZipParser<Source: ZipSource> {
 /// Walks a zip extra field (a list of `id:u16 || size:u16 || data` records).
 enum ZipExtraField {
     /// The data of the first record with header `id`, or nil. A malformed tail is ignored.
-    static func find(id: UInt16, in extra: [UInt8]) -> [UInt8]? {
-        var position = 0
-        while extra.count - position >= 4 {
-            let fields = LittleEndianBytes(extra, base: position)
-            let header = fields.u16(0)
-            let length = Int(fields.u16(2))
-            guard extra.count - position - 4 >= length else { return nil }
+    static func find(id: UInt16, in extra: [UInt8]) -> [UInt8]? { find(id: id, in: extra[...]) }
+
+    /// The data of the first record with header `id` in `extra` (a slice: its own indices), or nil.
+    static func find(id: UInt16, in extra: ArraySlice<UInt8>) -> [UInt8]? {
+        var position = extra.startIndex
+        while extra.endIndex - position >= 4 {
+            let header = UInt16(extra[position]) | UInt16(extra[position + 1]) << 8
+            let length = Int(extra[position + 2]) | Int(extra[position + 3]) << 8
+            guard extra.endIndex - position - 4 >= length else { return nil }
             if header == id { return Array(extra[(position + 4)..<(position + 4 + length)]) }
             position += 4 + length
         }

@@ -69,16 +69,7 @@ extension ZipReproduction {
     public static func analyseStreaming<Source: ZipSource>(
         _ source: Source, directory: ZipDirectory, options: ZipAnalysisOptions = ZipAnalysisOptions()
     ) throws -> ZipDirectoryAnalysis {
-        var declared: UInt64 = 0
-        for index in 0..<directory.memberCount {
-            let member = try directory.member(index, from: source)
-            guard inflates(member, options: options) else { continue }
-            let (sum, overflow) = declared.addingReportingOverflow(member.uncompressedSize)
-            declared = overflow ? .max : sum
-        }
-        guard declared <= options.inflateBudget else {
-            throw ZipHandlerError.inflateBudgetExceeded(declared: declared, budget: options.inflateBudget)
-        }
+        try refuseDeclaredBomb(count: directory.memberCount, options: options) { try directory.member($0, from: source) }
         var search = DeflateParameterSearch(candidates: options.candidates)
         var remaining = options.inflateBudget
         var encodings = ZipEncodingTable(capacity: directory.memberCount)

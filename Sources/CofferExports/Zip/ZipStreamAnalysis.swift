@@ -84,15 +84,7 @@ extension ZipReproduction {
     public static func analyseStreaming<Source: ZipSource>(
         _ source: Source, layout: ZipLayout, options: ZipAnalysisOptions = ZipAnalysisOptions()
     ) throws -> ZipStreamedAnalysis {
-        // Refuse a bomb before inflating anything: the sizes the members declare.
-        var declared: UInt64 = 0
-        for member in layout.members where inflates(member, options: options) {
-            let (sum, overflow) = declared.addingReportingOverflow(member.uncompressedSize)
-            declared = overflow ? .max : sum
-        }
-        guard declared <= options.inflateBudget else {
-            throw ZipHandlerError.inflateBudgetExceeded(declared: declared, budget: options.inflateBudget)
-        }
+        try refuseDeclaredBomb(count: layout.members.count, options: options) { layout.members[$0] }
         var search = DeflateParameterSearch(candidates: options.candidates)
         var remaining = options.inflateBudget
         var encodings: [ZipMemberEncoding] = []
@@ -112,6 +104,23 @@ extension ZipReproduction {
         }
         return ZipStreamedAnalysis(
             layout: layout, plan: plan, sha256: sha, inflatedBytes: options.inflateBudget - remaining, deflateAttempts: search.attempts)
+    }
+
+    /// Refuses a bomb before anything is inflated: the sizes the `count` members (`member(i)`)
+    /// declare, summed over those the analysis would inflate, against the inflate budget.
+    ///
+    /// - Throws: `ZipHandlerError.inflateBudgetExceeded`, or what `member` throws.
+    static func refuseDeclaredBomb(count: Int, options: ZipAnalysisOptions, member: (Int) throws -> ZipMember) throws {
+        var declared: UInt64 = 0
+        for index in 0..<count {
+            let m = try member(index)
+            guard inflates(m, options: options) else { continue }
+            let (sum, overflow) = declared.addingReportingOverflow(m.uncompressedSize)
+            declared = overflow ? .max : sum
+        }
+        guard declared <= options.inflateBudget else {
+            throw ZipHandlerError.inflateBudgetExceeded(declared: declared, budget: options.inflateBudget)
+        }
     }
 
     /// Whether the analysis inflates `member` (deflated, not encrypted, sizes plausible).

@@ -58,23 +58,12 @@ extension Zstd {
         if let m = largeMatch.minimumMatch(forChunkOf: input.count) {
             return compress(input, into: output, level: level, minimumMatch: m)
         }
-        var best: (count: Int, bytes: [UInt8])?
-        var sizes: [Int] = []
-        var work = [UInt8](repeating: 0, count: output.count)
-        defer { work.withUnsafeMutableBytes { Sodium.wipe($0) } }  // holds compressed plaintext
-        for m in LargeChunkMatch.candidates {
-            let n = work.withUnsafeMutableBytes { compress(input, into: $0, level: level, minimumMatch: m) }
-            sizes.append(n ?? input.count)
-            if let n, n < best?.count ?? Int.max {
-                best?.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
-                best = (n, Array(work[0..<n]))
-            }
+        let candidates = LargeChunkMatch.candidates
+        let (n, sizes) = compressSmallest(input, into: output, candidates: candidates.count) { i, out in
+            compress(input, into: out, level: level, minimumMatch: candidates[i])
         }
         largeMatch.record(sizes: sizes, of: input.count)
-        guard var best else { return nil }
-        best.bytes.withUnsafeBytes { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: best.count) }
-        best.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
-        return best.count
+        return n
     }
 
     /// One zstd frame of `input` at `level` with zstd's minimum match length `minimumMatch`

@@ -1,4 +1,5 @@
 import CZstd
+import CofferCrypto
 import Foundation
 
 /// zstd compression of chunk payloads; the only file that imports libzstd.
@@ -155,3 +156,31 @@ public final class Zstd: @unchecked Sendable {
     }
 }
 
+extension Zstd {
+    /// Compresses `input` with each of `candidates` settings (`compress(i, buffer)`: a frame's
+    /// length, or nil when not smaller), copies the smallest frame to `output`, and returns its
+    /// length (nil when none was smaller than the input) with every candidate's size (the
+    /// input's where one failed), for a calibration to record. The scratch copies hold
+    /// compressed plaintext and are wiped.
+    func compressSmallest(
+        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, candidates: Int,
+        _ compress: (Int, UnsafeMutableRawBufferPointer) -> Int?
+    ) -> (count: Int?, sizes: [Int]) {
+        var best: (count: Int, bytes: [UInt8])?
+        var sizes: [Int] = []
+        var work = [UInt8](repeating: 0, count: output.count)
+        defer { work.withUnsafeMutableBytes { Sodium.wipe($0) } }
+        for i in 0..<candidates {
+            let n = work.withUnsafeMutableBytes { compress(i, $0) }
+            sizes.append(n ?? input.count)
+            if let n, n < best?.count ?? Int.max {
+                best?.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
+                best = (n, Array(work[0..<n]))
+            }
+        }
+        guard var best else { return (nil, sizes) }
+        best.bytes.withUnsafeBytes { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: best.count) }
+        best.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
+        return (best.count, sizes)
+    }
+}

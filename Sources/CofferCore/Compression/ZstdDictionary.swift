@@ -197,20 +197,12 @@ extension Zstd {
     private func calibrate(
         _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, dictionary d: ZstdDictionary, levels: DictionaryLevels
     ) -> Int? {
-        var best: (count: Int, bytes: [UInt8])?
-        var sizes: [Int] = []
-        var work = [UInt8](repeating: 0, count: output.count)
-        defer { work.withUnsafeMutableBytes { Sodium.wipe($0) } }  // holds compressed plaintext
-        for level in levels.candidates {
-            let n = work.withUnsafeMutableBytes { compress(input, into: $0, dictionary: d, level: level) }
-            sizes.append(n ?? input.count)
-            if let n, n < best?.count ?? Int.max { best = (n, Array(work[0..<n])) }
+        let levelsTried = levels.candidates
+        let (n, sizes) = compressSmallest(input, into: output, candidates: levelsTried.count) { i, out in
+            compress(input, into: out, dictionary: d, level: levelsTried[i])
         }
         levels.record(sizes: sizes, of: input.count)
-        guard var best else { return nil }
-        best.bytes.withUnsafeBytes { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: best.count) }
-        best.bytes.withUnsafeMutableBytes { Sodium.wipe($0) }
-        return best.count
+        return n
     }
 
     /// `id(32) || frame` of `input` compressed with `d`, when strictly smaller than the input.

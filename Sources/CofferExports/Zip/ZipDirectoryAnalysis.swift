@@ -113,14 +113,8 @@ extension ZipReproduction {
                 let range = directory.dataRange(index)
                 guard range.lowerBound == position else { throw ZipRebuildError.outputMismatch(member: index, offset: UInt64(position)) }
                 let stored = encodings[index] == .stored
-                var crc: UInt32 = 0
-                while position < range.upperBound {
-                    let end = min(position + streamPieceSize, range.upperBound)
-                    let bytes = try source.read(position..<end)
-                    sha.update(bytes)
-                    if stored { crc = Deflate.crc32(bytes, initial: crc) }
-                    position = end
-                }
+                let crc = try hashMemberData(range, from: source, into: sha, crc: stored)
+                position = range.upperBound
                 if stored, crc != directory.entry(index).crc32 { encodings.set(index, .raw(.inconsistent("CRC-32 mismatch"))) }
             }
         }

@@ -106,6 +106,21 @@ extension ZipReproduction {
             layout: layout, plan: plan, sha256: sha, inflatedBytes: options.inflateBudget - remaining, deflateAttempts: search.attempts)
     }
 
+    /// Reads a member's data (`range` of `source`) piece by piece into `sha`, and returns the
+    /// CRC-32 of its bytes when `crc` is set (a stored member's), else 0.
+    static func hashMemberData<Source: ZipSource>(_ range: Range<Int>, from source: Source, into sha: SHA256, crc: Bool) throws -> UInt32 {
+        var value: UInt32 = 0
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let end = min(position + streamPieceSize, range.upperBound)
+            let bytes = try source.read(position..<end)
+            sha.update(bytes)
+            if crc { value = Deflate.crc32(bytes, initial: value) }
+            position = end
+        }
+        return value
+    }
+
     /// Refuses a bomb before anything is inflated: the sizes the `count` members (`member(i)`)
     /// declare, summed over those the analysis would inflate, against the inflate budget.
     ///
@@ -244,14 +259,8 @@ extension ZipReproduction {
                 let range = layout.members[index].dataRange
                 guard range.lowerBound == position else { throw ZipRebuildError.outputMismatch(member: index, offset: UInt64(position)) }
                 let stored = plan.members[index].encoding == .stored
-                var crc: UInt32 = 0
-                while position < range.upperBound {
-                    let end = min(position + streamPieceSize, range.upperBound)
-                    let bytes = try source.read(position..<end)
-                    sha.update(bytes)
-                    if stored { crc = Deflate.crc32(bytes, initial: crc) }
-                    position = end
-                }
+                let crc = try hashMemberData(range, from: source, into: sha, crc: stored)
+                position = range.upperBound
                 if stored { crcs[index] = crc }
             }
         }

@@ -117,7 +117,8 @@ struct DeflateRecipeTests {
         var bad: [[UInt8]] = []
         bad.append([1] + bytes.dropFirst())  // version 1 is zlib parameters
         bad.append([2, 2] + bytes.dropFirst(2))  // unknown encoder
-        bad.append([2, 1, 3] + bytes.dropFirst(3))  // level without lazy matching
+        bad.append([2, 1, 0] + bytes.dropFirst(3))  // level 0 (stored) is no deflate level
+        bad.append([2, 1, 10] + bytes.dropFirst(3))  // nor is 10
         bad.append(bytes + [0])  // trailing byte
         bad.append(Array(bytes.dropLast()))  // truncated
         bad.append([2, 1, 6, 2, 0, 0])  // an empty block
@@ -125,5 +126,81 @@ struct DeflateRecipeTests {
         bad.append([2, 1, 6, 1, 1, 1, 3, 0])  // kept block past the last block
         bad.append([2, 1, 6, 1, 1, 0, 3, 0xf8])  // unused bits set
         for b in bad { #expect(DeflateRecipe(bytes: b) == nil, "\(b)") }
+    }
+}
+
+@Suite("Deflate recipes at Info-ZIP's fast levels")
+struct DeflateFastRecipeTests {
+    /// The one member of a zip written by `zip` from a single file: flags, CRC-32, sizes and
+    /// its deflate stream, read from the local header (Info-ZIP writes the sizes there when it
+    /// zips a file, not a pipe).
+    static func onlyMember(_ zip: [UInt8]) throws -> (flags: UInt16, crc: UInt32, stream: [UInt8], size: UInt64) {
+        func u16(_ at: Int) -> Int { Int(zip[at]) | Int(zip[at + 1]) << 8 }
+        func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
+        try #require(zip.count > 30 && u32(0) == 0x0403_4b50 && u16(8) == 8, "a deflated first member")
+        let flags = UInt16(u16(6))
+        try #require(flags & 0x8 == 0, "sizes in the local header")
+        let start = 30 + u16(26) + u16(28)
+        let compressed = Int(u32(18))
+        try #require(start + compressed <= zip.count)
+        return (flags, u32(14), Array(zip[start..<(start + compressed)]), UInt64(u32(22)))
+    }
+
+    @Test("zip -1, -2 and -3 streams are rebuilt exactly by a recipe that keeps no block as bits",
+          .enabled(if: zrHasProgram("zip"), "Info-ZIP zip is not installed"),
+          arguments: [1, 2, 3])
+    func fastLevels(level: Int) throws {
+        let directory = try makeTemporaryDirectory("recipe-fast")
+        defer { removeTemporaryDirectory(directory) }
+        let export = DeflateRecipeTests.export(connections: 3000, messagesBytes: 400_000)
+        var checked = 0
+        for member in export.members where member.contents.count > 100_000 {
+            let file = directory.appendingPathComponent("member-\(checked)")
+            try Data(member.contents).write(to: file)
+            let zipPath = directory.appendingPathComponent("member-\(checked).zip").path
+            let result = try runProgram("zip", ["-q", "-j", "-\(level)", zipPath, file.path])
+            try #require(result.status == 0, "zip -\(level): \(result.error)")
+            let (flags, crc, stream, size) = try Self.onlyMember(Array(try Data(contentsOf: URL(fileURLWithPath: zipPath))))
+            #expect(size == UInt64(member.contents.count))
+            let levels = DeflateRecipeSearch.levels(flags: flags)
+            #expect(levels.contains(level), "zip -\(level) writes flags \(flags); tried \(levels)")
+            let read: (Range<Int>) throws -> [UInt8] = { Array(stream[$0]) }
+            var budget = UInt64.max
+            let recipe = try #require(
+                try DeflateRecipeSearch.find(compressedSize: stream.count, uncompressedSize: size, crc32: crc, levels: levels, budget: &budget, read: read),
+                "zip -\(level), \(member.path): no recipe")
+            #expect(recipe.level == level)
+            #expect(recipe.keptBlocks.isEmpty, "zip -\(level), \(member.path): \(recipe)")
+            #expect(recipe.bytes.count < 200)
+            #expect(DeflateRecipe(bytes: recipe.bytes) == recipe)
+            // What a restore does: the content through the recipe's encoder gives the original stream.
+            let encoder = try DeflateRecipeEncoder(recipe)
+            var rebuilt = try encoder.compress(member.contents)
+            rebuilt += try encoder.finish()
+            #expect(rebuilt == stream)
+            checked += 1
+        }
+        #expect(checked >= 2, "Connections.csv and messages.csv at least")
+    }
+
+    @Test("a fast-level recipe does not rebuild a lazy-level stream, nor the other way round")
+    func levelsDiffer() throws {
+        var text: [UInt8] = []
+        var state: UInt64 = 11
+        for _ in 0..<4000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            text += Array("row \(state >> 52),\(state >> 44 & 0xff),name\(state >> 59)\n".utf8)
+        }
+        func encode(_ level: Int) throws -> [UInt8] {
+            let e = try LazyDeflateEncoder(level: level, blockEnds: [])
+            return try text.withUnsafeBytes { try e.compress($0) } + e.finish()
+        }
+        let fast = try encode(1), lazy = try encode(6)
+        #expect(fast != lazy)
+        #expect(try Deflate.decompress(fast, expectedSize: text.count) == text)
+        #expect(try Deflate.decompress(lazy, expectedSize: text.count) == text)
+        #expect(try encode(2) != fast)
+        #expect(throws: LazyDeflateError.unsupportedLevel(0)) { try LazyDeflateEncoder(level: 0, blockEnds: []) }
+        #expect(throws: LazyDeflateError.unsupportedLevel(10)) { try LazyDeflateEncoder(level: 10, blockEnds: []) }
     }
 }

@@ -10,7 +10,7 @@
 //
 // Bytes (the zip part's transform, version 2; see Docs/FORMAT.md, Zip archives):
 //
-//     recipe = u8 version(2) || u8 encoder(1) || u8 level(4..9)
+//     recipe = u8 version(2) || u8 encoder(1) || u8 level(1..9)
 //           || uvarint blocks(≥ 1) || uvarint size* (blocks − 1: content bytes of each block but the last, ≥ 1)
 //           || uvarint kept || (uvarint block || uvarint bits || bytes[(bits + 7) / 8])* (kept: blocks as their bits, ascending)
 
@@ -23,7 +23,7 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
     /// The largest recipe in bytes (a part's transform holds at most 4096).
     public static let maxSize = 4096
 
-    /// Level 4…9.
+    /// Level 1…9 (1…3: Info-ZIP's fast matching).
     public var level: Int
     /// Content bytes in each block but the last.
     public var blockSizes: [UInt64]
@@ -80,7 +80,7 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
     /// range, kept blocks ascending and inside the block count, unused bits zero, no trailing bytes).
     public init?(bytes: [UInt8]) {
         guard bytes.count <= Self.maxSize, bytes.count >= 4, bytes[0] == Self.version, bytes[1] == Self.lazyEncoder,
-            (4...9).contains(bytes[2])
+            (1...9).contains(bytes[2])
         else { return nil }
         var offset = 3
         func varint() -> UInt64? {

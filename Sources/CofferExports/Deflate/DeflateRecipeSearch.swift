@@ -23,11 +23,16 @@ public enum DeflateRecipeSearch {
     /// The most blocks a stream may have for a recipe to be tried (a recipe holds at most 4096 bytes).
     static let maxBlocks = 4000
 
-    /// The levels to try for a zip member with general-purpose `flags`: 9 first when bits 2–1
-    /// say maximum compression, 6 first otherwise.
+    /// The levels to try for a zip member with general-purpose `flags` (bits 2–1: what Info-ZIP
+    /// writes for its level): 9 first when they say maximum compression (`zip -8`, `-9`); 1 and
+    /// 2 when they say fast or super fast (`zip -1`, `-2`); else the default 6, then 9 and 3
+    /// (`zip -3` writes the normal flags).
     public static func levels(flags: UInt16?) -> [Int] {
-        if let flags, flags >> 1 & 0b11 == 0b01 { return [9, 6] }
-        return [6, 9]
+        switch flags.map({ $0 >> 1 & 0b11 }) {
+        case 0b01: [9, 6]
+        case 0b10, 0b11: [1, 2]
+        default: [6, 9, 3]
+        }
     }
 
     /// A recipe that rebuilds the stream `read` gives, proven by a full rebuild, or nil.

@@ -12,13 +12,18 @@
 // (whole 64 KiB window, slide by 32 KiB), which decides when a block's bytes are still in the
 // window and a stored block is possible.
 //
+// Levels 1–3 (`zip -1` to `-3`) use Info-ZIP's fast matching instead, as zlib's levels 1–3 do:
+// no lazy evaluation (the longest match at a position is taken at once), a match's strings are
+// entered in the hash only when it is no longer than the level's insert limit (4, 5, 6), and no
+// 3-byte match is dropped for its distance.
+//
 // Written from the descriptions of zlib 1.2.13's and Info-ZIP 3.0's algorithms; no code copied.
 
 /// Thrown when an encoder is handed something it cannot encode.
 public enum LazyDeflateError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A block would hold more symbols than `LazyDeflateEncoder.maxBlockSymbols`.
     case blockTooLong(block: Int)
-    /// The level is not one with lazy matching (4…9).
+    /// The level is not one of Info-ZIP's deflate levels (1…9).
     case unsupportedLevel(Int)
     /// Content was given after `finish`.
     case finished
@@ -26,7 +31,7 @@ public enum LazyDeflateError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .blockTooLong(let block): "deflate block \(block) would hold more than \(LazyDeflateEncoder.maxBlockSymbols) symbols"
-        case .unsupportedLevel(let level): "deflate level \(level) has no lazy matching (4...9)"
+        case .unsupportedLevel(let level): "deflate level \(level) is not an Info-ZIP level (1...9)"
         case .finished: "the deflate encoder was already finished"
         }
     }
@@ -52,8 +57,10 @@ public final class LazyDeflateEncoder {
     static let maxDistance = windowSize - minLookahead
     static let tooFar = 4096
 
-    /// (good, lazy, nice, chain) per level 4…9.
+    /// (good, lazy, nice, chain) per level 1…9; at the fast levels 1…3 `lazy` is the longest
+    /// match whose strings are entered in the hash.
     static let configuration: [Int: (good: Int, lazy: Int, nice: Int, chain: Int)] = [
+        1: (4, 4, 8, 4), 2: (4, 5, 16, 8), 3: (4, 6, 32, 32),
         4: (4, 4, 16, 16), 5: (8, 16, 32, 32), 6: (8, 16, 128, 128), 7: (8, 32, 128, 256), 8: (32, 128, 258, 1024), 9: (32, 258, 258, 4096),
     ]
 
@@ -64,6 +71,8 @@ public final class LazyDeflateEncoder {
     private let lazy: Int
     private let nice: Int
     private let chain: Int
+    /// Levels 1…3: fast matching, no lazy evaluation.
+    private let fast: Bool
 
     private var strstart = 0
     private var lookahead = 0
@@ -95,7 +104,7 @@ public final class LazyDeflateEncoder {
     /// bits to write instead (a block kept as is), or nil to write the encoded block.
     private let replace: ((_ block: Int, _ encoded: DeflateBitWriter, _ startBit: UInt64) throws -> (bits: [UInt8], count: Int)?)?
 
-    /// An encoder at `level` (4…9) whose blocks end after the given content offsets.
+    /// An encoder at `level` (1…9) whose blocks end after the given content offsets.
     public convenience init(level: Int, blockEnds: [UInt64]) throws(LazyDeflateError) {
         try self.init(level: level, blockEnds: blockEnds, replace: nil)
     }
@@ -106,6 +115,7 @@ public final class LazyDeflateEncoder {
     ) throws(LazyDeflateError) {
         guard let c = Self.configuration[level] else { throw .unsupportedLevel(level) }
         (good, lazy, nice, chain) = c
+        fast = level <= 3
         self.blockEnds = blockEnds
         self.replace = replace
         window = .allocate(capacity: 2 * Self.windowSize + Self.maxMatch + 8)
@@ -197,7 +207,7 @@ public final class LazyDeflateEncoder {
                 }
             }
             if lookahead == 0 { return }
-            try step()
+            if fast { try stepFast() } else { try step() }
         }
     }
 
@@ -245,6 +255,41 @@ public final class LazyDeflateEncoder {
             strstart += 1
             lookahead -= 1
         }
+    }
+
+    /// One step of fast matching at `strstart` (levels 1…3). `previousLength` stays at 2, so
+    /// the match search keeps any match of 3 or more and never shortens its chain.
+    @inline(__always)
+    private func stepFast() throws {
+        let hashHead = insertString(strstart)
+        if hashHead != 0 && strstart - hashHead <= Self.maxDistance {
+            matchLength = longestMatch(hashHead)
+            if matchLength > lookahead { matchLength = lookahead }
+        }
+        if matchLength >= Self.minMatch {
+            try tallyMatch(length: matchLength, distance: strstart - matchStart)
+            lookahead -= matchLength
+            if matchLength <= lazy {
+                // The string at strstart is in the hash already; enter the rest of the match's.
+                matchLength -= 1
+                repeat {
+                    strstart += 1
+                    _ = insertString(strstart)
+                    matchLength -= 1
+                } while matchLength != 0
+                strstart += 1
+            } else {
+                strstart += matchLength
+                matchLength = 0
+                hash = Int(window[strstart])
+                hash = ((hash << Self.hashShift) ^ Int(window[strstart + 1])) & Self.hashMask
+            }
+        } else {
+            try tallyLiteral(window[strstart])
+            lookahead -= 1
+            strstart += 1
+        }
+        try endBlockIfDue()
     }
 
     private func longestMatch(_ start: Int) -> Int {

@@ -116,7 +116,8 @@ struct DeflateRecipeTests {
         #expect(DeflateRecipe(bytes: bytes) == recipe)
         var bad: [[UInt8]] = []
         bad.append([1] + bytes.dropFirst())  // version 1 is zlib parameters
-        bad.append([2, 2] + bytes.dropFirst(2))  // unknown encoder
+        bad.append([2, 3] + bytes.dropFirst(2))  // unknown encoder
+        bad.append([2, 0] + bytes.dropFirst(2))  // nor is 0
         bad.append([2, 1, 0] + bytes.dropFirst(3))  // level 0 (stored) is no deflate level
         bad.append([2, 1, 10] + bytes.dropFirst(3))  // nor is 10
         bad.append(bytes + [0])  // trailing byte
@@ -127,10 +128,33 @@ struct DeflateRecipeTests {
         bad.append([2, 1, 6, 1, 1, 0, 3, 0xf8])  // unused bits set
         for b in bad { #expect(DeflateRecipe(bytes: b) == nil, "\(b)") }
     }
+
+    @Test("recipes with Info-ZIP's own block rule: bytes round-trip, malformed ones are refused, a kept block past the stream fails the rebuild")
+    func ownRuleRecipeBytes() throws {
+        let plain = DeflateRecipe(level: 9, ownBlockRuleKeeping: [:])
+        #expect(plain.bytes == [2, 2, 9, 0])
+        #expect(DeflateRecipe(bytes: plain.bytes) == plain)
+        let kept = DeflateRecipe(level: 3, ownBlockRuleKeeping: [2: .init(bits: [0xff, 0x03], count: 10)])
+        #expect(kept.bytes == [2, 2, 3, 1, 2, 10, 0xff, 0x03])
+        #expect(DeflateRecipe(bytes: kept.bytes) == kept)
+        for b: [UInt8] in [
+            [2, 2, 9], [2, 2, 9, 0, 0], [2, 2, 0, 0], [2, 2, 10, 0],
+            [2, 2, 9, 2, 1, 3, 0, 1, 3, 0],  // kept blocks not ascending
+            [2, 2, 9, 1, 0, 3, 0xf8],  // unused bits set
+            [2, 2, 9, 1, 0, 16, 0],  // bits past the end
+        ] {
+            #expect(DeflateRecipe(bytes: b) == nil, "\(b)")
+        }
+        // A stream of one block: a recipe keeping block 1 names a block it does not have.
+        let text = Array(String(repeating: "a short text, ", count: 50).utf8)
+        let encoder = try DeflateRecipeEncoder(DeflateRecipe(level: 6, ownBlockRuleKeeping: [1: .init(bits: [3], count: 3)]))
+        _ = try encoder.compress(text)
+        #expect(throws: LazyDeflateError.keptBlockMissing(block: 1)) { try encoder.finish() }
+    }
 }
 
-@Suite("Deflate recipes at Info-ZIP's fast levels")
-struct DeflateFastRecipeTests {
+@Suite("Deflate recipes: Info-ZIP's own block rule and its fast levels")
+struct DeflateOwnRuleRecipeTests {
     /// The one member of a zip written by `zip` from a single file: flags, CRC-32, sizes and
     /// its deflate stream, read from the local header (Info-ZIP writes the sizes there when it
     /// zips a file, not a pipe).
@@ -146,10 +170,10 @@ struct DeflateFastRecipeTests {
         return (flags, u32(14), Array(zip[start..<(start + compressed)]), UInt64(u32(22)))
     }
 
-    @Test("zip -1, -2 and -3 streams are rebuilt exactly by a recipe that keeps no block as bits",
+    @Test("zip -1 to -9 streams are rebuilt exactly by a 4-byte recipe: the level, and Info-ZIP's own block ends",
           .enabled(if: zrHasProgram("zip"), "Info-ZIP zip is not installed"),
-          arguments: [1, 2, 3])
-    func fastLevels(level: Int) throws {
+          arguments: [1, 2, 3, 6, 9])
+    func everyLevel(level: Int) throws {
         let directory = try makeTemporaryDirectory("recipe-fast")
         defer { removeTemporaryDirectory(directory) }
         let export = DeflateRecipeTests.export(connections: 3000, messagesBytes: 400_000)
@@ -169,9 +193,9 @@ struct DeflateFastRecipeTests {
             let recipe = try #require(
                 try DeflateRecipeSearch.find(compressedSize: stream.count, uncompressedSize: size, crc32: crc, levels: levels, budget: &budget, read: read),
                 "zip -\(level), \(member.path): no recipe")
-            #expect(recipe.level == level)
-            #expect(recipe.keptBlocks.isEmpty, "zip -\(level), \(member.path): \(recipe)")
-            #expect(recipe.bytes.count < 200)
+            #expect(recipe.level == level, "zip -\(level): \(recipe)")
+            #expect(recipe.ownBlockRule && recipe.keptBlocks.isEmpty, "zip -\(level), \(member.path): \(recipe)")
+            #expect(recipe.bytes == [2, 2, UInt8(recipe.level), 0])
             #expect(DeflateRecipe(bytes: recipe.bytes) == recipe)
             // What a restore does: the content through the recipe's encoder gives the original stream.
             let encoder = try DeflateRecipeEncoder(recipe)

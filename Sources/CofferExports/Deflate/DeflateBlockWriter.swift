@@ -323,6 +323,25 @@ final class DeflateBlockBuilder {
     }
 
     var symbolCount: Int { distances.count }
+    /// Matches among the symbols.
+    private(set) var matchCount = 0
+
+    /// Whether Info-ZIP ends the block after the symbol just added, `inputLength` content bytes
+    /// after the block's start (its `ct_tally` answer): when its 32 Ki-entry buffers are full
+    /// (32,767 symbols or 32,768 matches), or, above level 2 and at every 4096th symbol, when
+    /// fewer than half the symbols are matches and the block's estimated size (8 bits a symbol
+    /// plus 5 bits and the extra bits of each match's distance) is under half its input.
+    func infoZipEndsBlock(level: Int, inputLength: Int) -> Bool {
+        let symbols = distances.count
+        if level > 2 && symbols & 0xfff == 0 && symbols > 0 {
+            var bits = symbols * 8
+            for code in 0..<DeflateTables.distanceCodes {
+                bits += distanceTree.frequency[code] * (5 + DeflateTables.extraDistanceBits[code])
+            }
+            if matchCount < symbols / 2 && bits >> 3 < inputLength / 2 { return true }
+        }
+        return symbols == (1 << 15) - 1 || matchCount == 1 << 15
+    }
 
     @inline(__always)
     func literal(_ byte: UInt8) {
@@ -339,6 +358,7 @@ final class DeflateBlockBuilder {
         distances.append(UInt16(distance))
         literalTree.frequency[Int(DeflateTables.lengthCode[l]) + 257] += 1
         distanceTree.frequency[DeflateTables.distanceCode(distance - 1)] += 1
+        matchCount += 1
     }
 
     /// Writes the block to `writer` and starts a new one. `stored` is the block's bytes when
@@ -374,6 +394,7 @@ final class DeflateBlockBuilder {
         if last { writer.alignToByte() }
         lengthsOrLiterals.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
+        matchCount = 0
         literalTree.reset()
         distanceTree.reset()
         bitLengthTree.reset()

@@ -3,7 +3,8 @@
 //
 // The idea is preflate's: keep the content, plus what an encoder needs to make the original
 // bits from it. Here the encoder is `LazyDeflateEncoder` (Info-ZIP's matching rules), and what
-// it needs is where each block ends (content offsets) and its level. A block the encoder does
+// it needs is its level and where each block ends: content offsets (encoder 1), or nothing when
+// Info-ZIP's own block rule puts every end where the stream has it (encoder 2). A block the encoder does
 // not reproduce bit for bit is carried as its exact bits, so the rebuild is always exact and a
 // stream that mostly agrees still costs little. The recipe is only kept when the whole rebuild
 // was compared with the original (`DeflateRecipeSearch`).
@@ -12,21 +13,27 @@
 //
 //     recipe = u8 version(2) || u8 encoder(1) || u8 level(1..9)
 //           || uvarint blocks(≥ 1) || uvarint size* (blocks − 1: content bytes of each block but the last, ≥ 1)
-//           || uvarint kept || (uvarint block || uvarint bits || bytes[(bits + 7) / 8])* (kept: blocks as their bits, ascending)
+//           || kept
+//            | u8 version(2) || u8 encoder(2) || u8 level(1..9) || kept
+//     kept   = uvarint count || (uvarint block || uvarint bits || bytes[(bits + 7) / 8])* (blocks as their bits, ascending)
 
 /// The reconstruction data of one deflate stream (see the file comment).
 public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
     /// The transform version byte of a recipe.
     public static let version: UInt8 = 2
-    /// The encoder: 1 = `LazyDeflateEncoder`.
+    /// The encoder: 1 = `LazyDeflateEncoder` with the block ends given.
     public static let lazyEncoder: UInt8 = 1
+    /// The encoder: 2 = `LazyDeflateEncoder` ending blocks by Info-ZIP's own rule.
+    public static let ownRuleEncoder: UInt8 = 2
     /// The largest recipe in bytes (a part's transform holds at most 4096).
     public static let maxSize = 4096
 
     /// Level 1…9 (1…3: Info-ZIP's fast matching).
     public var level: Int
-    /// Content bytes in each block but the last.
+    /// Content bytes in each block but the last (empty with `ownBlockRule`).
     public var blockSizes: [UInt64]
+    /// Blocks end where Info-ZIP's own rule ends them (encoder 2), not at `blockSizes`.
+    public var ownBlockRule: Bool
     /// Blocks kept as their exact bits: block index → (bits packed from bit 0, bit count).
     public var keptBlocks: [Int: KeptBlock]
 
@@ -39,6 +46,15 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
     public init(level: Int, blockSizes: [UInt64], keptBlocks: [Int: KeptBlock] = [:]) {
         self.level = level
         self.blockSizes = blockSizes
+        self.ownBlockRule = false
+        self.keptBlocks = keptBlocks
+    }
+
+    /// A recipe whose blocks end by Info-ZIP's own rule.
+    public init(level: Int, ownBlockRuleKeeping keptBlocks: [Int: KeptBlock] = [:]) {
+        self.level = level
+        self.blockSizes = []
+        self.ownBlockRule = true
         self.keptBlocks = keptBlocks
     }
 
@@ -58,14 +74,18 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
     public var keptBits: Int { keptBlocks.values.reduce(0) { $0 + $1.count } }
 
     public var description: String {
-        "Info-ZIP deflate level \(level), \(blockSizes.count + 1) blocks, \(keptBlocks.count) kept as bits"
+        ownBlockRule
+            ? "Info-ZIP deflate level \(level), its own block ends, \(keptBlocks.count) blocks kept as bits"
+            : "Info-ZIP deflate level \(level), \(blockSizes.count + 1) blocks, \(keptBlocks.count) kept as bits"
     }
 
     /// The recipe's bytes.
     public var bytes: [UInt8] {
-        var out: [UInt8] = [Self.version, Self.lazyEncoder, UInt8(level)]
-        Self.putVarint(UInt64(blockSizes.count + 1), &out)
-        for size in blockSizes { Self.putVarint(size, &out) }
+        var out: [UInt8] = [Self.version, ownBlockRule ? Self.ownRuleEncoder : Self.lazyEncoder, UInt8(level)]
+        if !ownBlockRule {
+            Self.putVarint(UInt64(blockSizes.count + 1), &out)
+            for size in blockSizes { Self.putVarint(size, &out) }
+        }
         Self.putVarint(UInt64(keptBlocks.count), &out)
         for index in keptBlocks.keys.sorted() {
             let kept = keptBlocks[index]!
@@ -78,10 +98,13 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
 
     /// Decodes recipe bytes; nil when they are not a valid recipe (strictly: every field in
     /// range, kept blocks ascending and inside the block count, unused bits zero, no trailing bytes).
+    /// With Info-ZIP's own block rule the block count is known only to the encoder, which refuses
+    /// a kept block past the stream's last (`DeflateRecipeEncoder.finish`).
     public init?(bytes: [UInt8]) {
-        guard bytes.count <= Self.maxSize, bytes.count >= 4, bytes[0] == Self.version, bytes[1] == Self.lazyEncoder,
-            (1...9).contains(bytes[2])
+        guard bytes.count <= Self.maxSize, bytes.count >= 4, bytes[0] == Self.version,
+            bytes[1] == Self.lazyEncoder || bytes[1] == Self.ownRuleEncoder, (1...9).contains(bytes[2])
         else { return nil }
+        let ownRule = bytes[1] == Self.ownRuleEncoder
         var offset = 3
         func varint() -> UInt64? {
             var value: UInt64 = 0
@@ -95,17 +118,18 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
             }
             return nil
         }
-        guard let blocks = varint(), blocks >= 1, blocks <= UInt64(bytes.count) else { return nil }
+        // Encoder 2: the blocks are counted by the encoder; a kept block's index is only bounded.
+        guard let blocks = ownRule ? UInt64(Int32.max) : varint(), blocks >= 1, ownRule || blocks <= UInt64(bytes.count) else { return nil }
         var sizes: [UInt64] = []
         var total: UInt64 = 0
-        for _ in 1..<blocks {
+        for _ in 1..<(ownRule ? 1 : blocks) {
             guard let size = varint(), size >= 1 else { return nil }
             let (sum, overflow) = total.addingReportingOverflow(size)
             guard !overflow else { return nil }
             total = sum
             sizes.append(size)
         }
-        guard let keptCount = varint(), keptCount <= blocks else { return nil }
+        guard let keptCount = varint(), keptCount <= blocks, keptCount <= UInt64(bytes.count) else { return nil }
         var kept: [Int: KeptBlock] = [:]
         var last = -1
         for _ in 0..<keptCount {
@@ -120,7 +144,11 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
             last = Int(index)
         }
         guard offset == bytes.count else { return nil }
-        self.init(level: Int(bytes[2]), blockSizes: sizes, keptBlocks: kept)
+        if ownRule {
+            self.init(level: Int(bytes[2]), ownBlockRuleKeeping: kept)
+        } else {
+            self.init(level: Int(bytes[2]), blockSizes: sizes, keptBlocks: kept)
+        }
     }
 
     static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {
@@ -136,12 +164,15 @@ public struct DeflateRecipe: Sendable, Hashable, CustomStringConvertible {
 /// Rebuilds a deflate stream from content and a recipe, chunk by chunk, in fixed memory.
 public final class DeflateRecipeEncoder {
     private let encoder: LazyDeflateEncoder
+    /// The highest kept block's index, or −1.
+    private let lastKept: Int
 
     public init(_ recipe: DeflateRecipe) throws(LazyDeflateError) {
         let kept = recipe.keptBlocks
-        encoder = try LazyDeflateEncoder(level: recipe.level, blockEnds: recipe.blockEnds, replace: kept.isEmpty ? nil : { index, _, _ in
-            kept[index].map { ($0.bits, $0.count) }
-        })
+        lastKept = kept.keys.max() ?? -1
+        encoder = try LazyDeflateEncoder(
+            level: recipe.level, blockEnds: recipe.blockEnds, ownRule: recipe.ownBlockRule,
+            replace: kept.isEmpty ? nil : { index, _, _ in kept[index].map { ($0.bits, $0.count) } })
     }
 
     /// Encodes `chunk`; returns the stream bytes ready.
@@ -156,8 +187,11 @@ public final class DeflateRecipeEncoder {
         try encoder.compress(chunk)
     }
 
-    /// Ends the stream; returns the last bytes.
+    /// Ends the stream; returns the last bytes. Throws when the recipe keeps a block the stream
+    /// does not have.
     public func finish() throws -> [UInt8] {
-        try encoder.finish()
+        let last = try encoder.finish()
+        guard lastKept < encoder.blockIndex else { throw LazyDeflateError.keptBlockMissing(block: lastKept) }
+        return last
     }
 }

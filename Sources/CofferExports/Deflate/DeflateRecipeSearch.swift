@@ -50,9 +50,29 @@ public enum DeflateRecipeSearch {
         read: (Range<Int>) throws -> [UInt8]
     ) throws -> DeflateRecipe? {
         guard compressedSize > 0, uncompressedSize > 0 else { return nil }
-        // One scan, one encode per level, one rebuild.
-        let (need, overflow) = uncompressedSize.multipliedReportingOverflow(by: UInt64(levels.count + 2))
+        let (need, overflow) = uncompressedSize.multipliedReportingOverflow(by: passes(levels: levels.count))
         guard !overflow, need <= budget else { return nil }
+        // First Info-ZIP's own block rule: a streaming rebuild per level, which stops at the
+        // first byte that differs. It needs no list of blocks, so the member's size is not
+        // limited by the recipe's room.
+        // Each pass is charged the content it inflated before it stopped.
+        for level in levels {
+            let recipe = DeflateRecipe(level: level, ownBlockRuleKeeping: [:])
+            var inflated: UInt64 = 0
+            let matches: Bool
+            do {
+                matches = try rebuildMatches(
+                    recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, inflated: &inflated, read: read)
+            } catch is LazyDeflateError {
+                matches = false
+            } catch is DeflateError {
+                matches = false
+            }
+            budget -= min(inflated, uncompressedSize)
+            if matches { return recipe }
+        }
+        // Then the block ends as the stream has them: one scan, one encode per level, at most
+        // two rebuilds.
         budget -= uncompressedSize
         guard let blocks = try scanBlocks(compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read),
             blocks.count < maxBlocks
@@ -77,9 +97,25 @@ public enum DeflateRecipeSearch {
             if try rebuildMatches(recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, read: read) {
                 return recipe
             }
+            // The own rule agreed with the ends the encoding was given, yet the stream differs:
+            // the same blocks with their ends written out.
+            guard recipe.ownBlockRule else { return nil }
+            let explicit = DeflateRecipe(level: level, blockSizes: sizes, keptBlocks: recipe.keptBlocks)
+            guard explicit.bytes.count <= DeflateRecipe.maxSize, explicit.bytes.count * 2 <= compressedSize else { return nil }
+            budget -= uncompressedSize
+            if try rebuildMatches(explicit, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, read: read) {
+                return explicit
+            }
             return nil
         }
         return nil
+    }
+
+    /// The most passes over a member's content `find` makes with `levels` levels (the budget it
+    /// needs, in multiples of the content's size): one own-rule rebuild per level, one scan, one
+    /// encode per level and two rebuilds.
+    public static func passes(levels: Int) -> UInt64 {
+        UInt64(2 * levels + 3)
     }
 
     /// Where each block but the last ends: its bit position in the stream and its content offset.
@@ -205,6 +241,8 @@ public enum DeflateRecipeSearch {
             return nil
         }
         guard recipe.bytes.count <= DeflateRecipe.maxSize else { return nil }
+        // Every given end is where Info-ZIP's own rule puts one: the ends need not be stored.
+        if encoder.ownRuleAgrees { return DeflateRecipe(level: level, ownBlockRuleKeeping: recipe.keptBlocks) }
         return recipe
     }
 
@@ -226,6 +264,15 @@ public enum DeflateRecipeSearch {
     static func rebuildMatches(
         _ recipe: DeflateRecipe, compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, read: (Range<Int>) throws -> [UInt8]
     ) throws -> Bool {
+        var inflated: UInt64 = 0
+        return try rebuildMatches(recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, inflated: &inflated, read: read)
+    }
+
+    /// The same, adding to `inflated` the content bytes inflated before it stopped.
+    static func rebuildMatches(
+        _ recipe: DeflateRecipe, compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, inflated: inout UInt64,
+        read: (Range<Int>) throws -> [UInt8]
+    ) throws -> Bool {
         let encoder = try DeflateRecipeEncoder(recipe)
         var compared = 0
         var crc: UInt32 = 0
@@ -239,6 +286,7 @@ public enum DeflateRecipeSearch {
         struct Differs: Error {}
         do {
             try inflating(compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read) { piece in
+                inflated += UInt64(piece.count)
                 crc = Deflate.crc32(piece, initial: crc)
                 guard try agrees(try encoder.compress(piece)) else { throw Differs() }
             }

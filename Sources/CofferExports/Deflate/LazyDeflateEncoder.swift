@@ -7,8 +7,9 @@
 // (good, lazy, nice, chain) limits, and a 3-byte match more than 4096 back dropped. What zlib
 // cannot reproduce is where Info-ZIP ends its blocks: after 32,767 symbols (zlib's memLevel 8
 // stops at 16,383), or earlier when its estimate every 4096 symbols says the block compresses
-// well. So this encoder takes the block ends as input: a block ends after the first symbol that
-// reaches the next given offset in the content. The window is filled and slid as Info-ZIP does
+// well. So this encoder either takes the block ends as input (a block ends after the first symbol
+// that reaches the next given offset in the content), or ends blocks by Info-ZIP's own rule
+// (`DeflateBlockBuilder.infoZipEndsBlock`), and then needs nothing but the level. The window is filled and slid as Info-ZIP does
 // (whole 64 KiB window, slide by 32 KiB), which decides when a block's bytes are still in the
 // window and a stored block is possible.
 //
@@ -27,12 +28,15 @@ public enum LazyDeflateError: Error, Equatable, Sendable, CustomStringConvertibl
     case unsupportedLevel(Int)
     /// Content was given after `finish`.
     case finished
+    /// A recipe keeps a block past the stream's last.
+    case keptBlockMissing(block: Int)
 
     public var description: String {
         switch self {
         case .blockTooLong(let block): "deflate block \(block) would hold more than \(LazyDeflateEncoder.maxBlockSymbols) symbols"
         case .unsupportedLevel(let level): "deflate level \(level) is not an Info-ZIP level (1...9)"
         case .finished: "the deflate encoder was already finished"
+        case .keptBlockMissing(let block): "the deflate recipe keeps block \(block), which the stream does not have"
         }
     }
 }
@@ -73,6 +77,14 @@ public final class LazyDeflateEncoder {
     private let chain: Int
     /// Levels 1…3: fast matching, no lazy evaluation.
     private let fast: Bool
+    private let level: Int
+    /// Blocks end where Info-ZIP's own rule says, not at `blockEnds`.
+    private let ownRule: Bool
+    /// Whether Info-ZIP's rule said to end the block after the last symbol.
+    private var ruleEnds = false
+    /// With given block ends: whether every one of them is where Info-ZIP's own rule ends a block,
+    /// and the rule ends none elsewhere (so far).
+    public private(set) var ownRuleAgrees = true
 
     private var strstart = 0
     private var lookahead = 0
@@ -109,13 +121,20 @@ public final class LazyDeflateEncoder {
         try self.init(level: level, blockEnds: blockEnds, replace: nil)
     }
 
+    /// An encoder at `level` (1…9) that ends its blocks where Info-ZIP does.
+    public convenience init(level: Int) throws(LazyDeflateError) {
+        try self.init(level: level, blockEnds: [], ownRule: true, replace: nil)
+    }
+
     init(
-        level: Int, blockEnds: [UInt64],
+        level: Int, blockEnds: [UInt64], ownRule: Bool = false,
         replace: ((_ block: Int, _ encoded: DeflateBitWriter, _ startBit: UInt64) throws -> (bits: [UInt8], count: Int)?)?
     ) throws(LazyDeflateError) {
         guard let c = Self.configuration[level] else { throw .unsupportedLevel(level) }
         (good, lazy, nice, chain) = c
         fast = level <= 3
+        self.level = level
+        self.ownRule = ownRule
         self.blockEnds = blockEnds
         self.replace = replace
         window = .allocate(capacity: 2 * Self.windowSize + Self.maxMatch + 8)
@@ -152,7 +171,9 @@ public final class LazyDeflateEncoder {
         if matchAvailable {
             try tallyLiteral(window[strstart - 1])
             matchAvailable = false
-            try endBlockIfDue()
+            // Info-ZIP ignores its rule's answer for this last literal (the last block ends below).
+            ruleEnds = false
+            if !ownRule { try endBlockIfDue() }
         }
         // Info-ZIP ends its data with a block that is not the last and then an empty last block
         // (fixed codes, 10 bits) when the recipe's block ends say so.
@@ -326,6 +347,7 @@ public final class LazyDeflateEncoder {
         builder.literal(byte)
         covered += 1
         if builder.symbolCount > Self.maxBlockSymbols { throw LazyDeflateError.blockTooLong(block: blockIndex) }
+        ruleEnds = builder.infoZipEndsBlock(level: level, inputLength: strstart - blockStart)
     }
 
     @inline(__always)
@@ -333,12 +355,21 @@ public final class LazyDeflateEncoder {
         builder.match(length: length, distance: distance)
         covered += UInt64(length)
         if builder.symbolCount > Self.maxBlockSymbols { throw LazyDeflateError.blockTooLong(block: blockIndex) }
+        ruleEnds = builder.infoZipEndsBlock(level: level, inputLength: strstart - blockStart)
     }
 
     @inline(__always)
     private func endBlockIfDue() throws {
-        guard nextEnd < blockEnds.count, covered >= blockEnds[nextEnd] else { return }
-        while nextEnd < blockEnds.count && blockEnds[nextEnd] <= covered { nextEnd += 1 }
+        let rule = ruleEnds
+        ruleEnds = false
+        if ownRule {
+            guard rule else { return }
+        } else {
+            let given = nextEnd < blockEnds.count && covered >= blockEnds[nextEnd]
+            if given != rule { ownRuleAgrees = false }
+            guard given else { return }
+            while nextEnd < blockEnds.count && blockEnds[nextEnd] <= covered { nextEnd += 1 }
+        }
         try flushBlock(last: false)
         blockStart = strstart
     }

@@ -517,10 +517,11 @@ public enum ZipReproduction {
             case .reproducible(let parameters): return (.deflate(parameters), content)
             case .notReproducible:
                 // The last resort, as in the streaming analysis: a recipe, proven by a rebuild.
-                var budget = member.uncompressedSize &* 4
+                let levels = DeflateRecipeSearch.levels(flags: member.flags)
+                var budget = member.uncompressedSize &* DeflateRecipeSearch.passes(levels: levels.count)
                 let recipe = try? DeflateRecipeSearch.find(
                     compressedSize: data.count, uncompressedSize: member.uncompressedSize, crc32: member.crc32,
-                    levels: DeflateRecipeSearch.levels(flags: member.flags), budget: &budget
+                    levels: levels, budget: &budget
                 ) { Array(data[$0]) }
                 if let recipe { return (.rebuilt(recipe), content) }
                 return (.raw(.noMatchingParameters), data)

@@ -33,7 +33,8 @@ cd - >/dev/null
 for z in stored deflated streamed zip64 empty; do cp "$work/z/$z.zip" "Corpus/zip/infozip-$z.zip"; done
 du -sh Corpus; for d in Corpus/*/; do printf '%-22s %3d files %7d bytes\n' "$(basename "$d")" "$(ls "$d" | wc -l)" "$(cat "$d"* | wc -c)"; done
 
-# deflate-recipe: u16le n ‖ recipe ‖ content. One block; three blocks at level 9; a kept block.
+# deflate-recipe: u16le n ‖ recipe ‖ content. One block; three blocks at level 9; a kept block;
+# Info-ZIP's own block ends (encoder 2) at levels 6 and 1, and with a kept block.
 mkdir -p Corpus/deflate-recipe
 python3 - Corpus/deflate-recipe <<'PY'
 import sys
@@ -44,4 +45,7 @@ def seed(name, recipe, content):
 seed("one-block", [2, 1, 6, 1, 0], text)
 seed("three-blocks-9", [2, 1, 9, 3, 0xe8, 0x07, 0xd0, 0x0f, 0], text)
 seed("kept-block", [2, 1, 6, 2, 0x80, 0x01, 1, 1, 10, 0xff, 0x01], text[:4000])
+seed("own-rule-6", [2, 2, 6, 0], text)
+seed("own-rule-fast-1", [2, 2, 1, 0], text)
+seed("own-rule-kept", [2, 2, 3, 1, 0, 10, 0xff, 0x01], text[:4000])
 PY

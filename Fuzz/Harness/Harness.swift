@@ -432,7 +432,8 @@ public enum Harness {
     /// Input: `u16le n ‖ recipe (n bytes) ‖ content` (at most 64 KiB of it used). A recipe that
     /// decodes encodes back to its bytes; `DeflateRecipeEncoder` turns the content into a stream
     /// (in uneven chunks) or refuses with a `LazyDeflateError`; without kept blocks that stream
-    /// inflates back to the content, and a recipe the search finds for it rebuilds it exactly.
+    /// inflates back to the content, a recipe the search finds for it rebuilds it exactly, and a
+    /// stream written with Info-ZIP's own block ends (encoder 2) is found as that recipe.
     public static func deflateRecipe(_ input: [UInt8]) {
         guard input.count >= 2 else { return }
         let n = Int(input[0]) | Int(input[1]) << 8
@@ -469,6 +470,10 @@ public enum Harness {
         ) { Array(stream[$0]) }
         if let found {
             expect((try? encode(found)) == stream, "deflate-recipe: a recipe the search proved rebuilds other bytes")
+        }
+        // A stream the encoder wrote with Info-ZIP's own block ends is found by the first step.
+        if recipe.ownBlockRule && !content.isEmpty {
+            expect(found == recipe, "deflate-recipe: the search did not find the own-rule recipe that wrote the stream")
         }
     }
 

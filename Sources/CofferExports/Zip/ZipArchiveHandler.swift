@@ -4,8 +4,8 @@ import Foundation
 
 /// Stores zip files member by member in a vault (``ArchiveHandler`` for CofferCore).
 ///
-/// At seal time the zip is parsed (``ZipLayout``) and analysed as a stream
-/// (``ZipReproduction/analyseStreaming(_:layout:options:)``: each deflated member's parameters
+/// At seal time the zip is parsed (``ZipLayout/parseDirectory(_:limits:)``) and analysed as a stream
+/// (``ZipReproduction/analyseStreaming(_:directory:options:)``: each deflated member's parameters
 /// are found by re-deflating it piece by piece against its stored bytes, which also proves the
 /// rebuild), and the result becomes an ``ArchivePlan`` whose parts and members are made from
 /// the compact ``ZipDirectory`` when the core asks for them, the parts' bytes streamed from the

@@ -19,7 +19,7 @@ func drZip(_ export: LinkedInExport, in directory: URL, name: String, command: S
 }
 
 /// Rebuilds a streamed analysis's zip from its payloads and returns the bytes.
-func drRebuild(_ analysis: ZipStreamedAnalysis, from archive: [UInt8]) throws -> [UInt8] {
+func drRebuild(_ analysis: StreamedZip, from archive: [UInt8]) throws -> [UInt8] {
     var out: [UInt8] = []
     let rebuilder = try ZipRebuilder(plan: analysis.plan) { out += $0 }
     let source = ZipMemorySource(archive)
@@ -55,7 +55,7 @@ struct DeflateRecipeTests {
         let archive = try drZip(Self.export(), in: directory, name: "export.zip", command: command)
         let source = ZipMemorySource(archive)
         let layout = try ZipLayout.parse(source)
-        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout)
+        let analysis = try StreamedZip(source)
         var rebuilt = 0
         for (member, encoding) in zip(layout.members, analysis.encodings) where member.method == .deflated {
             if case .rebuilt = encoding { rebuilt += 1 }
@@ -73,7 +73,7 @@ struct DeflateRecipeTests {
         let archive = try drZip(Self.export(connections: 1500, messagesBytes: 150_000), in: directory, name: "export.zip", command: "7z a -tzip -bso0 -bsp0")
         let source = ZipMemorySource(archive)
         let layout = try ZipLayout.parse(source)
-        let analysis = try ZipReproduction.analyseStreaming(source, layout: layout)
+        let analysis = try StreamedZip(source)
         for (member, encoding) in zip(layout.members, analysis.encodings) {
             // A recipe that keeps every block as bits would cost as much as the bytes, every month.
             if case .rebuilt(let recipe) = encoding {

@@ -42,7 +42,7 @@ func zrRoundTrip(_ archive: [UInt8], label: String, options: ZipAnalysisOptions 
 
     // The streaming analysis (what seal uses) keeps the same members as content, with the same
     // settings, and its plan rebuilds the archive from payloads it never held.
-    let streaming = try ZipReproduction.analyseStreaming(ZipMemorySource(archive), layout: analysis.layout, options: options)
+    let streaming = try StreamedZip(ZipMemorySource(archive), options: options)
     #expect(streaming.sha256 == SHA256.hash(archive), "\(label)", sourceLocation: sourceLocation)
     for (index, (a, b)) in zip(streaming.encodings, analysis.encodings).enumerated() {
         #expect(a.payloadIsContent == b.payloadIsContent && (!a.payloadIsContent || a == b),

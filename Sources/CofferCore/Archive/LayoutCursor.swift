@@ -17,7 +17,7 @@ final class ArchiveLayoutCursor {
     private let size: UInt64
     private var transforms = ArchiveLayout.TransformCache()
     /// The layout's `format` byte (2: parts may be inline).
-    private var format = ArchiveLayout.zip
+    private(set) var format = ArchiveLayout.zip
     /// The inline parts read so far (members may not name them).
     private var inline = ArchiveLayout.InlineParts()
     private var outputSum: UInt64 = 0
@@ -35,6 +35,7 @@ final class ArchiveLayoutCursor {
         size = entry.size
         if let layout = entry.archive {
             self.layout = layout
+            format = layout.format
             partCount = layout.parts.count
             return
         }
@@ -76,6 +77,21 @@ final class ArchiveLayoutCursor {
         return try nextPart()
     }
 
+    /// How many members the layout has (the parts not yet read are read and checked first).
+    func memberTotal() throws -> Int {
+        if let layout { return layout.members.count }
+        if let memberCount { return memberCount }
+        while partsRead < partCount { _ = try nextPart() }
+        do {
+            if partCount == 0, outputSum != size { throw FormatError("archive parts do not add up to its size") }
+            let count = try reader!.count(minimumElementSize: ArchiveLayout.memberMinimumSize)
+            memberCount = count
+            return count
+        } catch let e as FormatError {
+            throw CofferError.integrity(object: object, reason: "layout: \(e)")
+        }
+    }
+
     /// The next member, or nil after the last (the parts not yet read are read and checked first).
     func nextMember() throws -> ArchiveMember? {
         if let layout {
@@ -83,14 +99,8 @@ final class ArchiveLayoutCursor {
             membersRead += 1
             return layout.members[membersRead - 1]
         }
-        while partsRead < partCount { _ = try nextPart() }
+        let count = try memberTotal()
         do {
-            if partCount == 0, outputSum != size { throw FormatError("archive parts do not add up to its size") }
-            let count: Int
-            if let memberCount { count = memberCount } else {
-                count = try reader!.count(minimumElementSize: ArchiveLayout.memberMinimumSize)
-                memberCount = count
-            }
             guard membersRead < count else {
                 guard reader!.isAtEnd else { throw FormatError("\(reader!.remaining) unexpected trailing bytes") }
                 return nil

@@ -15,6 +15,10 @@ extension Vault {
     func analyseArchive(path: String, entry e: VersionEntry, handler: ArchiveHandler, notes: inout [String]) -> ArchivePlan? {
         do {
             return try handler.analyse(path: path, size: e.size)
+        } catch let tooLarge as ArchiveLayoutTooLarge {
+            notes.append(
+                "\(e.displayPath): could not be stored as an archive (its layout takes at least \(tooLarge.atLeast) bytes, over \(tooLarge.limit)); sealed as an ordinary file")
+            return nil
         } catch {
             notes.append("\(e.displayPath): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
             return nil

@@ -297,13 +297,22 @@ extension Vault {
                 case .file:
                     e.chunks = try map(e.chunks, context: context)
                 case .archive:
-                    guard var layout = try source.archiveLayout(of: e) else {
-                        throw CofferError.integrity(object: context, reason: "archive without a layout")
+                    // Streamed record by record through the seal's layout writer: one part or
+                    // member and at most one piece held, whatever the member count.
+                    let layout = try ArchiveLayoutCursor(vault: source, entry: e, readers: readers)
+                    let writer = LayoutPieceWriter(sink: sealer, vault: self)
+                    writer.header(format: layout.format, partCount: layout.partCount)
+                    while var part = try layout.nextPart() {
+                        if part.kind != .inline { part.chunks = try map(part.chunks, context: context) }
+                        writer.append(part)
+                        try writer.storeReady()
                     }
-                    for i in layout.parts.indices where layout.parts[i].kind != .inline {
-                        layout.parts[i].chunks = try map(layout.parts[i].chunks, context: context)
+                    writer.memberCount(try layout.memberTotal())
+                    while let m = try layout.nextMember() {
+                        writer.append(m)
+                        try writer.storeReady()
                     }
-                    e.layoutIDs = try layout.storePieces(sink: sealer, vault: self)
+                    e.layoutIDs = try writer.finish()
                     e.archive = nil
                 case .directory:
                     e.subtree = []

@@ -10,6 +10,7 @@ import Foundation
 ///
 /// With `expandArchives`, each archive is followed by its members as virtual files and folders
 /// (`Export.zip/Connections.csv`), sorted the same way: what `ls` shows and `diff` compares.
+/// They are read in bounded memory, whatever the member count (``ArchiveMembers``).
 public final class VersionWalker {
     /// Where entries come from: one implementation per format.
     protocol Source: AnyObject {
@@ -21,46 +22,63 @@ public final class VersionWalker {
 
     private let source: Source
     private let expandArchives: Bool
-    private let layout: (VersionEntry) throws -> ArchiveLayout?
-    /// Members of the archive being expanded that are still to be returned (reversed: popped from the end).
-    private var pendingMembers: [(entry: VersionEntry, storage: ArchiveMemberStorage?)] = []
+    private let members: (VersionEntry) throws -> ArchiveMembers?
+    /// Members of the archive being expanded that are still to be returned.
+    private var pendingMembers: ArchiveMembers?
     /// Where the entry last returned came from: nil (the source), or the member entry itself.
     private var lastMember: VersionEntry?
     /// How the member last returned is stored, nil for an entry that is no archive member
     /// (and for a member folder or empty member).
     public private(set) var lastMemberStorage: ArchiveMemberStorage?
     private var lastWasExpandedArchive = false
+    private var skipError: Error?
 
-    init(source: Source, expandArchives: Bool, layout: @escaping (VersionEntry) throws -> ArchiveLayout?) {
+    /// `layout`: an archive entry's layout, held whole.
+    convenience init(source: Source, expandArchives: Bool, layout: @escaping (VersionEntry) throws -> ArchiveLayout?) {
+        self.init(source: source, members: { e in try layout(e).map { ArchiveMembers(of: e, layout: $0) } }, expandArchives: expandArchives)
+    }
+
+    /// `members`: an archive entry's members, in walk order.
+    init(source: Source, members: @escaping (VersionEntry) throws -> ArchiveMembers?, expandArchives: Bool) {
         self.source = source
         self.expandArchives = expandArchives
-        self.layout = layout
+        self.members = members
     }
 
     /// The next entry, or nil when the version has no more.
     public func next() throws -> VersionEntry? {
         lastWasExpandedArchive = false
-        if let m = pendingMembers.popLast() {
+        if let skipError {
+            self.skipError = nil
+            throw skipError
+        }
+        if let m = try pendingMembers?.next() {
             lastMember = m.entry
             lastMemberStorage = m.storage
             return m.entry
         }
+        pendingMembers = nil
         lastMember = nil
         lastMemberStorage = nil
         guard let e = try source.next() else { return nil }
-        if expandArchives, e.type == .archive, let layout = try layout(e) {
-            pendingMembers = Self.membersWithStorage(of: e, layout: layout).reversed()
+        if expandArchives, e.type == .archive, let members = try members(e) {
+            pendingMembers = members
             lastWasExpandedArchive = true
         }
         return e
     }
 
     /// Skips the contents of the folder (or the members of the archive) last returned by ``next()``.
+    /// (A member folder's members are read past; an error doing so is thrown by the next ``next()``.)
     public func skipChildren() {
         if lastWasExpandedArchive {
-            pendingMembers = []
+            pendingMembers = nil
         } else if let m = lastMember {
-            while let p = pendingMembers.last, ListedEntries.isBelow(p.entry.pathBytes, m.pathBytes) { pendingMembers.removeLast() }
+            do {
+                while let p = try pendingMembers?.peek(), ListedEntries.isBelow(p.entry.pathBytes, m.pathBytes) { _ = try pendingMembers?.next() }
+            } catch {
+                skipError = error
+            }
         } else {
             source.skipChildren()
         }
@@ -90,37 +108,6 @@ public final class VersionWalker {
             i += 1
         }
         return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
-    }
-
-    /// An archive's members as virtual entries below it, in walk order. A member whose content is
-    /// stored as such carries its SHA-256 and chunks; an encoded one carries the chunks of its
-    /// encoded bytes and no SHA-256 (zeros).
-    static func members(of e: VersionEntry, layout: ArchiveLayout) -> [VersionEntry] {
-        membersWithStorage(of: e, layout: layout).map(\.entry)
-    }
-
-    /// ``members(of:layout:)`` with how each member is stored.
-    static func membersWithStorage(of e: VersionEntry, layout: ArchiveLayout) -> [(entry: VersionEntry, storage: ArchiveMemberStorage?)] {
-        var out: [(entry: VersionEntry, storage: ArchiveMemberStorage?)] = []
-        out.reserveCapacity(layout.members.count)
-        for m in layout.members {
-            var nameBytes = Array(m.name.utf8)
-            while nameBytes.last == UInt8(ascii: "/") { nameBytes.removeLast() }
-            guard !nameBytes.isEmpty else { continue }
-            var v = VersionEntry(
-                type: m.isDirectory ? .directory : .file, pathBytes: e.pathBytes + [UInt8(ascii: "/")] + nameBytes,
-                mode: m.isDirectory ? 0o755 : m.mode != 0 ? m.mode & 0o777 : 0o644, mtimeSeconds: m.mtimeSeconds, mtimeNanoseconds: 0,
-                size: m.isDirectory ? 0 : m.size)
-            var storage: ArchiveMemberStorage?
-            if let p = m.part {
-                v.chunks = layout.parts[p].chunks
-                if m.data == .content { v.sha256 = layout.parts[p].contentSHA256 }
-                storage = m.isDirectory ? nil : m.data != .content ? .keptCompressed : layout.parts[p].kind == .transformed ? .reproduced : .stored
-            }
-            out.append((v, storage))
-        }
-        out.sort { precedes($0.entry.pathBytes, $1.entry.pathBytes) }
-        return out
     }
 }
 
@@ -168,9 +155,13 @@ extension Vault {
         } else {
             source = ListedEntries(version.v1Entries)
         }
-        return VersionWalker(source: source, expandArchives: expandArchives) { [unowned self] e in
-            try self.archiveLayout(of: e)
-        }
+        return VersionWalker(
+            source: source,
+            members: { [unowned self] e in
+                if let a = e.archive { return ArchiveMembers(of: e, layout: a) }
+                guard e.type == .archive else { return nil }
+                return try ArchiveMembers(vault: self, entry: e)
+            }, expandArchives: expandArchives)
     }
 
     /// The layout of an archive entry: its own in format 1; read from its layout pieces in format 2.

@@ -4,8 +4,8 @@ import Foundation
 
 /// Stores zip files member by member in a vault (``ArchiveHandler`` for CofferCore).
 ///
-/// At seal time the zip is parsed (``ZipLayout``) and analysed as a stream
-/// (``ZipReproduction/analyseStreaming(_:layout:options:)``: each deflated member's parameters
+/// At seal time the zip is parsed (``ZipLayout/parseDirectory(_:limits:)``) and analysed as a stream
+/// (``ZipReproduction/analyseStreaming(_:directory:options:)``: each deflated member's parameters
 /// are found by re-deflating it piece by piece against its stored bytes, which also proves the
 /// rebuild), and the result becomes an ``ArchivePlan`` whose parts and members are made from
 /// the compact ``ZipDirectory`` when the core asks for them, the parts' bytes streamed from the
@@ -46,6 +46,11 @@ public struct ZipArchiveHandler: ArchiveHandler {
     /// names holds about 17 MiB here.
     public var parseLimits = ZipParseLimits(maxMembers: 1 << 20, maxContainerBytes: 512 << 20)
 
+    /// The longest layout a zip may have to be stored member by member
+    /// (``Vault/maximumArchiveLayoutBytes``); a zip whose layout is sure to be longer
+    /// (``ZipDirectory/minimumLayoutBytes``) is sealed as an ordinary file before its analysis.
+    public var maximumLayoutBytes = Vault.maximumArchiveLayoutBytes
+
     public init() {}
 
     public func analyse(path: String, size: UInt64) throws -> ArchivePlan? {
@@ -55,6 +60,9 @@ public struct ZipArchiveHandler: ArchiveHandler {
         let tail = try source.read(max(0, source.count - 22)..<source.count)
         guard ZipLayout.looksLikeZip(prefix: head) || ZipLayout.containsEndRecord(suffix: tail) else { return nil }
         let directory = try ZipLayout.parseDirectory(source, limits: parseLimits)
+        // A layout sure to be over the cap is known from the directory: no member is analysed.
+        let least = directory.minimumLayoutBytes
+        guard least <= maximumLayoutBytes else { throw ArchiveLayoutTooLarge(atLeast: least, limit: maximumLayoutBytes) }
         var options = ZipAnalysisOptions()
         let (scaled, overflow) = size.multipliedReportingOverflow(by: inflateBudgetPerZipByte)
         options.inflateBudget = max(inflateBudget, overflow ? .max : scaled)

@@ -57,10 +57,10 @@ public struct ZipDirectoryAnalysis: Sendable {
 }
 
 extension ZipReproduction {
-    /// ``analyseStreaming(_:layout:options:)`` over a compact directory: the same decisions
-    /// and checks (declared sizes against the inflate budget first, one trial per candidate,
-    /// then the whole file read in order for its SHA-256 and the stored members' CRC-32), with
-    /// nothing per member held but a 4-byte encoding index. Container bytes are hashed as read;
+    /// Analyses the archive in `source`, parsed into `directory`, with bounded memory (see
+    /// ZipStreamAnalysis.swift): declared sizes against the inflate budget first, one trial per
+    /// candidate, then the whole file read in order for its SHA-256 and the stored members'
+    /// CRC-32, with nothing per member held but a 4-byte encoding index. Container bytes are hashed as read;
     /// the part of them that is the central directory is compared with the directory parsed.
     ///
     /// - Throws: `ZipHandlerError.inflateBudgetExceeded`; `ZipRebuildError.outputMismatch` when

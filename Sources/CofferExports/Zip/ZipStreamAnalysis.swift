@@ -1,5 +1,6 @@
 // ZipStreamAnalysis.swift: decides how each member is kept, and checks the rebuild, with
-// bounded memory whatever the zip holds.
+// bounded memory whatever the zip holds: the per-member steps of the streaming analysis,
+// which ZipDirectoryAnalysis.swift runs over a compact `ZipDirectory` (what the seal uses).
 //
 // `ZipReproduction.analyseAndVerify` holds the archive and every member's content in memory.
 // The streaming analysis reads the zip from a `ZipSource` through fixed-size buffers:
@@ -11,8 +12,8 @@
 //   candidate stops at its first differing byte (usually within the first block); the right
 //   one runs to the end, so its trial *is* the check that the content re-deflates to the
 //   member's exact bytes (size and CRC-32 checked too);
-// - the whole file is then read once more in order, container pieces compared with the
-//   plan's bytes, to record its SHA-256 (and check stored members' CRC-32).
+// - the whole file is then read once more in order, the central directory compared with the
+//   one parsed, to record its SHA-256 (and check stored members' CRC-32).
 //
 // Every byte inflated (by every trial) counts against `ZipAnalysisOptions.inflateBudget`; an
 // archive whose members declare more than the budget is refused before anything is inflated.
@@ -26,25 +27,6 @@ import CofferCrypto
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// The outcome of a streaming analysis: how each member is kept, checked against the input.
-public struct ZipStreamedAnalysis: Sendable {
-    /// The parsed archive.
-    public let layout: ZipLayout
-    /// The rebuild plan: the pieces and each member's recipe. Plan plus payloads (each
-    /// member's content for stored and deflate members, its data for raw ones) rebuild the
-    /// input byte for byte.
-    public let plan: ZipRebuildPlan
-    /// SHA-256 of the input.
-    public let sha256: [UInt8]
-    /// Bytes inflated over all trials.
-    public let inflatedBytes: UInt64
-    /// Candidate trials run.
-    public let deflateAttempts: Int
-
-    /// Each member's encoding, in central-directory order.
-    public var encodings: [ZipMemberEncoding] { plan.members.map(\.encoding) }
-}
 
 /// How one streaming trial of a candidate ended.
 enum ZipTrialOutcome: Equatable {
@@ -74,37 +56,6 @@ extension ZipReproduction {
     /// incompressible data every level of a memLevel agrees until then: without this stop, a
     /// 1 GiB random member made by Info-ZIP cost six full trials.
     static let lateDifference = 1 << 20
-
-    /// Analyses the archive in `source` with bounded memory (see the file comment) and checks
-    /// that the plan rebuilds it.
-    ///
-    /// - Throws: `ZipHandlerError.inflateBudgetExceeded` when the members need more inflating
-    ///   than `options.inflateBudget`; `ZipRebuildError.outputMismatch` when the file's
-    ///   container bytes changed since `layout` was parsed; `ZipParseError.io`.
-    public static func analyseStreaming<Source: ZipSource>(
-        _ source: Source, layout: ZipLayout, options: ZipAnalysisOptions = ZipAnalysisOptions()
-    ) throws -> ZipStreamedAnalysis {
-        try refuseDeclaredBomb(count: layout.members.count, options: options) { layout.members[$0] }
-        var search = DeflateParameterSearch(candidates: options.candidates)
-        var remaining = options.inflateBudget
-        var encodings: [ZipMemberEncoding] = []
-        encodings.reserveCapacity(layout.members.count)
-        do {
-            for member in layout.members {
-                encodings.append(try decideStreaming(member, source: source, search: &search, remaining: &remaining, options: options))
-            }
-        } catch is InflateBudgetExhausted {
-            throw ZipHandlerError.inflateBudgetExceeded(declared: nil, budget: options.inflateBudget)
-        }
-        var plan = ZipRebuildPlan(layout: layout, encodings: encodings)
-        try plan.validate()
-        let (sha, storedCRCs) = try hashChecking(plan: plan, layout: layout, source: source)
-        for (index, crc) in storedCRCs where crc != layout.members[index].crc32 {
-            plan.members[index].encoding = .raw(.inconsistent("CRC-32 mismatch"))
-        }
-        return ZipStreamedAnalysis(
-            layout: layout, plan: plan, sha256: sha, inflatedBytes: options.inflateBudget - remaining, deflateAttempts: search.attempts)
-    }
 
     /// Reads a member's data (`range` of `source`) piece by piece into `sha`, and returns the
     /// CRC-32 of its bytes when `crc` is set (a stored member's), else 0.
@@ -231,40 +182,5 @@ extension ZipReproduction {
         guard crc == member.crc32 else { return .invalid("CRC-32 mismatch") }
         guard let tail = try? deflater.finish(), try agrees(tail), compared == data.count else { return .differs(matched: compared) }
         return .reproduced
-    }
-
-    /// Reads the whole input in order, checks each container piece against the plan's bytes,
-    /// and returns the input's SHA-256 and the CRC-32 of each `.stored` member's data.
-    static func hashChecking<Source: ZipSource>(
-        plan: ZipRebuildPlan, layout: ZipLayout, source: Source
-    ) throws -> (sha256: [UInt8], storedCRCs: [Int: UInt32]) {
-        let sha = SHA256()
-        var crcs: [Int: UInt32] = [:]
-        var position = 0
-        for piece in plan.pieces {
-            switch piece {
-            case .bytes(let bytes):
-                var offset = 0
-                while offset < bytes.count {
-                    let n = min(streamPieceSize, bytes.count - offset)
-                    let read = try source.read((position + offset)..<(position + offset + n))
-                    guard read.elementsEqual(bytes[offset..<(offset + n)]) else {
-                        throw ZipRebuildError.outputMismatch(member: nil, offset: UInt64(position + offset))
-                    }
-                    sha.update(read)
-                    offset += n
-                }
-                position += bytes.count
-            case .member(let index):
-                let range = layout.members[index].dataRange
-                guard range.lowerBound == position else { throw ZipRebuildError.outputMismatch(member: index, offset: UInt64(position)) }
-                let stored = plan.members[index].encoding == .stored
-                let crc = try hashMemberData(range, from: source, into: sha, crc: stored)
-                position = range.upperBound
-                if stored { crcs[index] = crc }
-            }
-        }
-        guard position == source.count else { throw ZipRebuildError.outputMismatch(member: nil, offset: UInt64(position)) }
-        return (sha.finalize(), crcs)
     }
 }

@@ -148,3 +148,21 @@ import Testing
         #expect(T.tree(dir) == T.tree(out2 + "/" + (dir as NSString).lastPathComponent))
     }
 }
+
+@Suite struct ChunkIDSetTests {
+    @Test("the compact id set finds every id added, across merges, and no other")
+    func findsWhatWasAdded() {
+        let set = ChunkIDSet()
+        var rng = SplitMix64(seed: 9)
+        func id() -> ObjectID { ObjectID(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next()) }
+        let added = (0..<40_000).map { _ in id() }
+        for (n, a) in added.enumerated() {
+            #expect(!set.contains(a))
+            set.insert(a)
+            if n % 9_999 == 0 { #expect(set.contains(added[n / 2])) }
+        }
+        #expect(set.count == added.count)
+        #expect(added.allSatisfy { set.contains($0) })
+        #expect((0..<10_000).allSatisfy { _ in !set.contains(id()) })
+    }
+}

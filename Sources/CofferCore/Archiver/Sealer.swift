@@ -126,7 +126,7 @@ final class Sealer: @unchecked Sendable {
     // Stage 2 (the store queue). Only touched on `stage`.
     private let stage = DispatchQueue(label: "coffer.seal.store")
     private var openPacks: [PackBuilder]
-    private var pending = Set<ObjectID>()
+    private var pending = ChunkIDSet()
     private var addedChunks: UInt64 = 0
     private var addedPlain: UInt64 = 0
     private var hashers: [Int: SHA256] = [:]
@@ -715,7 +715,7 @@ final class Sealer: @unchecked Sendable {
         try stage.sync {
             // Nothing more is stored: the batches and this seal's chunk ids go before the last
             // packs are laid out and the version is written (for tiny chunks, both cost memory).
-            pending = []
+            pending = ChunkIDSet()
             arena.deallocate()
             arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             freeLock.withLock { free = [] }

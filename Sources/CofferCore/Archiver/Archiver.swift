@@ -31,6 +31,8 @@ public struct SealOptions: Sendable {
     public var stream: SealStream?
     /// Called after everything is stored and before the version is committed; throwing commits nothing.
     public var beforeCommit: (@Sendable () throws -> Void)?
+    /// The sealer's pack-entry and index-flush limits; tests pass smaller ones.
+    var sealerLimits = Sealer.Limits()
     /// The parent version to read unchanged files from; default: the newest version with the
     /// same name, host and paths (``ParentChoice``).
     public var parent: ObjectID?

@@ -23,6 +23,18 @@ final class Sealer: @unchecked Sendable {
     /// (hashes, chunk lists, sealed envelopes) when the files are tiny.
     static let maxSegments = 2048
 
+    /// What a seal's per-chunk state is bounded by (Docs/FORMAT.md, "Index"). Tests pass smaller
+    /// limits (``SealOptions/sealerLimits``) to reach several packs and index files with few chunks.
+    struct Limits: Sendable {
+        /// The most blobs one pack of the seal takes: with its padding blob, its header fills
+        /// one 2^14-entry bucket exactly (a 16 MiB pack of 100-byte chunks would hold 90,000 and
+        /// every open pack would keep their entries to the seal's end).
+        var packEntries = (1 << 14) - 1
+        /// A seal that writes index files as it goes (``init(vault:options:totalFiles:totalBytes:skipHoles:flushIndex:)``)
+        /// writes them for the packs written so far once those hold this many entries.
+        var indexFlushEntries = 1 << 16
+    }
+
     struct FileResult: Sendable {
         var sha256: [UInt8]
         var chunks: [ObjectID]
@@ -95,6 +107,11 @@ final class Sealer: @unchecked Sendable {
     private let capacity: Int
     /// Bytes reserved per open pack: the target plus one longest envelope.
     private let packCapacity: Int
+    private let limits: Limits
+    /// Index files are written during the seal (format 2 tree seals), not all at its end.
+    private let flushesIndex: Bool
+    /// The index files written during the seal, in the order written (stage 2).
+    private var flushedIndexFiles: [ObjectID] = []
 
     // Stage 1 (the calling thread).
     private var current: Batch
@@ -109,7 +126,7 @@ final class Sealer: @unchecked Sendable {
     // Stage 2 (the store queue). Only touched on `stage`.
     private let stage = DispatchQueue(label: "coffer.seal.store")
     private var openPacks: [PackBuilder]
-    private var pending = Set<ObjectID>()
+    private var pending = ChunkIDSet()
     private var addedChunks: UInt64 = 0
     private var addedPlain: UInt64 = 0
     private var hashers: [Int: SHA256] = [:]
@@ -143,9 +160,15 @@ final class Sealer: @unchecked Sendable {
 
     /// `skipHoles`: find each file's holes and read only its data (the results' `holes` say
     /// where the rest is); for versions that record holes (format 2) only.
-    init(vault: Vault, options: SealOptions, totalFiles: Int, totalBytes: UInt64, skipHoles: Bool = false) {
+    /// `flushIndex`: once the packs written hold ``Limits/indexFlushEntries`` entries, write
+    /// their index files (body_version 2) and drop their entries, so the seal's memory does not
+    /// grow with its chunk count; ``indexFilesWritten()`` lists them for the head. The caller
+    /// commits them in its head, or leaves them unlisted (Docs/FORMAT.md, crash safety).
+    init(vault: Vault, options: SealOptions, totalFiles: Int, totalBytes: UInt64, skipHoles: Bool = false, flushIndex: Bool = false) {
         self.vault = vault
         self.options = options
+        self.limits = options.sealerLimits
+        self.flushesIndex = flushIndex
         self.skipsHoles = skipHoles
         self.totalFiles = totalFiles
         self.totalBytes = totalBytes
@@ -154,7 +177,9 @@ final class Sealer: @unchecked Sendable {
         capacity = Sealer.blockSize + longest
         let reserve = vault.config.packTargetSize + longest + AEAD.overhead
         packCapacity = reserve
-        openPacks = (0..<max(1, vault.config.openPacks)).map { _ in PackBuilder(capacity: reserve, target: vault.config.packTargetSize) }
+        openPacks = (0..<max(1, vault.config.openPacks)).map { [limits] _ in
+            PackBuilder(capacity: reserve, target: vault.config.packTargetSize, entryLimit: limits.packEntries)
+        }
         current = Batch(capacity: capacity)
         free = [Batch(capacity: capacity)]
         freeCount = DispatchSemaphore(value: 1)
@@ -563,7 +588,8 @@ final class Sealer: @unchecked Sendable {
                     pick = other
                 } else {
                     try writer.write(openPacks[pick], vault: vault)
-                    openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize)
+                    openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize, entryLimit: limits.packEntries)
+                    try flushIndexIfDue()
                 }
                 openPacks[pick].add(
                     type: .data, flags: s.flags, id: ids[k], plainLength: batchCuts[k].count,
@@ -599,6 +625,20 @@ final class Sealer: @unchecked Sendable {
         let open = openPacks.reduce(UInt64(0)) { $0 + UInt64($1.byteCount) }
         failureLock.withLock { openBytes = open }
     }
+
+    /// Writes the index files of the packs written so far once they hold
+    /// ``Limits/indexFlushEntries`` entries (a seal with `flushIndex`); their entries are dropped.
+    /// Runs on `stage`, each time a pack is handed to the writer. The packs are durable: the
+    /// writer lists a pack once it is written.
+    private func flushIndexIfDue() throws {
+        guard flushesIndex, let packs = writer.takeWritten(atLeast: limits.indexFlushEntries) else { return }
+        for file in IndexFile.bodyVersion2Files(packs) {
+            flushedIndexFiles.append(try vault.writeMeta(file.encode(), kind: .index, markLoaded: false))
+        }
+    }
+
+    /// The index files written during the seal, in the order written; read after ``finish()``.
+    func indexFilesWritten() -> [ObjectID] { stage.sync { flushedIndexFiles } }
 
     // MARK: Tree and layout pieces
 
@@ -661,7 +701,8 @@ final class Sealer: @unchecked Sendable {
             pick = other
         } else {
             try writer.write(openPacks[pick], vault: vault)
-            openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize)
+            openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize, entryLimit: limits.packEntries)
+            try flushIndexIfDue()
         }
         openPacks[pick].add(type: type, flags: flags, id: id, plainLength: plain.count, envelope: envelope)
         addedPieces += 1
@@ -674,7 +715,7 @@ final class Sealer: @unchecked Sendable {
         try stage.sync {
             // Nothing more is stored: the batches and this seal's chunk ids go before the last
             // packs are laid out and the version is written (for tiny chunks, both cost memory).
-            pending = []
+            pending = ChunkIDSet()
             arena.deallocate()
             arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             freeLock.withLock { free = [] }
@@ -686,7 +727,8 @@ final class Sealer: @unchecked Sendable {
                 for p in open { try p.replaceBlobs(compressedWithDictionary) }
             }
             if let first = open.first {
-                for other in open.dropFirst() where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 {
+                for other in open.dropFirst()
+                where first.byteCount + other.byteCount <= vault.config.packTargetSize * 3 / 2 && first.entryCount + other.entryCount <= limits.packEntries {
                     first.absorb(other)
                 }
                 for p in open where !p.isEmpty { try writer.write(p, vault: vault) }
@@ -730,6 +772,8 @@ final class PackWriter: @unchecked Sendable {
     private let inFlight = DispatchSemaphore(value: 1)
     private let lock = NSLock()
     private var written: [(pack: ObjectID, entries: [PackEntry])] = []
+    /// The entries of `written`.
+    private var writtenEntries = 0
     private var writtenBytes: UInt64 = 0
     private var failure: Error?
 
@@ -758,6 +802,7 @@ final class PackWriter: @unchecked Sendable {
                 let (id, size, entries) = try pack.write(to: vault.backend, vaultID: vault.vaultID, keys: vault.keys)
                 lock.withLock {
                     written.append((id, entries))
+                    writtenEntries += entries.count
                     writtenBytes += UInt64(size)
                 }
             } catch {
@@ -766,7 +811,17 @@ final class PackWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits for every write; returns the packs written and their bytes.
+    /// The packs written so far, once they hold at least `entries` entries (nil before); they are
+    /// not returned again. Their bytes stay counted.
+    func takeWritten(atLeast entries: Int) -> [(pack: ObjectID, entries: [PackEntry])]? {
+        lock.withLock {
+            guard writtenEntries >= entries, !written.isEmpty else { return nil }
+            defer { written = []; writtenEntries = 0 }
+            return written
+        }
+    }
+
+    /// Waits for every write; returns the packs written (those not taken) and their bytes.
     func drain() throws -> ([(pack: ObjectID, entries: [PackEntry])], UInt64) {
         queue.sync {}
         try rethrow()

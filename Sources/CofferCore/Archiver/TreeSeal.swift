@@ -17,7 +17,8 @@ extension Vault {
     /// metadata is always taken fresh. Changed files stream into the sealer one after the other
     /// (holes found with SEEK_DATA/SEEK_HOLE and not read), small files of many folders sharing its batches.
     /// Entries leave in walk order, each once its content is stored, into a ``TreeBuilder`` whose
-    /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head.
+    /// pieces go into the same packs. Commit order as in format 1: packs, index, version, head (a seal
+    /// of many chunks writes index files for its packs as they are written, Docs/FORMAT.md "Index").
     func sealTrees(_ paths: [[UInt8]], options: SealOptions, started: Date) throws -> SealResult {
         let metaBefore = metaBytesWritten
         // 1. The inputs: each given path is stored under its base name (nothing is written before
@@ -74,7 +75,7 @@ extension Vault {
         }
         let sealer = Sealer(
             vault: self, options: options, totalFiles: Int(clamping: parentEntries ?? 0), totalBytes: parent?.version.stats.bytes ?? 0,
-            skipHoles: true)
+            skipHoles: true, flushIndex: format >= 2)
         sealer.entriesVisited = 0
         let walk = TreeSealWalk(
             vault: self, options: options, sealer: sealer, storedPacks: storedPacks,
@@ -108,7 +109,9 @@ extension Vault {
         // 4. Commit: index (packs are already durable), version, head. Every reused chunk and
         // piece was found in a pack listed at the start (under the writer lock, which prune also
         // takes); new ones are in the packs just written.
-        var newIndexFiles: [ObjectID] = []
+        // A seal of many chunks wrote index files as its packs were written (``Sealer/Limits``).
+        let flushed = sealer.indexFilesWritten()
+        var newIndexFiles = flushed
         if !added.packs.isEmpty {
             var batch = ChunkIndex.Batch()
             for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
@@ -132,6 +135,10 @@ extension Vault {
         let versionID = try writeMeta(encodeCountingItself(&version, others: others), kind: .version)
         // The head lists the new index files; until it is written they are not loaded.
         try commitHead(live: head.live + [versionID], removed: head.removed, indexFiles: indexList)
+        // The entries of the index files written during the seal were dropped: the index reads
+        // them back now that the head lists them (on failure, the next command that reads the
+        // index does: the seal is committed).
+        if !flushed.isEmpty { try? loadNewIndexFiles() }
         var result = SealResult(id: versionID, version: version, unreadable: walk.unreadable, duration: Date().timeIntervalSince(started))
         result.batchesSent = sealer.batchesSent
         result.excluded = walk.excluded

@@ -104,12 +104,18 @@ final class PackBuilder: @unchecked Sendable {
     private var largest = 0
     /// The vault's pack target (0: every pack gets its Padmé size).
     let target: Int
+    /// The most blobs the pack takes (``isFull(before:target:)``): a seal of many tiny chunks
+    /// writes packs of at most this many entries instead of holding every entry until its packs
+    /// reach their target.
+    let entryLimit: Int
 
     var byteCount: Int { data.count }
     var isEmpty: Bool { pending.isEmpty }
+    var entryCount: Int { pending.count }
 
-    init(capacity: Int = 0, target: Int = 0) {
+    init(capacity: Int = 0, target: Int = 0, entryLimit: Int = PackFormat.maximumEntries - 1) {
         self.target = target
+        self.entryLimit = entryLimit
         if capacity > 0 { data.reserveCapacity(capacity) }
     }
 
@@ -159,8 +165,9 @@ final class PackBuilder: @unchecked Sendable {
     /// Below `target` a pack takes every blob. From `target` on it takes a blob only while the
     /// blob fits in the padding its size already demands, so that room holds data rather than
     /// encrypted zeros (on 16 MiB packs Padmé rounds up by as much as 512 KiB; the finer step of
-    /// a full pack by 4 KiB); the pack's size stays a padded value either way.
+    /// a full pack by 4 KiB); the pack's size stays a padded value either way. A pack that holds ``entryLimit`` blobs takes no more.
     func isFull(before envelopeLength: Int, target: Int) -> Bool {
+        if pending.count >= entryLimit { return true }
         guard byteCount >= target else { return false }
         return finishedSize(adding: envelopeLength) != finishedSize()
     }

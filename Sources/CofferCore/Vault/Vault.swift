@@ -529,8 +529,9 @@ public final class Vault: @unchecked Sendable {
         state.rememberSeen(vaultID: vaultID, live: head.live, removed: head.removed)
     }
 
-    /// Writes an encrypted metadata file and returns its id.
-    func writeMeta(_ body: consuming [UInt8], kind: MetaKind) throws -> ObjectID {
+    /// Writes an encrypted metadata file and returns its id. An index file counts as loaded unless
+    /// `markLoaded` is false (one written during a seal, read back once its head lists it).
+    func writeMeta(_ body: consuming [UInt8], kind: MetaKind, markLoaded: Bool = true) throws -> ObjectID {
         if kind == .index { try heldLock?.verify() }
         // A format-2 index is padded to hide its entry count: stored as it is, never compressed.
         let file = MetaObject.seal(consume body, kind: kind, vaultID: vaultID, key: keys.meta, zstd: zstd, compress: !(kind == .index && format >= 2))
@@ -544,7 +545,7 @@ public final class Vault: @unchecked Sendable {
         }
         try backend.write(target, file)
         metaBytesLock.withLock { metaBytes += UInt64(file.count) }
-        if kind == .index { loadedIndexFiles.insert(id.hex) }
+        if kind == .index && markLoaded { loadedIndexFiles.insert(id.hex) }
         return id
     }
 

@@ -300,7 +300,7 @@ struct ZipRebuildTests {
         options.candidates = [DeflateParameters(level: 1)]
         let restricted = try zrRoundTrip(archive, label: "restricted", options: options)
         #expect(restricted.encodings.first == .raw(.noMatchingParameters))
-        #expect(restricted.encodings.last == .rebuilt(DeflateRecipe(level: 6, blockSizes: [])), "\(restricted.encodings)")
+        #expect(restricted.encodings.last == .rebuilt(DeflateRecipe(level: 6, ownBlockRuleKeeping: [:])), "\(restricted.encodings)")
 
         // Too large to analyse: kept raw.
         options = ZipAnalysisOptions()

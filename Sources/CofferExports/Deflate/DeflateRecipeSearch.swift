@@ -49,34 +49,32 @@ public enum DeflateRecipeSearch {
         compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, levels: [Int], budget: inout UInt64,
         read: (Range<Int>) throws -> [UInt8]
     ) throws -> DeflateRecipe? {
+        try withoutActuallyEscaping(read) { read in
+            try search(compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, levels: levels, budget: &budget, read: read)
+        }
+    }
+
+    private static func search(
+        compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, levels: [Int], budget: inout UInt64,
+        read: @escaping (Range<Int>) throws -> [UInt8]
+    ) throws -> DeflateRecipe? {
         guard compressedSize > 0, uncompressedSize > 0 else { return nil }
         let (need, overflow) = uncompressedSize.multipliedReportingOverflow(by: passes(levels: levels.count))
         guard !overflow, need <= budget else { return nil }
-        // First Info-ZIP's own block rule: a streaming rebuild per level, which stops at the
-        // first byte that differs. It needs no list of blocks, so the member's size is not
-        // limited by the recipe's room.
-        // Each pass is charged the content it inflated before it stopped.
-        for level in levels {
-            let recipe = DeflateRecipe(level: level, ownBlockRuleKeeping: [:])
-            var inflated: UInt64 = 0
-            let matches: Bool
-            do {
-                matches = try rebuildMatches(
-                    recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, inflated: &inflated, read: read)
-            } catch is LazyDeflateError {
-                matches = false
-            } catch is DeflateError {
-                matches = false
-            }
-            budget -= min(inflated, uncompressedSize)
-            if matches { return recipe }
-        }
-        // Then the block ends as the stream has them: one scan, one encode per level, at most
-        // two rebuilds.
+        // One pass inflates the stream, learns where its blocks end, and feeds the content to
+        // Info-ZIP's encoder with its own block rule at every level, each compared with the
+        // original as it goes and dropped at its first differing byte. A level that matches to
+        // the end is the recipe: it needs no list of blocks, so the member's size is not limited
+        // by the recipe's room.
         budget -= uncompressedSize
-        guard let blocks = try scanBlocks(compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read),
-            blocks.count < maxBlocks
-        else { return nil }
+        let trial = OwnRuleTrial(levels: levels, compressedSize: compressedSize, read: read)
+        let scanned = try scanBlocks(compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read) { piece in
+            try trial.feed(piece)
+            return trial.alive
+        }
+        if scanned != nil, let level = try trial.finish(crc32: crc32) { return DeflateRecipe(level: level, ownBlockRuleKeeping: [:]) }
+        // Then the block ends as the stream has them: one encode per level, at most two rebuilds.
+        guard case .complete(let blocks)? = scanned else { return nil }
         var sizes: [UInt64] = []
         var previous: UInt64 = 0
         for block in blocks {
@@ -112,10 +110,69 @@ public enum DeflateRecipeSearch {
     }
 
     /// The most passes over a member's content `find` makes with `levels` levels (the budget it
-    /// needs, in multiples of the content's size): one own-rule rebuild per level, one scan, one
-    /// encode per level and two rebuilds.
+    /// needs, in multiples of the content's size): one scan (which also tries Info-ZIP's own block
+    /// rule at every level), one encode per level and two rebuilds.
     public static func passes(levels: Int) -> UInt64 {
-        UInt64(2 * levels + 3)
+        UInt64(levels + 3)
+    }
+
+    /// Info-ZIP's encoder with its own block rule at several levels at once, fed the content of
+    /// one inflate pass; each level's output is compared with the original stream as it comes and
+    /// the level dropped at its first differing byte.
+    final class OwnRuleTrial {
+        private var candidates: [(level: Int, encoder: DeflateRecipeEncoder, compared: Int)] = []
+        private let compressedSize: Int
+        private let read: (Range<Int>) throws -> [UInt8]
+        private var crc: UInt32 = 0
+
+        init(levels: [Int], compressedSize: Int, read: @escaping (Range<Int>) throws -> [UInt8]) {
+            self.compressedSize = compressedSize
+            self.read = read
+            for level in levels {
+                if let encoder = try? DeflateRecipeEncoder(DeflateRecipe(level: level, ownBlockRuleKeeping: [:])) {
+                    candidates.append((level, encoder, 0))
+                }
+            }
+        }
+
+        /// Whether a level still agrees.
+        var alive: Bool { !candidates.isEmpty }
+
+        /// Whether `output`, the next bytes of candidate `i`, are the original's next bytes.
+        private func agrees(_ i: Int, _ output: [UInt8]) throws -> Bool {
+            guard !output.isEmpty else { return true }
+            let at = candidates[i].compared
+            guard output.count <= compressedSize - at else { return false }
+            guard try read(at..<(at + output.count)) == output else { return false }
+            candidates[i].compared += output.count
+            return true
+        }
+
+        func feed(_ piece: UnsafeRawBufferPointer) throws {
+            crc = Deflate.crc32(piece, initial: crc)
+            var i = 0
+            while i < candidates.count {
+                let output: [UInt8]
+                do { output = try candidates[i].encoder.compress(piece) } catch is LazyDeflateError { output = [] ; candidates.remove(at: i); continue }
+                if try agrees(i, output) { i += 1 } else { candidates.remove(at: i) }
+            }
+        }
+
+        /// The first level (in the order given) whose whole stream is the original, or nil.
+        func finish(crc32: UInt32) throws -> Int? {
+            guard crc == crc32 else { return nil }
+            for i in candidates.indices {
+                guard let last = try? candidates[i].encoder.finish() else { continue }
+                if try agrees(i, last), candidates[i].compared == compressedSize { return candidates[i].level }
+            }
+            return nil
+        }
+    }
+
+    /// What a block scan found: every block end, or only that there are more than `maxBlocks`.
+    enum Scan: Equatable {
+        case complete([BlockEnd])
+        case tooManyBlocks
     }
 
     /// Where each block but the last ends: its bit position in the stream and its content offset.
@@ -126,7 +183,13 @@ public enum DeflateRecipeSearch {
 
     /// Inflates the stream, stopping at each block end. Nil when it does not inflate to exactly
     /// `uncompressedSize` bytes with nothing after its end.
-    static func scanBlocks(compressedSize: Int, uncompressedSize: UInt64, read: (Range<Int>) throws -> [UInt8]) throws -> [BlockEnd]? {
+    /// `content`, when given, gets the content as it is inflated and says whether it still needs
+    /// the rest: past `maxBlocks` blocks the scan records no more ends and stops as soon as it
+    /// does not.
+    static func scanBlocks(
+        compressedSize: Int, uncompressedSize: UInt64, read: (Range<Int>) throws -> [UInt8],
+        content: ((UnsafeRawBufferPointer) throws -> Bool)? = nil
+    ) throws -> Scan? {
         let stream: ZStream
         do { stream = try ZStream(inflateWindowBits: -15) } catch { return nil }
         let z = stream.pointer
@@ -134,14 +197,17 @@ public enum DeflateRecipeSearch {
         let output = UnsafeMutablePointer<UInt8>.allocate(capacity: outSize)
         defer { output.deallocate() }
         var ends: [BlockEnd] = []
+        var tooMany = false
+        var wanted = true
         var position = 0
         var ended = false
         while !ended {
             guard position < compressedSize else { return nil }
+            if tooMany && !wanted { return .tooManyBlocks }
             let end = min(position + pieceSize, compressedSize)
             var input = try read(position..<end)
             position = end
-            let done: Bool? = input.withUnsafeMutableBufferPointer { buffer in
+            let done: Bool? = try input.withUnsafeMutableBufferPointer { buffer throws -> Bool? in
                 z.pointee.next_in = buffer.baseAddress
                 z.pointee.avail_in = uInt(buffer.count)
                 defer {
@@ -154,6 +220,10 @@ public enum DeflateRecipeSearch {
                     let code = CZlib.inflate(z, Z_BLOCK)
                     z.pointee.next_out = nil
                     guard UInt64(z.pointee.total_out) <= uncompressedSize else { return nil }
+                    let produced = outSize - Int(z.pointee.avail_out)
+                    if produced > 0, wanted, let content {
+                        wanted = try content(UnsafeRawBufferPointer(start: output, count: produced))
+                    }
                     if code == Z_STREAM_END { return z.pointee.avail_in == 0 ? true : nil }
                     guard code == Z_OK || code == Z_BUF_ERROR else { return nil }
                     let type = Int(z.pointee.data_type)
@@ -164,9 +234,13 @@ public enum DeflateRecipeSearch {
                         let unused = type & 63
                         guard unused < 8 else { return nil }
                         let bit = UInt64(z.pointee.total_in) * 8 - UInt64(unused)
-                        if ends.last?.bit != bit {
+                        if ends.last?.bit != bit && !tooMany {
                             ends.append(BlockEnd(bit: bit, contentEnd: UInt64(z.pointee.total_out)))
-                            if ends.count >= maxBlocks { return nil }
+                            if ends.count >= maxBlocks {
+                                tooMany = true
+                                ends = []
+                                if content == nil || !wanted { return nil }
+                            }
                         }
                     }
                     if z.pointee.avail_in == 0 && z.pointee.avail_out != 0 { return false }
@@ -177,7 +251,7 @@ public enum DeflateRecipeSearch {
             ended = done
         }
         guard position == compressedSize, UInt64(z.pointee.total_out) == uncompressedSize else { return nil }
-        return ends
+        return tooMany ? .tooManyBlocks : .complete(ends)
     }
 
     /// Inflates the stream and hands its content to `body` in pieces.

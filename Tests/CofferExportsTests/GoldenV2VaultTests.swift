@@ -201,6 +201,42 @@ import Testing
         try Self.listing(v).write(toFile: Self.folder + "/v2-listing.txt", atomically: true, encoding: .utf8)
     }
 
+    /// Version 6 (appended like version 4): the same kind of export zipped by Info-ZIP at its
+    /// fastest level (`zip -1`) and at its default (`zip -6`), whose large members are stored as
+    /// content with 4-byte recipes: encoder 2, Info-ZIP's own block ends, at levels 1 and 6.
+    /// Run with COFFER_APPEND_GOLDEN_V2_OWNRULE=1 (needs `zip`); it rewrites v2-listing.txt.
+    static let ownRuleTime = time + 5 * 2_592_000
+
+    /// The zips of version 6, written to `<root>/OwnRule/export-zip1.zip` and `export-zip6.zip`;
+    /// returns the folder.
+    static func ownRuleInput(_ root: String) throws -> String {
+        let tree = root + "/tree"
+        for member in smallSeries(seed: 13, months: 1, connections: 1500, messagesBytes: 150_000)[0].members {
+            let url = URL(fileURLWithPath: tree + "/" + member.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(member.contents).write(to: url)
+        }
+        try FileManager.default.createDirectory(atPath: root + "/OwnRule", withIntermediateDirectories: true)
+        let script = "cd '\(tree)' && find . -exec touch -h -d '2026-01-15 00:00:00' {} + && zip -q -X -1 -r '\(root)/OwnRule/export-zip1.zip' . && zip -q -X -6 -r '\(root)/OwnRule/export-zip6.zip' ."
+        let result = try runProgram("env", ["TZ=UTC", "sh", "-c", script])
+        try #require(result.status == 0, "\(result.error)")
+        return root + "/OwnRule"
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_APPEND_GOLDEN_V2_OWNRULE"] != nil))
+    func appendOwnRuleVersion() throws {
+        let v = try Vault.open(at: Self.folder + "/v2", passphrase: T2.secret(Self.passphrase), state: nil)
+        try #require(try v.versions().count == 5)
+        let input = try Self.ownRuleInput(try makeTemporaryDirectory("golden-v2-ownrule").path)
+        var s = SealOptions()
+        s.archiveHandler = ZipArchiveHandler()
+        s.time = Date(timeIntervalSince1970: Self.ownRuleTime)
+        s.host = "golden-host"
+        s.tags = ["golden", "own-rule"]
+        _ = try v.seal([input], options: s)
+        try Self.listing(v).write(toFile: Self.folder + "/v2-listing.txt", atomically: true, encoding: .utf8)
+    }
+
     /// Every node under `root` (raw-byte relative paths): type, permission bits, content or link target.
     static func snapshot(_ root: String) -> [[UInt8]: String] {
         var out: [[UInt8]: String] = [:]
@@ -258,7 +294,7 @@ import Testing
         #expect(now == frozen, "the listing differs from Golden/v2-listing.txt")
 
         let versions = try v.versions()
-        try #require(versions.count == 5)
+        try #require(versions.count == 6)
         var ro = RestoreOptions()
         ro.archiveHandler = ZipArchiveHandler()
         for month in 0..<2 {
@@ -312,6 +348,20 @@ import Testing
         var cat: [UInt8] = []
         try v.readFile(versions[4].id, path: "Inline/export.zip", archiveHandler: ZipArchiveHandler()) { cat += $0 }
         #expect(cat == wantZip)
+
+        // Version 6: Info-ZIP zips at levels 1 and 6 whose large members are content plus 4-byte
+        // recipes with Info-ZIP's own block ends (encoder 2); both come back byte for byte.
+        let ownRuleOut = try makeTemporaryDirectory("golden-v2-ownrule-out").path
+        try v.restore(versions[5].id, to: ownRuleOut, options: ro)
+        let listed = try v.listing(versions[5].id)
+        for (name, level) in [("export-zip1.zip", UInt8(1)), ("export-zip6.zip", UInt8(6))] {
+            let entry = try #require(listed.first { $0.path == "OwnRule/" + name })
+            let restored = try #require(T2.read(ownRuleOut + "/OwnRule/" + name))
+            #expect(T2.hex(SHA256.hash(restored)) == entry.sha256Hex, "\(name)")
+            let layout = try v.layoutFromPieces(of: entry)
+            let recipes = layout.parts.filter { $0.transform.first == DeflateRecipe.version }.map(\.transform)
+            #expect(!recipes.isEmpty && recipes.allSatisfy { $0 == [2, 2, level, 0] }, "\(name): \(recipes)")
+        }
     }
 
     /// The golden v2 vault's plaintext fuzz seeds (what `make fuzz-corpus` writes for it):

@@ -144,17 +144,24 @@ import Testing
 
     /// The Info-ZIP export of version 4, written to `<root>/Recipe/export-infozip.zip`; returns the folder.
     static func recipeInput(_ root: String) throws -> String {
+        try infoZipInput(root, folder: "Recipe", seed: 9, zips: ["export-infozip.zip": "-r"])
+    }
+
+    /// Writes a generated export's members under `<root>/tree` with fixed times and zips them with
+    /// Info-ZIP (`zip -q -X <flags>`, UTC) into `<root>/<folder>/<name>` per zip; returns that folder.
+    static func infoZipInput(_ root: String, folder: String, seed: UInt64, zips: KeyValuePairs<String, String>) throws -> String {
         let tree = root + "/tree"
-        for member in smallSeries(seed: 9, months: 1, connections: 1500, messagesBytes: 150_000)[0].members {
+        for member in smallSeries(seed: seed, months: 1, connections: 1500, messagesBytes: 150_000)[0].members {
             let url = URL(fileURLWithPath: tree + "/" + member.path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(member.contents).write(to: url)
         }
-        try FileManager.default.createDirectory(atPath: root + "/Recipe", withIntermediateDirectories: true)
-        let script = "cd '\(tree)' && find . -exec touch -h -d '2026-01-15 00:00:00' {} + && zip -q -X -r '\(root)/Recipe/export-infozip.zip' ."
+        try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+        var script = "cd '\(tree)' && find . -exec touch -h -d '2026-01-15 00:00:00' {} +"
+        for (name, flags) in zips { script += " && zip -q -X \(flags) '\(root)/\(folder)/\(name)' ." }
         let result = try runProgram("env", ["TZ=UTC", "sh", "-c", script])
         try #require(result.status == 0, "\(result.error)")
-        return root + "/Recipe"
+        return root + "/" + folder
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_APPEND_GOLDEN_V2_RECIPE"] != nil))
@@ -210,17 +217,7 @@ import Testing
     /// The zips of version 6, written to `<root>/OwnRule/export-zip1.zip` and `export-zip6.zip`;
     /// returns the folder.
     static func ownRuleInput(_ root: String) throws -> String {
-        let tree = root + "/tree"
-        for member in smallSeries(seed: 13, months: 1, connections: 1500, messagesBytes: 150_000)[0].members {
-            let url = URL(fileURLWithPath: tree + "/" + member.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(member.contents).write(to: url)
-        }
-        try FileManager.default.createDirectory(atPath: root + "/OwnRule", withIntermediateDirectories: true)
-        let script = "cd '\(tree)' && find . -exec touch -h -d '2026-01-15 00:00:00' {} + && zip -q -X -1 -r '\(root)/OwnRule/export-zip1.zip' . && zip -q -X -6 -r '\(root)/OwnRule/export-zip6.zip' ."
-        let result = try runProgram("env", ["TZ=UTC", "sh", "-c", script])
-        try #require(result.status == 0, "\(result.error)")
-        return root + "/OwnRule"
+        try infoZipInput(root, folder: "OwnRule", seed: 13, zips: ["export-zip1.zip": "-1 -r", "export-zip6.zip": "-6 -r"])
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["COFFER_APPEND_GOLDEN_V2_OWNRULE"] != nil))

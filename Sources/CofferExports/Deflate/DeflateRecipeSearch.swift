@@ -152,9 +152,12 @@ public enum DeflateRecipeSearch {
             crc = Deflate.crc32(piece, initial: crc)
             var i = 0
             while i < candidates.count {
-                let output: [UInt8]
-                do { output = try candidates[i].encoder.compress(piece) } catch is LazyDeflateError { output = [] ; candidates.remove(at: i); continue }
-                if try agrees(i, output) { i += 1 } else { candidates.remove(at: i) }
+                // An encoder error (a block past its symbol limit) drops the level like a difference.
+                if let output = try? candidates[i].encoder.compress(piece), try agrees(i, output) {
+                    i += 1
+                } else {
+                    candidates.remove(at: i)
+                }
             }
         }
 
@@ -338,15 +341,6 @@ public enum DeflateRecipeSearch {
     static func rebuildMatches(
         _ recipe: DeflateRecipe, compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, read: (Range<Int>) throws -> [UInt8]
     ) throws -> Bool {
-        var inflated: UInt64 = 0
-        return try rebuildMatches(recipe, compressedSize: compressedSize, uncompressedSize: uncompressedSize, crc32: crc32, inflated: &inflated, read: read)
-    }
-
-    /// The same, adding to `inflated` the content bytes inflated before it stopped.
-    static func rebuildMatches(
-        _ recipe: DeflateRecipe, compressedSize: Int, uncompressedSize: UInt64, crc32: UInt32, inflated: inout UInt64,
-        read: (Range<Int>) throws -> [UInt8]
-    ) throws -> Bool {
         let encoder = try DeflateRecipeEncoder(recipe)
         var compared = 0
         var crc: UInt32 = 0
@@ -360,7 +354,6 @@ public enum DeflateRecipeSearch {
         struct Differs: Error {}
         do {
             try inflating(compressedSize: compressedSize, uncompressedSize: uncompressedSize, read: read) { piece in
-                inflated += UInt64(piece.count)
                 crc = Deflate.crc32(piece, initial: crc)
                 guard try agrees(try encoder.compress(piece)) else { throw Differs() }
             }

@@ -1,7 +1,9 @@
 // LayoutEstimateTests.swift: the layout size known from a zip's central directory
 // (ZipDirectory.minimumLayoutBytes) is a lower bound of the layout the seal writes, close to
 // it; a zip whose bound is over the layout cap is sealed as an ordinary file before its
-// members are analysed, with the note a layout found too long after the analysis gets.
+// members are analysed, with the note a layout found too long after the analysis gets; the
+// analysed plan's bound (ArchivePlan.minimumLayoutBytes, exact but for chunk ids) refuses a
+// layout over the cap before anything of the archive is stored.
 
 import CofferCrypto
 import Foundation
@@ -68,6 +70,13 @@ import Testing
             let e = try #require(archive, "\(name): stored as an archive")
             let written = try e.layoutIDs.reduce(0) { $0 + (try #require(vault.index.location(of: $1)).plainLength) }
             #expect(bound <= written, "\(name): bound \(bound), layout \(written)")
+            // The analysed plan's bound lies between, and misses only chunk ids: those of parts
+            // cut into more than one chunk (the central directory, large members).
+            let plan = try #require(try ZipArchiveHandler().analyse(path: input + "/\(name).zip", size: UInt64(bytes.count)))
+            let planBound = plan.minimumLayoutBytes(isInline: inlinePartFlags(of: plan))
+            #expect(bound <= planBound && planBound <= written, "\(name): directory \(bound), plan \(planBound), layout \(written)")
+            #expect((written - planBound) % 32 == 0, "\(name): plan \(planBound), layout \(written)")
+            if name != "mixed" { #expect(written - planBound < 32 * 64, "\(name): plan \(planBound), layout \(written)") }
             // Close for short names: what the analysis decides (a transform or an encoding) is
             // 5 bytes a member, and a local header of at most 84 bytes is counted exactly (a
             // longer one as the 89 bytes of a stored part, as a format-1 vault keeps it).
@@ -101,13 +110,54 @@ import Testing
             sealed.version.notes == [
                 "in/tiny.zip: could not be stored as an archive (its layout takes at least \(bound) bytes, over \(bound - 1)); sealed as an ordinary file"
             ], "\(sealed.version.notes)")
-        // At the bound: analysed and stored member by member.
-        handler.maximumLayoutBytes = bound
+        // At the bound: analysed (the plan's own bound then decides; the default cap here).
+        handler.maximumLayoutBytes = Vault.maximumArchiveLayoutBytes
         so.archiveHandler = handler
         so.name = "again"  // a series of its own: the unchanged file is not taken from the first version
         let analysed = try vault.seal([input], options: so)
         #expect(analysed.version.notes.isEmpty, "\(analysed.version.notes)")
         var types: [EntryType] = []
+        try vault.walker(for: analysed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
+        #expect(types == [.archive])
+    }
+
+    /// A layout whose directory bound fits but whose analysed plan does not (each member's
+    /// transform and encoding count) is refused before any part is stored: the vault gains the
+    /// file's chunks only, not one a member.
+    @Test func aPlanOverTheCapStoresNothingOfTheArchive() throws {
+        let dir = try makeTemporaryDirectory("layoutestimate-plan")
+        defer { removeTemporaryDirectory(dir) }
+        let vault = try Self.vault(dir)
+        let bytes = try #require(try Self.zips(in: dir)["tiny"])
+        let input = dir.path + "/in"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: input + "/tiny.zip"))
+        let bound = try ZipLayout.parseDirectory(ZipMemorySource(bytes)).minimumLayoutBytes
+        let plan = try #require(try ZipArchiveHandler().analyse(path: input + "/tiny.zip", size: UInt64(bytes.count)))
+        let planBound = plan.minimumLayoutBytes(isInline: inlinePartFlags(of: plan))
+        #expect(bound < planBound)
+        #expect(plan.minimumLayoutBytes(isInline: inlinePartFlags(of: plan), limit: bound) > bound, "stops once over the limit")
+        var handler = ZipArchiveHandler()
+        handler.maximumLayoutBytes = planBound - 1
+        var so = SealOptions()
+        so.archiveHandler = handler
+        let sealed = try vault.seal([input], options: so)
+        var types: [EntryType] = []
+        try vault.walker(for: sealed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
+        #expect(types == [.file])
+        #expect(
+            sealed.version.notes == [
+                "in/tiny.zip: could not be stored as an archive (its layout takes at least \(planBound) bytes, over \(planBound - 1)); sealed as an ordinary file"
+            ], "\(sealed.version.notes)")
+        // The zip's own chunks (a few, at most one per 2 KiB), none of its 600 members'.
+        #expect(sealed.version.stats.addedChunks <= UInt64(bytes.count / 2048 + 2), "\(sealed.version.stats.addedChunks) chunks added")
+        // With room for the central directory's chunk ids it is stored member by member.
+        handler.maximumLayoutBytes = planBound + 32 * 64
+        so.archiveHandler = handler
+        so.name = "again"
+        let analysed = try vault.seal([input], options: so)
+        #expect(analysed.version.notes.isEmpty, "\(analysed.version.notes)")
+        types = []
         try vault.walker(for: analysed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
         #expect(types == [.archive])
     }

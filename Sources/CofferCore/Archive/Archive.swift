@@ -350,6 +350,15 @@ public protocol ArchiveHandler: Sendable {
     /// A fault of the original archive (a wrong CRC-32, bytes after the compressed stream) is
     /// thrown as an ``ArchiveMemberFault`` after all the content that decodes was emitted.
     func decode(member: ArchiveMember, stored: ArchiveByteStream, into emit: (UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// The longest layout this handler's archives may have to be stored part by part: at most
+    /// ``Vault/maximumArchiveLayoutBytes`` (the default), which the seal applies whatever a
+    /// handler says.
+    var maximumLayoutBytes: Int { get }
+}
+
+extension ArchiveHandler {
+    public var maximumLayoutBytes: Int { Vault.maximumArchiveLayoutBytes }
 }
 
 /// How an archive member's data is kept, as `ls` shows it.
@@ -398,10 +407,21 @@ extension ArchiveLayout {
     var encodedSize: Int {
         var n = 1 + 4 + 4
         for p in parts {
-            if let b = p.inlineBytes { n += 1 + 4 + b.count } else { n += 1 + 4 + p.transform.count + 8 + 8 + 32 + 4 + 32 * p.chunkCount }
+            n += p.inlineBytes.map(Self.inlinePartRecordSize) ?? Self.partRecordSize(transform: p.transform.count, chunks: p.chunkCount)
         }
-        for m in members { n += 4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 + (m.mode != 0 ? 4 : 0) }
+        for m in members { n += Self.memberRecordSize(m) }
         return n
+    }
+
+    /// Bytes of an inline `part` record holding `bytes`.
+    static func inlinePartRecordSize(_ bytes: [UInt8]) -> Int { 1 + 4 + bytes.count }
+
+    /// Bytes of a stored or transformed `part` record.
+    static func partRecordSize(transform: Int, chunks: Int) -> Int { 1 + 4 + transform + 8 + 8 + 32 + 4 + 32 * chunks }
+
+    /// Bytes of a `member` record.
+    static func memberRecordSize(_ m: ArchiveMember) -> Int {
+        4 + m.name.utf8.count + 1 + 1 + 4 + m.encoding.count + 8 + 8 + 4 + (m.mode != 0 ? 4 : 0)
     }
 
     func encode(into w: inout ByteWriter) {

@@ -16,13 +16,17 @@ extension Vault {
         do {
             return try handler.analyse(path: path, size: e.size)
         } catch let tooLarge as ArchiveLayoutTooLarge {
-            notes.append(
-                "\(e.displayPath): could not be stored as an archive (its layout takes at least \(tooLarge.atLeast) bytes, over \(tooLarge.limit)); sealed as an ordinary file")
+            notes.append(Self.layoutTooLargeNote(e.displayPath, bytes: "at least \(tooLarge.atLeast)", limit: tooLarge.limit))
             return nil
         } catch {
             notes.append("\(e.displayPath): looks like an archive but could not be read as one (\(error)); sealed as an ordinary file")
             return nil
         }
+    }
+
+    /// The note of an archive sealed as an ordinary file because its layout is too long.
+    static func layoutTooLargeNote(_ path: String, bytes: String, limit: Int) -> String {
+        "\(path): could not be stored as an archive (its layout takes \(bytes) bytes, over \(limit)); sealed as an ordinary file"
     }
 
     /// Stores an analysed archive part by part (see above).
@@ -47,6 +51,16 @@ extension Vault {
         // sealer stores the others, `sealed[j]` being the plan's part for the sealer's input j.
         let isInline = storeLayout && plan.format == ArchiveLayout.zip ? inlinePartFlags(of: plan) : Array(repeating: false, count: plan.parts.count)
         let sealed = plan.parts.indices.filter { !isInline[$0] }
+        // A layout the plan already shows to be over the cap stores nothing: the handler's own
+        // check saw only the directory, the plan also has each member's transform and encoding.
+        let layoutLimit = min(handler.maximumLayoutBytes, Vault.maximumLayoutBytes)
+        if storeLayout {
+            let least = plan.minimumLayoutBytes(isInline: isInline, limit: layoutLimit)
+            guard least <= layoutLimit else {
+                notes.append(Self.layoutTooLargeNote(e.displayPath, bytes: "at least \(least)", limit: layoutLimit))
+                return nil
+            }
+        }
         writer?.header(format: storeLayout && plan.format == ArchiveLayout.zip ? ArchiveLayout.zipInline : plan.format, partCount: plan.parts.count)
         var layoutParts: [ArchivePart] = []
         do {
@@ -125,8 +139,8 @@ extension Vault {
                 try writer.storeReady()
             }
             e.layoutIDs = try writer.finish()
-            guard writer.byteCount <= Vault.maximumLayoutBytes else {
-                notes.append("\(e.displayPath): could not be stored as an archive (its layout takes \(writer.byteCount) bytes, over \(Vault.maximumLayoutBytes)); sealed as an ordinary file")
+            guard writer.byteCount <= layoutLimit else {
+                notes.append(Self.layoutTooLargeNote(e.displayPath, bytes: "\(writer.byteCount)", limit: layoutLimit))
                 return nil
             }
         } else {

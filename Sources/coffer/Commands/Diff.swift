@@ -121,7 +121,9 @@ extension Coffer {
                 let shown = String(decoding: after, as: UTF8.self)
                 do {
                     files.append(try RecordDiff.compare(before: old, after: new, path: shown, keyColumns: keys))
-                } catch RecordDiffError.unknownKeyColumn(let column, let available) {
+                } catch RecordDiffError.unknownKeyColumn(let column, let available) where path != nil {
+                    // The one file asked for lacks the --key column: a usage error. Among all
+                    // changed files, one without it is reported like one that does not parse.
                     let error = RecordDiffError.unknownKeyColumn(column: column, available: available)
                     throw CofferError.invalidArgument("\(TerminalText.escape(bytes: after)): \(error)")
                 } catch {
@@ -157,8 +159,8 @@ extension Coffer {
                 for r in f.removed { Console.out("- " + row(r.row)) }
                 for c in f.changed {
                     let cols = zip(c.before.columns, zip(c.before.bytes, c.after.bytes)).map { column, values in
-                        Console.name(column) + ": " + RecordText.field(shown(values.0), limit: limit) + " → "
-                            + RecordText.field(shown(values.1), limit: limit)
+                        let pair = RecordText.changedPair(shown(values.0), shown(values.1), limit: limit)
+                        return Console.name(column) + ": " + pair.before + " → " + pair.after
                     }
                     Console.out("~ " + Self.label(c, limit: limit, shown: shown) + ": " + cols.joined(separator: "; "))
                 }

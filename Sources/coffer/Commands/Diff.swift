@@ -7,7 +7,7 @@ extension Coffer {
     /// `coffer diff`: what changed between two versions.
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show what changed between two versions: files and zip members, or CSV rows with --records.",
+            abstract: "Show what changed between two versions: files and zip members, or records (CSV rows, JSON array items) with --records.",
             discussion: """
                 Files and zip members (Export.zip/Connections.csv) are compared by content. When each \
                 version holds one export with a dated name, the two exports are compared with each \
@@ -34,10 +34,10 @@ extension Coffer {
         @Argument(help: "With --records: only this record file (a path as 'coffer ls' shows it, or just its name).")
         var path: String?
 
-        @Flag(help: "Compare changed CSV files row by row.")
+        @Flag(help: "Compare changed record files (CSV, TSV, JSON arrays, an X archive's .js) record by record.")
         var records = false
 
-        @Option(name: .customLong("key"), help: ArgumentHelp("With --records: a key column (repeatable); default: inferred.", valueName: "column"))
+        @Option(name: .customLong("key"), help: ArgumentHelp("With --records: a key column (repeatable, any letter case), overriding the file's default key (README lists them; else the whole row).", valueName: "column"))
         var keys: [String] = []
 
         @Flag(help: "With --records: print values whole instead of shortening long ones in the middle.")

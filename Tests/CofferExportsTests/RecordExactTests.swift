@@ -80,6 +80,17 @@ struct RecordExactTests {
             before: lines([profileHeader, "Ada,Lovelace,,,,Founder,"]), after: lines([profileHeader, "Ada,Lovelace,,,,Chief Engineer,"]),
             path: "Profile.csv")
         #expect(profile.key == .rowOrder && profile.changed.first?.changedColumns == ["Headline"])
+        // The other one-row files, as the generator writes them: an edit is a change too.
+        let adHeader = "Member Age,Buyer Groups,Company Names,Member Gender,Member Skills"
+        let ads = try RecordDiff.compare(
+            before: lines([adHeader, "25 to 34,,Acme; Globex,Female,Swift"]), after: lines([adHeader, "25 to 34,,Acme; Globex,Female,Swift; Rust"]),
+            path: "Ad_Targeting.csv")
+        #expect(ads.key == .rowOrder && ads.changed.first?.changedColumns == ["Member Skills"], "\(ads.summary.text)")
+        let seekerHeader = "Locations,Industries,Job Titles,Open To Recruiters,Job Seeker Activity Level"
+        let seeker = try RecordDiff.compare(
+            before: lines([seekerHeader, "Berlin,Software,Engineer,No,Casually looking"]),
+            after: lines([seekerHeader, "Berlin,Software,Engineer,Yes,Actively looking"]), path: "Jobs/Job Seeker Preferences.csv")
+        #expect(seeker.key == .rowOrder && seeker.changed.count == 1 && seeker.added.isEmpty && seeker.removed.isEmpty)
         // --key wins.
         let shares = cases[0]
         let overridden = try RecordDiff.compare(

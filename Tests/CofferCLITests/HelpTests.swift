@@ -31,6 +31,29 @@ struct HelpTests {
         }
     }
 
+    @Test("the export commands' help names what they do with exports and zips")
+    func exportHelp() throws {
+        let s = try Scratch()
+        // Help text is wrapped: compare with runs of spaces and line breaks as one space.
+        func help(_ name: String) throws -> String {
+            try s.run([name, "--help"]).stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        }
+        let diff = try help("diff")
+        for phrase in ["--wide", "--key <column>", "overriding the file's default key", "JSON arrays", "record by record"] {
+            #expect(diff.contains(phrase), "diff --help lacks \(phrase)")
+        }
+        #expect(!diff.contains("Compare changed CSV files row by row"))
+        let ls = try help("ls")
+        #expect(ls.contains("STORAGE column") && ls.contains("kept-compressed") && ls.contains("members are listed under its name"))
+        let restore = try help("restore")
+        #expect(restore.contains("--expand") && restore.contains("counts member files") && restore.contains("written as unzip writes it"))
+        let seal = try help("seal")
+        #expect(seal.contains("Takeout parts sealed together are one version") && seal.contains("stored member by member"))
+        #expect(seal.contains("wall time"))
+        let find = try help("find")
+        #expect(find.contains("--members"))
+    }
+
     @Test("completion scripts are generated", arguments: ["bash", "zsh", "fish"])
     func completions(_ shell: String) throws {
         let s = try Scratch()

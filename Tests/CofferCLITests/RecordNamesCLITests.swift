@@ -199,6 +199,45 @@ struct RecordNamesCLITests {
         #expect(((file["changed"] as? [Any])?.count ?? 0) > 0)
     }
 
+    @Test("--key without a path: a file lacking the column is reported on its own line, the others still compared (exit 1)")
+    func keyMissingInOneFile() throws {
+        let s = try Scratch()
+        try s.initVault()
+        try twoVersions(s, name: "keys", [
+            "a.csv": Array("id,v\n1,x\n".utf8), "b.csv": Array("name,v\nn,x\n".utf8),
+        ], [
+            "a.csv": Array("id,v\n1,y\n".utf8), "b.csv": Array("name,v\nn,z\n".utf8),
+        ])
+        let r = try s.run(["diff", "keys@-1", "keys@latest", "--records", "--key", "id"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("a.csv: 0 added, 0 removed, 1 changed\n~ 1: v: x → y\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("b.csv: not compared: no column \"id\" to key rows by; available columns: \"name\", \"v\""), "\(r.stdout)")
+        #expect(r.stderr.contains("1 file could not be compared"))
+        let json = try s.run(["diff", "keys@-1", "keys@latest", "--records", "--key", "id", "--json"])
+        let object = try #require(try json.json() as? [String: Any])
+        #expect((object["files"] as? [Any])?.count == 1)
+        #expect(((object["errors"] as? [[String: Any]])?.first?["path"] as? String)?.hasSuffix("b.csv") == true)
+        // Naming the one file that lacks it stays a usage error.
+        let one = try s.run(["diff", "keys@-1", "keys@latest", "--records", "b.csv", "--key", "id"])
+        #expect(one.status == 1 && one.stdout.isEmpty && one.stderr.contains("no column \"id\""), "\(one.stderr)")
+    }
+
+    @Test("a changed value never prints the same on both sides: NFC → NFD spelled out, a middle difference shown whole")
+    func changedValuesReadDifferently() throws {
+        let s = try Scratch()
+        try s.initVault()
+        let url = { (c: String) in "https://example.com/" + String(repeating: "a", count: 30) + c + String(repeating: "b", count: 30) }
+        try twoVersions(s, name: "alike", [
+            "t.csv": Array("id,name,url\n1,Jos\u{E9},\(url("X"))\n".utf8),
+        ], [
+            "t.csv": Array("id,name,url\n1,Jose\u{301},\(url("Y"))\n".utf8),
+        ])
+        let r = try s.ok(["diff", "alike@-1", "alike@latest", "--records", "--key", "id"])
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("~ 1: ") }.map(String.init))
+        // Compared as bytes: a Swift String comparison would treat NFC and NFD as equal.
+        #expect(Array(line.utf8) == Array("~ 1: name: Jos\\u{e9} → Jose\\u{301}; url: \(url("X")) → \(url("Y"))".utf8), "\(line)")
+    }
+
     @Test("README's diff --records --json example has the shape the command prints")
     func readmeJSONShape() throws {
         // The README block, between its marker comment and the closing fence.
@@ -242,6 +281,19 @@ struct RecordNamesCLITests {
             }
         }
         shape(documented, actual, "$")
+        // Value for value, the example's export path standing for this vault's folder.
+        func renamed(_ any: Any) -> Any {
+            switch any {
+            case let d as [String: Any]: return d.mapValues(renamed)
+            case let a as [Any]: return a.map(renamed)
+            case let t as String: return t.replacingOccurrences(of: "Basic_LinkedInDataExport_03-16-2025.zip/", with: "data/")
+            default: return any
+            }
+        }
+        func canonical(_ any: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: any, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(renamed(documented)) == canonical(actual), "README's example differs from the output: \(r.stdout)")
         // And the values that do not depend on the vault: the summary and key.
         let file = try #require(((actual as? [String: Any])?["files"] as? [[String: Any]])?.first)
         let readmeFile = try #require(((documented as? [String: Any])?["files"] as? [[String: Any]])?.first)

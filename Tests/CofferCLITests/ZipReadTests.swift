@@ -143,7 +143,7 @@ struct ZipReadTests {
         #expect(try s.read("out/odd/real.txt") == Array("real\n".utf8))
     }
 
-    @Test("member times: the UT field (UTC) when present, else the DOS time as local time; Unix modes survive --expand")
+    @Test("member times: the UT field (UTC) when present, else the DOS time as local time (a zone behind UTC); Unix modes survive --expand")
     func timesAndModes() throws {
         var ut = OddMember.stored("ut.sh", Array("#!/bin/sh\n".utf8))
         ut.centralExtra = OddZip.extendedTimestamp(1_600_000_000)
@@ -153,11 +153,15 @@ struct ZipReadTests {
         var windows = OddMember.stored("win.txt", Array("win\n".utf8))
         windows.versionMadeBy = 0x0014
         windows.externalAttributes = 0o100777 << 16  // not Unix: ignored
-        let s = try sealed(OddZip.build([ut, dos, windows]))
-        // The DOS time 2021-03-04 05:06:08, as local time where the seal ran (TZ unset: UTC).
-        var parts = tm()
-        parts.tm_year = 121; parts.tm_mon = 2; parts.tm_mday = 4; parts.tm_hour = 5; parts.tm_min = 6; parts.tm_sec = 8; parts.tm_isdst = -1
-        let local = Int(mktime(&parts))
+        // Sealed where local time is five hours behind UTC (a POSIX zone: no tz database needed),
+        // so reading the DOS time as UTC would be caught.
+        let s = try Scratch()
+        try s.initVault()
+        try s.write("in/odd.zip", OddZip.build([ut, dos, windows]))
+        let seal = try s.run(["seal", s.path("in/odd.zip")], environment: ["TZ": "EST5"])
+        #expect(seal.status == 0, "\(seal.stderr)")
+        // The DOS time 2021-03-04 05:06:08 as local time there: 10:06:08 UTC.
+        let local = 1_614_852_368
         try s.ok(["restore", "odd.zip@latest", "--to", s.path("out"), "--expand"])
         func info(_ p: String) -> stat {
             var st = stat()

@@ -80,6 +80,17 @@ struct RecordExactTests {
             before: lines([profileHeader, "Ada,Lovelace,,,,Founder,"]), after: lines([profileHeader, "Ada,Lovelace,,,,Chief Engineer,"]),
             path: "Profile.csv")
         #expect(profile.key == .rowOrder && profile.changed.first?.changedColumns == ["Headline"])
+        // The other one-row files, as the generator writes them: an edit is a change too.
+        let adHeader = "Member Age,Buyer Groups,Company Names,Member Gender,Member Skills"
+        let ads = try RecordDiff.compare(
+            before: lines([adHeader, "25 to 34,,Acme; Globex,Female,Swift"]), after: lines([adHeader, "25 to 34,,Acme; Globex,Female,Swift; Rust"]),
+            path: "Ad_Targeting.csv")
+        #expect(ads.key == .rowOrder && ads.changed.first?.changedColumns == ["Member Skills"], "\(ads.summary.text)")
+        let seekerHeader = "Locations,Industries,Job Titles,Open To Recruiters,Job Seeker Activity Level"
+        let seeker = try RecordDiff.compare(
+            before: lines([seekerHeader, "Berlin,Software,Engineer,No,Casually looking"]),
+            after: lines([seekerHeader, "Berlin,Software,Engineer,Yes,Actively looking"]), path: "Jobs/Job Seeker Preferences.csv")
+        #expect(seeker.key == .rowOrder && seeker.changed.count == 1 && seeker.added.isEmpty && seeker.removed.isEmpty)
         // --key wins.
         let shares = cases[0]
         let overridden = try RecordDiff.compare(
@@ -189,6 +200,26 @@ struct RecordExactTests {
         #expect(short.hasPrefix("https://www.linked") && short.hasSuffix("-tail9f3a") && short.contains("…"))
         #expect(RecordText.field(Array(long.utf8), limit: nil) == long)
         #expect(RecordText.field([0x1B, 0x5B, 0x32, 0x4A]) == "\\x1b[2J")
+    }
+
+    @Test("a changed value's two sides never print alike: whole when shortening hides the difference, \\u{…} when only normalization differs")
+    func changedPairsReadDifferently() {
+        // Differ only in the middle: shortened, both would read "https://example.com/aa…bb/end".
+        let a = Array(("https://example.com/" + String(repeating: "a", count: 30) + "X" + String(repeating: "b", count: 30) + "/end").utf8)
+        let b = Array(("https://example.com/" + String(repeating: "a", count: 30) + "Y" + String(repeating: "b", count: 30) + "/end").utf8)
+        #expect(RecordText.field(a) == RecordText.field(b))
+        let middle = RecordText.changedPair(a, b)
+        #expect(middle.before == String(decoding: a, as: UTF8.self) && middle.after == String(decoding: b, as: UTF8.self))
+        // NFC and NFD: the same on screen, so the characters beyond ASCII are spelled out.
+        let nfc = Array("Jos\u{E9}".utf8), nfd = Array("Jose\u{301}".utf8)
+        let normalization = RecordText.changedPair(nfc, nfd)
+        #expect(normalization.before == "Jos\\u{e9}" && normalization.after == "Jose\\u{301}")
+        // Values that already read differently are shown as `field` shows them, shortened.
+        let long = Array(String(repeating: "c", count: 80).utf8)
+        let plain = RecordText.changedPair(long, Array("short".utf8))
+        #expect(plain.before == RecordText.field(long) && plain.before.contains("…") && plain.after == "short")
+        let same = RecordText.changedPair(nfc, nfc)
+        #expect(same.before == "Jos\u{E9}" && same.after == "Jos\u{E9}")
     }
 
     @Test("X archive .js files: tweets by id, likes by tweetId, followers by accountId")

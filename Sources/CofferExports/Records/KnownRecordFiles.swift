@@ -72,6 +72,8 @@ struct KnownRecordFile: Sendable {
         KnownRecordFile(["Profile.csv"], keys: [[]], required: ["First Name", "Last Name", "Headline"]),
         KnownRecordFile(["Profile Summary.csv"], keys: [[]], required: ["Profile Summary"]),
         KnownRecordFile(["Registration.csv"], keys: [[]], required: ["Registered At"]),
+        KnownRecordFile(["Ad_Targeting.csv"], keys: [[]], required: ["Member Age"]),
+        KnownRecordFile(["Job Seeker Preferences.csv"], keys: [[]], required: ["Open To Recruiters"]),
     ]
 
     /// The rule for the file at `path` with these columns (both versions have them), if any.

@@ -8,6 +8,8 @@
 //   characters and bidirectional overrides as TerminalText escapes them. A record is one line.
 // - A value with a comma, a double quote, a line break or a leading or trailing space or tab
 //   is quoted as in CSV (`"a, b"`, `"say ""hi"""`), so `a, b,c` and `a,b, c` stay distinct.
+// - The two sides of a changed value are made to read differently: shown whole when shortening
+//   would hide their difference, with `\u{…}` for characters beyond ASCII when only normalization differs.
 // - A value longer than the limit is shortened in the middle (`https://www.linkedin.com/in/ada…-9f3a`)
 //   so both distinguishing ends stay visible; a limit of nil prints it whole (`--wide`).
 
@@ -21,7 +23,23 @@ public enum RecordText {
     /// `value` as one line: escaped, CSV-quoted when needed, shortened to `limit` characters
     /// (nil: whole).
     public static func field(_ value: [UInt8], limit: Int? = defaultLimit) -> String {
-        var units = displayUnits(value)
+        field(value, limit: limit, escapingNonASCII: false)
+    }
+
+    /// A changed value's two sides, each as `field` shows it, made to read differently when the
+    /// bytes differ: a pair that shortening would make look the same is shown whole, and a pair
+    /// that still looks the same (the same text in another Unicode normalization form) shows its
+    /// characters beyond ASCII as `\u{…}` (`Jos\u{e9}` → `Jose\u{301}`).
+    public static func changedPair(_ before: [UInt8], _ after: [UInt8], limit: Int? = defaultLimit) -> (before: String, after: String) {
+        let shown = (before: field(before, limit: limit), after: field(after, limit: limit))
+        guard shown.before == shown.after, before != after else { return shown }
+        let whole = (before: field(before, limit: nil), after: field(after, limit: nil))
+        guard whole.before == whole.after else { return whole }
+        return (field(before, limit: nil, escapingNonASCII: true), field(after, limit: nil, escapingNonASCII: true))
+    }
+
+    static func field(_ value: [UInt8], limit: Int?, escapingNonASCII: Bool) -> String {
+        var units = displayUnits(value, escapingNonASCII: escapingNonASCII)
         if needsQuotes(value) {
             units = ["\""] + units.map { $0 == "\"" ? "\"\"" : $0 } + ["\""]
         }
@@ -58,7 +76,7 @@ public enum RecordText {
     }
 
     /// One printable piece per scalar (or per invalid byte), escaped.
-    static func displayUnits(_ value: [UInt8]) -> [String] {
+    static func displayUnits(_ value: [UInt8], escapingNonASCII: Bool = false) -> [String] {
         var units: [String] = []
         units.reserveCapacity(value.count)
         var iterator = value.makeIterator()
@@ -72,6 +90,7 @@ public enum RecordText {
                 case 0x0A: units.append("\\n")
                 case 0x0D: units.append("\\r")
                 case 0x09: units.append("\\t")
+                case let scalar where escapingNonASCII && scalar > 0x7F: units.append("\\u{\(String(scalar, radix: 16))}")
                 default: units.append(TerminalText.escape(bytes: value[offset..<offset + length]))
                 }
                 offset += length

@@ -7,7 +7,7 @@ extension Coffer {
     /// `coffer diff`: what changed between two versions.
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show what changed between two versions: files and zip members, or CSV rows with --records.",
+            abstract: "Show what changed between two versions: files and zip members, or records (CSV rows, JSON array items) with --records.",
             discussion: """
                 Files and zip members (Export.zip/Connections.csv) are compared by content. When each \
                 version holds one export with a dated name, the two exports are compared with each \
@@ -34,10 +34,10 @@ extension Coffer {
         @Argument(help: "With --records: only this record file (a path as 'coffer ls' shows it, or just its name).")
         var path: String?
 
-        @Flag(help: "Compare changed CSV files row by row.")
+        @Flag(help: "Compare changed record files (CSV, TSV, JSON arrays, an X archive's .js) record by record.")
         var records = false
 
-        @Option(name: .customLong("key"), help: ArgumentHelp("With --records: a key column (repeatable); default: inferred.", valueName: "column"))
+        @Option(name: .customLong("key"), help: ArgumentHelp("With --records: a key column (repeatable, any letter case), overriding the file's default key (README lists them; else the whole row).", valueName: "column"))
         var keys: [String] = []
 
         @Flag(help: "With --records: print values whole instead of shortening long ones in the middle.")
@@ -121,7 +121,9 @@ extension Coffer {
                 let shown = String(decoding: after, as: UTF8.self)
                 do {
                     files.append(try RecordDiff.compare(before: old, after: new, path: shown, keyColumns: keys))
-                } catch RecordDiffError.unknownKeyColumn(let column, let available) {
+                } catch RecordDiffError.unknownKeyColumn(let column, let available) where path != nil {
+                    // The one file asked for lacks the --key column: a usage error. Among all
+                    // changed files, one without it is reported like one that does not parse.
                     let error = RecordDiffError.unknownKeyColumn(column: column, available: available)
                     throw CofferError.invalidArgument("\(TerminalText.escape(bytes: after)): \(error)")
                 } catch {
@@ -157,8 +159,8 @@ extension Coffer {
                 for r in f.removed { Console.out("- " + row(r.row)) }
                 for c in f.changed {
                     let cols = zip(c.before.columns, zip(c.before.bytes, c.after.bytes)).map { column, values in
-                        Console.name(column) + ": " + RecordText.field(shown(values.0), limit: limit) + " → "
-                            + RecordText.field(shown(values.1), limit: limit)
+                        let pair = RecordText.changedPair(shown(values.0), shown(values.1), limit: limit)
+                        return Console.name(column) + ": " + pair.before + " → " + pair.after
                     }
                     Console.out("~ " + Self.label(c, limit: limit, shown: shown) + ": " + cols.joined(separator: "; "))
                 }

@@ -7,7 +7,10 @@ extension Coffer {
     struct Ls: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List what a version holds.",
-            discussion: "Paths inside a version start with the base name of each sealed path. Times are UTC.")
+            discussion: """
+                Paths inside a version start with the base name of each sealed path; a zip's \
+                members are listed under its name. Times are UTC.
+                """)
 
         @OptionGroup var vaultArguments: VaultArguments
         @OptionGroup var output: OutputOptions
@@ -18,7 +21,7 @@ extension Coffer {
         @Argument(help: "Only this file, or what is under this folder.")
         var path: String?
 
-        @Flag(name: .shortAndLong, help: "Also show exact sizes in bytes, each file's SHA-256 and (format 2) owners.")
+        @Flag(name: .shortAndLong, help: "Also show exact sizes in bytes, each file's SHA-256, (format 2) owners, and a STORAGE column: archive for a zip, reproduced, kept-compressed or stored for its members.")
         var long = false
 
         func run() throws {

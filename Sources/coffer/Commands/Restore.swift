@@ -18,6 +18,11 @@ extension Coffer {
                 restored does not stop the others: they are listed at the end and the exit \
                 status is 3.
 
+                --expand writes each zip's members as unzip reads them (names, UT times, Unix \
+                modes). A fault in the original zip (a wrong CRC-32, bytes after a deflate \
+                stream) is a warning naming the member, which is written as unzip writes it; \
+                a member that cannot be written is listed at the end (exit status 3).
+
                 Where something already exists, --overwrite decides (--force is the \
                 same as --overwrite always):
                   never       refuse, listing what is in the way; write nothing (default).
@@ -97,7 +102,7 @@ extension Coffer {
         @Flag(help: "Print what would be written, replaced, skipped and removed; write nothing.")
         var dryRun = false
 
-        @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself.")
+        @Flag(help: "Restore each zip as a folder of its members (named like the zip without .zip) instead of the zip itself; the summary counts member files.")
         var expand = false
 
         @Flag(help: "Set owners and groups by their stored numbers, never by name (root only).")

@@ -15,6 +15,12 @@ extension Coffer {
                 stderr and in the version's notes, and the exit status is 3; so is it when nothing would be \
                 stored (no version is written; --allow-empty writes it). Ctrl-C stops the seal \
                 without writing a version (exit status 130).
+
+                A data export's file name gives the version its name and date (LinkedIn, X, \
+                Takeout, Instagram, Facebook; README lists the patterns); Takeout parts sealed \
+                together are one version. A zip is stored member by member, so unchanged members \
+                cost nothing. The summary's "added" is every byte the seal wrote, and its time \
+                the command's wall time.
                 """)
 
         @OptionGroup var vaultArguments: VaultArguments

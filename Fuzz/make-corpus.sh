@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 "$SCRATCH/tools/debug/fuzz-corpus" ../Tests/CofferCoreTests/Golden "$work/exports" Corpus
 
 mkdir -p "$work/z" && cd "$work/z"
-printf 'First Name,Last Name\nAda,Lovelace\n' > a.csv
+printf 'First Name,Last Name\nAda,Lorimore\n' > a.csv
 printf 'hello hello hello hello hello\n' > b.txt
 mkdir -p dir && printf 'x' > dir/c.txt
 TZ=UTC touch -t 202501150000 a.csv b.txt dir dir/c.txt
@@ -39,7 +39,7 @@ mkdir -p Corpus/deflate-recipe
 python3 - Corpus/deflate-recipe <<'PY'
 import sys
 out = sys.argv[1]
-text = b"".join(b"%d,Ada Lovelace,https://www.linkedin.com/in/ada-%d,Engineer\n" % (i, i * 7919 % 1000) for i in range(600))
+text = b"".join(b"%d,Ada Lorimore,https://www.linkedin.com/in/ada-%d,Engineer\n" % (i, i * 7919 % 1000) for i in range(600))
 def seed(name, recipe, content):
     open(f"{out}/{name}", "wb").write(len(recipe).to_bytes(2, "little") + bytes(recipe) + content)
 seed("one-block", [2, 1, 6, 1, 0], text)

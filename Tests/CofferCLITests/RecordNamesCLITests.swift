@@ -256,10 +256,10 @@ struct RecordNamesCLITests {
         try s.initVault()
         let header = "First Name,Last Name,URL,Email Address,Company,Position,Connected On"
         try twoVersions(s, name: "export", [
-            "Connections.csv": Array("\(header)\nAda,Lovelace,https://www.linkedin.com/in/ada,,Analytical Engines,Founder,04 Jul 2023\nAlan,Turing,https://www.linkedin.com/in/alan,,NPL,Researcher,30 Jun 2023\n".utf8),
+            "Connections.csv": Array("\(header)\nAda,Lorimore,https://www.linkedin.com/in/ada,,Arithmetic Engines,Founder,04 Jul 2023\nAlan,Tarlow,https://www.linkedin.com/in/alan,,NPL,Researcher,30 Jun 2023\n".utf8),
             "Items.csv": Array("Name\nA\n".utf8),
         ], [
-            "Connections.csv": Array("\(header)\nLinus,Torvalds,https://www.linkedin.com/in/linus,,Linux Foundation,Fellow,12 Jul 2023\nAda,Lovelace,https://www.linkedin.com/in/ada,,Analytical Engines,Chief Engineer,04 Jul 2023\n".utf8),
+            "Connections.csv": Array("\(header)\nLioba,Tavernor,https://www.linkedin.com/in/lioba,,Lumen Foundation,Fellow,12 Jul 2023\nAda,Lorimore,https://www.linkedin.com/in/ada,,Arithmetic Engines,Chief Engineer,04 Jul 2023\n".utf8),
             "Items.csv": Array("Name\n\"A\n".utf8),
         ])
         let r = try s.run(["diff", "export@-1", "export@latest", "--records", "--json"])

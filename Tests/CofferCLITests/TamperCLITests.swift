@@ -22,7 +22,7 @@ struct TamperCLITests {
     static func build() throws -> Fixture {
         let s = try Scratch()
         try s.initVault()
-        try s.write("in/export/Connections.csv", String(repeating: "Ada,Lovelace,Analyst,Acme\n", count: 300))
+        try s.write("in/export/Connections.csv", String(repeating: "Ada,Lorimore,Analyst,Acme\n", count: 300))
         try s.write("in/export/media.bin", pseudoRandomBytes(count: 20_000, seed: 3))
         try FileManager.default.createSymbolicLink(atPath: s.path("in/export/latest.csv"), withDestinationPath: "Connections.csv")
         try s.ok(["seal", s.path("in/export")])
@@ -34,14 +34,14 @@ struct TamperCLITests {
         }
         versions.append(("", try expected(["/Connections.csv", "/media.bin"], base: "export"), ["export/latest.csv": "Connections.csv"]))
         let olderCopy = try snapshot(s)
-        try s.write("in/export/Connections.csv", String(repeating: "Ada,Lovelace,Analyst,Acme\n", count: 300) + "Grace,Hopper,Admiral,Navy\n")
+        try s.write("in/export/Connections.csv", String(repeating: "Ada,Lorimore,Analyst,Acme\n", count: 300) + "Grace,Hollis,Admiral,Navy\n")
         try s.ok(["seal", s.path("in/export")])
         versions.append(("", try expected(["/Connections.csv", "/media.bin"], base: "export"), ["export/latest.csv": "Connections.csv"]))
         // A zip written by Python's zipfile (deflate level 6, as zlib): stored member by member.
         let zip = try Scratch.shell(["/usr/bin/python3", "-c", """
             import zipfile
             with zipfile.ZipFile('\(s.path("in/export.zip"))', 'w', zipfile.ZIP_DEFLATED) as z:
-                z.writestr('Connections.csv', 'First,Last\\n' + 'Ada,Lovelace\\n' * 400)
+                z.writestr('Connections.csv', 'First,Last\\n' + 'Ada,Lorimore\\n' * 400)
                 z.writestr('Profile.csv', 'Headline\\nAnalyst\\n')
             """])
         #expect(zip.status == 0, "\(zip.stderr)")

@@ -108,9 +108,9 @@ struct CSVReaderTests {
         #expect(linkedInNotesPreamble.utf8.count == 375)
         let body = [
             linkedInConnectionsHeader,
-            "Ada,Lovelace,https://www.linkedin.com/in/ada-lovelace,,Analytical Engines,\"Founder, CEO\",04 Jul 2023",
+            "Ada,Lorimore,https://www.linkedin.com/in/ada-lorimore,,Arithmetic Engines,\"Founder, CEO\",04 Jul 2023",
             ",,,,,,03 Jul 2023",
-            "Grace,Hopper,https://www.linkedin.com/in/grace-hopper,grace@example.com,US Navy,Rear Admiral,01 Jul 2023",
+            "Grace,Hollis,https://www.linkedin.com/in/grace-hollis,grace@example.com,US Navy,Rear Admiral,01 Jul 2023",
         ].joined(separator: "\n")
         let table = try CSVReader.read(Array((linkedInNotesPreamble + body).utf8))  // no final newline, as in the real file
         #expect(table.preamble == linkedInNotesPreamble)

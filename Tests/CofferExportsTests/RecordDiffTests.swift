@@ -47,9 +47,9 @@ fileprivate func memberBytes(_ export: LinkedInExport, _ path: String) throws ->
 
 @Suite("Record diff")
 struct RecordDiffTests {
-    static let ada = "Ada,Lovelace,https://www.linkedin.com/in/ada,,Analytical Engines,Founder,04 Jul 2023"
-    static let grace = "Grace,Hopper,https://www.linkedin.com/in/grace,,US Navy,Rear Admiral,01 Jul 2023"
-    static let alan = "Alan,Turing,https://www.linkedin.com/in/alan,,NPL,Researcher,30 Jun 2023"
+    static let ada = "Ada,Lorimore,https://www.linkedin.com/in/ada,,Arithmetic Engines,Founder,04 Jul 2023"
+    static let grace = "Grace,Hollis,https://www.linkedin.com/in/grace,,US Navy,Rear Admiral,01 Jul 2023"
+    static let alan = "Alan,Tarlow,https://www.linkedin.com/in/alan,,NPL,Researcher,30 Jun 2023"
     static let john1 = "John,Smith,https://www.linkedin.com/in/john-smith-1,,Acme,Engineer,20 Jun 2023"
     static let john2 = "John,Smith,https://www.linkedin.com/in/john-smith-2,,Globex,Designer,18 Jun 2023"
     static let blank = ",,,,,,10 Jun 2023"
@@ -58,18 +58,18 @@ struct RecordDiffTests {
     func connections() throws {
         let before = connectionsFile([Self.ada, Self.grace, Self.alan, Self.john1, Self.john2, Self.blank])
         let after = connectionsFile([
-            "Linus,Torvalds,https://www.linkedin.com/in/linus,,Linux Foundation,Fellow,12 Jul 2023",
-            "Ada,Lovelace,https://www.linkedin.com/in/ada,ada@example.com,Analytical Engines,Founder,04 Jul 2023",
-            "Grace,Hopper,https://www.linkedin.com/in/grace,,US Navy,\"Rear Admiral, Retired\",01 Jul 2023",
+            "Lioba,Tavernor,https://www.linkedin.com/in/lioba,,Lumen Foundation,Fellow,12 Jul 2023",
+            "Ada,Lorimore,https://www.linkedin.com/in/ada,ada@example.com,Arithmetic Engines,Founder,04 Jul 2023",
+            "Grace,Hollis,https://www.linkedin.com/in/grace,,US Navy,\"Rear Admiral, Retired\",01 Jul 2023",
             Self.john1, Self.john2, Self.blank,
         ])
         let diff = try RecordDiff.compare(before: before, after: after, path: "Connections.csv")
         #expect(diff.kind == .connections && diff.key == .linkedInConnections)
-        #expect(diff.added.map(\.key) == ["https://www.linkedin.com/in/linus"])
-        #expect(diff.added.first?.row["Company"] == "Linux Foundation")
+        #expect(diff.added.map(\.key) == ["https://www.linkedin.com/in/lioba"])
+        #expect(diff.added.first?.row["Company"] == "Lumen Foundation")
         #expect(diff.added.first?.line == 5)
         #expect(diff.removed.map(\.key) == ["https://www.linkedin.com/in/alan"])
-        #expect(diff.removed.first?.row["Last Name"] == "Turing")
+        #expect(diff.removed.first?.row["Last Name"] == "Tarlow")
         #expect(diff.changed.map(\.key) == ["https://www.linkedin.com/in/ada", "https://www.linkedin.com/in/grace"])
         #expect(diff.changed[0].changedColumns == ["Email Address"])
         #expect(diff.changed[0].before["Email Address"] == "" && diff.changed[0].after["Email Address"] == "ada@example.com")
@@ -253,8 +253,8 @@ struct RecordDiffTests {
 
         // Connections 2022 (no URL column) → 2023 (URL): no URL on both sides, so the pre-2023 key
         // (First Name + Last Name + Connected On).
-        let old = Array((linkedInNotesPreamble + "First Name,Last Name,Email Address,Company,Position,Connected On\nAda,Lovelace,,AE,Founder,04 Jul 2022").utf8)
-        let new = connectionsFile(["Ada,Lovelace,https://www.linkedin.com/in/ada,,AE,Founder,04 Jul 2022"])
+        let old = Array((linkedInNotesPreamble + "First Name,Last Name,Email Address,Company,Position,Connected On\nAda,Lorimore,,AE,Founder,04 Jul 2022").utf8)
+        let new = connectionsFile(["Ada,Lorimore,https://www.linkedin.com/in/ada,,AE,Founder,04 Jul 2022"])
         let grown = try RecordDiff.compare(before: old, after: new, path: "Connections.csv")
         #expect(grown.key == .columns(["First Name", "Last Name", "Connected On"]))
         #expect(grown.isEmpty == false && grown.added.isEmpty && grown.removed.isEmpty && grown.changed.isEmpty)
@@ -299,8 +299,8 @@ struct RecordDiffTests {
     func json() throws {
         let before = connectionsFile([Self.ada, Self.alan])
         let after = connectionsFile([
-            "Ada,Lovelace,https://www.linkedin.com/in/ada,,Analytical Engines,Chief Engineer,04 Jul 2023",
-            "Linus,Torvalds,https://www.linkedin.com/in/linus,,Linux Foundation,Fellow,12 Jul 2023",
+            "Ada,Lorimore,https://www.linkedin.com/in/ada,,Arithmetic Engines,Chief Engineer,04 Jul 2023",
+            "Lioba,Tavernor,https://www.linkedin.com/in/lioba,,Lumen Foundation,Fellow,12 Jul 2023",
         ])
         let diff = try RecordDiff.compare(before: before, after: after, path: "Connections.csv")
         let encoder = JSONEncoder()
@@ -313,10 +313,10 @@ struct RecordDiffTests {
         #expect(Set(file.keys) == ["path", "kind", "key", "added", "removed", "changed", "aged_out", "summary"])
         #expect(file["path"] as? String == "Connections.csv" && file["key"] as? String == "URL")
         let added = try #require(file["added"] as? [[String: Any]])
-        #expect(added.first?["key"] as? String == "https://www.linkedin.com/in/linus")
-        #expect((added.first?["row"] as? [String: String])?["Company"] == "Linux Foundation")
+        #expect(added.first?["key"] as? String == "https://www.linkedin.com/in/lioba")
+        #expect((added.first?["row"] as? [String: String])?["Company"] == "Lumen Foundation")
         let removed = try #require(file["removed"] as? [[String: Any]])
-        #expect((removed.first?["row"] as? [String: String])?["Last Name"] == "Turing")
+        #expect((removed.first?["row"] as? [String: String])?["Last Name"] == "Tarlow")
         let changed = try #require(file["changed"] as? [[String: Any]])
         #expect(changed.first?["before"] as? [String: String] == ["Position": "Founder"])
         #expect(changed.first?["after"] as? [String: String] == ["Position": "Chief Engineer"])

@@ -24,12 +24,12 @@ struct RecordExactTests {
     @Test("pre-2023 Connections.csv (no URL): First Name + Last Name + Connected On, so a job change is a changed job")
     func connectionsWithoutURL() throws {
         let header = "First Name,Last Name,Email Address,Company,Position,Connected On"
-        let before = Array((linkedInNotesPreamble + [header, "Ada,Lovelace,,AE,Founder,04 Jul 2022", "Alan,Turing,,NPL,Researcher,30 Jun 2022"].joined(separator: "\n")).utf8)
-        let after = Array((linkedInNotesPreamble + [header, "Ada,Lovelace,,AE,Chief Engineer,04 Jul 2022", "Alan,Turing,,NPL,Researcher,30 Jun 2022"].joined(separator: "\n")).utf8)
+        let before = Array((linkedInNotesPreamble + [header, "Ada,Lorimore,,AE,Founder,04 Jul 2022", "Alan,Tarlow,,NPL,Researcher,30 Jun 2022"].joined(separator: "\n")).utf8)
+        let after = Array((linkedInNotesPreamble + [header, "Ada,Lorimore,,AE,Chief Engineer,04 Jul 2022", "Alan,Tarlow,,NPL,Researcher,30 Jun 2022"].joined(separator: "\n")).utf8)
         let diff = try RecordDiff.compare(before: before, after: after, path: "Basic_LinkedInDataExport_07-11-2022.zip/Connections.csv")
         #expect(diff.kind == .connections)
         #expect(diff.key == .columns(["First Name", "Last Name", "Connected On"]))
-        #expect(diff.changed.map(\.key) == ["Ada | Lovelace | 04 Jul 2022"] && diff.added.isEmpty && diff.removed.isEmpty)
+        #expect(diff.changed.map(\.key) == ["Ada | Lorimore | 04 Jul 2022"] && diff.added.isEmpty && diff.removed.isEmpty)
         #expect(diff.summary.jobChanges == 1)
         #expect(diff.summary.text.hasSuffix("Connections.csv: 0 new connections, 0 removed, 1 changed job"))
     }
@@ -45,16 +45,16 @@ struct RecordExactTests {
              "Kim,Me,\"12/15/24, 7:47 AM\",,INCOMING,https://l/kim,https://l/me", "Kim,Me,\"12/15/24, 7:47 AM\",Hello,INCOMING,https://l/kim,https://l/me",
              ["From", "To", "Sent At"]),
             ("Recommendations_Received.csv", "First Name,Last Name,Company,Job Title,Text,Creation Date,Status",
-             "Ada,Lovelace,AE,Founder,Great,\"01/02/24, 10:00 AM\",VISIBLE", "Ada,Lovelace,AE,Founder,Great,\"01/02/24, 10:00 AM\",HIDDEN",
+             "Ada,Lorimore,AE,Founder,Great,\"01/02/24, 10:00 AM\",VISIBLE", "Ada,Lorimore,AE,Founder,Great,\"01/02/24, 10:00 AM\",HIDDEN",
              ["First Name", "Last Name", "Creation Date"]),
             ("Recommendations_Given.csv", "First Name,Last Name,Company,Job Title,Text,Creation Date,Status",
-             "Alan,Turing,NPL,Researcher,Sharp,\"01/03/24, 10:00 AM\",VISIBLE", "Alan,Turing,NPL,Fellow,Sharp,\"01/03/24, 10:00 AM\",VISIBLE",
+             "Alan,Tarlow,NPL,Researcher,Sharp,\"01/03/24, 10:00 AM\",VISIBLE", "Alan,Tarlow,NPL,Fellow,Sharp,\"01/03/24, 10:00 AM\",VISIBLE",
              ["First Name", "Last Name", "Creation Date"]),
             ("Endorsement_Received_Info.csv", "Endorsement Date,Skill Name,Endorser First Name,Endorser Last Name,Endorser Public Url,Endorsement Status",
-             "2024/01/02 10:00:00 UTC,Swift,Ada,Lovelace,www.linkedin.com/in/ada,ACCEPTED", "2024/01/02 10:00:00 UTC,Swift,Ada,Lovelace,www.linkedin.com/in/ada,REJECTED",
+             "2024/01/02 10:00:00 UTC,Swift,Ada,Lorimore,www.linkedin.com/in/ada,ACCEPTED", "2024/01/02 10:00:00 UTC,Swift,Ada,Lorimore,www.linkedin.com/in/ada,REJECTED",
              ["Endorsement Date", "Skill Name", "Endorser Public Url"]),
             ("Endorsement_Given_Info.csv", "Endorsement Date,Skill Name,Endorsee First Name,Endorsee Last Name,Endorsee Public Url,Endorsement Status",
-             "2024/01/02 10:00:00 UTC,Rust,Alan,Turing,www.linkedin.com/in/alan,ACCEPTED", "2024/01/02 10:00:00 UTC,Rust,Alan,Turing,www.linkedin.com/in/alan,REJECTED",
+             "2024/01/02 10:00:00 UTC,Rust,Alan,Tarlow,www.linkedin.com/in/alan,ACCEPTED", "2024/01/02 10:00:00 UTC,Rust,Alan,Tarlow,www.linkedin.com/in/alan,REJECTED",
              ["Endorsement Date", "Skill Name", "Endorsee Public Url"]),
             ("Jobs/Saved Jobs.csv", "Saved Date,Job Url,Job Title,Company Name",
              "\"1/2/24, 10:00 AM\",https://l/job/1,Engineer,Acme", "\"1/2/24, 10:00 AM\",https://l/job/1,Senior Engineer,Acme", ["Job Url"]),
@@ -77,7 +77,7 @@ struct RecordExactTests {
         // A one-row file: an edit is a change of that row.
         let profileHeader = "First Name,Last Name,Maiden Name,Address,Birth Date,Headline,Summary"
         let profile = try RecordDiff.compare(
-            before: lines([profileHeader, "Ada,Lovelace,,,,Founder,"]), after: lines([profileHeader, "Ada,Lovelace,,,,Chief Engineer,"]),
+            before: lines([profileHeader, "Ada,Lorimore,,,,Founder,"]), after: lines([profileHeader, "Ada,Lorimore,,,,Chief Engineer,"]),
             path: "Profile.csv")
         #expect(profile.key == .rowOrder && profile.changed.first?.changedColumns == ["Headline"])
         // The other one-row files, as the generator writes them: an edit is a change too.
@@ -111,7 +111,7 @@ struct RecordExactTests {
         #expect(odd.kind == .generic)
         // A Connections-like header under another name is not Connections.
         let people = try RecordDiff.compare(
-            before: lines([linkedInConnectionsHeader]), after: lines([linkedInConnectionsHeader, "Ada,Lovelace,https://l/ada,,AE,Founder,04 Jul 2023"]),
+            before: lines([linkedInConnectionsHeader]), after: lines([linkedInConnectionsHeader, "Ada,Lorimore,https://l/ada,,AE,Founder,04 Jul 2023"]),
             path: "People.csv")
         #expect(people.kind == .generic && people.key == .wholeRow)
     }

@@ -409,7 +409,7 @@ final class TamperLab: @unchecked Sendable {
         var w = ZipWriter(options: .linkedIn)
         let t = try ZipWriter.DOSTimestamp(year: 2026, month: 1 + month, day: 1, hour: 9)
         try w.addFile("Connections.csv", contents: TamperData.csv(rows: 24 + 6 * month, seed: 11), modified: t)
-        try w.addFile("Profile.csv", contents: Array("First Name,Last Name,Headline\nAda,Lovelace,Analyst\n".utf8), modified: t)
+        try w.addFile("Profile.csv", contents: Array("First Name,Last Name,Headline\nAda,Lorimore,Analyst\n".utf8), modified: t)
         try w.addFile("messages.csv", contents: TamperData.csv(rows: 12, seed: 12), modified: t)
         return try w.finish()
     }

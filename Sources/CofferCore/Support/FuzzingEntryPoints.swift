@@ -161,7 +161,7 @@ public enum FuzzingEntryPoints {
     }
 
     /// The text ``dictionaryRoundTrip(_:)`` compresses with a fuzzed dictionary.
-    public static let dictionarySample: [UInt8] = Array(String(repeating: "Ada,Lovelace,https://www.linkedin.com/in/ada,Engineer,1 Mar 2024\n", count: 40).utf8)
+    public static let dictionarySample: [UInt8] = Array(String(repeating: "Ada,Lorimore,https://www.linkedin.com/in/ada,Engineer,1 Mar 2024\n", count: 40).utf8)
 
     /// A dictionary body trained on CSV rows (for the seed corpus).
     public static func dictionarySeed() -> [UInt8]? {

@@ -52,6 +52,8 @@ final class Sealer: @unchecked Sendable {
         var cuts: Range<Int>
         var last: Bool
         var expected: UInt64
+        /// The stream's number among all this sealer has read (dictionary samples are chosen by stream).
+        var stream = 0
         /// Holes met while reading this segment, in order: hashed as zeros, not stored.
         var zeros: [Zeros] = []
     }
@@ -122,6 +124,8 @@ final class Sealer: @unchecked Sendable {
     private(set) var bytesRead: UInt64 = 0
     /// Batches handed to the store stage (tests check that small files share them).
     private(set) var batchesSent = 0
+    /// Streams started (``sealFile(_:from:path:size:)`` calls).
+    private var streamsStarted = 0
 
     // Stage 2 (the store queue). Only touched on `stage`.
     private let stage = DispatchQueue(label: "coffer.seal.store")
@@ -141,8 +145,9 @@ final class Sealer: @unchecked Sendable {
     private var openBytes: UInt64 = 0
     /// Trains the vault's first dictionary from this seal's small chunks (format 2), until it has.
     private var trainer: DictionaryTrainer?
-    /// This seal trained the vault's dictionary: the small chunks sealed before it are
-    /// compressed again with it while their packs are still open (see `finish`).
+    /// This seal trained the vault's dictionary at its end: the small chunks sealed before it are
+    /// compressed again with it while their packs are still open (see `finish`). Trained earlier,
+    /// before a pack was written, they are compressed again at once (see `trainBeforePackWrite`).
     private var trainedDictionary = false
 
     // Stage 3.
@@ -328,6 +333,8 @@ final class Sealer: @unchecked Sendable {
         var partReader: (reader: ArchiveContentReader, index: Int)?
         var partFailure: String?
         var sequential = false
+        streamsStarted += 1
+        let stream = streamsStarted
         switch source {
         case .file(let p):
             path = p
@@ -442,7 +449,7 @@ final class Sealer: @unchecked Sendable {
                 batch.cuts.append(uncut..<uncut + c)
                 uncut += c
             }
-            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entrySize, zeros: zeros))
+            batch.segments.append(Segment(file: i, fresh: freshStart..<batch.used, cuts: firstCut..<batch.cuts.count, last: eof, expected: entrySize, stream: stream, zeros: zeros))
             let zeroBytes = zeros.reduce(UInt64(0)) { $0 + $1.length }
             zeros.removeAll(keepingCapacity: true)
             if !eof {
@@ -571,13 +578,38 @@ final class Sealer: @unchecked Sendable {
             }
             if let err = errors.lazy.compactMap({ $0 }).first { throw err }
             if let t = trainer {
-                var ready = false
-                for (j, k) in fresh.enumerated() where !ready && sealed[j].flags == BlobFlags.zstd {
-                    ready = t.offer(UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]))
+                var seg = 0
+                for (j, k) in fresh.enumerated() {
+                    while seg < segs.count && segs[seg].cuts.upperBound <= k { seg += 1 }
+                    guard seg < segs.count, segs[seg].cuts.contains(k), sealed[j].flags == BlobFlags.zstd else { continue }
+                    t.offer(UnsafeRawBufferPointer(rebasing: base[batchCuts[k]]), stream: segs[seg].stream, streamSize: segs[seg].expected)
                 }
-                if ready {
-                    trainedDictionary = try t.train() != nil
-                    trainer = nil
+                // Training waits for the end of the seal, or for the first pack that may be written
+                // while placing this batch (a pack is written only once every open pack is full):
+                // every small chunk sealed before training is still in an open pack then.
+                var length = 0
+                for j in fresh.indices { length += sealed[j].length }
+                if t.hasEnough && mayWritePack(adding: length, entries: fresh.count) {
+                    if try trainBeforePackWrite() {
+                        // This batch's chunks were sealed before the dictionary: seal them again.
+                        let again = fresh.indices.filter { sealed[$0].flags == BlobFlags.zstd && batchCuts[fresh[$0]].count < DictionaryPolicy.smallChunk }
+                        sealed.withUnsafeMutableBufferPointer { s in
+                            errors.withUnsafeMutableBufferPointer { e in
+                                let sBase = s.baseAddress!, eBase = e.baseAddress!
+                                parallelFor(again.count) { a in
+                                    let j = again[a], k = fresh[j]
+                                    let plain = UnsafeRawBufferPointer(rebasing: base[batchCuts[k]])
+                                    let out = UnsafeMutableRawBufferPointer(rebasing: space[slots[j]..<slots[j] + BlobCrypto.maximumEnvelope(plainLength: plain.count)])
+                                    do {
+                                        sBase[j] = try BlobCrypto.seal(plain, id: ids[k], type: .data, keys: keys, zstd: zstd, into: out)
+                                    } catch {
+                                        eBase[j] = error
+                                    }
+                                }
+                            }
+                        }
+                        if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+                    }
                 }
             }
             let target = vault.config.packTargetSize
@@ -700,6 +732,7 @@ final class Sealer: @unchecked Sendable {
         if let other = openPacks.pack(for: envelope.count, pick: pick, target: vault.config.packTargetSize) {
             pick = other
         } else {
+            if let t = trainer, t.hasEnough { try trainBeforePackWrite() }
             try writer.write(openPacks[pick], vault: vault)
             openPacks[pick] = PackBuilder(capacity: packCapacity, target: vault.config.packTargetSize, entryLimit: limits.packEntries)
             try flushIndexIfDue()
@@ -707,6 +740,32 @@ final class Sealer: @unchecked Sendable {
         openPacks[pick].add(type: type, flags: flags, id: id, plainLength: plain.count, envelope: envelope)
         addedPieces += 1
         addedPiecePlain += UInt64(plain.count)
+    }
+
+    /// Whether placing `length` more envelope bytes (`entries` blobs) may write a pack: every
+    /// open pack takes blobs until it reaches its target (or entry limit), so one is written only
+    /// once they are all there. Runs on `stage`.
+    private func mayWritePack(adding length: Int, entries: Int) -> Bool {
+        let target = vault.config.packTargetSize
+        var room = 0
+        var entryRoom = 0
+        for p in openPacks {
+            room += max(0, target - p.byteCount)
+            entryRoom += max(0, p.entryLimit - p.entryCount)
+        }
+        return length >= room || entries >= entryRoom
+    }
+
+    /// Trains the dictionary now (a pack is about to be written) and
+    /// seals the small chunks in the open packs again with it; returns whether it trained. The
+    /// trainer is gone after. Runs on `stage`.
+    @discardableResult
+    private func trainBeforePackWrite() throws -> Bool {
+        guard let t = trainer else { return false }
+        trainer = nil
+        guard try t.train() != nil else { return false }
+        for p in openPacks where !p.isEmpty { try p.replaceBlobs(compressedWithDictionary) }
+        return true
     }
 
     /// Writes the packs still open and waits for every pack write. Small leftovers are merged into

@@ -183,9 +183,10 @@ extension Vault {
         _ = try forgetMissingPacks()
         _ = try selectWriterDictionary()
         // The source's chunks are read once each, in walk order, mostly from the few packs its seal
-        // was filling at the time (the vault's open packs, blobs shuffled within each): 128
-        // windows (8 MiB, half the default cache) hold those.
-        let readers = PackReaders(vault: source, windows: 128)
+        // was filling at the time (the vault's open packs, two by default, blobs shuffled within
+        // each; a pack of 16,383 tiny blobs spans about 40 windows): 96 windows (6 MiB, not the
+        // default 16) hold those; at 131,072 tiny chunks (debug build) the copy is no slower than with 256.
+        let readers = PackReaders(vault: source, windows: 96)
         // Source chunk id → this vault's, across the versions of this run (bounded; 64 bytes a pair).
         let mapped = ChunkIDMap()
         // Source version → the version here that holds it (copied or found), for parents.

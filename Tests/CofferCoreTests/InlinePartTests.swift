@@ -223,3 +223,17 @@ struct FramedArchiveHandler: ArchiveHandler {
         #expect(Self.message { _ = try Self.decode(many) }?.contains("exceeds") == true)
     }
 }
+
+/// The set of inline part numbers a layout reader keeps (a bit set).
+@Suite struct InlinePartSetTests {
+    @Test("the inline part set holds exactly the numbers inserted, far apart or next to one another")
+    func holdsWhatWasInserted() {
+        var set = ArchiveLayout.InlineParts()
+        #expect(!set.contains(0) && !set.contains(-1) && !set.contains(1 << 40))
+        let inserted = [0, 1, 63, 64, 65, 127, 1000, 131_071, 200_003]
+        for k in inserted { set.insert(k) }
+        let inSet = Set(inserted)
+        #expect((0...200_100).allSatisfy { set.contains($0) == inSet.contains($0) })
+        #expect(!set.contains(-64) && !set.contains(Int.max))
+    }
+}

@@ -492,10 +492,21 @@ extension ArchiveLayout {
     static func partMinimumSize(format: UInt8) -> Int { format == zipInline ? inlinePartMinimumSize : partMinimumSize }
 
     /// Which parts of a layout are inline (members may not name them).
+    ///
+    /// One bit a part up to the highest inline part number (16 KiB for 131,072 parts; a
+    /// `Set<Int>` took 16–32 bytes a part). Part numbers are below the layout's part count.
     struct InlineParts {
-        private var parts = Set<Int>()
-        mutating func insert(_ k: Int) { parts.insert(k) }
-        func contains(_ k: Int) -> Bool { parts.contains(k) }
+        private var words: [UInt64] = []
+        mutating func insert(_ k: Int) {
+            precondition(k >= 0)
+            let w = k >> 6
+            if w >= words.count { words.append(contentsOf: repeatElement(0, count: w + 1 - words.count)) }
+            words[w] |= 1 << UInt64(k & 63)
+        }
+        func contains(_ k: Int) -> Bool {
+            let w = k >> 6
+            return k >= 0 && w < words.count && words[w] & (1 << UInt64(k & 63)) != 0
+        }
     }
 
     /// Parts share few distinct transforms (a zip's deflate settings): one copy of each.

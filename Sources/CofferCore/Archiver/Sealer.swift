@@ -880,10 +880,14 @@ final class PackWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits for every write; returns the packs written (those not taken) and their bytes.
+    /// Waits for every write; returns the packs written (those not taken, which are then the
+    /// caller's only copy) and their bytes.
     func drain() throws -> ([(pack: ObjectID, entries: [PackEntry])], UInt64) {
         queue.sync {}
         try rethrow()
-        return lock.withLock { (written, writtenBytes) }
+        return lock.withLock {
+            defer { written = []; writtenEntries = 0 }
+            return (written, writtenBytes)
+        }
     }
 }

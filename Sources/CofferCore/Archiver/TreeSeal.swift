@@ -118,7 +118,7 @@ extension Vault {
             for file in format >= 2 ? IndexFile.bodyVersion2Files(added.packs) : [IndexFile(packs: added.packs)] {
                 newIndexFiles.append(try writeMeta(file.encode(), kind: .index))
             }
-            index.add(batch)
+            index.add(consume batch)
         }
         let host = options.host ?? Vault.hostName
         var version = Version(

@@ -133,7 +133,7 @@ extension Vault {
     /// chunk here (a copy keeps the source's chunk boundaries). The walk stops at the first entry
     /// that differs. A chunk not mapped this way is read and its id computed as usual.
     private func prefill(
-        _ mapped: inout [ObjectID: ObjectID], sourceVersion: ObjectID, copy: ObjectID, from source: Vault, isCancelled: () -> Bool
+        _ mapped: ChunkIDMap, sourceVersion: ObjectID, copy: ObjectID, from source: Vault, isCancelled: () -> Bool
     ) throws {
         let a = try source.walker(for: sourceVersion)
         let b = try walker(for: copy)
@@ -182,9 +182,13 @@ extension Vault {
         // Chunks and pieces are deduplicated only against packs that exist (as seal does).
         _ = try forgetMissingPacks()
         _ = try selectWriterDictionary()
-        let readers = PackReaders(vault: source)
-        // Source chunk id → this vault's, across the versions of this run (bounded).
-        var mapped: [ObjectID: ObjectID] = [:]
+        // The source's chunks are read once each, in walk order, mostly from the few packs its seal
+        // was filling at the time (the vault's open packs, two by default, blobs shuffled within
+        // each; a pack of 16,383 tiny blobs spans about 40 windows): 96 windows (6 MiB, not the
+        // default 16) hold those; at 131,072 tiny chunks (debug build) the copy is no slower than with 256.
+        let readers = PackReaders(vault: source, windows: 96)
+        // Source chunk id → this vault's, across the versions of this run (bounded; 64 bytes a pair).
+        let mapped = ChunkIDMap()
         // Source version → the version here that holds it (copied or found), for parents.
         var versionMap: [ObjectID: ObjectID] = [:]
         let work = try ordered(ids, from: source)
@@ -199,15 +203,15 @@ extension Vault {
             var copied = CopyReport.Copied(source: id, target: nil, name: v.name, time: v.time)
             // The source parent's copy here maps most chunks without reading them.
             if let p = v.parent, let pc = try versionMap[p] ?? copyOf(p, from: source) {
-                try prefill(&mapped, sourceVersion: p, copy: pc, from: source, isCancelled: options.isCancelled)
+                try prefill(mapped, sourceVersion: p, copy: pc, from: source, isCancelled: options.isCancelled)
             }
             var sealOptions = SealOptions()
             sealOptions.isCancelled = options.isCancelled
             let sealer = Sealer(vault: self, options: sealOptions, totalFiles: 0, totalBytes: 0)
             let root: [ObjectID]
-            let added: (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64)
+            var added: (packs: [(pack: ObjectID, entries: [PackEntry])], chunks: UInt64, plainBytes: UInt64, storedBytes: UInt64)
             do {
-                root = try copyTrees(of: v, id: id, from: source, readers: readers, sealer: sealer, mapped: &mapped, copied: &copied, isCancelled: options.isCancelled)
+                root = try copyTrees(of: v, id: id, from: source, readers: readers, sealer: sealer, mapped: mapped, copied: &copied, isCancelled: options.isCancelled)
                 added = try sealer.finish()
             } catch {
                 sealer.quiesce()  // no pack is written once the lock is released
@@ -215,13 +219,16 @@ extension Vault {
             }
             // Index (packs are durable), then the version, then the head.
             var newIndexFiles: [ObjectID] = []
+            // One form of the new entries at a time (for tiny chunks each costs memory): the packs'
+            // entries for the index files, then the batch for the index here.
             if !added.packs.isEmpty {
-                var batch = ChunkIndex.Batch()
-                for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
                 for file in IndexFile.bodyVersion2Files(added.packs) {
                     newIndexFiles.append(try writeMeta(file.encode(), kind: .index))
                 }
-                index.add(batch)
+                var batch = ChunkIndex.Batch()
+                for p in added.packs { batch.append(pack: p.pack, entries: p.entries) }
+                added.packs = []
+                index.add(consume batch)
             }
             try options.beforeCommit?()
             var nv = v
@@ -259,7 +266,7 @@ extension Vault {
     /// layouts rewritten and cut into layout pieces, entries through a ``TreeBuilder``. Returns
     /// the root pieces.
     private func copyTrees(
-        of v: Version, id: ObjectID, from source: Vault, readers: PackReaders, sealer: Sealer, mapped: inout [ObjectID: ObjectID],
+        of v: Version, id: ObjectID, from source: Vault, readers: PackReaders, sealer: Sealer, mapped: ChunkIDMap,
         copied: inout CopyReport.Copied, isCancelled: () -> Bool
     ) throws -> [ObjectID] {
         let builder = TreeBuilder(sink: sealer, keys: keys)
@@ -282,7 +289,7 @@ extension Vault {
                 plain.withUnsafeMutableBytes { Sodium.wipe($0) }
                 copied.chunksRead += 1
                 // The map is a cache: past a million chunks it starts again (a chunk met again is read again).
-                if mapped.count >= 1 << 20 { mapped.removeAll(keepingCapacity: true) }
+                if mapped.count >= 1 << 20 { mapped.removeAll() }
                 mapped[c] = t
                 out.append(t)
             }

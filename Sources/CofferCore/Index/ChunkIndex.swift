@@ -1,4 +1,5 @@
 import CofferCrypto
+import Foundation
 
 /// Where one chunk is stored.
 public struct ChunkLocation: Sendable, Equatable {
@@ -168,12 +169,14 @@ struct IndexFile: Sendable {
 
 /// The in-memory index of every chunk in the vault: chunk id → location.
 ///
-/// Kept compact, since every command loads it whole: one 56-byte record per chunk in an array
+/// Kept compact, since every command loads it whole: one 56-byte record per chunk in a buffer
 /// sorted by chunk id (found by binary search), packs numbered, instead of a dictionary (about
 /// 250 bytes per chunk with its load factor). Packs are added in batches (``add(_:)``), each
-/// merged in once.
+/// merged in once: the buffer grows in place (`realloc`) and the batch's records, sorted, are
+/// merged in from its end, so a merge holds the index and the batch, not a second index. The
+/// buffer is shared by copies of the index and copied before one of them changes.
 struct ChunkIndex: Sendable {
-    private struct Record: Sendable {
+    fileprivate struct Record: Sendable {
         var id: ObjectID
         var pack: UInt32
         var offset: UInt32
@@ -183,8 +186,25 @@ struct ChunkIndex: Sendable {
         var type: UInt8
     }
 
-    /// Sorted by id, one record per id.
-    private var records: [Record] = []
+    /// The records, sorted by id, one per id (plain values: moved with `realloc`, freed with `free`).
+    private final class Records: @unchecked Sendable {
+        var base: UnsafeMutablePointer<Record>?
+        var count = 0
+
+        init() {}
+
+        init(copying other: Records) {
+            count = other.count
+            guard count > 0, let from = other.base else { return }
+            guard let raw = malloc(count * MemoryLayout<Record>.stride) else { fatalError("out of memory for \(count) index records") }
+            base = raw.bindMemory(to: Record.self, capacity: count)
+            base!.initialize(from: from, count: count)
+        }
+
+        deinit { free(base) }
+    }
+
+    private var records = Records()
     /// Pack ids by number.
     private var packIDs: [ObjectID] = []
     private var packNumbers: [ObjectID: UInt32] = [:]
@@ -193,14 +213,17 @@ struct ChunkIndex: Sendable {
 
     var count: Int { records.count }
 
-    func location(of id: ObjectID) -> ChunkLocation? { find(id).map { location(records[$0]) } }
+    func location(of id: ObjectID) -> ChunkLocation? { find(id).map { location(records.base![$0]) } }
     func contains(_ id: ObjectID) -> Bool { find(id) != nil }
 
     /// Every chunk and its location (built on demand: for check and prune, which go through all).
     var locations: [ObjectID: ChunkLocation] {
         var out: [ObjectID: ChunkLocation] = [:]
         out.reserveCapacity(records.count)
-        for r in records { out[r.id] = location(r) }
+        for i in 0..<records.count {
+            let r = records.base![i]
+            out[r.id] = location(r)
+        }
         return out
     }
 
@@ -209,43 +232,49 @@ struct ChunkIndex: Sendable {
             pack: packIDs[Int(r.pack)], type: BlobType(rawValue: r.type) ?? .data, flags: r.flags, offset: Int(r.offset), envelopeLength: Int(r.envelopeLength), plainLength: Int(r.plainLength))
     }
 
-    /// The order of `records` (any total order will do: this one needs no byte swapping).
+    /// The order of the records (any total order will do: this one needs no byte swapping).
     private static func precedes(_ a: ObjectID, _ b: ObjectID) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }
 
     private func find(_ id: ObjectID) -> Int? {
+        guard let base = records.base else { return nil }
         var low = 0, high = records.count
         while low < high {
             let mid = (low + high) / 2
-            if Self.precedes(records[mid].id, id) { low = mid + 1 } else { high = mid }
+            if Self.precedes(base[mid].id, id) { low = mid + 1 } else { high = mid }
         }
-        return low < records.count && records[low].id == id ? low : nil
+        return low < records.count && base[low].id == id ? low : nil
     }
 
     mutating func add(pack: ObjectID, entries: [PackEntry]) {
         var batch = Batch()
         batch.append(pack: pack, entries: entries)
-        add(batch)
+        add(consume batch)
     }
 
     /// Packs to add to an index in one merge.
     struct Batch {
         fileprivate var packs: [ObjectID] = []
-        fileprivate var records: [(packSlot: Int, offset: UInt32, envelopeLength: UInt32, plainLength: UInt32, flags: UInt8, type: UInt8, id: ObjectID)] = []
+        /// Each record's `pack` is its pack's place in `packs` until the batch is added.
+        fileprivate var records: [Record] = []
 
         mutating func append(pack: ObjectID, entries list: [PackEntry]) {
             packs.append(pack)
+            let slot = UInt32(packs.count - 1)
             // Lengths and offsets are u32 in index files (IndexFile), and packs are far smaller.
             for e in list where e.type != .padding {
-                records.append((packs.count - 1, UInt32(e.offset), UInt32(e.envelopeLength), UInt32(e.plainLength), e.flags, e.type.rawValue, e.id))
+                records.append(Record(
+                    id: e.id, pack: slot, offset: UInt32(e.offset), envelopeLength: UInt32(e.envelopeLength), plainLength: UInt32(e.plainLength),
+                    flags: e.flags, type: e.type.rawValue))
             }
         }
     }
 
     /// Adds a batch of packs. The first location of a chunk wins (a chunk stored twice, by two
     /// interrupted seals, is harmless): one already in the index, then the first in the batch.
-    mutating func add(_ batch: Batch) {
+    /// A caller that passes its batch with `consume` lends its records to the merge (no copy).
+    mutating func add(_ batch: consuming Batch) {
         var numbers: [UInt32] = []
         numbers.reserveCapacity(batch.packs.count)
         for pack in batch.packs {
@@ -260,26 +289,38 @@ struct ChunkIndex: Sendable {
             }
         }
         guard !batch.records.isEmpty else { return }
-        var fresh = batch.records.map {
-            Record(id: $0.id, pack: numbers[$0.packSlot], offset: $0.offset, envelopeLength: $0.envelopeLength, plainLength: $0.plainLength, flags: $0.flags, type: $0.type)
-        }
+        var fresh = batch.records
+        batch.records = []
+        for j in fresh.indices { fresh[j].pack = numbers[Int(fresh[j].pack)] }
         fresh.sort { Self.precedes($0.id, $1.id) }  // stable: the first of equal ids stays first
-        var merged: [Record] = []
-        merged.reserveCapacity(records.count + fresh.count)
-        var i = 0, j = 0
-        while i < records.count || j < fresh.count {
-            if j == fresh.count || (i < records.count && !Self.precedes(fresh[j].id, records[i].id)) {
-                let id = records[i].id
-                merged.append(records[i])
-                i += 1
-                while j < fresh.count && fresh[j].id == id { j += 1 }
-            } else {
-                let id = fresh[j].id
-                merged.append(fresh[j])
-                j += 1
-                while j < fresh.count && fresh[j].id == id { j += 1 }
-            }
+        // Only the first of equal ids, and only ids the index lacks, compacted in place.
+        var kept = 0
+        var previous: ObjectID?
+        for j in fresh.indices {
+            let id = fresh[j].id
+            defer { previous = id }
+            if id == previous || find(id) != nil { continue }
+            fresh[kept] = fresh[j]
+            kept += 1
         }
-        records = merged
+        guard kept > 0 else { return }
+        if !isKnownUniquelyReferenced(&records) { records = Records(copying: records) }
+        let old = records.count, total = old + kept
+        guard let grown = realloc(records.base, total * MemoryLayout<Record>.stride) else { fatalError("out of memory for \(total) index records") }
+        let base = grown.bindMemory(to: Record.self, capacity: total)
+        // Merged from the back: no id is in both.
+        var i = old - 1, j = kept - 1, k = total - 1
+        while j >= 0 {
+            if i >= 0 && Self.precedes(fresh[j].id, base[i].id) {
+                (base + k).initialize(to: base[i])
+                i -= 1
+            } else {
+                (base + k).initialize(to: fresh[j])
+                j -= 1
+            }
+            k -= 1
+        }
+        records.base = base
+        records.count = total
     }
 }

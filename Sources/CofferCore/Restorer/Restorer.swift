@@ -460,9 +460,13 @@ final class PackReaders: @unchecked Sendable {
     private let vault: Vault
     private let lock = NSLock()
     private var open: [ObjectID: RandomAccessFile] = [:]
-    private let windows = WindowCache()
+    private let windows: WindowCache
 
-    init(vault: Vault) { self.vault = vault }
+    /// `windows`: the windows the cache keeps (``WindowCache``).
+    init(vault: Vault, windows: Int = 256) {
+        self.vault = vault
+        self.windows = WindowCache(capacity: windows)
+    }
 
     func reader(for pack: ObjectID) throws -> RandomAccessFile {
         lock.lock()

@@ -310,7 +310,7 @@ public final class Vault: @unchecked Sendable {
             for p in file.packs where !missingPacks.contains(p.pack) { batch.append(pack: p.pack, entries: p.entries) }
             names.append(name)
         }
-        index.add(batch)
+        index.add(consume batch)
         loadedIndexFiles.formUnion(names)
     }
 

@@ -561,22 +561,26 @@ final class Sealer: @unchecked Sendable {
             var errors = [Error?](repeating: nil, count: fresh.count)
             let zstd = vault.zstd
             let space = arena
-            sealed.withUnsafeMutableBufferPointer { s in
-                errors.withUnsafeMutableBufferPointer { e in
-                    let sBase = s.baseAddress!, eBase = e.baseAddress!
-                    parallelFor(fresh.count) { j in
-                        let k = fresh[j]
-                        let plain = UnsafeRawBufferPointer(rebasing: base[batchCuts[k]])
-                        let out = UnsafeMutableRawBufferPointer(rebasing: space[slots[j]..<slots[j] + BlobCrypto.maximumEnvelope(plainLength: plain.count)])
-                        do {
-                            sBase[j] = try BlobCrypto.seal(plain, id: ids[k], type: .data, keys: keys, zstd: zstd, into: out)
-                        } catch {
-                            eBase[j] = error
+            // Seals the chunks `fresh[j]`, j in `which`, in parallel, each into its slot.
+            func sealInParallel(_ which: [Int]) throws {
+                sealed.withUnsafeMutableBufferPointer { s in
+                    errors.withUnsafeMutableBufferPointer { e in
+                        let sBase = s.baseAddress!, eBase = e.baseAddress!
+                        parallelFor(which.count) { a in
+                            let j = which[a], k = fresh[j]
+                            let plain = UnsafeRawBufferPointer(rebasing: base[batchCuts[k]])
+                            let out = UnsafeMutableRawBufferPointer(rebasing: space[slots[j]..<slots[j] + BlobCrypto.maximumEnvelope(plainLength: plain.count)])
+                            do {
+                                sBase[j] = try BlobCrypto.seal(plain, id: ids[k], type: .data, keys: keys, zstd: zstd, into: out)
+                            } catch {
+                                eBase[j] = error
+                            }
                         }
                     }
                 }
+                if let err = errors.lazy.compactMap({ $0 }).first { throw err }
             }
-            if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+            try sealInParallel(Array(fresh.indices))
             if let t = trainer {
                 var seg = 0
                 for (j, k) in fresh.enumerated() {
@@ -592,23 +596,7 @@ final class Sealer: @unchecked Sendable {
                 if t.hasEnough && mayWritePack(adding: length, entries: fresh.count) {
                     if try trainBeforePackWrite() {
                         // This batch's chunks were sealed before the dictionary: seal them again.
-                        let again = fresh.indices.filter { sealed[$0].flags == BlobFlags.zstd && batchCuts[fresh[$0]].count < DictionaryPolicy.smallChunk }
-                        sealed.withUnsafeMutableBufferPointer { s in
-                            errors.withUnsafeMutableBufferPointer { e in
-                                let sBase = s.baseAddress!, eBase = e.baseAddress!
-                                parallelFor(again.count) { a in
-                                    let j = again[a], k = fresh[j]
-                                    let plain = UnsafeRawBufferPointer(rebasing: base[batchCuts[k]])
-                                    let out = UnsafeMutableRawBufferPointer(rebasing: space[slots[j]..<slots[j] + BlobCrypto.maximumEnvelope(plainLength: plain.count)])
-                                    do {
-                                        sBase[j] = try BlobCrypto.seal(plain, id: ids[k], type: .data, keys: keys, zstd: zstd, into: out)
-                                    } catch {
-                                        eBase[j] = error
-                                    }
-                                }
-                            }
-                        }
-                        if let err = errors.lazy.compactMap({ $0 }).first { throw err }
+                        try sealInParallel(fresh.indices.filter { sealed[$0].flags == BlobFlags.zstd && batchCuts[fresh[$0]].count < DictionaryPolicy.smallChunk })
                     }
                 }
             }

@@ -86,14 +86,32 @@ import Testing
         }
     }
 
+    /// The tiny zip written as `dir/in/tiny.zip`: its bytes and the input folder.
+    private static func tinyInput(in dir: URL) throws -> (bytes: [UInt8], input: String) {
+        let bytes = try #require(try zips(in: dir)["tiny"])
+        let input = dir.path + "/in"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: input + "/tiny.zip"))
+        return (bytes, input)
+    }
+
+    /// Seals `input` with `handler` (in series `name` when given): the version and the type
+    /// `in/tiny.zip` was stored as.
+    private static func seal(_ vault: Vault, _ input: String, handler: ZipArchiveHandler, name: String? = nil) throws -> (sealed: SealResult, type: EntryType?) {
+        var so = SealOptions()
+        so.archiveHandler = handler
+        if let name { so.name = name }  // a series of its own: the unchanged file is not taken from the first version
+        let sealed = try vault.seal([input], options: so)
+        var type: EntryType?
+        try vault.walker(for: sealed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { type = $0.type } }
+        return (sealed, type)
+    }
+
     @Test func aZipSureToBeOverTheCapIsSealedAsAFileWithoutItsAnalysis() throws {
         let dir = try makeTemporaryDirectory("layoutestimate-cap")
         defer { removeTemporaryDirectory(dir) }
         let vault = try Self.vault(dir)
-        let bytes = try #require(try Self.zips(in: dir)["tiny"])
-        let input = dir.path + "/in"
-        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: input + "/tiny.zip"))
+        let (bytes, input) = try Self.tinyInput(in: dir)
         let bound = try ZipLayout.parseDirectory(ZipMemorySource(bytes)).minimumLayoutBytes
         // Just over the bound: refused before the analysis.
         var handler = ZipArchiveHandler()
@@ -112,13 +130,9 @@ import Testing
             ], "\(sealed.version.notes)")
         // At the bound: analysed (the plan's own bound then decides; the default cap here).
         handler.maximumLayoutBytes = Vault.maximumArchiveLayoutBytes
-        so.archiveHandler = handler
-        so.name = "again"  // a series of its own: the unchanged file is not taken from the first version
-        let analysed = try vault.seal([input], options: so)
-        #expect(analysed.version.notes.isEmpty, "\(analysed.version.notes)")
-        var types: [EntryType] = []
-        try vault.walker(for: analysed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
-        #expect(types == [.archive])
+        let analysed = try Self.seal(vault, input, handler: handler, name: "again")
+        #expect(analysed.sealed.version.notes.isEmpty, "\(analysed.sealed.version.notes)")
+        #expect(analysed.type == .archive)
     }
 
     /// A layout whose directory bound fits but whose analysed plan does not (each member's
@@ -128,10 +142,7 @@ import Testing
         let dir = try makeTemporaryDirectory("layoutestimate-plan")
         defer { removeTemporaryDirectory(dir) }
         let vault = try Self.vault(dir)
-        let bytes = try #require(try Self.zips(in: dir)["tiny"])
-        let input = dir.path + "/in"
-        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: input + "/tiny.zip"))
+        let (bytes, input) = try Self.tinyInput(in: dir)
         let bound = try ZipLayout.parseDirectory(ZipMemorySource(bytes)).minimumLayoutBytes
         let plan = try #require(try ZipArchiveHandler().analyse(path: input + "/tiny.zip", size: UInt64(bytes.count)))
         let planBound = plan.minimumLayoutBytes(isInline: inlinePartFlags(of: plan))
@@ -139,12 +150,8 @@ import Testing
         #expect(plan.minimumLayoutBytes(isInline: inlinePartFlags(of: plan), limit: bound) > bound, "stops once over the limit")
         var handler = ZipArchiveHandler()
         handler.maximumLayoutBytes = planBound - 1
-        var so = SealOptions()
-        so.archiveHandler = handler
-        let sealed = try vault.seal([input], options: so)
-        var types: [EntryType] = []
-        try vault.walker(for: sealed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
-        #expect(types == [.file])
+        let (sealed, type) = try Self.seal(vault, input, handler: handler)
+        #expect(type == .file)
         #expect(
             sealed.version.notes == [
                 "in/tiny.zip: could not be stored as an archive (its layout takes at least \(planBound) bytes, over \(planBound - 1)); sealed as an ordinary file"
@@ -153,12 +160,8 @@ import Testing
         #expect(sealed.version.stats.addedChunks <= UInt64(bytes.count / 2048 + 2), "\(sealed.version.stats.addedChunks) chunks added")
         // With room for the central directory's chunk ids it is stored member by member.
         handler.maximumLayoutBytes = planBound + 32 * 64
-        so.archiveHandler = handler
-        so.name = "again"
-        let analysed = try vault.seal([input], options: so)
-        #expect(analysed.version.notes.isEmpty, "\(analysed.version.notes)")
-        types = []
-        try vault.walker(for: analysed.id).forEach { if $0.pathBytes == Array("in/tiny.zip".utf8) { types.append($0.type) } }
-        #expect(types == [.archive])
+        let analysed = try Self.seal(vault, input, handler: handler, name: "again")
+        #expect(analysed.sealed.version.notes.isEmpty, "\(analysed.sealed.version.notes)")
+        #expect(analysed.type == .archive)
     }
 }

@@ -176,7 +176,7 @@ struct IndexFile: Sendable {
 /// merged in from its end, so a merge holds the index and the batch, not a second index. The
 /// buffer is shared by copies of the index and copied before one of them changes.
 struct ChunkIndex: Sendable {
-    fileprivate struct Record: Sendable {
+    fileprivate struct Record: Sendable, ChunkIDKeyed {
         var id: ObjectID
         var pack: UInt32
         var offset: UInt32
@@ -184,27 +184,11 @@ struct ChunkIndex: Sendable {
         var plainLength: UInt32
         var flags: UInt8
         var type: UInt8
+        var chunkID: ObjectID { id }
     }
 
-    /// The records, sorted by id, one per id (plain values: moved with `realloc`, freed with `free`).
-    private final class Records: @unchecked Sendable {
-        var base: UnsafeMutablePointer<Record>?
-        var count = 0
-
-        init() {}
-
-        init(copying other: Records) {
-            count = other.count
-            guard count > 0, let from = other.base else { return }
-            guard let raw = malloc(count * MemoryLayout<Record>.stride) else { fatalError("out of memory for \(count) index records") }
-            base = raw.bindMemory(to: Record.self, capacity: count)
-            base!.initialize(from: from, count: count)
-        }
-
-        deinit { free(base) }
-    }
-
-    private var records = Records()
+    /// The records, sorted by id, one per id; shared by copies of the index until one changes.
+    private var records = SortedIDRun<Record>()
     /// Pack ids by number.
     private var packIDs: [ObjectID] = []
     private var packNumbers: [ObjectID: UInt32] = [:]
@@ -213,15 +197,15 @@ struct ChunkIndex: Sendable {
 
     var count: Int { records.count }
 
-    func location(of id: ObjectID) -> ChunkLocation? { find(id).map { location(records.base![$0]) } }
-    func contains(_ id: ObjectID) -> Bool { find(id) != nil }
+    func location(of id: ObjectID) -> ChunkLocation? { records.position(of: id).map { location(records[$0]) } }
+    func contains(_ id: ObjectID) -> Bool { records.position(of: id) != nil }
 
     /// Every chunk and its location (built on demand: for check and prune, which go through all).
     var locations: [ObjectID: ChunkLocation] {
         var out: [ObjectID: ChunkLocation] = [:]
         out.reserveCapacity(records.count)
         for i in 0..<records.count {
-            let r = records.base![i]
+            let r = records[i]
             out[r.id] = location(r)
         }
         return out
@@ -230,21 +214,6 @@ struct ChunkIndex: Sendable {
     private func location(_ r: Record) -> ChunkLocation {
         ChunkLocation(
             pack: packIDs[Int(r.pack)], type: BlobType(rawValue: r.type) ?? .data, flags: r.flags, offset: Int(r.offset), envelopeLength: Int(r.envelopeLength), plainLength: Int(r.plainLength))
-    }
-
-    /// The order of the records (any total order will do: this one needs no byte swapping).
-    private static func precedes(_ a: ObjectID, _ b: ObjectID) -> Bool {
-        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
-    }
-
-    private func find(_ id: ObjectID) -> Int? {
-        guard let base = records.base else { return nil }
-        var low = 0, high = records.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Self.precedes(base[mid].id, id) { low = mid + 1 } else { high = mid }
-        }
-        return low < records.count && base[low].id == id ? low : nil
     }
 
     mutating func add(pack: ObjectID, entries: [PackEntry]) {
@@ -292,35 +261,19 @@ struct ChunkIndex: Sendable {
         var fresh = batch.records
         batch.records = []
         for j in fresh.indices { fresh[j].pack = numbers[Int(fresh[j].pack)] }
-        fresh.sort { Self.precedes($0.id, $1.id) }  // stable: the first of equal ids stays first
+        fresh.sort { SortedIDRun<Record>.precedes($0.id, $1.id) }  // stable: the first of equal ids stays first
         // Only the first of equal ids, and only ids the index lacks, compacted in place.
         var kept = 0
         var previous: ObjectID?
         for j in fresh.indices {
             let id = fresh[j].id
             defer { previous = id }
-            if id == previous || find(id) != nil { continue }
+            if id == previous || records.position(of: id) != nil { continue }
             fresh[kept] = fresh[j]
             kept += 1
         }
         guard kept > 0 else { return }
-        if !isKnownUniquelyReferenced(&records) { records = Records(copying: records) }
-        let old = records.count, total = old + kept
-        guard let grown = realloc(records.base, total * MemoryLayout<Record>.stride) else { fatalError("out of memory for \(total) index records") }
-        let base = grown.bindMemory(to: Record.self, capacity: total)
-        // Merged from the back: no id is in both.
-        var i = old - 1, j = kept - 1, k = total - 1
-        while j >= 0 {
-            if i >= 0 && Self.precedes(fresh[j].id, base[i].id) {
-                (base + k).initialize(to: base[i])
-                i -= 1
-            } else {
-                (base + k).initialize(to: fresh[j])
-                j -= 1
-            }
-            k -= 1
-        }
-        records.base = base
-        records.count = total
+        if !isKnownUniquelyReferenced(&records) { records = SortedIDRun(copying: records) }
+        records.merge(fresh[0..<kept])
     }
 }

@@ -10,16 +10,28 @@ extension ObjectID: ChunkIDKeyed {
     var chunkID: ObjectID { self }
 }
 
-/// Elements sorted by chunk id in one buffer grown in place (`realloc`): the compact part of
-/// ``ChunkIDSet`` and ``ChunkIDMap``, which keep the elements added since the last merge in a
-/// small `Set` or `Dictionary` and merge them in batches. A batch is merged from the back, so
-/// a merge never holds a second copy of the run.
-final class SortedIDRun<Element: ChunkIDKeyed> {
+/// Elements sorted by chunk id in one buffer grown in place (`realloc`): the in-memory index's
+/// records (``ChunkIndex``), and the compact part of ``ChunkIDSet`` and ``ChunkIDMap``, which
+/// keep the elements added since the last merge in a small `Set` or `Dictionary` and merge them
+/// in batches. A batch is merged from the back, so a merge never holds a second copy of the run.
+///
+/// Not synchronized: one owner changes it (``ChunkIndex`` copies a run it shares before a
+/// change, so readers of another copy never see one).
+final class SortedIDRun<Element: ChunkIDKeyed>: @unchecked Sendable {
     private var base: UnsafeMutablePointer<Element>?
     private(set) var count = 0
 
     init() {
         precondition(_isPOD(Element.self), "a sorted run moves its elements with realloc")
+    }
+
+    /// A copy of `other`'s elements in a buffer of its own.
+    init(copying other: SortedIDRun) {
+        count = other.count
+        guard count > 0, let from = other.base else { return }
+        guard let raw = malloc(count * MemoryLayout<Element>.stride) else { fatalError("out of memory for \(count) chunk ids") }
+        base = raw.bindMemory(to: Element.self, capacity: count)
+        base!.initialize(from: from, count: count)
     }
 
     deinit { free(base) }
